@@ -1,0 +1,112 @@
+//! What a council is made of: seats (panel members, judge, synthesizer),
+//! each a model on a provider with its own settings.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::provider::Provider;
+
+/// The settings of one seat, as a preset states them. Contains no secrets,
+/// so it can be printed, saved and sent in events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeatSpec {
+    pub name: String,
+    pub model: String,
+    /// The provider's name, as configured (`openrouter`, `openai`, ...).
+    pub provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+}
+
+/// A seat bound to a live provider.
+#[derive(Debug, Clone)]
+pub struct Seat {
+    pub spec: SeatSpec,
+    pub provider: Arc<dyn Provider>,
+}
+
+/// A ready-to-run council.
+#[derive(Debug, Clone)]
+pub struct Council {
+    /// The preset it came from, when it came from one.
+    pub preset: Option<String>,
+    pub members: Vec<Seat>,
+    pub judge: Seat,
+    pub synthesizer: Seat,
+}
+
+/// Member names from model slugs: the last path segment
+/// (`anthropic/claude-opus-4` becomes `claude-opus-4`), made unique with
+/// `-2`, `-3`, ... when two members would share a name.
+pub fn member_names<S: AsRef<str>>(models: &[S]) -> Vec<String> {
+    let base: Vec<String> = models
+        .iter()
+        .map(|m| {
+            let m = m.as_ref().trim().trim_start_matches('~');
+            let last = m.rsplit('/').next().unwrap_or(m);
+            if last.is_empty() {
+                m.to_string()
+            } else {
+                last.to_string()
+            }
+        })
+        .collect();
+    unique_names(base)
+}
+
+/// Makes names unique by suffixing repeats with `-2`, `-3`, ...
+pub fn unique_names(names: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let repeated = names_count(&out, &name) > 0;
+        let mut candidate = name.clone();
+        let mut n = 1;
+        while repeated && names_count(&out, &candidate) > 0 {
+            n += 1;
+            candidate = format!("{name}-{n}");
+        }
+        out.push(candidate);
+    }
+    out
+}
+
+fn names_count(names: &[String], name: &str) -> usize {
+    names.iter().filter(|n| *n == name).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_slugs_and_are_unique() {
+        let names = member_names(&[
+            "openai/gpt-5",
+            "~anthropic/claude-opus-latest",
+            "openai/gpt-5",
+            "llama3.2:3b",
+            "openai/gpt-5",
+        ]);
+        assert_eq!(
+            names,
+            [
+                "gpt-5",
+                "claude-opus-latest",
+                "gpt-5-2",
+                "llama3.2:3b",
+                "gpt-5-3"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_suffix_that_collides_is_skipped() {
+        let names = unique_names(vec!["a-2".into(), "a".into(), "a".into()]);
+        assert_eq!(names, ["a-2", "a", "a-3"]);
+    }
+}

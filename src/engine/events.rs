@@ -1,0 +1,112 @@
+//! The event stream of a council run: everything a front shows, in order.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::judge::{Analysis, JudgeFailure, LabelMap};
+use crate::provider::{ProviderError, Usage};
+
+/// Who sits in a seat, as shown to people (no provider handles, no keys).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeatInfo {
+    pub name: String,
+    pub model: String,
+    pub provider: String,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// A synthesis was produced.
+    Synthesized,
+    /// No member produced an answer, so there was nothing to judge.
+    NoAnswers,
+    /// The synthesizer failed.
+    SynthesisFailed,
+    Cancelled,
+}
+
+/// Member indices refer to the panel order given in [`CouncilEvent::RunStarted`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CouncilEvent {
+    RunStarted {
+        question: String,
+        preset: Option<String>,
+        members: Vec<SeatInfo>,
+        judge: SeatInfo,
+        synthesizer: SeatInfo,
+    },
+    MemberStarted {
+        member: usize,
+    },
+    MemberDelta {
+        member: usize,
+        text: String,
+    },
+    MemberReasoning {
+        member: usize,
+        text: String,
+    },
+    MemberFinished {
+        member: usize,
+        finish_reason: Option<String>,
+        usage: Usage,
+        ttft_ms: Option<u64>,
+        elapsed_ms: u64,
+        /// Stream events that could not be read and were skipped.
+        malformed_events: u32,
+    },
+    /// The member failed; the text it streamed before failing is kept.
+    MemberFailed {
+        member: usize,
+        error: ProviderError,
+        ttft_ms: Option<u64>,
+        elapsed_ms: u64,
+    },
+    MemberCancelled {
+        member: usize,
+        elapsed_ms: u64,
+    },
+    JudgeStarted {
+        model: String,
+        labels: LabelMap,
+    },
+    JudgeDelta {
+        text: String,
+    },
+    JudgeFinished {
+        analysis: Analysis,
+        usage: Usage,
+        elapsed_ms: u64,
+    },
+    /// No analysis: the raw text that arrived is in the deltas.
+    JudgeFailed {
+        failure: JudgeFailure,
+        usage: Usage,
+        elapsed_ms: u64,
+    },
+    SynthesisStarted {
+        model: String,
+        /// False when the judge failed and the synthesizer works from the raw answers.
+        with_analysis: bool,
+    },
+    SynthesisDelta {
+        text: String,
+    },
+    SynthesisFinished {
+        finish_reason: Option<String>,
+        usage: Usage,
+        ttft_ms: Option<u64>,
+        elapsed_ms: u64,
+    },
+    SynthesisFailed {
+        error: ProviderError,
+        elapsed_ms: u64,
+    },
+    RunFinished {
+        outcome: RunOutcome,
+        usage: Usage,
+        elapsed_ms: u64,
+    },
+}

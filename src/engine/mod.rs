@@ -1,0 +1,14 @@
+//! The council engine: orchestration, judge and synthesis. Knows nothing of
+//! terminals; every front consumes the same [`CouncilEvent`] stream.
+
+pub mod council;
+pub mod events;
+pub mod judge;
+pub mod orchestrator;
+pub mod report;
+pub mod synthesis;
+
+pub use council::{Council, Seat, SeatSpec};
+pub use events::{CouncilEvent, RunOutcome, SeatInfo};
+pub use orchestrator::{RunCanceller, RunHandle, RunOptions, run};
+pub use report::{RunReport, Status};

@@ -1,0 +1,417 @@
+//! Runs a council: the panel concurrently, then the judge, then the
+//! synthesizer, reporting every step as a [`CouncilEvent`].
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::council::{Council, Seat};
+use crate::engine::events::{CouncilEvent, RunOutcome, SeatInfo};
+use crate::engine::judge::{self, JudgeFailure, JudgeFailureKind, LabelMap};
+use crate::engine::synthesis::{self, NamedAnswer};
+use crate::provider::{ChatRequest, Completion, Delta, ErrorKind, Message, ProviderError, Usage};
+
+/// Per-run choices that are not part of the council itself.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Seed for the judge's label shuffle; random when `None`.
+    pub seed: Option<u64>,
+}
+
+/// A running council: its events, and the means to cancel it or one member.
+pub struct RunHandle {
+    pub events: mpsc::UnboundedReceiver<CouncilEvent>,
+    cancel: RunCanceller,
+}
+
+/// Cancels a run or one of its members; cheap to clone and share.
+#[derive(Debug, Clone)]
+pub struct RunCanceller {
+    run: CancellationToken,
+    members: Arc<[CancellationToken]>,
+}
+
+impl RunCanceller {
+    /// Cancels everything still running; stages not yet started are skipped.
+    pub fn cancel(&self) {
+        self.run.cancel();
+    }
+
+    /// Cancels one member; the rest of the council goes on. Returns false
+    /// for an index outside the panel.
+    pub fn cancel_member(&self, member: usize) -> bool {
+        self.members
+            .get(member)
+            .map(CancellationToken::cancel)
+            .is_some()
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.run.is_cancelled()
+    }
+}
+
+impl RunHandle {
+    pub fn canceller(&self) -> RunCanceller {
+        self.cancel.clone()
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    pub fn cancel_member(&self, member: usize) -> bool {
+        self.cancel.cancel_member(member)
+    }
+}
+
+/// Starts a council run on the current tokio runtime.
+pub fn run(council: Council, question: impl Into<String>, options: RunOptions) -> RunHandle {
+    let (tx, events) = mpsc::unbounded_channel();
+    let run_token = CancellationToken::new();
+    let members: Arc<[CancellationToken]> = council
+        .members
+        .iter()
+        .map(|_| run_token.child_token())
+        .collect();
+    let cancel = RunCanceller {
+        run: run_token,
+        members,
+    };
+    let task = Orchestrator {
+        council,
+        question: question.into(),
+        options,
+        tx,
+        cancel: cancel.clone(),
+    };
+    tokio::spawn(task.run());
+    RunHandle { events, cancel }
+}
+
+struct Orchestrator {
+    council: Council,
+    question: String,
+    options: RunOptions,
+    tx: mpsc::UnboundedSender<CouncilEvent>,
+    cancel: RunCanceller,
+}
+
+/// The result of streaming one request.
+struct StageOutput {
+    text: String,
+    result: Result<Completion, ProviderError>,
+    ttft_ms: Option<u64>,
+    elapsed_ms: u64,
+}
+
+/// Streams one request, handing each delta to `emit` and keeping the text.
+async fn stream_stage(
+    seat: &Seat,
+    request: &ChatRequest,
+    token: CancellationToken,
+    mut emit: impl FnMut(Delta) + Send,
+) -> StageOutput {
+    let started = Instant::now();
+    let mut text = String::new();
+    let mut ttft_ms = None;
+    let result = {
+        let mut sink = |delta: Delta| {
+            ttft_ms.get_or_insert_with(|| millis(started));
+            if let Delta::Text(t) = &delta {
+                text.push_str(t);
+            }
+            emit(delta);
+        };
+        seat.provider.stream_chat(request, token, &mut sink).await
+    };
+    StageOutput {
+        text,
+        result,
+        ttft_ms,
+        elapsed_ms: millis(started),
+    }
+}
+
+fn millis(since: Instant) -> u64 {
+    since.elapsed().as_millis().try_into().unwrap_or(u64::MAX)
+}
+
+fn seat_info(seat: &Seat) -> SeatInfo {
+    SeatInfo {
+        name: seat.spec.name.clone(),
+        model: seat.spec.model.clone(),
+        provider: seat.spec.provider.clone(),
+    }
+}
+
+impl Orchestrator {
+    fn send(&self, event: CouncilEvent) {
+        // A front that stopped listening is not an error: the run finishes quietly.
+        let _ = self.tx.send(event);
+    }
+
+    async fn run(self) {
+        let started = Instant::now();
+        self.send(CouncilEvent::RunStarted {
+            question: self.question.clone(),
+            preset: self.council.preset.clone(),
+            members: self.council.members.iter().map(seat_info).collect(),
+            judge: seat_info(&self.council.judge),
+            synthesizer: seat_info(&self.council.synthesizer),
+        });
+        let mut usage = Usage::default();
+
+        let panel = futures::future::join_all(
+            self.council
+                .members
+                .iter()
+                .enumerate()
+                .map(|(i, seat)| self.run_member(i, seat)),
+        )
+        .await;
+        let mut answers: Vec<(usize, String)> = Vec::new();
+        for (i, (member_usage, answer)) in panel.into_iter().enumerate() {
+            usage.add(&member_usage);
+            if let Some(text) = answer {
+                answers.push((i, text));
+            }
+        }
+
+        let outcome = if self.cancel.is_cancelled() {
+            RunOutcome::Cancelled
+        } else if answers.is_empty() {
+            RunOutcome::NoAnswers
+        } else {
+            let (analysis, judge_usage) = self.run_judge(&answers).await;
+            usage.add(&judge_usage);
+            if self.cancel.is_cancelled() {
+                RunOutcome::Cancelled
+            } else {
+                let (ok, synth_usage) = self.run_synthesis(&answers, analysis.as_ref()).await;
+                usage.add(&synth_usage);
+                match ok {
+                    Ok(()) => RunOutcome::Synthesized,
+                    Err(e) if e.is_cancelled() => RunOutcome::Cancelled,
+                    Err(_) => RunOutcome::SynthesisFailed,
+                }
+            }
+        };
+        self.send(CouncilEvent::RunFinished {
+            outcome,
+            usage,
+            elapsed_ms: millis(started),
+        });
+    }
+
+    /// Runs one member; returns its usage and its answer when it finished.
+    async fn run_member(&self, member: usize, seat: &Seat) -> (Usage, Option<String>) {
+        let token = self.cancel.members[member].clone();
+        self.send(CouncilEvent::MemberStarted { member });
+        let mut messages = Vec::with_capacity(2);
+        if let Some(system) = seat
+            .spec
+            .system_prompt
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            messages.push(Message::system(system));
+        }
+        messages.push(Message::user(self.question.clone()));
+        let request = ChatRequest {
+            model: seat.spec.model.clone(),
+            messages,
+            temperature: seat.spec.temperature,
+            max_tokens: seat.spec.max_tokens,
+            json_schema: None,
+        };
+        let out = stream_stage(seat, &request, token, |delta| {
+            self.send(match delta {
+                Delta::Text(text) => CouncilEvent::MemberDelta { member, text },
+                Delta::Reasoning(text) => CouncilEvent::MemberReasoning { member, text },
+            })
+        })
+        .await;
+        match out.result {
+            Ok(completion) => {
+                self.send(CouncilEvent::MemberFinished {
+                    member,
+                    finish_reason: completion.finish_reason,
+                    usage: completion.usage,
+                    ttft_ms: out.ttft_ms,
+                    elapsed_ms: out.elapsed_ms,
+                    malformed_events: completion.malformed_events,
+                });
+                (
+                    completion.usage,
+                    (!out.text.trim().is_empty()).then_some(out.text),
+                )
+            }
+            Err(e) if e.is_cancelled() => {
+                self.send(CouncilEvent::MemberCancelled {
+                    member,
+                    elapsed_ms: out.elapsed_ms,
+                });
+                (Usage::default(), None)
+            }
+            Err(error) => {
+                self.send(CouncilEvent::MemberFailed {
+                    member,
+                    error,
+                    ttft_ms: out.ttft_ms,
+                    elapsed_ms: out.elapsed_ms,
+                });
+                (Usage::default(), None)
+            }
+        }
+    }
+
+    /// Runs the judge over the answers; returns the analysis when it parsed.
+    async fn run_judge(&self, answers: &[(usize, String)]) -> (Option<judge::Analysis>, Usage) {
+        let seat = &self.council.judge;
+        let seed = self.options.seed.unwrap_or_else(rand::random);
+        let named: Vec<(usize, String)> = answers
+            .iter()
+            .map(|(i, _)| (*i, self.council.members[*i].spec.name.clone()))
+            .collect();
+        let labels = LabelMap::shuffled(&named, seed);
+        // The prompt indexes answers by member; members without one are never labelled.
+        let mut by_member = vec![String::new(); self.council.members.len()];
+        for (i, text) in answers {
+            by_member[*i] = text.clone();
+        }
+        self.send(CouncilEvent::JudgeStarted {
+            model: seat.spec.model.clone(),
+            labels: labels.clone(),
+        });
+
+        let mut request = ChatRequest {
+            model: seat.spec.model.clone(),
+            messages: judge::messages(
+                seat.spec.system_prompt.as_deref(),
+                &self.question,
+                &labels,
+                &by_member,
+            ),
+            temperature: Some(seat.spec.temperature.unwrap_or(0.0)),
+            max_tokens: seat.spec.max_tokens,
+            json_schema: Some(judge::schema()),
+        };
+        let emit = |delta: Delta| {
+            if let Delta::Text(text) = delta {
+                self.send(CouncilEvent::JudgeDelta { text });
+            }
+        };
+        let mut out = stream_stage(seat, &request, self.cancel.run.child_token(), emit).await;
+        // Some servers reject `response_format`; ask again without it.
+        if let Err(e) = &out.result
+            && e.kind == (ErrorKind::Http { status: 400 })
+            && out.text.is_empty()
+        {
+            request.json_schema = None;
+            out = stream_stage(seat, &request, self.cancel.run.child_token(), emit).await;
+        }
+        match out.result {
+            Ok(completion) => match judge::parse_analysis(&out.text, &labels) {
+                Ok(analysis) => {
+                    self.send(CouncilEvent::JudgeFinished {
+                        analysis: analysis.clone(),
+                        usage: completion.usage,
+                        elapsed_ms: out.elapsed_ms,
+                    });
+                    (Some(analysis), completion.usage)
+                }
+                Err(failure) => {
+                    self.send(CouncilEvent::JudgeFailed {
+                        failure,
+                        usage: completion.usage,
+                        elapsed_ms: out.elapsed_ms,
+                    });
+                    (None, completion.usage)
+                }
+            },
+            Err(e) => {
+                let kind = if e.is_cancelled() {
+                    JudgeFailureKind::Cancelled
+                } else {
+                    JudgeFailureKind::Upstream
+                };
+                let failure = JudgeFailure::new(kind, e.message);
+                self.send(CouncilEvent::JudgeFailed {
+                    failure,
+                    usage: Usage::default(),
+                    elapsed_ms: out.elapsed_ms,
+                });
+                (None, Usage::default())
+            }
+        }
+    }
+
+    async fn run_synthesis(
+        &self,
+        answers: &[(usize, String)],
+        analysis: Option<&judge::Analysis>,
+    ) -> (Result<(), ProviderError>, Usage) {
+        let seat = &self.council.synthesizer;
+        self.send(CouncilEvent::SynthesisStarted {
+            model: seat.spec.model.clone(),
+            with_analysis: analysis.is_some(),
+        });
+        let named: Vec<NamedAnswer<'_>> = answers
+            .iter()
+            .map(|(i, text)| {
+                let spec = &self.council.members[*i].spec;
+                NamedAnswer {
+                    name: &spec.name,
+                    model: &spec.model,
+                    text,
+                }
+            })
+            .collect();
+        let request = ChatRequest {
+            model: seat.spec.model.clone(),
+            messages: synthesis::messages(
+                seat.spec.system_prompt.as_deref(),
+                &self.question,
+                &named,
+                analysis,
+            ),
+            temperature: seat.spec.temperature,
+            max_tokens: seat.spec.max_tokens,
+            json_schema: None,
+        };
+        let out = stream_stage(seat, &request, self.cancel.run.child_token(), |delta| {
+            if let Delta::Text(text) = delta {
+                self.send(CouncilEvent::SynthesisDelta { text });
+            }
+        })
+        .await;
+        let result = match out.result {
+            Ok(_) if out.text.trim().is_empty() => Err(ProviderError::new(
+                ErrorKind::Protocol,
+                "the synthesizer returned no text",
+            )),
+            other => other,
+        };
+        match result {
+            Ok(completion) => {
+                self.send(CouncilEvent::SynthesisFinished {
+                    finish_reason: completion.finish_reason,
+                    usage: completion.usage,
+                    ttft_ms: out.ttft_ms,
+                    elapsed_ms: out.elapsed_ms,
+                });
+                (Ok(()), completion.usage)
+            }
+            Err(error) => {
+                self.send(CouncilEvent::SynthesisFailed {
+                    error: error.clone(),
+                    elapsed_ms: out.elapsed_ms,
+                });
+                (Err(error), Usage::default())
+            }
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! A run's state folded from its events: what `council ask --json` prints
+//! and what every front reads. Folding the same events always gives the
+//! same report, so a report can be rebuilt from a recorded event log.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::events::{CouncilEvent, RunOutcome, SeatInfo};
+use crate::engine::judge::{Analysis, LabelMap};
+use crate::provider::Usage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Not started yet.
+    #[default]
+    Queued,
+    Streaming,
+    Done,
+    Failed,
+    Cancelled,
+    /// Never ran (nothing to judge, or the run was cancelled first).
+    Skipped,
+}
+
+impl Status {
+    pub fn is_settled(self) -> bool {
+        !matches!(self, Status::Queued | Status::Streaming)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MemberReport {
+    pub name: String,
+    pub model: String,
+    pub status: Status,
+    pub text: String,
+    pub reasoning: String,
+    pub error: Option<String>,
+    pub finish_reason: Option<String>,
+    pub usage: Usage,
+    pub ttft_ms: Option<u64>,
+    pub elapsed_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JudgeReport {
+    pub model: String,
+    pub status: Status,
+    pub analysis: Option<Analysis>,
+    /// The judge's raw reply.
+    pub text: String,
+    pub error: Option<String>,
+    /// The anonymous labels the judge saw, with the shuffle's seed.
+    pub labels: Option<LabelMap>,
+    pub usage: Usage,
+    pub elapsed_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SynthesisReport {
+    pub model: String,
+    pub status: Status,
+    pub text: String,
+    pub error: Option<String>,
+    /// False when it worked from the raw answers because the judge failed.
+    pub with_analysis: bool,
+    pub usage: Usage,
+    pub ttft_ms: Option<u64>,
+    pub elapsed_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub question: String,
+    pub preset: Option<String>,
+    pub members: Vec<MemberReport>,
+    pub judge: JudgeReport,
+    pub synthesis: SynthesisReport,
+    pub usage: Usage,
+    pub elapsed_ms: Option<u64>,
+    pub outcome: Option<RunOutcome>,
+}
+
+impl RunReport {
+    /// Folds a whole event sequence.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a CouncilEvent>) -> Self {
+        let mut report = Self::default();
+        for e in events {
+            report.apply(e);
+        }
+        report
+    }
+
+    /// Folds one event into the report.
+    pub fn apply(&mut self, event: &CouncilEvent) {
+        use CouncilEvent as E;
+        match event {
+            E::RunStarted {
+                question,
+                preset,
+                members,
+                judge,
+                synthesizer,
+            } => {
+                *self = RunReport {
+                    question: question.clone(),
+                    preset: preset.clone(),
+                    members: members.iter().map(MemberReport::queued).collect(),
+                    judge: JudgeReport {
+                        model: judge.model.clone(),
+                        ..JudgeReport::default()
+                    },
+                    synthesis: SynthesisReport {
+                        model: synthesizer.model.clone(),
+                        ..SynthesisReport::default()
+                    },
+                    ..RunReport::default()
+                };
+            }
+            E::MemberStarted { member } => {
+                if let Some(m) = self.members.get_mut(*member) {
+                    m.status = Status::Streaming;
+                }
+            }
+            E::MemberDelta { member, text } => {
+                if let Some(m) = self.members.get_mut(*member) {
+                    m.text.push_str(text);
+                }
+            }
+            E::MemberReasoning { member, text } => {
+                if let Some(m) = self.members.get_mut(*member) {
+                    m.reasoning.push_str(text);
+                }
+            }
+            E::MemberFinished {
+                member,
+                finish_reason,
+                usage,
+                ttft_ms,
+                elapsed_ms,
+                ..
+            } => {
+                if let Some(m) = self.members.get_mut(*member) {
+                    m.status = Status::Done;
+                    m.finish_reason = finish_reason.clone();
+                    m.usage = *usage;
+                    m.ttft_ms = *ttft_ms;
+                    m.elapsed_ms = Some(*elapsed_ms);
+                }
+            }
+            E::MemberFailed {
+                member,
+                error,
+                ttft_ms,
+                elapsed_ms,
+            } => {
+                if let Some(m) = self.members.get_mut(*member) {
+                    m.status = Status::Failed;
+                    m.error = Some(error.message.clone());
+                    m.ttft_ms = *ttft_ms;
+                    m.elapsed_ms = Some(*elapsed_ms);
+                }
+            }
+            E::MemberCancelled { member, elapsed_ms } => {
+                if let Some(m) = self.members.get_mut(*member) {
+                    m.status = Status::Cancelled;
+                    m.elapsed_ms = Some(*elapsed_ms);
+                }
+            }
+            E::JudgeStarted { model, labels } => {
+                self.judge.model = model.clone();
+                self.judge.status = Status::Streaming;
+                self.judge.labels = Some(labels.clone());
+            }
+            E::JudgeDelta { text } => self.judge.text.push_str(text),
+            E::JudgeFinished {
+                analysis,
+                usage,
+                elapsed_ms,
+            } => {
+                self.judge.status = Status::Done;
+                self.judge.analysis = Some(analysis.clone());
+                self.judge.usage = *usage;
+                self.judge.elapsed_ms = Some(*elapsed_ms);
+            }
+            E::JudgeFailed {
+                failure,
+                usage,
+                elapsed_ms,
+            } => {
+                self.judge.status = match failure.kind {
+                    crate::engine::judge::JudgeFailureKind::Cancelled => Status::Cancelled,
+                    _ => Status::Failed,
+                };
+                self.judge.error = Some(failure.to_string());
+                self.judge.usage = *usage;
+                self.judge.elapsed_ms = Some(*elapsed_ms);
+            }
+            E::SynthesisStarted {
+                model,
+                with_analysis,
+            } => {
+                self.synthesis.model = model.clone();
+                self.synthesis.status = Status::Streaming;
+                self.synthesis.with_analysis = *with_analysis;
+            }
+            E::SynthesisDelta { text } => self.synthesis.text.push_str(text),
+            E::SynthesisFinished {
+                finish_reason: _,
+                usage,
+                ttft_ms,
+                elapsed_ms,
+            } => {
+                self.synthesis.status = Status::Done;
+                self.synthesis.usage = *usage;
+                self.synthesis.ttft_ms = *ttft_ms;
+                self.synthesis.elapsed_ms = Some(*elapsed_ms);
+            }
+            E::SynthesisFailed { error, elapsed_ms } => {
+                self.synthesis.status = if error.is_cancelled() {
+                    Status::Cancelled
+                } else {
+                    Status::Failed
+                };
+                self.synthesis.error = Some(error.message.clone());
+                self.synthesis.elapsed_ms = Some(*elapsed_ms);
+            }
+            E::RunFinished {
+                outcome,
+                usage,
+                elapsed_ms,
+            } => {
+                self.outcome = Some(*outcome);
+                self.usage = *usage;
+                self.elapsed_ms = Some(*elapsed_ms);
+                for status in [&mut self.judge.status, &mut self.synthesis.status] {
+                    if !status.is_settled() {
+                        *status = Status::Skipped;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Members that finished with an answer, in panel order.
+    pub fn answered(&self) -> impl Iterator<Item = (usize, &MemberReport)> {
+        self.members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.status == Status::Done && !m.text.trim().is_empty())
+    }
+}
+
+impl MemberReport {
+    fn queued(seat: &SeatInfo) -> Self {
+        Self {
+            name: seat.name.clone(),
+            model: seat.model.clone(),
+            ..Self::default()
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Model backends behind one trait. The engine streams every chat through
+//! [`Provider::stream_chat`] and never knows which backend it talks to.
+
+pub mod error;
+pub mod openai;
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+pub use error::{ErrorKind, ProviderError};
+
+/// One message of a chat request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+}
+
+impl Message {
+    pub fn system(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::System,
+            content: content.into(),
+        }
+    }
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::User,
+            content: content.into(),
+        }
+    }
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::Assistant,
+            content: content.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+/// What a provider is asked to do: one streamed chat completion.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<Message>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+    /// A JSON schema the answer must follow, sent as `response_format` where
+    /// the provider supports structured output.
+    pub json_schema: Option<JsonSchema>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonSchema {
+    pub name: String,
+    pub schema: serde_json::Value,
+}
+
+/// A piece of streamed output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delta {
+    Text(String),
+    Reasoning(String),
+}
+
+/// Token counts and cost as reported by the provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// In the provider's currency (USD for OpenRouter); `None` when unreported.
+    pub cost: Option<f64>,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: &Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.cost = match (self.cost, other.cost) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+        };
+    }
+}
+
+/// How a completed stream ended.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Completion {
+    pub finish_reason: Option<String>,
+    pub usage: Usage,
+    /// `data:` lines that were not valid chunks and were skipped.
+    pub malformed_events: u32,
+}
+
+/// Receives deltas as they arrive. Called on the provider's task; keep it cheap.
+pub type DeltaSink<'a> = &'a mut (dyn FnMut(Delta) + Send);
+
+/// A backend that streams chat completions.
+pub trait Provider: Send + Sync + std::fmt::Debug {
+    /// A short name for messages (`openrouter`, `ollama`, ...).
+    fn name(&self) -> &str;
+
+    /// Streams one completion, handing every delta to `sink`. Returns when the
+    /// stream ends; on failure the deltas already handed over are the partial
+    /// output. Cancelling `cancel` ends the call promptly with
+    /// [`ErrorKind::Cancelled`] and closes the connection.
+    fn stream_chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        cancel: CancellationToken,
+        sink: DeltaSink<'a>,
+    ) -> BoxFuture<'a, Result<Completion, ProviderError>>;
+}
+
+/// Timeouts for one request. `first_byte` runs from sending the request until
+/// the first body bytes; `idle` is the longest gap allowed between chunks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub first_byte: Duration,
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            // Reasoning models can think for a long time before their first token,
+            // but OpenRouter sends keep-alive comments meanwhile, which count as bytes.
+            first_byte: Duration::from_secs(120),
+            idle: Duration::from_secs(90),
+        }
+    }
+}
+
+/// Retries before the first byte of a response: capped exponential backoff with jitter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Delay before retry number `attempt` (0-based): full jitter over an
+    /// exponentially growing, capped window, or the server's `Retry-After`
+    /// when it gave one (also capped).
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(after) = retry_after {
+            return after.min(self.max_delay);
+        }
+        let window = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
+        let half = window / 2;
+        half + window.mul_f64(rand::random::<f64>() * 0.5)
+    }
+}

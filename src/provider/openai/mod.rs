@@ -1,0 +1,466 @@
+//! Client for OpenAI-compatible chat-completions endpoints: OpenRouter,
+//! OpenAI, Ollama, llama.cpp server, vLLM, LM Studio.
+
+pub mod models;
+pub mod sse;
+
+use std::fmt;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use serde_json::json;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::provider::{
+    ChatRequest, Completion, Delta, DeltaSink, ErrorKind, Provider, ProviderError, RetryPolicy,
+    Timeouts,
+};
+pub use models::ModelInfo;
+use sse::StreamItem;
+
+/// An API key. Never printed: `Debug` shows only whether one is set.
+#[derive(Clone, Default)]
+pub struct ApiKey(Option<String>);
+
+impl ApiKey {
+    pub fn new(key: Option<String>) -> Self {
+        Self(key.filter(|k| !k.trim().is_empty()))
+    }
+    pub fn is_set(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "ApiKey(set)"
+        } else {
+            "ApiKey(none)"
+        })
+    }
+}
+
+/// Settings of one OpenAI-compatible endpoint.
+#[derive(Debug, Clone)]
+pub struct OpenAiConfig {
+    /// Name used in messages, e.g. `openrouter`.
+    pub name: String,
+    /// Up to and including the version segment, e.g. `https://openrouter.ai/api/v1`.
+    pub base_url: String,
+    pub api_key: ApiKey,
+    /// The environment variable the key came from, named in 401 messages.
+    pub api_key_env: Option<String>,
+    /// Whether to send `response_format` with a JSON schema when asked for one.
+    pub structured_output: bool,
+    pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
+}
+
+impl OpenAiConfig {
+    pub fn new(name: impl Into<String>, base_url: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            base_url: base_url.into(),
+            api_key: ApiKey::default(),
+            api_key_env: None,
+            structured_output: true,
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    fn is_openrouter(&self) -> bool {
+        reqwest::Url::parse(&self.base_url)
+            .ok()
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| h == "openrouter.ai" || h.ends_with(".openrouter.ai"))
+            })
+            .unwrap_or(false)
+    }
+}
+
+/// A streaming chat-completions client for one endpoint.
+#[derive(Debug, Clone)]
+pub struct OpenAiProvider {
+    config: OpenAiConfig,
+    http: reqwest::Client,
+}
+
+impl OpenAiProvider {
+    pub fn new(config: OpenAiConfig) -> Result<Self, ProviderError> {
+        reqwest::Url::parse(&config.base_url).map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Config,
+                format!("invalid base URL `{}`: {e}", config.base_url),
+            )
+        })?;
+        let mut headers = HeaderMap::new();
+        if config.is_openrouter() {
+            // OpenRouter's app attribution.
+            headers.insert("X-Title", HeaderValue::from_static("council"));
+            headers.insert("HTTP-Referer", HeaderValue::from_static(APP_REFERER));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.timeouts.connect)
+            .default_headers(headers)
+            .user_agent(concat!("council/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                ProviderError::new(ErrorKind::Config, format!("cannot build HTTP client: {e}"))
+            })?;
+        Ok(Self { config, http })
+    }
+
+    pub fn config(&self) -> &OpenAiConfig {
+        &self.config
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.config.base_url.trim_end_matches('/'))
+    }
+
+    fn authorized(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.config.api_key.0 {
+            Some(key) => builder.bearer_auth(key),
+            None => builder,
+        }
+    }
+
+    fn body(&self, request: &ChatRequest) -> serde_json::Value {
+        let mut body = json!({
+            "model": request.model,
+            "messages": request.messages,
+            "stream": true,
+            "stream_options": { "include_usage": true },
+        });
+        if let Some(t) = request.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let Some(m) = request.max_tokens {
+            body["max_tokens"] = json!(m);
+        }
+        if let (Some(schema), true) = (&request.json_schema, self.config.structured_output) {
+            body["response_format"] = json!({
+                "type": "json_schema",
+                "json_schema": { "name": schema.name, "strict": true, "schema": schema.schema },
+            });
+        }
+        body
+    }
+
+    /// Sends the request, retrying failures that happen before any response
+    /// byte. Returns the successful response with its first-byte deadline.
+    async fn send_with_retries(
+        &self,
+        request: &ChatRequest,
+        cancel: &CancellationToken,
+    ) -> Result<(reqwest::Response, Instant), ProviderError> {
+        let body = self.body(request);
+        let mut attempt = 0;
+        loop {
+            let deadline = Instant::now() + self.config.timeouts.first_byte;
+            let send = self
+                .authorized(self.http.post(self.url("chat/completions")))
+                .json(&body)
+                .send();
+            let result = tokio::select! {
+                _ = cancel.cancelled() => return Err(ProviderError::cancelled()),
+                r = tokio::time::timeout_at(deadline, send) => r,
+            };
+            let error = match result {
+                Err(_) => first_byte_timeout(self.config.timeouts.first_byte),
+                Ok(Err(e)) => transport_error(e),
+                Ok(Ok(response)) if response.status().is_success() => {
+                    return Ok((response, deadline));
+                }
+                Ok(Ok(response)) => self.status_error(response, &request.model, cancel).await?,
+            };
+            if !error.is_retryable() || attempt >= self.config.retry.max_retries {
+                return Err(error);
+            }
+            let delay = self.config.retry.delay(attempt, error.retry_after);
+            attempt += 1;
+            tokio::select! {
+                _ = cancel.cancelled() => return Err(ProviderError::cancelled()),
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+
+    /// Reads an error response's body (briefly) and turns it into an error.
+    async fn status_error(
+        &self,
+        response: reqwest::Response,
+        model: &str,
+        cancel: &CancellationToken,
+    ) -> Result<ProviderError, ProviderError> {
+        let status = response.status().as_u16();
+        let retry_after = parse_retry_after(response.headers().get(RETRY_AFTER));
+        let body = tokio::select! {
+            _ = cancel.cancelled() => return Err(ProviderError::cancelled()),
+            b = tokio::time::timeout(Duration::from_secs(5), response.text()) => b.ok().and_then(Result::ok).unwrap_or_default(),
+        };
+        let mut error =
+            ProviderError::from_status(status, &body, self.config.api_key_env.as_deref(), model);
+        error.retry_after = retry_after;
+        Ok(error)
+    }
+
+    async fn chat(
+        &self,
+        request: &ChatRequest,
+        cancel: CancellationToken,
+        sink: DeltaSink<'_>,
+    ) -> Result<Completion, ProviderError> {
+        let (response, first_byte_deadline) = self.send_with_retries(request, &cancel).await?;
+        let body = timed_body(
+            response.bytes_stream(),
+            first_byte_deadline,
+            self.config.timeouts,
+        );
+        let mut items = std::pin::pin!(sse::decode(body));
+        let mut completion = Completion::default();
+        loop {
+            let item = tokio::select! {
+                // Returning drops the response body, which closes the connection.
+                _ = cancel.cancelled() => return Err(ProviderError::cancelled()),
+                item = items.next() => item,
+            };
+            match item {
+                None if completion.finish_reason.is_some() => return Ok(completion),
+                None => {
+                    return Err(ProviderError::new(
+                        ErrorKind::Dropped,
+                        "connection closed before the stream finished",
+                    ));
+                }
+                Some(Err(e)) => return Err(e),
+                Some(Ok(StreamItem::Done)) => return Ok(completion),
+                Some(Ok(StreamItem::Malformed)) => completion.malformed_events += 1,
+                Some(Ok(StreamItem::Error { code, message })) => {
+                    let message = match &code {
+                        Some(code) => format!("upstream error ({code}): {message}"),
+                        None => format!("upstream error: {message}"),
+                    };
+                    return Err(ProviderError::new(ErrorKind::Upstream { code }, message));
+                }
+                Some(Ok(StreamItem::Chunk(chunk))) => {
+                    if let Some(reasoning) = chunk.reasoning {
+                        sink(Delta::Reasoning(reasoning));
+                    }
+                    if let Some(text) = chunk.text {
+                        sink(Delta::Text(text));
+                    }
+                    if let Some(usage) = chunk.usage {
+                        completion.usage = usage;
+                    }
+                    if let Some(reason) = chunk.finish_reason {
+                        if reason == "error" {
+                            return Err(ProviderError::new(
+                                ErrorKind::Upstream { code: None },
+                                "upstream error: the stream ended with finish_reason \"error\"",
+                            ));
+                        }
+                        completion.finish_reason = Some(reason);
+                    }
+                }
+            }
+        }
+    }
+}
+
+const APP_REFERER: &str = match option_env!("CARGO_PKG_HOMEPAGE") {
+    Some(url) if !url.is_empty() => url,
+    _ => "council",
+};
+
+impl Provider for OpenAiProvider {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn stream_chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        cancel: CancellationToken,
+        sink: DeltaSink<'a>,
+    ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
+        Box::pin(self.chat(request, cancel, sink))
+    }
+}
+
+/// Why the body stream ended early.
+#[derive(Debug)]
+enum BodyFault {
+    FirstByteTimeout(Duration),
+    IdleTimeout(Duration),
+    Transport(reqwest::Error),
+}
+
+impl From<BodyFault> for ProviderError {
+    fn from(fault: BodyFault) -> Self {
+        match fault {
+            BodyFault::FirstByteTimeout(limit) => first_byte_timeout(limit),
+            BodyFault::IdleTimeout(limit) => ProviderError::new(
+                ErrorKind::IdleTimeout,
+                format!(
+                    "the stream stalled: nothing received for {}s",
+                    limit.as_secs_f32()
+                ),
+            ),
+            BodyFault::Transport(e) => ProviderError::new(
+                ErrorKind::Dropped,
+                format!("connection lost mid-stream: {}", error_chain(&e)),
+            ),
+        }
+    }
+}
+
+/// The body's byte chunks, with the first-byte deadline and the idle
+/// timeout applied to raw reads, so keep-alive comments count as life.
+fn timed_body(
+    body: impl Stream<Item = reqwest::Result<bytes::Bytes>> + Send + 'static,
+    first_byte_deadline: Instant,
+    timeouts: Timeouts,
+) -> impl Stream<Item = Result<bytes::Bytes, BodyFault>> {
+    let body = Box::pin(body);
+    futures::stream::unfold(Some((body, true)), move |state| async move {
+        let (mut body, first) = state?;
+        let next = if first {
+            tokio::time::timeout_at(first_byte_deadline, body.next()).await
+        } else {
+            tokio::time::timeout(timeouts.idle, body.next()).await
+        };
+        match next {
+            Err(_) if first => Some((Err(BodyFault::FirstByteTimeout(timeouts.first_byte)), None)),
+            Err(_) => Some((Err(BodyFault::IdleTimeout(timeouts.idle)), None)),
+            Ok(None) => None,
+            Ok(Some(Err(e))) => Some((Err(BodyFault::Transport(e)), None)),
+            Ok(Some(Ok(bytes))) => Some((Ok(bytes), Some((body, false)))),
+        }
+    })
+}
+
+fn first_byte_timeout(limit: Duration) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::FirstByteTimeout,
+        format!(
+            "no response within {}s (first-byte timeout)",
+            limit.as_secs_f32()
+        ),
+    )
+}
+
+fn transport_error(e: reqwest::Error) -> ProviderError {
+    let kind = if e.is_connect() {
+        ErrorKind::Connect
+    } else {
+        ErrorKind::Dropped
+    };
+    let what = if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    ProviderError::new(kind, format!("{what}: {}", error_chain(&e)))
+}
+
+/// reqwest's top-level message hides the cause ("error sending request");
+/// the person needs the innermost one ("Connection refused").
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    // Strip the URL reqwest appends, which may carry query secrets.
+    parts
+        .join(": ")
+        .split(" for url (")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `Retry-After` as delay-seconds (HTTP dates are rare from these APIs and
+/// fall back to backoff).
+fn parse_retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
+    let secs: f64 = value?.to_str().ok()?.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_key_is_never_printed() {
+        let config = OpenAiConfig {
+            api_key: ApiKey::new(Some("sk-or-secret-123".into())),
+            ..OpenAiConfig::new("openrouter", "https://openrouter.ai/api/v1")
+        };
+        let provider = OpenAiProvider::new(config).unwrap();
+        let printed = format!("{provider:?}");
+        assert!(!printed.contains("sk-or-secret-123"), "{printed}");
+        assert!(printed.contains("ApiKey(set)"));
+    }
+
+    #[test]
+    fn openrouter_is_recognised_by_host() {
+        assert!(OpenAiConfig::new("x", "https://openrouter.ai/api/v1").is_openrouter());
+        assert!(!OpenAiConfig::new("x", "http://localhost:11434/v1").is_openrouter());
+        assert!(!OpenAiConfig::new("x", "https://openrouter.ai.evil.example/v1").is_openrouter());
+    }
+
+    #[test]
+    fn request_body_carries_schema_only_when_supported() {
+        let request = ChatRequest {
+            model: "m".into(),
+            messages: vec![crate::provider::Message::user("q")],
+            temperature: Some(0.0),
+            max_tokens: Some(10),
+            json_schema: Some(crate::provider::JsonSchema {
+                name: "s".into(),
+                schema: json!({"type":"object"}),
+            }),
+        };
+        let mut config = OpenAiConfig::new("x", "http://localhost/v1");
+        let body = OpenAiProvider::new(config.clone()).unwrap().body(&request);
+        assert_eq!(
+            body["response_format"]["json_schema"]["schema"],
+            json!({"type":"object"})
+        );
+        assert_eq!(body["stream"], json!(true));
+        assert_eq!(body["max_tokens"], json!(10));
+        config.structured_output = false;
+        let body = OpenAiProvider::new(config).unwrap().body(&request);
+        assert!(body.get("response_format").is_none());
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        assert_eq!(
+            parse_retry_after(Some(&HeaderValue::from_static("2"))),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            parse_retry_after(Some(&HeaderValue::from_static("0.5"))),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_retry_after(Some(&HeaderValue::from_static(
+                "Wed, 21 Oct 2015 07:28:00 GMT"
+            ))),
+            None
+        );
+    }
+}

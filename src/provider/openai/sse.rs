@@ -1,0 +1,222 @@
+//! Decoding a chat-completions SSE body into stream items.
+//!
+//! Framing is left to `eventsource-stream`, which buffers across network
+//! reads (events and UTF-8 sequences split anywhere), handles CRLF and skips
+//! comment lines. This module only interprets each event's `data`.
+
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures::{Stream, StreamExt};
+use serde::Deserialize;
+
+use crate::provider::{ErrorKind, ProviderError, Usage};
+
+/// What one SSE event means for a chat completion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamItem {
+    /// A chunk: any of text, reasoning, finish reason and usage.
+    Chunk(Chunk),
+    /// `data: [DONE]`.
+    Done,
+    /// An error object sent inside the stream.
+    Error {
+        code: Option<String>,
+        message: String,
+    },
+    /// A `data:` payload that is not a chat-completions chunk; skipped.
+    Malformed,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Chunk {
+    pub text: Option<String>,
+    pub reasoning: Option<String>,
+    pub finish_reason: Option<String>,
+    pub usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct RawChunk {
+    #[serde(default)]
+    choices: Vec<RawChoice>,
+    #[serde(default)]
+    usage: Option<RawUsage>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawChoice {
+    #[serde(default)]
+    delta: Option<RawDelta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawDelta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    reasoning: Option<String>,
+    #[serde(default)]
+    reasoning_content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawUsage {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    completion_tokens: Option<u64>,
+    #[serde(default)]
+    cost: Option<f64>,
+}
+
+/// Interprets one event's `data` field.
+pub fn interpret(data: &str) -> StreamItem {
+    let data = data.trim();
+    if data == "[DONE]" {
+        return StreamItem::Done;
+    }
+    let raw: RawChunk = match serde_json::from_str(data) {
+        Ok(raw) => raw,
+        Err(_) => return StreamItem::Malformed,
+    };
+    if let Some(err) = raw.error {
+        return stream_error(&err);
+    }
+    let mut chunk = Chunk {
+        usage: raw.usage.map(|u| Usage {
+            prompt_tokens: u.prompt_tokens.unwrap_or(0),
+            completion_tokens: u.completion_tokens.unwrap_or(0),
+            cost: u.cost,
+        }),
+        ..Chunk::default()
+    };
+    // Chat completions with n = 1: the first choice is the answer.
+    if let Some(choice) = raw.choices.into_iter().next() {
+        chunk.finish_reason = choice.finish_reason;
+        if let Some(delta) = choice.delta {
+            chunk.text = delta.content.filter(|s| !s.is_empty());
+            chunk.reasoning = delta
+                .reasoning
+                .or(delta.reasoning_content)
+                .filter(|s| !s.is_empty());
+        }
+    }
+    StreamItem::Chunk(chunk)
+}
+
+fn stream_error(err: &serde_json::Value) -> StreamItem {
+    let message = err
+        .get("message")
+        .and_then(|m| m.as_str())
+        .or_else(|| err.as_str())
+        .unwrap_or("the server reported an error mid-stream")
+        .to_string();
+    let code = err.get("code").and_then(|c| match c {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
+    StreamItem::Error { code, message }
+}
+
+/// Decodes a body (a stream of byte chunks as read from the network) into
+/// stream items. Transport errors end the stream as `Err`.
+pub fn decode<S, B, E>(body: S) -> impl Stream<Item = Result<StreamItem, ProviderError>>
+where
+    S: Stream<Item = Result<B, E>>,
+    B: AsRef<[u8]>,
+    E: Into<ProviderError>,
+{
+    body.eventsource().map(|event| match event {
+        Ok(event) => Ok(interpret(&event.data)),
+        Err(EventStreamError::Transport(e)) => Err(e.into()),
+        Err(EventStreamError::Utf8(e)) => Err(ProviderError::new(
+            ErrorKind::Protocol,
+            format!("stream is not UTF-8: {e}"),
+        )),
+        Err(EventStreamError::Parser(e)) => Err(ProviderError::new(
+            ErrorKind::Protocol,
+            format!("unreadable event stream: {e}"),
+        )),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interprets_openrouter_chunks() {
+        let c = interpret(
+            r#"{"id":"gen-1","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}"#,
+        );
+        assert_eq!(
+            c,
+            StreamItem::Chunk(Chunk {
+                text: Some("Hi".into()),
+                ..Chunk::default()
+            })
+        );
+
+        let c = interpret(r#"{"choices":[{"delta":{"content":"","reasoning":"hmm"}}]}"#);
+        assert_eq!(
+            c,
+            StreamItem::Chunk(Chunk {
+                reasoning: Some("hmm".into()),
+                ..Chunk::default()
+            })
+        );
+
+        let c = interpret(r#"{"choices":[{"delta":{"reasoning_content":"think"}}]}"#);
+        assert_eq!(
+            c,
+            StreamItem::Chunk(Chunk {
+                reasoning: Some("think".into()),
+                ..Chunk::default()
+            })
+        );
+
+        let c = interpret(
+            r#"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46,"cost":0.0012}}"#,
+        );
+        assert_eq!(
+            c,
+            StreamItem::Chunk(Chunk {
+                usage: Some(Usage {
+                    prompt_tokens: 12,
+                    completion_tokens: 34,
+                    cost: Some(0.0012)
+                }),
+                ..Chunk::default()
+            })
+        );
+        assert_eq!(interpret(" [DONE]"), StreamItem::Done);
+        assert_eq!(interpret("{not json"), StreamItem::Malformed);
+        assert_eq!(interpret(r#"{"choices":"nope"}"#), StreamItem::Malformed);
+    }
+
+    #[test]
+    fn interprets_mid_stream_errors() {
+        let c = interpret(
+            r#"{"id":"x","error":{"code":"server_error","message":"Provider disconnected"},"choices":[{"delta":{"content":""},"finish_reason":"error"}]}"#,
+        );
+        assert_eq!(
+            c,
+            StreamItem::Error {
+                code: Some("server_error".into()),
+                message: "Provider disconnected".into()
+            }
+        );
+        let c = interpret(r#"{"error":{"code":502,"message":"bad gateway"}}"#);
+        assert_eq!(
+            c,
+            StreamItem::Error {
+                code: Some("502".into()),
+                message: "bad gateway".into()
+            }
+        );
+    }
+}
