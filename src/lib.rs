@@ -7,5 +7,6 @@
 pub mod config;
 pub mod engine;
 pub mod provider;
+pub mod sanitize;
 
 pub use engine::{Council, CouncilEvent, RunHandle, RunOptions, RunReport, run};

@@ -1,1 +1,271 @@
-pub mod stub {}
+//! Configuration: where files live, providers, presets, and turning a preset
+//! plus command-line overrides into a runnable [`Council`].
+
+pub mod paths;
+pub mod presets;
+pub mod providers;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::engine::council::{Council, Seat, SeatSpec, member_names, unique_names};
+use crate::provider::{Provider, RetryPolicy, Timeouts};
+pub use presets::{NamedPreset, Preset, SeatConfig};
+pub use providers::ProviderConfig;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "{var} is not set: export {var}=<your key> to use the `{provider}` provider, or point --base-url at a local server"
+    )]
+    MissingKey { provider: String, var: String },
+    #[error("unknown preset `{name}` (known: {known})")]
+    UnknownPreset { name: String, known: String },
+    #[error("unknown provider `{name}` (known: {known})")]
+    UnknownProvider { name: String, known: String },
+    #[error("{origin}: {message}")]
+    Preset { origin: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// How a council is asked for on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct CouncilRequest {
+    /// A preset to start from (already loaded).
+    pub preset: Option<NamedPreset>,
+    /// Panel models replacing the preset's members.
+    pub panel: Vec<String>,
+    pub judge: Option<String>,
+    pub synthesizer: Option<String>,
+    /// One endpoint for every seat.
+    pub base_url: Option<String>,
+    /// The variable holding the key for `base_url` (or overriding the
+    /// preset's providers' variables).
+    pub api_key_env: Option<String>,
+    /// Both the first-byte and the idle timeout.
+    pub timeout: Option<Duration>,
+}
+
+/// The seat settings a request resolves to, before providers are connected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CouncilPlan {
+    pub preset: Option<String>,
+    pub members: Vec<SeatSpec>,
+    pub judge: SeatSpec,
+    pub synthesizer: SeatSpec,
+}
+
+/// The name used for the single endpoint given by `--base-url`.
+pub const CUSTOM_PROVIDER: &str = "custom";
+
+impl CouncilRequest {
+    /// Resolves seats: `--panel` replaces the preset's members; without a
+    /// preset, the judge and synthesizer default to the first panel model.
+    pub fn plan(&self) -> Result<CouncilPlan, ConfigError> {
+        let preset = self.preset.as_ref().map(|p| &p.preset);
+        let default_provider = match &self.base_url {
+            Some(_) => CUSTOM_PROVIDER.to_string(),
+            None => preset
+                .and_then(|p| p.provider.clone())
+                .unwrap_or_else(|| providers::DEFAULT_PROVIDER.into()),
+        };
+        let provider_for = |seat: &SeatConfig| -> String {
+            match &self.base_url {
+                Some(_) => CUSTOM_PROVIDER.to_string(),
+                None => seat
+                    .provider
+                    .clone()
+                    .unwrap_or_else(|| default_provider.clone()),
+            }
+        };
+        let spec = |seat: &SeatConfig, name: String| SeatSpec {
+            name,
+            model: seat.model.clone(),
+            provider: provider_for(seat),
+            system_prompt: seat.system_prompt.clone(),
+            temperature: seat.temperature,
+            max_tokens: seat.max_tokens,
+        };
+
+        let seats: Vec<SeatConfig> = if !self.panel.is_empty() {
+            self.panel.iter().map(SeatConfig::model).collect()
+        } else if let Some(p) = preset {
+            p.members.clone()
+        } else {
+            return Err(ConfigError::Invalid(
+                "no panel: give --preset or --panel".into(),
+            ));
+        };
+        if seats.iter().any(|s| s.model.trim().is_empty()) {
+            return Err(ConfigError::Invalid(
+                "--panel has an empty model name".into(),
+            ));
+        }
+        let slug_names = member_names(&seats.iter().map(|s| s.model.as_str()).collect::<Vec<_>>());
+        let names = unique_names(
+            seats
+                .iter()
+                .zip(slug_names)
+                .map(|(s, slug)| s.name.clone().unwrap_or(slug))
+                .collect(),
+        );
+        let members: Vec<SeatSpec> = seats.iter().zip(names).map(|(s, n)| spec(s, n)).collect();
+
+        let role =
+            |flag: &Option<String>, from_preset: Option<&SeatConfig>, name: &str| -> SeatSpec {
+                let mut seat = from_preset
+                    .cloned()
+                    .unwrap_or_else(|| SeatConfig::model(seats[0].model.clone()));
+                if let Some(model) = flag {
+                    seat.model = model.clone();
+                }
+                spec(&seat, name.into())
+            };
+        Ok(CouncilPlan {
+            preset: self.preset.as_ref().map(|p| p.name.clone()),
+            judge: role(&self.judge, preset.map(|p| &p.judge), "judge"),
+            synthesizer: role(
+                &self.synthesizer,
+                preset.map(|p| &p.synthesizer),
+                "synthesizer",
+            ),
+            members,
+        })
+    }
+
+    /// Resolves seats and connects their providers (reading keys from the
+    /// environment). Fails before any request when a key is missing.
+    pub fn build(&self) -> Result<Council, ConfigError> {
+        let plan = self.plan()?;
+        let mut timeouts = Timeouts::default();
+        if let Some(t) = self.timeout {
+            timeouts.first_byte = t;
+            timeouts.idle = t;
+        }
+        let mut connected: HashMap<String, Arc<dyn Provider>> = HashMap::new();
+        let mut seat = |spec: SeatSpec| -> Result<Seat, ConfigError> {
+            if let Some(p) = connected.get(&spec.provider) {
+                return Ok(Seat {
+                    spec,
+                    provider: p.clone(),
+                });
+            }
+            let config = self.provider_config(&spec.provider)?;
+            let provider = providers::connect(&config, timeouts, RetryPolicy::default())?;
+            connected.insert(spec.provider.clone(), provider.clone());
+            Ok(Seat { spec, provider })
+        };
+        let members = plan
+            .members
+            .into_iter()
+            .map(&mut seat)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Council {
+            preset: plan.preset,
+            members,
+            judge: seat(plan.judge)?,
+            synthesizer: seat(plan.synthesizer)?,
+        })
+    }
+
+    fn provider_config(&self, name: &str) -> Result<ProviderConfig, ConfigError> {
+        if name == CUSTOM_PROVIDER
+            && let Some(url) = &self.base_url
+        {
+            return Ok(ProviderConfig {
+                name: CUSTOM_PROVIDER.into(),
+                base_url: url.clone(),
+                api_key_env: self.api_key_env.clone(),
+                key_required: self.api_key_env.is_some(),
+            });
+        }
+        let mut config =
+            providers::find_provider(name).ok_or_else(|| ConfigError::UnknownProvider {
+                name: name.into(),
+                known: providers::builtin_providers()
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        if let Some(var) = &self.api_key_env {
+            config.api_key_env = Some(var.clone());
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn preset(name: &str) -> NamedPreset {
+        presets::find_preset(name, None).unwrap()
+    }
+
+    #[test]
+    fn panel_override_names_members_and_defaults_roles_to_first_model() {
+        let request = CouncilRequest {
+            panel: vec![
+                "openai/gpt-5".into(),
+                "openai/gpt-5".into(),
+                "qwen3:8b".into(),
+            ],
+            ..CouncilRequest::default()
+        };
+        let plan = request.plan().unwrap();
+        let names: Vec<&str> = plan.members.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["gpt-5", "gpt-5-2", "qwen3:8b"]);
+        assert_eq!(plan.judge.model, "openai/gpt-5");
+        assert_eq!(plan.synthesizer.model, "openai/gpt-5");
+        assert!(plan.members.iter().all(|m| m.provider == "openrouter"));
+    }
+
+    #[test]
+    fn preset_roles_stay_unless_overridden() {
+        let quality = preset("quality");
+        let request = CouncilRequest {
+            preset: Some(quality.clone()),
+            judge: Some("x/judge".into()),
+            ..CouncilRequest::default()
+        };
+        let plan = request.plan().unwrap();
+        assert_eq!(plan.members.len(), quality.preset.members.len());
+        assert_eq!(plan.judge.model, "x/judge");
+        assert_eq!(plan.synthesizer.model, quality.preset.synthesizer.model);
+        assert_eq!(plan.preset.as_deref(), Some("quality"));
+    }
+
+    #[test]
+    fn base_url_puts_every_seat_on_one_endpoint() {
+        let request = CouncilRequest {
+            panel: vec!["a".into(), "b".into()],
+            base_url: Some("http://127.0.0.1:9/v1".into()),
+            ..CouncilRequest::default()
+        };
+        let council = request.build().unwrap();
+        assert!(
+            council
+                .members
+                .iter()
+                .chain([&council.judge, &council.synthesizer])
+                .all(|s| s.spec.provider == "custom")
+        );
+    }
+
+    #[test]
+    fn missing_key_names_the_variable() {
+        let request = CouncilRequest {
+            panel: vec!["a".into()],
+            api_key_env: Some("COUNCIL_TEST_SURELY_UNSET_KEY".into()),
+            ..CouncilRequest::default()
+        };
+        let e = request.build().unwrap_err().to_string();
+        assert!(
+            e.starts_with("COUNCIL_TEST_SURELY_UNSET_KEY is not set"),
+            "{e}"
+        );
+    }
+}

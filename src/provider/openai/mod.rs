@@ -373,22 +373,24 @@ fn transport_error(e: reqwest::Error) -> ProviderError {
 /// reqwest's top-level message hides the cause ("error sending request");
 /// the person needs the innermost one ("Connection refused").
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
+    // Strip the URL reqwest appends, which may carry query secrets.
+    let text_of = |e: &dyn std::error::Error| {
+        e.to_string()
+            .split(" for url (")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut parts = vec![text_of(e)];
     let mut source = e.source();
     while let Some(s) = source {
-        let text = s.to_string();
+        let text = text_of(s);
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         source = s.source();
     }
-    // Strip the URL reqwest appends, which may carry query secrets.
-    parts
-        .join(": ")
-        .split(" for url (")
-        .next()
-        .unwrap_or_default()
-        .to_string()
+    parts.join(": ")
 }
 
 /// `Retry-After` as delay-seconds (HTTP dates are rare from these APIs and

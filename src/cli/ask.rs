@@ -1,0 +1,146 @@
+//! `council ask`: one question, headless. The synthesis streams to stdout,
+//! state changes go to stderr; `--json` prints the whole run at the end.
+
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use council::config::{ConfigError, CouncilRequest, paths, presets};
+use council::engine::RunOutcome;
+use council::sanitize::sanitize;
+use council::{CouncilEvent, RunOptions, RunReport};
+
+use super::{AskArgs, CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, fail, progress};
+
+/// The preset used when neither `--preset` nor `--panel` is given.
+pub const DEFAULT_PRESET: &str = "quality";
+
+/// Turns the council options into a request, loading the preset.
+pub fn council_request(args: &CouncilArgs) -> Result<CouncilRequest, ConfigError> {
+    let preset_name = match (&args.preset, args.panel.is_empty()) {
+        (Some(name), _) => Some(name.as_str()),
+        (None, true) => Some(DEFAULT_PRESET),
+        (None, false) => None,
+    };
+    let preset = preset_name
+        .map(|name| presets::find_preset(name, paths::presets_dir().as_deref()))
+        .transpose()?;
+    Ok(CouncilRequest {
+        preset,
+        panel: args.panel.iter().map(|m| m.trim().to_string()).collect(),
+        judge: args.judge.clone(),
+        synthesizer: args.synth.clone(),
+        base_url: args.base_url.clone(),
+        api_key_env: args.api_key_env.clone(),
+        timeout: args.timeout.map(Duration::from_secs),
+    })
+}
+
+fn read_question(arg: Option<String>) -> Result<String, String> {
+    let question = match arg {
+        Some(q) => q,
+        None if std::io::stdin().is_terminal() => {
+            return Err("no question: pass it as an argument or pipe it on stdin".into());
+        }
+        None => {
+            let mut q = String::new();
+            std::io::stdin()
+                .read_to_string(&mut q)
+                .map_err(|e| format!("cannot read the question from stdin: {e}"))?;
+            q
+        }
+    };
+    let question = question.trim().to_string();
+    if question.is_empty() {
+        return Err("the question is empty".into());
+    }
+    Ok(question)
+}
+
+pub async fn ask(args: AskArgs) -> ExitCode {
+    let question = match read_question(args.question) {
+        Ok(q) => q,
+        Err(e) => return fail(EXIT_USAGE, e),
+    };
+    let council = match council_request(&args.council).and_then(|r| r.build()) {
+        Ok(c) => c,
+        Err(e) => return fail(EXIT_USAGE, e),
+    };
+    let mut handle = council::run(council, question, RunOptions { seed: args.seed });
+    let mut report = RunReport::default();
+    let mut stdout = std::io::stdout().lock();
+    let mut interrupted = false;
+    let mut wrote_synthesis = false;
+    loop {
+        tokio::select! {
+            event = handle.events.recv() => {
+                let Some(event) = event else { break };
+                report.apply(&event);
+                if let Some(line) = progress::line(&event, &report) {
+                    eprintln!("{line}");
+                }
+                if !args.json && let CouncilEvent::SynthesisDelta { text } = &event {
+                    let _ = stdout.write_all(sanitize(text).as_bytes());
+                    let _ = stdout.flush();
+                    wrote_synthesis = true;
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {
+                if interrupted {
+                    return fail(EXIT_INTERRUPTED, "interrupted");
+                }
+                interrupted = true;
+                eprintln!("council: cancelling (Ctrl-C again to quit at once)");
+                handle.cancel();
+            }
+        }
+    }
+    if wrote_synthesis && !report.synthesis.text.ends_with('\n') {
+        let _ = writeln!(stdout);
+    }
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => {
+                let _ = writeln!(stdout, "{json}");
+            }
+            Err(e) => return fail(EXIT_FAILED, format!("cannot encode the report: {e}")),
+        }
+    }
+    match report.outcome {
+        Some(RunOutcome::Synthesized) => ExitCode::SUCCESS,
+        Some(RunOutcome::NoAnswers) => {
+            let reasons: Vec<String> = report
+                .members
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}: {}",
+                        m.name,
+                        m.error
+                            .as_deref()
+                            .map(sanitize)
+                            .unwrap_or_else(|| "no text".into())
+                    )
+                })
+                .collect();
+            fail(
+                EXIT_FAILED,
+                format!("every member failed ({})", reasons.join("; ")),
+            )
+        }
+        Some(RunOutcome::SynthesisFailed) => fail(
+            EXIT_FAILED,
+            format!(
+                "the synthesis failed: {}",
+                report
+                    .synthesis
+                    .error
+                    .as_deref()
+                    .map(sanitize)
+                    .unwrap_or_default()
+            ),
+        ),
+        Some(RunOutcome::Cancelled) => fail(EXIT_INTERRUPTED, "cancelled"),
+        None => fail(EXIT_FAILED, "the run ended without finishing"),
+    }
+}

@@ -1,0 +1,89 @@
+//! The headless command line: `council ask`, `council models`.
+
+mod ask;
+mod models;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes: the run produced no synthesis.
+pub const EXIT_FAILED: u8 = 1;
+/// Bad usage or configuration; nothing was sent.
+pub const EXIT_USAGE: u8 = 2;
+/// Interrupted with Ctrl-C.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "council",
+    version,
+    about = "Run a council of LLMs: a panel answers, a judge maps agreement and disagreement, a synthesizer writes the answer."
+)]
+#[command(arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ask the council one question; the synthesis streams to stdout.
+    Ask(AskArgs),
+    /// List the models an endpoint serves.
+    Models(models::ModelsArgs),
+}
+
+/// How to compose the council; shared by every front that runs one.
+#[derive(Debug, Clone, Args)]
+pub struct CouncilArgs {
+    /// Preset name (`quality`, `budget`, or a file in the user presets dir) or path to a preset file.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub preset: Option<String>,
+    /// Panel models, comma-separated; member names default to each slug's last segment.
+    #[arg(long, value_name = "MODEL,MODEL,...", value_delimiter = ',')]
+    pub panel: Vec<String>,
+    /// Judge model.
+    #[arg(long, value_name = "MODEL")]
+    pub judge: Option<String>,
+    /// Synthesizer model.
+    #[arg(long = "synth", value_name = "MODEL")]
+    pub synth: Option<String>,
+    /// One OpenAI-compatible endpoint for every role (e.g. http://localhost:11434/v1 for Ollama).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Environment variable holding the API key.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Seconds to wait for a response to start, and for each next chunk.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    #[command(flatten)]
+    pub council: CouncilArgs,
+    /// Print one JSON document with every stage at the end instead of streaming.
+    #[arg(long)]
+    pub json: bool,
+    /// Seed for the judge's shuffle of answer labels (random by default).
+    #[arg(long, hide = true)]
+    pub seed: Option<u64>,
+    /// The question; read from stdin when absent.
+    pub question: Option<String>,
+}
+
+pub async fn dispatch(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Ask(args) => ask::ask(args).await,
+        Command::Models(args) => models::models(args).await,
+    }
+}
+
+/// Prints one error line and returns the exit code.
+pub fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("council: {message}");
+    ExitCode::from(code)
+}

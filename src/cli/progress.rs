@@ -1,0 +1,152 @@
+//! One stderr line per state change of a run (never per token).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use council::CouncilEvent;
+use council::RunReport;
+use council::engine::RunOutcome;
+use council::provider::Usage;
+use council::sanitize::sanitize;
+
+/// Formats the line to print for an event, after it was folded into `report`.
+pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
+    use CouncilEvent as E;
+    let width = report
+        .members
+        .iter()
+        .map(|m| m.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let member = |i: &usize| {
+        report
+            .members
+            .get(*i)
+            .map(|m| format!("{:width$}", m.name))
+            .unwrap_or_default()
+    };
+    Some(match event {
+        E::RunStarted {
+            preset,
+            members,
+            judge,
+            synthesizer,
+            ..
+        } => {
+            let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+            let preset = preset
+                .as_deref()
+                .map(|p| format!("{p}: "))
+                .unwrap_or_default();
+            format!(
+                "council: {preset}{} member{} ({}); judge {}; synthesizer {}",
+                members.len(),
+                if members.len() == 1 { "" } else { "s" },
+                names.join(", "),
+                judge.model,
+                synthesizer.model
+            )
+        }
+        E::MemberFinished {
+            member: i,
+            usage,
+            ttft_ms,
+            elapsed_ms,
+            malformed_events,
+            ..
+        } => {
+            let mut s = format!("  {}  done in {}", member(i), secs(*elapsed_ms));
+            if let Some(t) = ttft_ms {
+                let _ = write!(s, " (first token {})", secs(*t));
+            }
+            let _ = write!(s, "{}", usage_suffix(usage));
+            if *malformed_events > 0 {
+                let _ = write!(s, ", {malformed_events} unreadable event(s) skipped");
+            }
+            s
+        }
+        E::MemberFailed {
+            member: i, error, ..
+        } => {
+            let kept = report.members.get(*i).map(|m| m.text.len()).unwrap_or(0);
+            let kept = if kept > 0 {
+                format!(" ({kept} bytes of text kept)")
+            } else {
+                String::new()
+            };
+            format!(
+                "  {}  failed: {}{kept}",
+                member(i),
+                sanitize(&error.message)
+            )
+        }
+        E::MemberCancelled { member: i, .. } => format!("  {}  cancelled", member(i)),
+        E::JudgeStarted { model, labels } => {
+            format!(
+                "judge: {model} compares {} answer(s)",
+                labels.assignments.len()
+            )
+        }
+        E::JudgeFinished {
+            analysis,
+            elapsed_ms,
+            ..
+        } => format!(
+            "judge: {} consensus, {} contradiction(s), {} blind spot(s), {} unique insight(s), {} partial coverage in {}",
+            analysis.consensus.len(),
+            analysis.contradictions.len(),
+            analysis.blind_spots.len(),
+            analysis.unique_insights.len(),
+            analysis.partial_coverage.len(),
+            secs(*elapsed_ms)
+        ),
+        E::JudgeFailed { failure, .. } => {
+            format!(
+                "judge failed ({}); the synthesizer works from the raw answers",
+                sanitize(&failure.to_string())
+            )
+        }
+        E::SynthesisStarted { model, .. } => format!("synthesis: {model}"),
+        E::SynthesisFailed { error, .. } => {
+            format!("synthesis failed: {}", sanitize(&error.message))
+        }
+        E::RunFinished {
+            outcome,
+            usage,
+            elapsed_ms,
+        } => {
+            let what = match outcome {
+                RunOutcome::Synthesized => "done",
+                RunOutcome::NoAnswers => "no member answered",
+                RunOutcome::SynthesisFailed => "no synthesis",
+                RunOutcome::Cancelled => "cancelled",
+            };
+            format!(
+                "council: {what} in {}{}",
+                secs(*elapsed_ms),
+                usage_suffix(usage)
+            )
+        }
+        _ => return None,
+    })
+}
+
+fn secs(ms: u64) -> String {
+    format!("{:.1}s", Duration::from_millis(ms).as_secs_f64())
+}
+
+fn usage_suffix(usage: &Usage) -> String {
+    let tokens = usage.prompt_tokens + usage.completion_tokens;
+    let mut s = String::new();
+    if tokens > 0 {
+        let _ = write!(
+            s,
+            ", {} in + {} out tokens",
+            usage.prompt_tokens, usage.completion_tokens
+        );
+    }
+    if let Some(cost) = usage.cost {
+        let _ = write!(s, ", ${cost:.4}");
+    }
+    s
+}

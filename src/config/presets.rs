@@ -1,0 +1,282 @@
+//! Presets: TOML files that describe a council. The shipped ones are
+//! embedded in the binary; files in the user's presets directory add to
+//! them or replace them by name.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::config::ConfigError;
+
+/// A preset as written in TOML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preset {
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Provider for seats that do not name one.
+    #[serde(default)]
+    pub provider: Option<String>,
+    pub members: Vec<SeatConfig>,
+    pub judge: SeatConfig,
+    pub synthesizer: SeatConfig,
+}
+
+/// One seat of a preset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatConfig {
+    /// Shown in panes and given to the judge's mapping; defaults to the
+    /// last segment of the model slug.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(deserialize_with = "non_empty")]
+    pub model: String,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub system_prompt: Option<String>,
+    #[serde(default, deserialize_with = "temperature")]
+    pub temperature: Option<f32>,
+    #[serde(default, deserialize_with = "max_tokens")]
+    pub max_tokens: Option<u32>,
+}
+
+impl SeatConfig {
+    pub fn model(model: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            model: model.into(),
+            provider: None,
+            system_prompt: None,
+            temperature: None,
+            max_tokens: None,
+        }
+    }
+}
+
+// Range checks run inside deserialization so a bad value's error carries
+// the file position like any other TOML error.
+fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.trim().is_empty() {
+        return Err(serde::de::Error::custom("must not be empty"));
+    }
+    Ok(s)
+}
+
+fn temperature<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f32>, D::Error> {
+    let t = f32::deserialize(d)?;
+    if !(0.0..=2.0).contains(&t) {
+        return Err(serde::de::Error::custom(format!(
+            "{t} is out of range: use 0.0 to 2.0"
+        )));
+    }
+    Ok(Some(t))
+}
+
+fn max_tokens<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let n = u32::deserialize(d)?;
+    if n == 0 {
+        return Err(serde::de::Error::custom("must be at least 1"));
+    }
+    Ok(Some(n))
+}
+
+/// Where a preset came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PresetSource {
+    Builtin,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedPreset {
+    pub name: String,
+    pub source: PresetSource,
+    pub preset: Preset,
+}
+
+/// The presets shipped in `presets/`, embedded at build time.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("quality", include_str!("../../presets/quality.toml")),
+    ("budget", include_str!("../../presets/budget.toml")),
+];
+
+/// Parses preset text; errors name the file, line, column and field.
+pub fn parse_preset(text: &str, origin: &str) -> Result<Preset, ConfigError> {
+    let preset: Preset = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
+    if preset.members.is_empty() {
+        return Err(ConfigError::Preset {
+            origin: origin.into(),
+            message: "`members` is empty: a council needs at least one member".into(),
+        });
+    }
+    Ok(preset)
+}
+
+/// Formats a TOML error as `file:line:column: message`.
+pub(crate) fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> ConfigError {
+    let position = e
+        .span()
+        .map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before
+                .rsplit('\n')
+                .next()
+                .map(|l| l.chars().count())
+                .unwrap_or(0)
+                + 1;
+            format!(":{line}:{column}")
+        })
+        .unwrap_or_default();
+    ConfigError::Preset {
+        origin: format!("{origin}{position}"),
+        message: e.message().trim().to_string(),
+    }
+}
+
+/// All presets: the built-in ones, then the user's (a user file with a
+/// built-in's name replaces it). Unreadable user files are returned as
+/// errors beside the presets that did load.
+pub fn all_presets(user_dir: Option<&Path>) -> (Vec<NamedPreset>, Vec<ConfigError>) {
+    let mut presets: Vec<NamedPreset> = BUILTIN
+        .iter()
+        .map(|(name, text)| NamedPreset {
+            name: (*name).into(),
+            source: PresetSource::Builtin,
+            preset: parse_preset(text, &format!("presets/{name}.toml"))
+                .expect("shipped presets parse"),
+        })
+        .collect();
+    let mut errors = Vec::new();
+    let Some(dir) = user_dir else {
+        return (presets, errors);
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (presets, errors);
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        match load_preset_file(&path) {
+            Ok(named) => {
+                presets.retain(|p| p.name != named.name);
+                presets.push(named);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    (presets, errors)
+}
+
+pub fn load_preset_file(path: &Path) -> Result<NamedPreset, ConfigError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Preset {
+        origin: origin.clone(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(NamedPreset {
+        name,
+        source: PresetSource::File(path.to_path_buf()),
+        preset: parse_preset(&text, &origin)?,
+    })
+}
+
+/// Finds a preset by name, or loads it from a path (anything with a `/` or
+/// ending in `.toml`).
+pub fn find_preset(
+    name_or_path: &str,
+    user_dir: Option<&Path>,
+) -> Result<NamedPreset, ConfigError> {
+    if name_or_path.contains(std::path::MAIN_SEPARATOR)
+        || name_or_path.contains('/')
+        || name_or_path.ends_with(".toml")
+    {
+        return load_preset_file(Path::new(name_or_path));
+    }
+    let (presets, errors) = all_presets(user_dir);
+    if let Some(found) = presets.into_iter().find(|p| p.name == name_or_path) {
+        return Ok(found);
+    }
+    // A broken user file with this name explains the miss better than "unknown".
+    if let Some(e) = errors
+        .into_iter()
+        .find(|e| e.to_string().contains(&format!("{name_or_path}.toml")))
+    {
+        return Err(e);
+    }
+    let known: Vec<String> = all_presets(user_dir)
+        .0
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    Err(ConfigError::UnknownPreset {
+        name: name_or_path.into(),
+        known: known.join(", "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_preset_parses() {
+        for (name, text) in BUILTIN {
+            let preset = parse_preset(text, name).unwrap();
+            assert!(!preset.members.is_empty(), "{name}");
+        }
+    }
+
+    fn err(text: &str) -> String {
+        parse_preset(text, "p.toml").unwrap_err().to_string()
+    }
+
+    const OK_TAIL: &str = "[judge]\nmodel = \"j\"\n[synthesizer]\nmodel = \"s\"\n";
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let e = err(&format!(
+            "[[members]]\nmodel = \"a\"\ntemprature = 0.5\n{OK_TAIL}"
+        ));
+        assert!(e.starts_with("p.toml:3:1: "), "{e}");
+        assert!(e.contains("unknown field `temprature`"), "{e}");
+
+        let e = err(&format!(
+            "[[members]]\nmodel = \"a\"\ntemperature = \"hot\"\n{OK_TAIL}"
+        ));
+        assert!(e.starts_with("p.toml:3:15: "), "{e}");
+
+        let e = err(&format!(
+            "[[members]]\nmodel = \"a\"\ntemperature = 3.5\n{OK_TAIL}"
+        ));
+        assert!(
+            e.starts_with("p.toml:3:15: ") && e.contains("out of range"),
+            "{e}"
+        );
+
+        let e = err(&format!("[[members]]\nmodel = \"\"\n{OK_TAIL}"));
+        assert!(
+            e.starts_with("p.toml:2:9: ") && e.contains("must not be empty"),
+            "{e}"
+        );
+
+        let e = err("[[members]]\nmodel = \"a\"\n[judge]\nmodel = \"j\"\n");
+        assert!(e.contains("missing field `synthesizer`"), "{e}");
+
+        let e = err("[[members]\n");
+        assert!(e.starts_with("p.toml:1:"), "{e}");
+
+        let e = err(&format!("members = []\n{OK_TAIL}"));
+        assert!(e.contains("`members` is empty"), "{e}");
+    }
+}

@@ -1,0 +1,93 @@
+//! Known endpoints and how to reach them: base URL and the environment
+//! variable holding the key.
+
+use std::sync::Arc;
+
+use crate::config::ConfigError;
+use crate::provider::openai::{ApiKey, OpenAiConfig, OpenAiProvider};
+use crate::provider::{Provider, RetryPolicy, Timeouts};
+
+/// An OpenAI-compatible endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub base_url: String,
+    /// The variable holding the API key; `None` for endpoints without keys.
+    pub api_key_env: Option<String>,
+    /// Whether the key must be set before any request is sent.
+    pub key_required: bool,
+}
+
+impl ProviderConfig {
+    fn builtin(name: &str, base_url: &str, key: Option<&str>, key_required: bool) -> Self {
+        Self {
+            name: name.into(),
+            base_url: base_url.into(),
+            api_key_env: key.map(Into::into),
+            key_required,
+        }
+    }
+}
+
+/// The providers council knows without configuration.
+pub fn builtin_providers() -> Vec<ProviderConfig> {
+    vec![
+        ProviderConfig::builtin(
+            "openrouter",
+            "https://openrouter.ai/api/v1",
+            Some("OPENROUTER_API_KEY"),
+            true,
+        ),
+        ProviderConfig::builtin(
+            "openai",
+            "https://api.openai.com/v1",
+            Some("OPENAI_API_KEY"),
+            true,
+        ),
+        ProviderConfig::builtin("ollama", "http://localhost:11434/v1", None, false),
+        ProviderConfig::builtin("llamacpp", "http://localhost:8080/v1", None, false),
+        ProviderConfig::builtin(
+            "vllm",
+            "http://localhost:8000/v1",
+            Some("VLLM_API_KEY"),
+            false,
+        ),
+        ProviderConfig::builtin("lmstudio", "http://localhost:1234/v1", None, false),
+    ]
+}
+
+pub const DEFAULT_PROVIDER: &str = "openrouter";
+
+/// Looks up a built-in provider by name.
+pub fn find_provider(name: &str) -> Option<ProviderConfig> {
+    builtin_providers().into_iter().find(|p| p.name == name)
+}
+
+/// Reads the key from the environment; an empty variable counts as unset.
+pub fn read_key(var: Option<&str>) -> ApiKey {
+    ApiKey::new(var.and_then(|v| std::env::var(v).ok()))
+}
+
+/// Builds a live provider, failing early when a required key is missing.
+pub fn connect(
+    config: &ProviderConfig,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+) -> Result<Arc<dyn Provider>, ConfigError> {
+    let api_key = read_key(config.api_key_env.as_deref());
+    if config.key_required && !api_key.is_set() {
+        return Err(ConfigError::MissingKey {
+            provider: config.name.clone(),
+            var: config.api_key_env.clone().unwrap_or_default(),
+        });
+    }
+    let provider = OpenAiProvider::new(OpenAiConfig {
+        api_key,
+        api_key_env: config.api_key_env.clone(),
+        timeouts,
+        retry,
+        ..OpenAiConfig::new(config.name.clone(), config.base_url.clone())
+    })
+    .map_err(|e| ConfigError::Invalid(e.message))?;
+    Ok(Arc::new(provider))
+}

@@ -1,0 +1,96 @@
+//! Model output is untrusted: before it reaches a terminal, escape sequences
+//! and control characters are removed so a model cannot retitle the window,
+//! clear the screen, move the cursor or smuggle hyperlinks.
+
+/// Returns `text` without escape sequences (CSI, OSC, DCS, APC, PM, SOS and
+/// two-byte escapes, in their 7-bit and 8-bit forms) and without control
+/// characters other than newline and tab. Carriage returns are dropped too,
+/// since a lone one would let text overwrite its own line.
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\u{1b}' => match chars.next() {
+                // CSI: parameters and intermediates up to a final byte in @..~
+                Some('[') => skip_csi(&mut chars),
+                // OSC, DCS, SOS, PM, APC: a string up to BEL or ST (ESC \)
+                Some(']' | 'P' | 'X' | '^' | '_') => skip_string(&mut chars),
+                // Two-byte escapes (ESC c, ESC 7, ...): the next char is consumed.
+                _ => {}
+            },
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            c if c.is_control() => {}
+            // Bidirectional overrides can make displayed text lie about its order.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// True when `text` needs no changes; lets callers skip an allocation.
+pub fn is_clean(text: &str) -> bool {
+    !text.chars().any(|c| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for c in chars.by_ref() {
+        if ('\u{40}'..='\u{7e}').contains(&c) {
+            return;
+        }
+    }
+}
+
+fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{07}' | '\u{9c}' => return,
+            '\u{1b}' => {
+                if chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_sequences_that_would_change_the_terminal() {
+        assert_eq!(sanitize("a\u{1b}]0;pwned\u{07}b"), "ab");
+        assert_eq!(
+            sanitize("a\u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{1b}\\b"),
+            "alinkb"
+        );
+        assert_eq!(sanitize("\u{1b}[2J\u{1b}[H\u{1b}[31mred\u{1b}[0m"), "red");
+        assert_eq!(sanitize("x\u{9b}2Jy"), "xy");
+        assert_eq!(
+            sanitize("bell\u{07} back\u{08}space\r\n"),
+            "bell backspace\n"
+        );
+        assert_eq!(sanitize("\u{1b}Pq#0;2;0;0;0\u{1b}\\after"), "after");
+        assert_eq!(sanitize("evil\u{202e}txt.exe"), "eviltxt.exe");
+        assert_eq!(
+            sanitize("keeps\ttabs, ünïcødé and 漢字\n"),
+            "keeps\ttabs, ünïcødé and 漢字\n"
+        );
+    }
+
+    #[test]
+    fn cleanliness_check_agrees_with_sanitize() {
+        for s in ["plain", "a\u{1b}[1m", "tab\tnew\n", "cr\r", "\u{202e}"] {
+            assert_eq!(is_clean(s), sanitize(s) == s, "{s:?}");
+        }
+    }
+}
