@@ -56,15 +56,19 @@ pub struct OpenAiConfig {
     pub api_key_env: Option<String>,
     /// Whether to send `response_format` with a JSON schema when asked for one.
     pub structured_output: bool,
+    /// Whether to send OpenRouter's app attribution headers; on for OpenRouter's host.
+    pub attribution: bool,
     pub timeouts: Timeouts,
     pub retry: RetryPolicy,
 }
 
 impl OpenAiConfig {
     pub fn new(name: impl Into<String>, base_url: impl Into<String>) -> Self {
+        let base_url = base_url.into();
         Self {
             name: name.into(),
-            base_url: base_url.into(),
+            attribution: is_openrouter(&base_url),
+            base_url,
             api_key: ApiKey::default(),
             api_key_env: None,
             structured_output: true,
@@ -72,16 +76,16 @@ impl OpenAiConfig {
             retry: RetryPolicy::default(),
         }
     }
+}
 
-    fn is_openrouter(&self) -> bool {
-        reqwest::Url::parse(&self.base_url)
-            .ok()
-            .and_then(|u| {
-                u.host_str()
-                    .map(|h| h == "openrouter.ai" || h.ends_with(".openrouter.ai"))
-            })
-            .unwrap_or(false)
-    }
+fn is_openrouter(base_url: &str) -> bool {
+    reqwest::Url::parse(base_url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h == "openrouter.ai" || h.ends_with(".openrouter.ai"))
+        })
+        .unwrap_or(false)
 }
 
 /// A streaming chat-completions client for one endpoint.
@@ -100,7 +104,7 @@ impl OpenAiProvider {
             )
         })?;
         let mut headers = HeaderMap::new();
-        if config.is_openrouter() {
+        if config.attribution {
             // OpenRouter's app attribution.
             headers.insert("X-Title", HeaderValue::from_static("council"));
             headers.insert("HTTP-Referer", HeaderValue::from_static(APP_REFERER));
@@ -418,9 +422,9 @@ mod tests {
 
     #[test]
     fn openrouter_is_recognised_by_host() {
-        assert!(OpenAiConfig::new("x", "https://openrouter.ai/api/v1").is_openrouter());
-        assert!(!OpenAiConfig::new("x", "http://localhost:11434/v1").is_openrouter());
-        assert!(!OpenAiConfig::new("x", "https://openrouter.ai.evil.example/v1").is_openrouter());
+        assert!(OpenAiConfig::new("x", "https://openrouter.ai/api/v1").attribution);
+        assert!(!OpenAiConfig::new("x", "http://localhost:11434/v1").attribution);
+        assert!(!OpenAiConfig::new("x", "https://openrouter.ai.evil.example/v1").attribution);
     }
 
     #[test]
