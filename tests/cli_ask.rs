@@ -1,0 +1,272 @@
+//! `council ask` as a person runs it: the real binary against the scripted
+//! server, checking stdout, stderr and the exit code.
+
+mod support;
+
+use std::process::Stdio;
+
+use serde_json::Value;
+use support::{Recorded, Reply, Server, judge_json};
+use tokio::io::AsyncWriteExt;
+
+fn handler(r: &Recorded, _: usize) -> Reply {
+    if r.is_judge() {
+        Reply::text(&[&judge_json()])
+    } else if r.is_synthesis() {
+        Reply::text(&[
+            "The sky is blue ",
+            "because of \u{1b}]0;pwned\u{7}Rayleigh scattering.",
+        ])
+    } else if r.model() == "bad/model" {
+        Reply::status(404, r#"{"error":{"message":"No endpoints found"}}"#)
+    } else {
+        Reply::text(&["Answer from ", r.model()])
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn council(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"));
+    cmd.args(args)
+        .env_remove("OPENROUTER_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("council-test-no-config"),
+        )
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run council");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        pipe.write_all(input.as_bytes()).await.unwrap();
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("council ask must not hang")
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streams_the_synthesis_to_stdout_and_progress_to_stderr() {
+    let server = Server::start(handler).await;
+    let run = council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/alpha,y/beta",
+            "Why is the sky blue?",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The escape sequence a model sent is gone; the text around it is kept.
+    assert_eq!(
+        run.stdout,
+        "The sky is blue because of Rayleigh scattering.\n"
+    );
+    assert!(
+        run.stderr
+            .contains("council: 2 members (alpha, beta); judge x/alpha; synthesizer x/alpha"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("  alpha  done in"), "{}", run.stderr);
+    assert!(run.stderr.contains("judge: 1 consensus, 1 contradiction(s), 1 blind spot(s), 1 unique insight(s), 0 partial coverage"));
+    assert!(
+        !run.stderr.contains("Answer from"),
+        "tokens do not go to stderr"
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    assert!(requests.iter().all(|r| r.header("authorization").is_none()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_prints_one_document_with_every_stage() {
+    let server = Server::start(handler).await;
+    let run = council(
+        &[
+            "ask",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/alpha,bad/model,x/alpha",
+            "--judge",
+            "j/judge",
+            "--synth",
+            "s/synth",
+        ],
+        Some("What is 2+2?\n"),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["question"], "What is 2+2?");
+    let members = doc["members"].as_array().unwrap();
+    let names: Vec<&str> = members
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha", "model", "alpha-2"]);
+    assert_eq!(members[0]["status"], "done");
+    assert_eq!(members[0]["text"], "Answer from x/alpha");
+    assert_eq!(members[0]["finish_reason"], "stop");
+    assert_eq!(members[0]["usage"]["prompt_tokens"], 10);
+    assert!(members[0]["ttft_ms"].is_u64() && members[0]["elapsed_ms"].is_u64());
+    assert_eq!(members[1]["status"], "failed");
+    assert_eq!(
+        members[1]["error"],
+        "HTTP 404: not found: unknown model `bad/model` or wrong base URL (No endpoints found)"
+    );
+    assert_eq!(doc["judge"]["model"], "j/judge");
+    assert_eq!(doc["judge"]["status"], "done");
+    for section in [
+        "consensus",
+        "contradictions",
+        "blind_spots",
+        "unique_insights",
+        "partial_coverage",
+    ] {
+        assert!(doc["judge"]["analysis"][section].is_array(), "{section}");
+    }
+    assert_eq!(doc["synthesis"]["model"], "s/synth");
+    assert_eq!(doc["synthesis"]["status"], "done");
+    // JSON keeps the model's text but escapes its control characters.
+    assert_eq!(
+        doc["synthesis"]["text"],
+        "The sky is blue because of \u{1b}]0;pwned\u{7}Rayleigh scattering."
+    );
+    assert!(!run.stdout.contains('\u{1b}'));
+    assert_eq!(doc["usage"]["prompt_tokens"], 40);
+    assert!(doc["elapsed_ms"].is_u64());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_member_failing_is_one_clear_line_and_exit_1() {
+    let server = Server::start(handler).await;
+    let run = council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "bad/model",
+            "Q?",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr.lines().last().unwrap(),
+        "council: every member failed (model: HTTP 404: not found: unknown model `bad/model` or wrong base URL (No endpoints found))"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_key_names_the_variable_and_sends_nothing() {
+    let run = council(&["ask", "--preset", "budget", "Q?"], None, &[]).await;
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr.trim(),
+        "council: OPENROUTER_API_KEY is not set: export OPENROUTER_API_KEY=<your key> to use the `openrouter` provider, or point --base-url at a local server"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_key_is_sent_but_never_printed() {
+    let server =
+        Server::start(|_, _| Reply::status(401, r#"{"error":{"message":"invalid key"}}"#)).await;
+    let secret = "sk-or-v1-very-secret";
+    let run = council(
+        &[
+            "ask",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--api-key-env",
+            "MY_KEY",
+            "--panel",
+            "a/b",
+            "Q?",
+        ],
+        None,
+        &[("MY_KEY", secret)],
+    )
+    .await;
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        server.requests()[0].header("authorization"),
+        Some("Bearer sk-or-v1-very-secret")
+    );
+    assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    assert!(
+        run.stderr
+            .contains("the API key in MY_KEY is missing or invalid"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_preset_and_empty_question_are_usage_errors() {
+    let run = council(&["ask", "--preset", "nope", "Q?"], None, &[]).await;
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr.trim(),
+        "council: unknown preset `nope` (known: quality, budget)"
+    );
+
+    let run = council(&["ask", "--panel", "a/b"], Some("   \n"), &[]).await;
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr.trim(), "council: the question is empty");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_preset_file_names_file_line_and_field() {
+    let dir = std::env::temp_dir().join(format!("council-preset-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, "[[members]]\nmodel = \"a\"\nmax_tokens = -5\n[judge]\nmodel = \"j\"\n[synthesizer]\nmodel = \"s\"\n").unwrap();
+    let run = council(
+        &["ask", "--preset", path.to_str().unwrap(), "Q?"],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with(&format!("council: {}:3:14: ", path.display())),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
