@@ -1,0 +1,139 @@
+//! The judge's parser on the kinds of replies judges actually send.
+
+use council::engine::judge::{JudgeFailureKind, LabelMap, parse_analysis};
+
+/// Three members; with seed 0 the test reads the mapping rather than guessing it.
+fn labels() -> LabelMap {
+    LabelMap::shuffled(
+        &[
+            (0, "claude".into()),
+            (1, "gpt".into()),
+            (2, "gemini".into()),
+        ],
+        0,
+    )
+}
+
+fn name(map: &LabelMap, label: &str) -> String {
+    map.resolve(label).unwrap().name.clone()
+}
+
+#[test]
+fn fenced_json_with_prose_around_it() {
+    let map = labels();
+    let reply = r#"Sure! Here is my analysis of the three responses.
+
+```json
+{
+  "consensus": [
+    {"point": "Use a hash map for O(1) lookups", "labels": ["A", "B", "C"],
+     "quotes": [{"label": "A", "quote": "a HashMap gives constant-time"}, {"label": "C", "quote": "O(1) average lookups"}]}
+  ],
+  "contradictions": [],
+  "blind_spots": [{"point": "Memory overhead", "labels": ["A", "B", "C"], "quotes": []}],
+  "unique_insights": [],
+  "partial_coverage": []
+}
+```
+
+Let me know if you need anything else."#;
+    let a = parse_analysis(reply, &map).unwrap();
+    assert_eq!(a.consensus.len(), 1);
+    assert_eq!(
+        a.consensus[0].members,
+        [name(&map, "A"), name(&map, "B"), name(&map, "C")]
+    );
+    assert_eq!(a.consensus[0].quotes[1].member, name(&map, "C"));
+    assert_eq!(a.consensus[0].quotes[1].text, "O(1) average lookups");
+    assert_eq!(a.blind_spots[0].point, "Memory overhead");
+}
+
+#[test]
+fn trailing_commas_and_label_variants() {
+    let map = labels();
+    let reply = r#"{
+  "consensus": [],
+  "contradictions": [
+    {"topic": "Is Rust faster than Go?",
+     "stances": [
+        {"labels": ["Response A"], "stance": "Yes, no GC pauses", "quotes": [{"label": "Response A", "quote": "no garbage collector"},],},
+        {"labels": "response_b", "stance": "Comparable in practice", "quotes": [{"label": "[B]", "quote": "roughly comparable"}]},
+     ]},
+  ],
+  "blind_spots": [],
+  "unique_insights": [{"point": "Compile times", "labels": ["C"], "quotes": [{"label": "C", "quote": "slow builds"}]},],
+  "partial_coverage": [],
+}"#;
+    let a = parse_analysis(reply, &map).unwrap();
+    let stances = &a.contradictions[0].stances;
+    assert_eq!(stances[0].members, [name(&map, "A")]);
+    assert_eq!(stances[1].members, [name(&map, "B")]);
+    assert_eq!(stances[1].quotes[0].member, name(&map, "B"));
+    assert_eq!(a.unique_insights[0].members, [name(&map, "C")]);
+}
+
+#[test]
+fn missing_sections_are_empty_and_quotes_add_their_members() {
+    let map = labels();
+    let reply = r#"{"consensus": [{"point": "p", "labels": ["A"], "quotes": [{"label": "B", "quote": "q"}]}]}"#;
+    let a = parse_analysis(reply, &map).unwrap();
+    assert_eq!(a.consensus[0].members, [name(&map, "A"), name(&map, "B")]);
+    assert!(a.contradictions.is_empty() && a.partial_coverage.is_empty());
+}
+
+#[test]
+fn an_envelope_object_is_unwrapped() {
+    let map = labels();
+    let a = parse_analysis(
+        r#"{"analysis": {"consensus": [{"point": "p", "labels": ["A"], "quotes": []}]}}"#,
+        &map,
+    )
+    .unwrap();
+    assert_eq!(a.consensus.len(), 1);
+}
+
+#[test]
+fn made_up_labels_are_kept_verbatim() {
+    let map = labels();
+    let a = parse_analysis(
+        r#"{"consensus": [{"point": "p", "labels": ["A", "Response Z"], "quotes": []}]}"#,
+        &map,
+    )
+    .unwrap();
+    assert_eq!(
+        a.consensus[0].members,
+        [name(&map, "A"), "Response Z".to_string()]
+    );
+}
+
+#[test]
+fn failures_say_why() {
+    let map = labels();
+    let fail = |s: &str| parse_analysis(s, &map).unwrap_err();
+
+    let e = fail("   \n");
+    assert_eq!(e.kind, JudgeFailureKind::Empty);
+
+    let e = fail("The responses broadly agree, with minor differences.");
+    assert_eq!(e.kind, JudgeFailureKind::NotJson);
+    assert_eq!(e.to_string(), "not valid JSON: no JSON object in the reply");
+
+    // Cut off mid-way (max_tokens).
+    let e = fail(r#"{"consensus": [{"point": "Use a hash map", "labels": ["A""#);
+    assert_eq!(e.kind, JudgeFailureKind::NotJson);
+
+    let e = fail(r#"{"verdict": "A is best"}"#);
+    assert_eq!(e.kind, JudgeFailureKind::SchemaMismatch);
+    assert!(e.detail.contains("none of the sections"), "{}", e.detail);
+
+    let e = fail(r#"{"consensus": "everyone agrees"}"#);
+    assert_eq!(e.kind, JudgeFailureKind::SchemaMismatch);
+    assert!(e.detail.starts_with("`consensus`: "), "{}", e.detail);
+
+    let e = fail(r#"{"contradictions": [{"topic": "t"}]}"#);
+    assert_eq!(e.kind, JudgeFailureKind::SchemaMismatch);
+    assert!(e.detail.contains("stances"), "{}", e.detail);
+
+    let e = fail("[1, 2, 3]");
+    assert_eq!(e.kind, JudgeFailureKind::NotJson);
+}
