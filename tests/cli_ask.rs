@@ -264,7 +264,7 @@ async fn a_broken_preset_file_names_file_line_and_field() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
-            .starts_with(&format!("council: {}:3:14: ", path.display())),
+            .starts_with(&format!("council: {}:3:14: `max_tokens`: ", path.display())),
         "{}",
         run.stderr
     );

@@ -115,25 +115,37 @@ pub fn parse_preset(text: &str, origin: &str) -> Result<Preset, ConfigError> {
     Ok(preset)
 }
 
-/// Formats a TOML error as `file:line:column: message`.
+/// Formats a TOML error as `file:line:column: field: message`.
 pub(crate) fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> ConfigError {
-    let position = e
-        .span()
-        .map(|span| {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before
-                .rsplit('\n')
-                .next()
-                .map(|l| l.chars().count())
-                .unwrap_or(0)
-                + 1;
-            format!(":{line}:{column}")
-        })
-        .unwrap_or_default();
+    let message = e.message().trim().to_string();
+    let Some(span) = e.span() else {
+        return ConfigError::Preset {
+            origin: origin.into(),
+            message,
+        };
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    // Type and range errors do not name the key; the line they point at does.
+    let key = text
+        .lines()
+        .nth(line - 1)
+        .and_then(|l| l.split_once('='))
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty() && !message.contains(&format!("`{k}`")));
+    let message = match key {
+        Some(k) => format!("`{k}`: {message}"),
+        None => message,
+    };
     ConfigError::Preset {
-        origin: format!("{origin}{position}"),
-        message: e.message().trim().to_string(),
+        origin: format!("{origin}:{line}:{column}"),
+        message,
     }
 }
 
