@@ -8,5 +8,6 @@ pub mod config;
 pub mod engine;
 pub mod provider;
 pub mod sanitize;
+pub mod tui;
 
 pub use engine::{Council, CouncilEvent, RunHandle, RunOptions, RunReport, run};

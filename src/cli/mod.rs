@@ -21,10 +21,15 @@ pub const EXIT_INTERRUPTED: u8 = 130;
     version,
     about = "Run a council of LLMs: a panel answers, a judge maps agreement and disagreement, a synthesizer writes the answer."
 )]
-#[command(arg_required_else_help = true)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Without a subcommand: the interactive council.
+    #[command(flatten)]
+    pub council: CouncilArgs,
+    /// A first question to ask when the interactive council opens.
+    pub question: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,8 +82,25 @@ pub struct AskArgs {
 
 pub async fn dispatch(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Ask(args) => ask::ask(args).await,
-        Command::Models(args) => models::models(args).await,
+        Some(Command::Ask(args)) => ask::ask(args).await,
+        Some(Command::Models(args)) => models::models(args).await,
+        None => interactive(cli.council, cli.question).await,
+    }
+}
+
+/// `council` alone: the TUI. Configuration errors are reported before the
+/// screen changes; a missing key is reported inside, on the first question.
+async fn interactive(args: CouncilArgs, question: Option<String>) -> ExitCode {
+    let request = match ask::council_request(&args) {
+        Ok(r) => r,
+        Err(e) => return fail(EXIT_USAGE, e),
+    };
+    if let Err(e) = request.plan() {
+        return fail(EXIT_USAGE, e);
+    }
+    match council::tui::run(request, question).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(EXIT_FAILED, e),
     }
 }
 

@@ -1,0 +1,57 @@
+//! What input means (actions) and what the loop must do (commands).
+
+use ratatui_textarea::Input;
+
+/// A person's intent, decoded from a key, a mouse event or a paste.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Ask the council the question in the editor.
+    Submit,
+    InsertNewline,
+    /// A key for the editor.
+    Edit(Input),
+    Paste(String),
+    HistoryPrev,
+    HistoryNext,
+    FocusNext,
+    FocusPrev,
+    FocusEditor,
+    /// Esc: close the overlay, leave zoom, or leave the editor.
+    Back,
+    ToggleZoom,
+    Scroll(isize),
+    PageUp,
+    PageDown,
+    ScrollTop,
+    ScrollBottom,
+    JudgeTab(usize),
+    NextTab,
+    PrevTab,
+    CancelFocused,
+    /// Ctrl-C: cancel a running council; quit when nothing runs or on a second press.
+    Interrupt,
+    Quit,
+    Copy,
+    ToggleHelp,
+    ToggleReasoning,
+    /// Mouse wheel over a point of the screen.
+    ScrollAt {
+        column: u16,
+        row: u16,
+        lines: isize,
+    },
+    ClickAt {
+        column: u16,
+        row: u16,
+    },
+}
+
+/// Work for the loop: everything that is not a pure change of state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    StartRun(String),
+    CancelRun,
+    CancelMember(usize),
+    Copy(String),
+    Quit,
+}

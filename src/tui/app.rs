@@ -1,0 +1,195 @@
+//! The event loop: terminal input, council events and a frame tick in one
+//! `select!`. Events are drained in batches and folded into the state;
+//! drawing happens on the tick, only when something changed, so a flood of
+//! tokens costs one frame per tick rather than one per token.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crossterm::event::Event;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::config::CouncilRequest;
+use crate::engine::{CouncilEvent, RunCanceller, RunOptions};
+use crate::tui::action::{Action, Command};
+use crate::tui::clipboard::Clipboard;
+use crate::tui::keymap;
+use crate::tui::state::{Notice, State};
+use crate::tui::theme::Theme;
+use crate::tui::ui;
+
+/// At most 60 frames a second.
+pub const FRAME: Duration = Duration::from_millis(16);
+
+pub struct App {
+    pub state: State,
+    pub theme: Theme,
+    request: CouncilRequest,
+    options: RunOptions,
+    events: Option<UnboundedReceiver<CouncilEvent>>,
+    canceller: Option<RunCanceller>,
+    clipboard: Box<dyn Clipboard + Send>,
+    /// Frames drawn, for tests and benchmarks.
+    pub frames: u64,
+}
+
+impl App {
+    pub fn new(request: CouncilRequest, clipboard: Box<dyn Clipboard + Send>) -> Self {
+        Self {
+            state: State::new(),
+            theme: Theme::default(),
+            request,
+            options: RunOptions::default(),
+            events: None,
+            canceller: None,
+            clipboard,
+            frames: 0,
+        }
+    }
+
+    pub fn with_options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Puts a question in the editor and asks it, as if typed.
+    pub fn ask(&mut self, question: &str) {
+        self.state.editor.insert_str(question);
+        let commands = self.state.update(Action::Submit);
+        self.execute(commands);
+    }
+
+    fn execute(&mut self, commands: Vec<Command>) {
+        for command in commands {
+            match command {
+                Command::StartRun(question) => match self.request.build() {
+                    Ok(council) => {
+                        let handle = crate::engine::run(council, question, self.options.clone());
+                        self.canceller = Some(handle.canceller());
+                        self.events = Some(handle.events);
+                    }
+                    Err(e) => self.state.start_failed(e.to_string()),
+                },
+                Command::CancelRun => {
+                    if let Some(c) = &self.canceller {
+                        c.cancel();
+                    }
+                }
+                Command::CancelMember(i) => {
+                    if let Some(c) = &self.canceller {
+                        c.cancel_member(i);
+                    }
+                }
+                Command::Copy(text) => {
+                    self.state.notice = Some(match self.clipboard.copy(&text) {
+                        Ok(how) => Notice::Info(format!(
+                            "copied {} characters ({how})",
+                            text.chars().count()
+                        )),
+                        Err(e) => Notice::Error(e),
+                    });
+                }
+                Command::Quit => {
+                    if let Some(c) = &self.canceller {
+                        c.cancel();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one terminal event.
+    pub fn on_input(&mut self, event: &Event) {
+        if let Event::Resize(..) = event {
+            self.state.dirty = true;
+        }
+        if let Some(action) = keymap::map(event, &self.state) {
+            let commands = self.state.update(action);
+            self.execute(commands);
+        }
+    }
+
+    /// Folds a batch of council events.
+    pub fn on_council_events(&mut self, batch: &mut Vec<CouncilEvent>) {
+        for event in batch.drain(..) {
+            self.state.apply(&event);
+        }
+    }
+
+    pub fn draw<B: Backend>(&mut self, terminal: &mut Terminal<B>) -> std::io::Result<()>
+    where
+        B::Error: Into<std::io::Error>,
+    {
+        terminal
+            .draw(|frame| ui::draw(frame, &mut self.state, &self.theme))
+            .map_err(Into::into)?;
+        self.state.dirty = false;
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// True while a run's events are still coming.
+    pub fn is_listening(&self) -> bool {
+        self.events.is_some()
+    }
+
+    /// Runs until the person quits, the input ends or `shutdown` resolves.
+    pub async fn run<B, S>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        mut input: S,
+        shutdown: impl Future<Output = ()>,
+    ) -> std::io::Result<()>
+    where
+        B: Backend,
+        B::Error: Into<std::io::Error>,
+        S: Stream<Item = std::io::Result<Event>> + Unpin,
+    {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut tick = tokio::time::interval(FRAME);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut batch = Vec::with_capacity(1024);
+        self.draw(terminal)?;
+        while !self.state.quit {
+            tokio::select! {
+                event = input.next() => match event {
+                    Some(Ok(event)) => self.on_input(&event),
+                    Some(Err(e)) => return Err(e),
+                    None => break,
+                },
+                n = recv_batch(&mut self.events, &mut batch) => {
+                    if n == 0 {
+                        self.events = None;
+                    } else {
+                        self.on_council_events(&mut batch);
+                    }
+                }
+                _ = tick.tick() => {
+                    self.state.on_tick(Instant::now());
+                    if self.state.dirty {
+                        self.draw(terminal)?;
+                    }
+                }
+                _ = &mut shutdown => break,
+            }
+        }
+        if let Some(c) = &self.canceller {
+            c.cancel();
+        }
+        Ok(())
+    }
+}
+
+/// Waits for a batch of council events; pends forever without a run.
+async fn recv_batch(
+    events: &mut Option<UnboundedReceiver<CouncilEvent>>,
+    batch: &mut Vec<CouncilEvent>,
+) -> usize {
+    match events {
+        Some(rx) => rx.recv_many(batch, 1024).await,
+        None => std::future::pending().await,
+    }
+}

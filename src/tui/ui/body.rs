@@ -1,0 +1,76 @@
+//! A pane's body: lines from several parts (fixed lines, cached markdown),
+//! of which only the visible window is cloned and drawn.
+
+use ratatui::Frame;
+use ratatui::layout::{Margin, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState};
+
+use crate::tui::markdown::MarkdownCache;
+use crate::tui::state::Scroll;
+
+pub enum Part<'a> {
+    Lines(Vec<Line<'static>>),
+    Cached(&'a MarkdownCache),
+}
+
+impl Part<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Part::Lines(l) => l.len(),
+            Part::Cached(c) => c.len(),
+        }
+    }
+}
+
+/// Draws `parts` into `area` (a block's inner area), scrolled by `scroll`;
+/// the block's right border carries a scrollbar when the text overflows.
+pub fn draw(frame: &mut Frame<'_>, area: Rect, parts: &[Part<'_>], scroll: &mut Scroll) {
+    let total: usize = parts.iter().map(Part::len).sum();
+    let height = area.height as usize;
+    let start = scroll.fit(total, height);
+    let mut lines = Vec::with_capacity(height);
+    let mut skip = start;
+    for part in parts {
+        if lines.len() >= height {
+            break;
+        }
+        let len = part.len();
+        if skip >= len {
+            skip -= len;
+            continue;
+        }
+        let want = (height - lines.len()).min(len - skip);
+        match part {
+            Part::Lines(l) => lines.extend(l[skip..skip + want].iter().cloned()),
+            Part::Cached(c) => lines.extend(c.slice(skip, want)),
+        }
+        skip = 0;
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+    if total > height && area.height >= 3 {
+        let mut bar = ScrollbarState::new(total.saturating_sub(height))
+            .viewport_content_length(height)
+            .position(start);
+        let track = Rect {
+            x: area.x + area.width,
+            width: 1,
+            ..area
+        }
+        .inner(Margin {
+            horizontal: 0,
+            vertical: 0,
+        });
+        if track.x < frame.area().width {
+            frame.render_stateful_widget(
+                Scrollbar::new(ScrollbarOrientation::VerticalRight)
+                    .begin_symbol(None)
+                    .end_symbol(None)
+                    .track_symbol(Some("│"))
+                    .thumb_symbol("┃"),
+                track,
+                &mut bar,
+            );
+        }
+    }
+}

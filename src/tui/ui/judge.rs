@@ -1,0 +1,396 @@
+//! The judge pane: tabs for each section of the analysis, items with the
+//! members they concern as coloured badges, contradictions side by side.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Tabs;
+use unicode_width::UnicodeWidthStr;
+
+use super::body::{self, Part};
+use super::{compact, pane_block, status_span};
+use crate::engine::Status;
+use crate::engine::judge::{Analysis, Contradiction, Finding, Quote};
+use crate::sanitize::sanitize;
+use crate::tui::markdown::{wrap_plain, wrap_prefixed};
+use crate::tui::state::{Focus, JudgeTab, State};
+use crate::tui::theme::Theme;
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme) {
+    state.areas.judge = area;
+    let judge = &state.report.judge;
+    let mut title = vec![
+        Span::styled(
+            " Judge ",
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD),
+        ),
+        status_span(judge.status, state.tick, theme),
+        Span::styled(
+            format!(" · {}", judge.model),
+            Style::default().fg(theme.dim),
+        ),
+    ];
+    if let Some(labels) = &judge.labels {
+        title.push(Span::styled(
+            format!(" · seed {} ", labels.seed),
+            Style::default().fg(theme.dim),
+        ));
+    } else {
+        title.push(Span::raw(" "));
+    }
+    let block = pane_block(
+        Line::from(title),
+        state.focus == Focus::Judge,
+        theme.border,
+        theme,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 2 || inner.width < 4 {
+        return;
+    }
+    let [tabs_area, body_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    let analysis = state.report.judge.analysis.as_ref();
+    let count = |tab: JudgeTab| -> Option<usize> {
+        let a = analysis?;
+        Some(match tab {
+            JudgeTab::Consensus => a.consensus.len(),
+            JudgeTab::Contradictions => a.contradictions.len(),
+            JudgeTab::BlindSpots => a.blind_spots.len(),
+            JudgeTab::UniqueInsights => a.unique_insights.len(),
+            JudgeTab::PartialCoverage => a.partial_coverage.len(),
+            JudgeTab::Raw => return None,
+        })
+    };
+    // The longest titles that fit: full names with their keys, short names
+    // with keys, or short names alone.
+    let make = |short: bool, numbered: bool| -> Vec<String> {
+        JudgeTab::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let name = if short { short_title(*t) } else { t.title() };
+                let key = if numbered {
+                    format!("{}:", i + 1)
+                } else {
+                    String::new()
+                };
+                match count(*t) {
+                    Some(n) => format!("{key}{name} {n}"),
+                    None => format!("{key}{name}"),
+                }
+            })
+            .collect()
+    };
+    let fits = |titles: &[String]| {
+        titles.iter().map(|t| t.chars().count() + 1).sum::<usize>() <= inner.width as usize
+    };
+    match [make(false, true), make(true, true), make(true, false)]
+        .into_iter()
+        .find(|t| fits(t))
+    {
+        Some(titles) => {
+            let tabs = Tabs::new(titles.into_iter().map(Line::from))
+                .select(state.judge_tab.index())
+                .style(Style::default().fg(theme.dim))
+                .highlight_style(
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+                )
+                .divider(Span::styled("│", Style::default().fg(theme.dim)))
+                .padding("", "");
+            frame.render_widget(tabs, tabs_area);
+        }
+        None => {
+            // Too narrow for every tab: the current one, with where it is.
+            let tab = state.judge_tab;
+            let count = count(tab).map(|n| format!(" {n}")).unwrap_or_default();
+            let line = Line::from(vec![
+                Span::styled("◂ ", Style::default().fg(theme.dim)),
+                Span::styled(
+                    format!("{}/6 {}{count}", tab.index() + 1, tab.title()),
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(" ▸", Style::default().fg(theme.dim)),
+            ]);
+            frame.render_widget(ratatui::widgets::Paragraph::new(line), tabs_area);
+        }
+    }
+
+    let width = body_area.width as usize;
+    let lines = body_lines(state, theme, width);
+    body::draw(
+        frame,
+        body_area,
+        &[Part::Lines(lines)],
+        &mut state.judge_scroll,
+    );
+}
+
+fn short_title(tab: JudgeTab) -> &'static str {
+    match tab {
+        JudgeTab::Consensus => "Agree",
+        JudgeTab::Contradictions => "Conflict",
+        JudgeTab::BlindSpots => "Blind",
+        JudgeTab::UniqueInsights => "Unique",
+        JudgeTab::PartialCoverage => "Partial",
+        JudgeTab::Raw => "Raw",
+    }
+}
+
+fn body_lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let judge = &state.report.judge;
+    let dim = Style::default().fg(theme.dim);
+    if state.judge_tab == JudgeTab::Raw {
+        if state.judge.text.is_empty() {
+            return vec![Line::from(Span::styled(
+                "the judge's raw reply appears here",
+                dim,
+            ))];
+        }
+        return wrap_plain(&state.judge.text, width, Style::default().fg(theme.text));
+    }
+    match (judge.status, judge.analysis.as_ref()) {
+        (Status::Done, Some(analysis)) => section_lines(analysis, state, theme, width),
+        (Status::Queued, _) => {
+            let (done, total) = state.panel_progress();
+            if total == 0 {
+                vec![Line::from(Span::styled(
+                    "the judge reads the panel's answers once they are in",
+                    dim,
+                ))]
+            } else {
+                vec![Line::from(Span::styled(
+                    format!("waits for the panel: {done}/{total} settled"),
+                    dim,
+                ))]
+            }
+        }
+        (Status::Streaming, _) => {
+            let answers = judge
+                .labels
+                .as_ref()
+                .map(|l| l.assignments.len())
+                .unwrap_or(0);
+            vec![
+                Line::from(vec![
+                    status_span(Status::Streaming, state.tick, theme),
+                    Span::raw(format!(
+                        " comparing {answers} answers · {} received",
+                        bytes(state.judge.text.len())
+                    )),
+                ]),
+                Line::from(Span::styled("6 shows the raw reply as it arrives", dim)),
+            ]
+        }
+        (Status::Failed | Status::Cancelled, _) => {
+            let mut lines = wrap_plain(
+                &format!(
+                    "✗ {}",
+                    sanitize(judge.error.as_deref().unwrap_or("the judge failed"))
+                ),
+                width,
+                Style::default().fg(theme.error),
+            );
+            lines.push(Line::from(Span::styled(
+                "the synthesizer worked from the raw answers; 6 shows the judge's reply",
+                dim,
+            )));
+            lines
+        }
+        (Status::Skipped, _) => vec![Line::from(Span::styled("not run: no member answered", dim))],
+        (Status::Done, None) => Vec::new(),
+    }
+}
+
+fn bytes(n: usize) -> String {
+    format!("{}B", compact(n as u64))
+}
+
+fn section_lines(
+    analysis: &Analysis,
+    state: &State,
+    theme: &Theme,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let empty = |what: &str| {
+        vec![Line::from(Span::styled(
+            format!("no {what} found"),
+            Style::default().fg(theme.dim),
+        ))]
+    };
+    let findings = |items: &[Finding], what: &str| {
+        if items.is_empty() {
+            return empty(what);
+        }
+        let mut lines = Vec::new();
+        for (n, f) in items.iter().enumerate() {
+            if n > 0 {
+                lines.push(Line::default());
+            }
+            lines.extend(finding_lines(f, state, theme, width));
+        }
+        lines
+    };
+    match state.judge_tab {
+        JudgeTab::Consensus => findings(&analysis.consensus, "consensus"),
+        JudgeTab::BlindSpots => findings(&analysis.blind_spots, "blind spots"),
+        JudgeTab::UniqueInsights => findings(&analysis.unique_insights, "unique insights"),
+        JudgeTab::PartialCoverage => findings(&analysis.partial_coverage, "partial coverage"),
+        JudgeTab::Contradictions => {
+            if analysis.contradictions.is_empty() {
+                return empty("contradictions");
+            }
+            let mut lines = Vec::new();
+            for (n, c) in analysis.contradictions.iter().enumerate() {
+                if n > 0 {
+                    lines.push(Line::default());
+                }
+                lines.extend(contradiction_lines(c, state, theme, width));
+            }
+            lines
+        }
+        JudgeTab::Raw => Vec::new(),
+    }
+}
+
+/// A member's badge style by name; names the judge made up get a plain one.
+fn badge(name: &str, state: &State, theme: &Theme) -> Span<'static> {
+    let style = match state.report.members.iter().position(|m| m.name == name) {
+        Some(i) => theme.badge(i),
+        None => Style::default().fg(theme.text).bg(theme.dim),
+    };
+    Span::styled(format!(" {} ", sanitize(name)), style)
+}
+
+/// Badges laid out in rows no wider than `width`, after `indent`.
+fn badge_lines(
+    names: &[String],
+    state: &State,
+    theme: &Theme,
+    width: usize,
+    indent: usize,
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut current = vec![Span::raw(" ".repeat(indent))];
+    let mut used = indent;
+    for name in names {
+        let b = badge(name, state, theme);
+        let w = b.content.width() + 1;
+        if used + w > width && used > indent {
+            lines.push(Line::from(std::mem::replace(
+                &mut current,
+                vec![Span::raw(" ".repeat(indent))],
+            )));
+            used = indent;
+        }
+        current.push(b);
+        current.push(Span::raw(" "));
+        used += w;
+    }
+    if used > indent {
+        lines.push(Line::from(current));
+    }
+    lines
+}
+
+fn quote_lines(quotes: &[Quote], theme: &Theme, width: usize, indent: usize) -> Vec<Line<'static>> {
+    let style = Style::default()
+        .fg(theme.dim)
+        .add_modifier(Modifier::ITALIC);
+    let pad = " ".repeat(indent);
+    quotes
+        .iter()
+        .flat_map(|q| {
+            wrap_prefixed(
+                Span::raw(pad.clone()),
+                Span::raw(pad.clone()),
+                &format!("“{}” — {}", sanitize(&q.text), sanitize(&q.member)),
+                style,
+                width,
+            )
+        })
+        .collect()
+}
+
+fn finding_lines(f: &Finding, state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let mut lines = wrap_prefixed(
+        Span::styled("• ", Style::default().fg(theme.accent)),
+        Span::raw("  "),
+        &sanitize(&f.point),
+        Style::default().fg(theme.text),
+        width,
+    );
+    lines.extend(badge_lines(&f.members, state, theme, width, 2));
+    lines.extend(quote_lines(&f.quotes, theme, width, 2));
+    lines
+}
+
+/// A contradiction: its topic, then each side's stance in its own column
+/// (stacked when the pane is too narrow for columns).
+fn contradiction_lines(
+    c: &Contradiction,
+    state: &State,
+    theme: &Theme,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let mut lines = wrap_prefixed(
+        Span::styled("◆ ", Style::default().fg(theme.warn)),
+        Span::raw("  "),
+        &sanitize(&c.topic),
+        Style::default().fg(theme.text).add_modifier(Modifier::BOLD),
+        width,
+    );
+    let sides = c.stances.len().max(1);
+    let usable = width.saturating_sub(2);
+    let sep = 3;
+    let column = usable.saturating_sub(sep * (sides - 1)) / sides;
+    let column_lines = |w: usize, s: &crate::engine::judge::Stance| {
+        let mut col = badge_lines(&s.members, state, theme, w, 0);
+        col.extend(wrap_prefixed(
+            Span::raw(""),
+            Span::raw(""),
+            &sanitize(&s.stance),
+            Style::default().fg(theme.text),
+            w,
+        ));
+        col.extend(quote_lines(&s.quotes, theme, w, 0));
+        col
+    };
+    if sides == 1 || column < 16 {
+        for s in &c.stances {
+            for l in column_lines(usable, s) {
+                let mut spans = vec![Span::raw("  ")];
+                spans.extend(l.spans);
+                lines.push(Line::from(spans));
+            }
+        }
+        return lines;
+    }
+    let columns: Vec<Vec<Line<'static>>> =
+        c.stances.iter().map(|s| column_lines(column, s)).collect();
+    let height = columns.iter().map(Vec::len).max().unwrap_or(0);
+    for row in 0..height {
+        let mut spans = vec![Span::raw("  ")];
+        for (k, col) in columns.iter().enumerate() {
+            if k > 0 {
+                spans.push(Span::styled(" │ ", Style::default().fg(theme.dim)));
+            }
+            let line = col.get(row).cloned().unwrap_or_default();
+            let w = line.width();
+            spans.extend(line.spans);
+            if k + 1 < columns.len() {
+                spans.push(Span::raw(" ".repeat(column.saturating_sub(w))));
+            }
+        }
+        lines.push(Line::from(spans));
+    }
+    lines
+}

@@ -1,0 +1,142 @@
+//! The stage bar (panel, judge, synthesis; time, tokens, cost) and the key
+//! hints line.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{compact, seconds};
+use crate::engine::Status;
+use crate::provider::Usage;
+use crate::tui::state::{Focus, Notice, State};
+use crate::tui::theme::Theme;
+
+fn stage_style(status: Status, theme: &Theme) -> Style {
+    match status {
+        Status::Done => Style::default().fg(theme.ok),
+        Status::Streaming => Style::default()
+            .fg(theme.accent)
+            .add_modifier(Modifier::BOLD),
+        Status::Failed => Style::default().fg(theme.error),
+        Status::Cancelled => Style::default().fg(theme.warn),
+        Status::Queued | Status::Skipped => Style::default().fg(theme.dim),
+    }
+}
+
+pub fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let report = &state.report;
+    let (settled, total) = state.panel_progress();
+    let panel_status = if total == 0 {
+        Status::Queued
+    } else if settled == total {
+        if report.members.iter().any(|m| m.status == Status::Done) {
+            Status::Done
+        } else {
+            Status::Failed
+        }
+    } else {
+        Status::Streaming
+    };
+    let arrow = || Span::styled(" ▸ ", Style::default().fg(theme.dim));
+    let mut left = vec![
+        Span::styled(
+            " council ",
+            Style::default()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
+            report
+                .preset
+                .clone()
+                .map(|p| format!("{p} "))
+                .unwrap_or_default(),
+            Style::default().fg(theme.dim),
+        ),
+    ];
+    if total > 0 {
+        left.push(Span::styled(
+            format!("Panel {settled}/{total}"),
+            stage_style(panel_status, theme),
+        ));
+        left.push(arrow());
+        left.push(Span::styled(
+            "Judge",
+            stage_style(report.judge.status, theme),
+        ));
+        left.push(arrow());
+        left.push(Span::styled(
+            "Synthesis",
+            stage_style(report.synthesis.status, theme),
+        ));
+    }
+
+    // Totals: the run's own once finished, else the sum of what has arrived.
+    let usage = if report.outcome.is_some() {
+        report.usage
+    } else {
+        let mut u = Usage::default();
+        for m in &report.members {
+            u.add(&m.usage);
+        }
+        u.add(&report.judge.usage);
+        u.add(&report.synthesis.usage);
+        u
+    };
+    let mut right = Vec::new();
+    if let Some(elapsed) = state.elapsed() {
+        right.push(format!("⏱ {}", seconds(elapsed.as_millis() as u64)));
+    }
+    let tokens = usage.prompt_tokens + usage.completion_tokens;
+    if tokens > 0 {
+        right.push(format!("{} tok", compact(tokens)));
+    }
+    if let Some(cost) = usage.cost {
+        right.push(format!("${cost:.4}"));
+    }
+    let right = Line::from(Span::styled(
+        format!("{} ", right.join("  ")),
+        Style::default().fg(theme.text),
+    ));
+    frame.render_widget(Paragraph::new(Line::from(left)), area);
+    frame.render_widget(Paragraph::new(right).alignment(Alignment::Right), area);
+}
+
+pub fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let line = match &state.notice {
+        Some(Notice::Error(e)) => Line::from(Span::styled(
+            format!(" {e}"),
+            Style::default()
+                .fg(theme.error)
+                .add_modifier(Modifier::BOLD),
+        )),
+        Some(Notice::Info(i)) => Line::from(Span::styled(
+            format!(" {i}"),
+            Style::default().fg(theme.accent),
+        )),
+        None => {
+            let hints = match state.focus {
+                _ if state.help => "Esc closes help",
+                Focus::Prompt => {
+                    "Enter ask · Alt+Enter newline · ↑↓ history · Tab panes · Ctrl-C quit · ? help"
+                }
+                Focus::Member(_) => {
+                    "j/k scroll · z zoom · t reasoning · c cancel · y copy · Tab next · i ask · q quit · ? help"
+                }
+                Focus::Judge => {
+                    "1-6 / [ ] tabs · j/k scroll · z zoom · y copy raw · Tab next · i ask · q quit · ? help"
+                }
+                Focus::Synthesis => {
+                    "j/k scroll · z zoom · y copy · Tab next · i ask · q quit · ? help"
+                }
+            };
+            Line::from(Span::styled(
+                format!(" {hints}"),
+                Style::default().fg(theme.dim),
+            ))
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

@@ -1,0 +1,77 @@
+//! The synthesis pane: the final answer, streaming, as markdown.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::body::{self, Part};
+use super::{pane_block, status_span};
+use crate::engine::Status;
+use crate::sanitize::sanitize;
+use crate::tui::markdown::wrap_plain;
+use crate::tui::state::{Focus, State};
+use crate::tui::theme::Theme;
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme) {
+    state.areas.synthesis = area;
+    let synth = &state.report.synthesis;
+    let mut title = vec![
+        Span::styled(
+            " Synthesis ",
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD),
+        ),
+        status_span(synth.status, state.tick, theme),
+        Span::styled(
+            format!(" · {}", synth.model),
+            Style::default().fg(theme.dim),
+        ),
+    ];
+    if synth.status != Status::Queued && !synth.with_analysis {
+        title.push(Span::styled(
+            " · from raw answers",
+            Style::default().fg(theme.warn),
+        ));
+    }
+    if let Some(cost) = synth.usage.cost {
+        title.push(Span::raw(format!(" · ${cost:.4}")));
+    }
+    title.push(Span::raw(" "));
+    let block = pane_block(
+        Line::from(title),
+        state.focus == Focus::Synthesis,
+        theme.border,
+        theme,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    let width = inner.width as usize;
+    let dim = Style::default().fg(theme.dim);
+    let mut head = Vec::new();
+    match synth.status {
+        Status::Queued => head.push(Line::from(Span::styled(
+            "the final answer streams here after the judge",
+            dim,
+        ))),
+        Status::Skipped => head.push(Line::from(Span::styled("not run", dim))),
+        Status::Failed | Status::Cancelled => head.extend(wrap_plain(
+            &format!("✗ {}", sanitize(synth.error.as_deref().unwrap_or("failed"))),
+            width,
+            Style::default().fg(theme.error),
+        )),
+        _ => {}
+    }
+    let pane = &mut state.synthesis;
+    pane.cache.update(&pane.text, width, &theme.markdown());
+    body::draw(
+        frame,
+        inner,
+        &[Part::Lines(head), Part::Cached(&pane.cache)],
+        &mut pane.scroll,
+    );
+}

@@ -1,0 +1,376 @@
+//! The whole screen on ratatui's TestBackend at three sizes, in the states a
+//! person sees: idle, mid-stream, each judge tab, a failed member, a zoomed
+//! pane, the help overlay. States are built by folding council events, so
+//! the snapshots show exactly what a run would.
+
+use std::time::{Duration, Instant};
+
+use council::engine::judge::{Analysis, Contradiction, Finding, LabelMap, Quote, Stance};
+use council::engine::{CouncilEvent, RunOutcome, SeatInfo};
+use council::provider::{ErrorKind, ProviderError, Usage};
+use council::tui::action::Action;
+use council::tui::state::{Focus, State};
+use council::tui::theme::Theme;
+use council::tui::ui;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
+
+fn seat(name: &str, model: &str) -> SeatInfo {
+    SeatInfo {
+        name: name.into(),
+        model: model.into(),
+        provider: "openrouter".into(),
+    }
+}
+
+struct Script {
+    state: State,
+    base: Instant,
+}
+
+impl Script {
+    fn new() -> Self {
+        let base = Instant::now();
+        let mut state = State::new();
+        state.now = base;
+        Self { state, base }
+    }
+
+    fn at(&mut self, ms: u64) -> &mut Self {
+        self.state.now = self.base + Duration::from_millis(ms);
+        self.state.on_tick(self.state.now);
+        self
+    }
+
+    fn event(&mut self, e: CouncilEvent) -> &mut Self {
+        self.state.apply(&e);
+        self
+    }
+
+    fn action(&mut self, a: Action) -> &mut Self {
+        self.state.update(a);
+        self
+    }
+}
+
+const CLAUDE: &str = "## Short answer\n\nSunlight is scattered by the molecules of the air, and **shorter wavelengths scatter much more** (Rayleigh scattering, proportional to 1/λ⁴).\n\n- Blue light scatters about 5.5× more than red\n- Violet scatters even more, but the Sun emits less of it and our eyes are less sensitive to it\n\n```text\nI(λ) ∝ 1/λ⁴\n```\n\nAt sunset the light crosses more air, so the blue is scattered away and reds remain.";
+const GPT: &str = "The sky looks blue because of *Rayleigh scattering*: air molecules are much smaller than the wavelength of visible light, so they scatter short (blue) wavelengths far more strongly than long (red) ones.\n\n1. Sunlight enters the atmosphere\n2. Blue light is scattered in every direction\n3. Wherever you look, some of that scattered blue reaches your eye";
+const GEMINI: &str = "It is mostly Rayleigh scattering, but that is only half the story: the ozone layer's Chappuis absorption band removes orange light, which keeps the twilight sky blue";
+
+fn started(s: &mut Script) {
+    s.event(CouncilEvent::RunStarted {
+        question: "Why is the sky blue?".into(),
+        preset: Some("quality".into()),
+        members: vec![
+            seat("claude-opus", "~anthropic/claude-opus-latest"),
+            seat("gpt", "~openai/gpt-latest"),
+            seat("gemini-pro", "~google/gemini-pro-latest"),
+        ],
+        judge: seat("judge", "~anthropic/claude-opus-latest"),
+        synthesizer: seat("synthesizer", "~anthropic/claude-opus-latest"),
+    });
+    for member in 0..3 {
+        s.event(CouncilEvent::MemberStarted { member });
+    }
+}
+
+fn stream(s: &mut Script, member: usize, text: &str) {
+    for word in text.split_inclusive(' ') {
+        s.event(CouncilEvent::MemberDelta {
+            member,
+            text: word.into(),
+        });
+    }
+}
+
+fn finish(s: &mut Script, member: usize, tokens: u64, ttft_ms: u64, elapsed_ms: u64, cost: f64) {
+    s.event(CouncilEvent::MemberFinished {
+        member,
+        finish_reason: Some("stop".into()),
+        usage: Usage {
+            prompt_tokens: 20,
+            completion_tokens: tokens,
+            cost: Some(cost),
+        },
+        ttft_ms: Some(ttft_ms),
+        elapsed_ms,
+        malformed_events: 0,
+    });
+}
+
+fn mid_stream() -> Script {
+    let mut s = Script::new();
+    started(&mut s);
+    s.at(900);
+    stream(&mut s, 0, CLAUDE);
+    s.at(1400);
+    stream(&mut s, 1, GPT);
+    s.at(2000);
+    s.event(CouncilEvent::MemberReasoning {
+        member: 2,
+        text: "The user asks a physics question. Rayleigh scattering explains most of it.".into(),
+    });
+    s.at(2600);
+    stream(&mut s, 2, &GEMINI[..90]);
+    finish(&mut s, 1, 96, 1400, 5200, 0.0021);
+    s.at(6400);
+    s
+}
+
+fn analysis() -> Analysis {
+    let q = |m: &str, t: &str| Quote {
+        member: m.into(),
+        text: t.into(),
+    };
+    let f = |p: &str, members: &[&str], quotes: Vec<Quote>| Finding {
+        point: p.into(),
+        members: members.iter().map(|m| m.to_string()).collect(),
+        quotes,
+    };
+    Analysis {
+        consensus: vec![
+            f(
+                "Rayleigh scattering of sunlight by air molecules is the main cause",
+                &["claude-opus", "gpt", "gemini-pro"],
+                vec![
+                    q("claude-opus", "shorter wavelengths scatter much more"),
+                    q("gpt", "scatter short (blue) wavelengths far more strongly"),
+                ],
+            ),
+            f(
+                "Scattering strength grows steeply as wavelength shrinks",
+                &["claude-opus", "gpt"],
+                vec![q("claude-opus", "proportional to 1/λ⁴")],
+            ),
+        ],
+        contradictions: vec![Contradiction {
+            topic: "Is scattering the whole story?".into(),
+            stances: vec![
+                Stance {
+                    members: vec!["claude-opus".into(), "gpt".into()],
+                    stance: "Rayleigh scattering alone explains the colour".into(),
+                    quotes: vec![q(
+                        "gpt",
+                        "air molecules are much smaller than the wavelength",
+                    )],
+                },
+                Stance {
+                    members: vec!["gemini-pro".into()],
+                    stance: "Ozone absorption matters too, especially at twilight".into(),
+                    quotes: vec![q("gemini-pro", "that is only half the story")],
+                },
+            ],
+        }],
+        blind_spots: vec![f(
+            "Why the sky is not violet: the eye's colour response",
+            &["gpt", "gemini-pro"],
+            vec![],
+        )],
+        unique_insights: vec![f(
+            "The Chappuis band of ozone keeps the twilight sky blue",
+            &["gemini-pro"],
+            vec![q(
+                "gemini-pro",
+                "Chappuis absorption band removes orange light",
+            )],
+        )],
+        partial_coverage: vec![f(
+            "Why sunsets are red",
+            &["claude-opus"],
+            vec![q(
+                "claude-opus",
+                "the blue is scattered away and reds remain",
+            )],
+        )],
+    }
+}
+
+fn finished() -> Script {
+    let mut s = mid_stream();
+    stream(&mut s, 2, &GEMINI[90..]);
+    finish(&mut s, 0, 143, 900, 7100, 0.0112);
+    finish(&mut s, 2, 61, 2600, 7300, 0.0034);
+    s.at(7400);
+    let labels = LabelMap::shuffled(
+        &[
+            (0, "claude-opus".into()),
+            (1, "gpt".into()),
+            (2, "gemini-pro".into()),
+        ],
+        42,
+    );
+    s.event(CouncilEvent::JudgeStarted {
+        model: "~anthropic/claude-opus-latest".into(),
+        labels,
+    });
+    s.event(CouncilEvent::JudgeDelta {
+        text: "{\"consensus\": [...]}".into(),
+    });
+    s.at(15000);
+    s.event(CouncilEvent::JudgeFinished {
+        analysis: analysis(),
+        usage: Usage {
+            prompt_tokens: 900,
+            completion_tokens: 400,
+            cost: Some(0.04),
+        },
+        elapsed_ms: 7600,
+    });
+    s.event(CouncilEvent::SynthesisStarted {
+        model: "~anthropic/claude-opus-latest".into(),
+        with_analysis: true,
+    });
+    s.event(CouncilEvent::SynthesisDelta { text: "# Why the sky is blue\n\nAll three members agree: **Rayleigh scattering**. Air molecules scatter short wavelengths far more than long ones (∝ 1/λ⁴), so blue light reaches your eye from every direction.\n\nThe sky is not violet because the Sun emits less violet and our eyes are less sensitive to it. At twilight, ozone absorption also helps keep it blue.".into() });
+    s.event(CouncilEvent::SynthesisFinished {
+        finish_reason: Some("stop".into()),
+        usage: Usage {
+            prompt_tokens: 1500,
+            completion_tokens: 120,
+            cost: Some(0.05),
+        },
+        ttft_ms: Some(800),
+        elapsed_ms: 4100,
+    });
+    s.event(CouncilEvent::RunFinished {
+        outcome: RunOutcome::Synthesized,
+        usage: Usage {
+            prompt_tokens: 2460,
+            completion_tokens: 820,
+            cost: Some(0.1067),
+        },
+        elapsed_ms: 19100,
+    });
+    s.at(19200);
+    s
+}
+
+fn render(state: &mut State, (w, h): (u16, u16)) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let theme = Theme::default();
+    terminal.draw(|f| ui::draw(f, state, &theme)).unwrap();
+    // Twice: the first draw records scroll extents that the second uses.
+    terminal.draw(|f| ui::draw(f, state, &theme)).unwrap();
+    terminal
+}
+
+fn snap(name: &str, script: &mut Script) {
+    for size in SIZES {
+        let terminal = render(&mut script.state, size);
+        insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), terminal.backend());
+    }
+}
+
+#[test]
+fn idle() {
+    snap("idle", &mut Script::new());
+}
+
+#[test]
+fn mid_stream_panes() {
+    snap("mid_stream", &mut mid_stream());
+}
+
+#[test]
+fn every_judge_tab() {
+    let mut s = finished();
+    s.action(Action::FocusNext)
+        .action(Action::FocusNext)
+        .action(Action::FocusNext)
+        .action(Action::FocusNext);
+    assert_eq!(s.state.focus, Focus::Judge);
+    for tab in 0..6 {
+        s.action(Action::JudgeTab(tab));
+        snap(&format!("judge_tab_{}", tab + 1), &mut s);
+    }
+}
+
+#[test]
+fn failed_member() {
+    let mut s = mid_stream();
+    s.event(CouncilEvent::MemberFailed {
+        member: 2,
+        error: ProviderError::new(
+            ErrorKind::Dropped,
+            "connection lost mid-stream: error decoding response body",
+        ),
+        ttft_ms: Some(2600),
+        elapsed_ms: 6300,
+    });
+    s.action(Action::FocusNext)
+        .action(Action::FocusNext)
+        .action(Action::FocusNext);
+    snap("failed_member", &mut s);
+}
+
+#[test]
+fn zoomed_pane() {
+    let mut s = finished();
+    s.action(Action::FocusNext).action(Action::ToggleZoom);
+    snap("zoomed", &mut s);
+}
+
+#[test]
+fn help_overlay() {
+    let mut s = finished();
+    s.action(Action::ToggleHelp);
+    snap("help", &mut s);
+}
+
+#[test]
+fn tiny_terminals_never_panic_and_say_so() {
+    let mut s = finished();
+    for w in 1..=45 {
+        for h in 1..=14 {
+            render(&mut s.state, (w, h));
+        }
+    }
+    let terminal = render(&mut s.state, (20, 6));
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("terminal too"), "{text}");
+    // Eight members with long text, at the smallest full size.
+    let mut many = Script::new();
+    many.event(CouncilEvent::RunStarted {
+        question: "Q".into(),
+        preset: None,
+        members: (0..8)
+            .map(|i| seat(&format!("member-{i}"), "a/b"))
+            .collect(),
+        judge: seat("judge", "j"),
+        synthesizer: seat("synth", "s"),
+    });
+    for m in 0..8 {
+        stream(&mut many, m, CLAUDE);
+    }
+    many.action(Action::FocusPrev)
+        .action(Action::FocusPrev)
+        .action(Action::FocusPrev);
+    assert_eq!(many.state.focus, Focus::Member(7));
+    let terminal = render(&mut many.state, (40, 12));
+    let text = format!("{}", terminal.backend());
+    assert!(
+        text.contains("member-7"),
+        "the focused member's row is shown:\n{text}"
+    );
+}
+
+#[test]
+fn escape_sequences_from_a_model_never_reach_the_screen() {
+    let mut s = Script::new();
+    started(&mut s);
+    stream(
+        &mut s,
+        0,
+        "safe \u{1b}]0;pwned\u{7}text \u{1b}[2J\u{1b}[31mred\u{1b}[0m",
+    );
+    let terminal = render(&mut s.state, (120, 40));
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert!(
+            !cell.symbol().chars().any(|c| c.is_control()),
+            "control character in a cell"
+        );
+    }
+    assert!(format!("{}", terminal.backend()).contains("safe text red"));
+}
