@@ -121,11 +121,11 @@ impl App {
 
     pub fn draw<B: Backend>(&mut self, terminal: &mut Terminal<B>) -> std::io::Result<()>
     where
-        B::Error: Into<std::io::Error>,
+        B::Error: std::error::Error + Send + Sync + 'static,
     {
         terminal
             .draw(|frame| ui::draw(frame, &mut self.state, &self.theme))
-            .map_err(Into::into)?;
+            .map_err(std::io::Error::other)?;
         self.state.dirty = false;
         self.frames += 1;
         Ok(())
@@ -145,7 +145,7 @@ impl App {
     ) -> std::io::Result<()>
     where
         B: Backend,
-        B::Error: Into<std::io::Error>,
+        B::Error: std::error::Error + Send + Sync + 'static,
         S: Stream<Item = std::io::Result<Event>> + Unpin,
     {
         let mut shutdown = std::pin::pin!(shutdown);

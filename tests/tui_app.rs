@@ -1,0 +1,224 @@
+//! The TUI's loop, headless: keys typed through the real input path, the
+//! engine against the scripted server, the screen on a TestBackend.
+
+mod support;
+
+use std::time::Duration;
+
+use council::config::CouncilRequest;
+use council::engine::{RunOptions, RunOutcome, Status};
+use council::tui::App;
+use council::tui::clipboard::MemoryClipboard;
+use council::tui::state::JudgeTab;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use futures::channel::mpsc::{UnboundedSender, unbounded};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+use support::{Recorded, Reply, Server};
+
+fn judge_reply() -> String {
+    let item = |p: &str, l: &[&str]| json!({"point": p, "labels": l, "quotes": [{"label": l[0], "quote": "verbatim words"}]});
+    json!({
+        "consensus": [item("Everyone agrees on scattering", &["A", "B", "C"])],
+        "contradictions": [{"topic": "Violet or blue", "stances": [
+            {"labels": ["A"], "stance": "The eye explains it", "quotes": []},
+            {"labels": ["B", "C"], "stance": "The sun explains it", "quotes": []}]}],
+        "blind_spots": [item("Nobody mentioned Mars", &["A", "B", "C"])],
+        "unique_insights": [item("Ozone matters at dusk", &["C"])],
+        "partial_coverage": [item("Sunsets are red", &["A"])]
+    })
+    .to_string()
+}
+
+fn handler(r: &Recorded, _: usize) -> Reply {
+    if r.is_judge() {
+        return Reply::text(&[&judge_reply()]);
+    }
+    if r.is_synthesis() {
+        return Reply::text(&["The sky is blue ", "because of scattering."]);
+    }
+    let words: Vec<String> = (0..300)
+        .map(|i| format!("{}-word{i} ", r.model()))
+        .collect();
+    let parts: Vec<&str> = words.iter().map(String::as_str).collect();
+    Reply::text(&parts)
+}
+
+fn key(tx: &UnboundedSender<std::io::Result<Event>>, code: KeyCode, modifiers: KeyModifiers) {
+    tx.unbounded_send(Ok(Event::Key(KeyEvent::new(code, modifiers))))
+        .unwrap();
+}
+
+fn screen(terminal: &Terminal<TestBackend>) -> String {
+    format!("{}", terminal.backend())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_question_fills_every_pane_tab_and_the_synthesis() {
+    let server = Server::start(handler).await;
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into(), "x/beta".into(), "x/gamma".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()))
+        .with_options(RunOptions { seed: Some(5) });
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (tx, rx) = unbounded();
+
+    let driver = {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            for c in "Why is the sky blue?".chars() {
+                key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
+            }
+            key(&tx, KeyCode::Enter, KeyModifiers::NONE);
+            // Wait for the synthesis to be fully sent, then for its events to land.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                let done = server
+                    .requests()
+                    .iter()
+                    .any(|r| r.is_synthesis() && r.finished.is_some());
+                if done {
+                    break;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the council did not finish"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            // Focus a member and copy its text, then quit: Ctrl-C with nothing running.
+            key(&tx, KeyCode::Tab, KeyModifiers::NONE);
+            key(&tx, KeyCode::Char('y'), KeyModifiers::NONE);
+            key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+            server
+        })
+    };
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        app.run(&mut terminal, rx, std::future::pending()),
+    )
+    .await
+    .expect("the loop ends")
+    .unwrap();
+    let server = driver.await.unwrap();
+
+    let state = &mut app.state;
+    assert!(state.quit);
+    assert_eq!(state.report.question, "Why is the sky blue?");
+    assert_eq!(state.report.outcome, Some(RunOutcome::Synthesized));
+    for (i, m) in state.report.members.iter().enumerate() {
+        assert_eq!(m.status, Status::Done, "member {i}");
+        assert!(
+            m.text.ends_with("word299 "),
+            "member {i} has its whole text"
+        );
+    }
+    assert_eq!(
+        state.synthesis.text,
+        "The sky is blue because of scattering."
+    );
+    assert_eq!(state.history, ["Why is the sky blue?"]);
+    assert_eq!(server.requests().len(), 5, "3 members, judge, synthesis");
+
+    // 900 member deltas and more arrived; frames were drawn per tick, not per token.
+    assert!(app.frames < 300, "{} frames for ~905 deltas", app.frames);
+
+    // Every judge tab has its content on screen.
+    let expected = [
+        (JudgeTab::Consensus, "Everyone agrees on scattering"),
+        (JudgeTab::Contradictions, "The sun explains it"),
+        (JudgeTab::BlindSpots, "Nobody mentioned Mars"),
+        (JudgeTab::UniqueInsights, "Ozone matters at dusk"),
+        (JudgeTab::PartialCoverage, "Sunsets are red"),
+        (JudgeTab::Raw, "\"consensus\""),
+    ];
+    for (tab, text) in expected {
+        app.state.judge_tab = tab;
+        app.draw(&mut terminal).unwrap();
+        let screen = screen(&terminal);
+        assert!(
+            screen.contains(text),
+            "tab {tab:?} shows {text:?}:\n{screen}"
+        );
+        assert!(
+            screen.contains("because of scattering."),
+            "the synthesis pane is filled"
+        );
+        assert!(
+            screen.contains("x/alpha-word299"),
+            "member panes follow their tails"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_key_is_shown_on_screen_and_nothing_is_sent() {
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into()],
+        api_key_env: Some("COUNCIL_TEST_UNSET_KEY".into()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let (tx, rx) = unbounded();
+    for c in "hello".chars() {
+        key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    key(&tx, KeyCode::Enter, KeyModifiers::NONE);
+    drop(tx);
+    app.run(&mut terminal, rx, std::future::pending())
+        .await
+        .unwrap();
+    app.draw(&mut terminal).unwrap();
+    assert!(
+        screen(&terminal).contains("COUNCIL_TEST_UNSET_KEY is not set"),
+        "{}",
+        screen(&terminal)
+    );
+    assert!(!app.state.running);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_member_from_its_pane() {
+    let server = Server::start(|r: &Recorded, i| {
+        // The judge and synthesizer use the first panel model too.
+        if r.model() == "x/endless" && !r.is_judge() && !r.is_synthesis() {
+            let mut steps = Vec::new();
+            for _ in 0..500 {
+                steps.push(support::Step::Write(support::content("more ")));
+                steps.push(support::Step::Sleep(Duration::from_millis(20)));
+            }
+            Reply::sse(steps)
+        } else {
+            handler(r, i)
+        }
+    })
+    .await;
+    let request = CouncilRequest {
+        panel: vec!["x/endless".into(), "x/beta".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (tx, rx) = unbounded();
+    app.ask("Q?");
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        key(&tx, KeyCode::Tab, KeyModifiers::NONE);
+        key(&tx, KeyCode::Char('c'), KeyModifiers::NONE);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        key(&tx, KeyCode::Char('q'), KeyModifiers::NONE);
+    });
+    app.run(&mut terminal, rx, std::future::pending())
+        .await
+        .unwrap();
+    assert_eq!(app.state.report.members[0].status, Status::Cancelled);
+    assert!(app.state.report.members[0].text.starts_with("more more"));
+    assert_eq!(app.state.report.outcome, Some(RunOutcome::Synthesized));
+}
