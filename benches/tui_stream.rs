@@ -1,0 +1,130 @@
+//! The TUI's CPU cost while eight members stream: the whole app loop (engine,
+//! event folding, drawing on a 200x60 TestBackend at <= 60 fps) runs on one
+//! thread, the scripted server on others, so that thread's CPU time is what
+//! council spends. Two rates: as fast as the loopback server can send, and
+//! 100 tokens/s per member (a fast real model).
+//!
+//! `cargo bench --bench tui_stream` prints one line per case.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use council::config::CouncilRequest;
+use council::engine::RunOutcome;
+use council::tui::App;
+use council::tui::clipboard::MemoryClipboard;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use support::{Recorded, Reply, Server, Step, content, done, finish, judge_json, usage};
+
+const MEMBERS: usize = 8;
+
+fn handler(tokens: usize, gap: Option<Duration>) -> impl Fn(&Recorded, usize) -> Reply {
+    move |r: &Recorded, _| {
+        if r.is_judge() {
+            return Reply::text(&[&judge_json()]);
+        }
+        if r.is_synthesis() {
+            return Reply::text(&["The answer."]);
+        }
+        let mut steps = Vec::with_capacity(tokens * 2 + 3);
+        for i in 0..tokens {
+            steps.push(Step::Write(content(&format!("word{i} "))));
+            if let Some(gap) = gap {
+                steps.push(Step::Sleep(gap));
+            }
+        }
+        steps.push(Step::Write(finish("stop")));
+        steps.push(Step::Write(usage(10, tokens as u64, Some(0.0))));
+        steps.push(Step::Write(done()));
+        Reply::sse(steps)
+    }
+}
+
+/// CPU time this thread has used.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn case(label: &str, tokens: usize, gap: Option<Duration>) {
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = Arc::new(server_rt.block_on(Server::start(handler(tokens, gap))));
+    let request = CouncilRequest {
+        panel: (0..MEMBERS).map(|i| format!("bench/m{i}")).collect(),
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+
+    let cpu = thread_cpu();
+    let wall = Instant::now();
+    rt.block_on(async {
+        app.ask("How fast can you draw?");
+        let watch = server.clone();
+        // Ends the loop once the synthesis has been sent and had time to land.
+        let finished = async move {
+            loop {
+                let done = watch
+                    .requests()
+                    .iter()
+                    .any(|r| r.is_synthesis() && r.finished.is_some());
+                if done {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        app.run(&mut terminal, futures::stream::pending(), finished)
+            .await
+            .unwrap();
+    });
+    let wall = wall.elapsed();
+    let cpu = thread_cpu() - cpu;
+
+    assert_eq!(app.state.report.outcome, Some(RunOutcome::Synthesized));
+    let streamed: usize = app.state.members.iter().map(|m| m.deltas as usize).sum();
+    assert_eq!(streamed, tokens * MEMBERS, "every token arrived");
+    println!(
+        "{label}: {streamed} tokens in {:.2}s wall ({:.0} tok/s), council thread CPU {:.2}s = {:.0}% of one core, {:.1} µs CPU per token, {} frames",
+        wall.as_secs_f64(),
+        streamed as f64 / wall.as_secs_f64(),
+        cpu.as_secs_f64(),
+        100.0 * cpu.as_secs_f64() / wall.as_secs_f64(),
+        cpu.as_secs_f64() * 1e6 / streamed as f64,
+        app.frames,
+    );
+}
+
+fn main() {
+    // `cargo test --benches` runs bench targets once with `--bench` absent; keep it short.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    if quick {
+        case("8 members, as fast as possible", 200, None);
+        return;
+    }
+    case("8 members, as fast as possible", 20_000, None);
+    case(
+        "8 members, 100 tok/s each",
+        500,
+        Some(Duration::from_millis(10)),
+    );
+}
