@@ -297,7 +297,13 @@ impl Orchestrator {
             ),
             temperature: Some(seat.spec.temperature.unwrap_or(0.0)),
             max_tokens: seat.spec.max_tokens,
-            json_schema: Some(judge::schema()),
+            json_schema: Some(judge::schema(
+                &labels
+                    .assignments
+                    .iter()
+                    .map(|a| a.label.clone())
+                    .collect::<Vec<_>>(),
+            )),
         };
         let emit = |delta: Delta| {
             if let Delta::Text(text) = delta {

@@ -99,17 +99,23 @@ pub fn messages(
 
 /// The JSON schema sent as `response_format` (strict mode: every property
 /// required, no extra properties).
-pub fn schema() -> JsonSchema {
+pub fn schema(labels: &[String]) -> JsonSchema {
+    // With the run's labels known, a label can only be one of them.
+    let label = if labels.is_empty() {
+        json!({ "type": "string" })
+    } else {
+        json!({ "type": "string", "enum": labels })
+    };
     let quotes = json!({
         "type": "array",
         "items": {
             "type": "object",
-            "properties": { "label": { "type": "string" }, "quote": { "type": "string" } },
+            "properties": { "label": label, "quote": { "type": "string" } },
             "required": ["label", "quote"],
             "additionalProperties": false
         }
     });
-    let labels = json!({ "type": "array", "items": { "type": "string" } });
+    let labels = json!({ "type": "array", "items": label });
     let finding = json!({
         "type": "array",
         "items": {
@@ -191,7 +197,7 @@ mod tests {
 
     #[test]
     fn schema_is_strict() {
-        let s = schema().schema;
+        let s = schema(&[]).schema;
         assert_eq!(s["additionalProperties"], json!(false));
         assert_eq!(s["required"].as_array().unwrap().len(), 5);
         assert_eq!(
