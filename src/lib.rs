@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod models;
 pub mod provider;
 pub mod sanitize;
 pub mod tui;

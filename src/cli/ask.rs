@@ -5,21 +5,32 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use council::config::{ConfigError, CouncilRequest, paths, presets};
+use council::config::{ConfigError, CouncilRequest, paths, presets, providers};
 use council::engine::RunOutcome;
 use council::sanitize::sanitize;
 use council::{CouncilEvent, RunOptions, RunReport};
 
-use super::{AskArgs, CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, fail, progress};
+use super::{
+    AskArgs, CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, fail, models, progress,
+};
 
-/// The preset used when neither `--preset` nor `--panel` is given.
-pub const DEFAULT_PRESET: &str = "quality";
+/// The preset used when neither `--preset` nor `--panel` is given: Fusion's
+/// quality preset with an OpenRouter key or an endpoint, the offline engine
+/// without either.
+pub fn default_preset(args: &CouncilArgs) -> &'static str {
+    let key_var = args.api_key_env.as_deref().unwrap_or("OPENROUTER_API_KEY");
+    if args.base_url.is_some() || providers::read_key(Some(key_var)).is_set() {
+        "quality"
+    } else {
+        "local"
+    }
+}
 
 /// Turns the council options into a request, loading the preset.
 pub fn council_request(args: &CouncilArgs) -> Result<CouncilRequest, ConfigError> {
     let preset_name = match (&args.preset, args.panel.is_empty()) {
         (Some(name), _) => Some(name.as_str()),
-        (None, true) => Some(DEFAULT_PRESET),
+        (None, true) => Some(default_preset(args)),
         (None, false) => None,
     };
     let preset = preset_name
@@ -62,7 +73,16 @@ pub async fn ask(args: AskArgs) -> ExitCode {
         Ok(q) => q,
         Err(e) => return fail(EXIT_USAGE, e),
     };
-    let council = match council_request(&args.council).and_then(|r| r.build()) {
+    let request = match council_request(&args.council) {
+        Ok(r) => r,
+        Err(e) => return fail(EXIT_USAGE, e),
+    };
+    if let Ok(plan) = request.plan()
+        && let Err(e) = models::ensure_local_models(&plan)
+    {
+        return fail(EXIT_FAILED, e);
+    }
+    let council = match request.build() {
         Ok(c) => c,
         Err(e) => return fail(EXIT_USAGE, e),
     };

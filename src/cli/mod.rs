@@ -36,7 +36,7 @@ pub struct Cli {
 pub enum Command {
     /// Ask the council one question; the synthesis streams to stdout.
     Ask(AskArgs),
-    /// List the models an endpoint serves.
+    /// Local models, remote models, and fetching models for the offline engine.
     Models(models::ModelsArgs),
 }
 
@@ -95,8 +95,13 @@ async fn interactive(args: CouncilArgs, question: Option<String>) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(EXIT_USAGE, e),
     };
-    if let Err(e) = request.plan() {
-        return fail(EXIT_USAGE, e);
+    match request.plan() {
+        Ok(plan) => {
+            if let Err(e) = models::ensure_local_models(&plan) {
+                return fail(EXIT_FAILED, e);
+            }
+        }
+        Err(e) => return fail(EXIT_USAGE, e),
     }
     match council::tui::run(request, question).await {
         Ok(()) => ExitCode::SUCCESS,

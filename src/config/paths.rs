@@ -18,3 +18,13 @@ pub fn config_dir() -> Option<PathBuf> {
 pub fn presets_dir() -> Option<PathBuf> {
     config_dir().map(|d| d.join("presets"))
 }
+
+/// `~/.cache/council` on Linux: downloaded models.
+pub fn cache_dir() -> Option<PathBuf> {
+    dirs().map(|d| d.cache_dir().to_path_buf())
+}
+
+/// `~/.local/share/council` on Linux.
+pub fn data_dir() -> Option<PathBuf> {
+    dirs().map(|d| d.data_dir().to_path_buf())
+}

@@ -101,6 +101,7 @@ pub struct NamedPreset {
 pub const BUILTIN: &[(&str, &str)] = &[
     ("quality", include_str!("../../presets/quality.toml")),
     ("budget", include_str!("../../presets/budget.toml")),
+    ("local", include_str!("../../presets/local.toml")),
 ];
 
 /// Parses preset text; errors name the file, line, column and field.

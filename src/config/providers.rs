@@ -4,10 +4,13 @@
 use std::sync::Arc;
 
 use crate::config::ConfigError;
+use crate::models;
+use crate::provider::local::{self, LocalProvider};
 use crate::provider::openai::{ApiKey, OpenAiConfig, OpenAiProvider};
 use crate::provider::{Provider, RetryPolicy, Timeouts};
 
-/// An OpenAI-compatible endpoint.
+/// An OpenAI-compatible endpoint, or the embedded engine (`local`, whose
+/// base URL is unused).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderConfig {
     pub name: String,
@@ -53,6 +56,7 @@ pub fn builtin_providers() -> Vec<ProviderConfig> {
             false,
         ),
         ProviderConfig::builtin("lmstudio", "http://localhost:1234/v1", None, false),
+        ProviderConfig::builtin(local::NAME, "", None, false),
     ]
 }
 
@@ -74,6 +78,14 @@ pub fn connect(
     timeouts: Timeouts,
     retry: RetryPolicy,
 ) -> Result<Arc<dyn Provider>, ConfigError> {
+    if config.name == local::NAME {
+        if !LocalProvider::available() {
+            return Err(ConfigError::Invalid(
+                "this build of council has no local engine (built without the `local` feature); use a remote provider or --base-url".into(),
+            ));
+        }
+        return Ok(Arc::new(LocalProvider::new(models::models_dir())));
+    }
     let api_key = read_key(config.api_key_env.as_deref());
     if config.key_required && !api_key.is_set() {
         return Err(ConfigError::MissingKey {

@@ -2,6 +2,7 @@
 //! [`Provider::stream_chat`] and never knows which backend it talks to.
 
 pub mod error;
+pub mod local;
 pub mod openai;
 
 use std::time::Duration;

@@ -5,6 +5,8 @@
 //! concurrency, retries and what was sent.
 #![allow(dead_code)]
 
+pub mod model;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

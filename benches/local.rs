@@ -1,0 +1,141 @@
+//! The embedded engine on SmolLM2 135M: generation speed of one member, and
+//! of a 3-member panel decoded in one batched context versus three engines
+//! with a context each (what members that do not share a model cost).
+//!
+//! `cargo bench --bench local` prints one line per case, and the process's
+//! peak RSS.
+#![cfg_attr(not(feature = "local"), allow(unused))]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use council::provider::Message;
+#[cfg(feature = "local")]
+use council::provider::local::{Job, JobEvent, engine};
+use tokio_util::sync::CancellationToken;
+
+const TOKENS: u32 = 128;
+const QUESTIONS: [&str; 3] = [
+    "Write a short story about a lighthouse keeper.",
+    "Explain how a bicycle stays upright.",
+    "Describe a walk through a forest in autumn.",
+];
+
+#[cfg(feature = "local")]
+struct Outcome {
+    tokens: u64,
+    prompt_tokens: u64,
+}
+
+/// Runs one job per question on the given engines (round robin), all at
+/// once; returns the tokens generated and the wall time.
+#[cfg(feature = "local")]
+fn run(engines: &[engine::Engine], questions: &[&str]) -> (Vec<Outcome>, Duration) {
+    let started = Instant::now();
+    let mut receivers = Vec::new();
+    for (i, q) in questions.iter().enumerate() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        engines[i % engines.len()].submit(Job {
+            messages: vec![Message::user(*q)],
+            temperature: Some(0.8),
+            // Fixed length: the model may not stop early.
+            max_tokens: Some(TOKENS),
+            grammar: None,
+            seed: i as u32,
+            events: tx,
+            cancel: CancellationToken::new(),
+        });
+        receivers.push(rx);
+    }
+    let outcomes = receivers
+        .into_iter()
+        .map(|mut rx| {
+            loop {
+                match rx.blocking_recv() {
+                    Some(JobEvent::Finished {
+                        completion_tokens,
+                        prompt_tokens,
+                        ..
+                    }) => {
+                        break Outcome {
+                            tokens: completion_tokens,
+                            prompt_tokens,
+                        };
+                    }
+                    Some(JobEvent::Failed(e)) => panic!("{e}"),
+                    Some(_) => {}
+                    None => panic!("the engine stopped"),
+                }
+            }
+        })
+        .collect();
+    (outcomes, started.elapsed())
+}
+
+#[cfg(feature = "local")]
+fn report(label: &str, (outcomes, wall): (Vec<Outcome>, Duration)) -> f64 {
+    let tokens: u64 = outcomes.iter().map(|o| o.tokens).sum();
+    let prompt: u64 = outcomes.iter().map(|o| o.prompt_tokens).sum();
+    let rate = tokens as f64 / wall.as_secs_f64();
+    println!(
+        "{label}: {tokens} tokens generated (+{prompt} prompt) in {:.2}s = {rate:.1} tok/s",
+        wall.as_secs_f64()
+    );
+    rate
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+#[cfg(feature = "local")]
+fn main() {
+    // `cargo test --benches` runs bench targets without `--bench`: skip.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let dir = support::model::models_dir();
+    let path = council::models::resolve(&support::model::model_id(), Some(&dir));
+    println!(
+        "model {}, {} decoding threads",
+        path.display(),
+        engine::threads()
+    );
+
+    let loaded = Instant::now();
+    let one = engine::start(&path).unwrap();
+    // Warm up (loads the model) and time the load.
+    run(std::slice::from_ref(&one), &["Hi"]);
+    println!(
+        "load and first reply: {:.2}s",
+        loaded.elapsed().as_secs_f64()
+    );
+
+    let single = report("1 member", run(std::slice::from_ref(&one), &QUESTIONS[..1]));
+    let batched = report(
+        "3 members, one batched context",
+        run(std::slice::from_ref(&one), &QUESTIONS),
+    );
+    if let Some(mb) = peak_rss_mb() {
+        println!("peak RSS with one engine (model + 8-sequence context): {mb:.0} MB");
+    }
+    let separate: Vec<engine::Engine> = (0..3).map(|_| engine::start(&path).unwrap()).collect();
+    run(&separate, &["Hi", "Hi", "Hi"]);
+    let apart = report("3 members, a context each", run(&separate, &QUESTIONS));
+    println!(
+        "batched panel: {:.2}x the throughput of one member, {:.2}x that of a context each",
+        batched / single,
+        batched / apart
+    );
+    if let Some(mb) = peak_rss_mb() {
+        println!("peak RSS with four engines: {mb:.0} MB");
+    }
+}
+
+#[cfg(not(feature = "local"))]
+fn main() {}

@@ -1,0 +1,262 @@
+//! The embedded engine on the real SmolLM2 GGUF: streaming, batched members,
+//! a grammar-constrained judge, cancellation, and a whole offline council
+//! through the binary.
+#![cfg(feature = "local")]
+
+mod support;
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use council::engine::judge::{self, LabelMap};
+use council::provider::local::LocalProvider;
+use council::provider::{ChatRequest, Delta, Message, Provider};
+use serde_json::Value;
+use support::model::{model_id, models_dir};
+use tokio_util::sync::CancellationToken;
+
+fn provider() -> LocalProvider {
+    LocalProvider::new(Some(models_dir()))
+}
+
+fn ask(question: &str, max_tokens: u32) -> ChatRequest {
+    ChatRequest {
+        model: model_id(),
+        messages: vec![Message::user(question)],
+        temperature: Some(0.0),
+        max_tokens: Some(max_tokens),
+        json_schema: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_member_streams_text_with_usage() {
+    let provider = provider();
+    let request = ask("What is the capital of France?", 40);
+    let mut deltas = Vec::new();
+    let mut sink = |d: Delta| deltas.push(d);
+    let completion = provider
+        .stream_chat(&request, CancellationToken::new(), &mut sink)
+        .await
+        .expect("the local model answers");
+    let text: String = deltas
+        .iter()
+        .map(|d| match d {
+            Delta::Text(t) => t.as_str(),
+            Delta::Reasoning(_) => panic!("SmolLM2 sends no reasoning"),
+        })
+        .collect();
+    assert!(!text.trim().is_empty(), "non-empty answer");
+    assert!(
+        deltas.len() > 3,
+        "streamed token by token: {} deltas",
+        deltas.len()
+    );
+    assert!(text.contains("Paris"), "{text}");
+    let usage = completion.usage;
+    assert!(usage.prompt_tokens > 5, "{usage:?}");
+    assert!((1..=40).contains(&usage.completion_tokens), "{usage:?}");
+    assert_eq!(usage.cost, Some(0.0));
+    assert!(matches!(
+        completion.finish_reason.as_deref(),
+        Some("stop" | "length")
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_sharing_a_model_are_decoded_together() {
+    let provider = Arc::new(provider());
+    // When each member got its first and last token, on one clock.
+    let marks: Arc<Mutex<Vec<(usize, Instant, Instant)>>> = Arc::default();
+    let questions = [
+        "Name three colours.",
+        "Name three animals.",
+        "Name three fruits.",
+    ];
+    let tasks: Vec<_> = questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let (provider, marks) = (provider.clone(), marks.clone());
+            let request = ChatRequest {
+                max_tokens: Some(48),
+                temperature: Some(0.7),
+                ..ask(q, 48)
+            };
+            tokio::spawn(async move {
+                let mut first = None;
+                let mut sink = |_d: Delta| {
+                    first.get_or_insert_with(Instant::now);
+                };
+                provider
+                    .stream_chat(&request, CancellationToken::new(), &mut sink)
+                    .await
+                    .unwrap();
+                marks
+                    .lock()
+                    .unwrap()
+                    .push((i, first.unwrap(), Instant::now()));
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let marks = marks.lock().unwrap();
+    assert_eq!(marks.len(), 3);
+    let last_first_token = marks.iter().map(|m| m.1).max().unwrap();
+    let first_finish = marks.iter().map(|m| m.2).min().unwrap();
+    assert!(
+        last_first_token < first_finish,
+        "every member streamed before any finished: they ran in one batch, not one after another"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grammar_constrained_judge_returns_analysis_that_parses() {
+    let provider = provider();
+    let answers = [
+        "The sky is blue because air scatters short blue wavelengths of sunlight more than red ones (Rayleigh scattering).",
+        "Blue light is scattered by gas molecules in the atmosphere; at sunset the light travels further so the sky looks red.",
+        "The sky is blue because it reflects the colour of the oceans.",
+    ];
+    let named: Vec<(usize, String)> = (0..3).map(|i| (i, format!("m{i}"))).collect();
+    let labels = LabelMap::shuffled(&named, 7);
+    let by_member: Vec<String> = answers.iter().map(|s| s.to_string()).collect();
+    let label_names: Vec<String> = labels.assignments.iter().map(|a| a.label.clone()).collect();
+    let request = ChatRequest {
+        model: model_id(),
+        messages: judge::messages(None, "Why is the sky blue?", &labels, &by_member),
+        temperature: Some(0.0),
+        max_tokens: Some(1500),
+        json_schema: Some(judge::schema(&label_names)),
+    };
+    let mut text = String::new();
+    let mut sink = |d: Delta| {
+        if let Delta::Text(t) = d {
+            text.push_str(&t);
+        }
+    };
+    let completion = provider
+        .stream_chat(&request, CancellationToken::new(), &mut sink)
+        .await
+        .expect("the judge answers");
+    assert_eq!(
+        completion.finish_reason.as_deref(),
+        Some("stop"),
+        "the bounded grammar ends the JSON within the budget: {text}"
+    );
+    let value: Value = serde_json::from_str(&text).expect("strict JSON, no repair needed");
+    for key in [
+        "consensus",
+        "contradictions",
+        "blind_spots",
+        "unique_insights",
+        "partial_coverage",
+    ] {
+        assert!(value[key].is_array(), "{key} in {text}");
+    }
+    let analysis = judge::parse_analysis(&text, &labels).expect("parses into the analysis type");
+    let members = ["m0", "m1", "m2"];
+    for finding in analysis
+        .consensus
+        .iter()
+        .chain(&analysis.blind_spots)
+        .chain(&analysis.unique_insights)
+        .chain(&analysis.partial_coverage)
+    {
+        for m in &finding.members {
+            assert!(members.contains(&m.as_str()), "labels map to members: {m}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_local_member_stops_it_promptly_and_frees_the_engine() {
+    let provider = provider();
+    let request = ChatRequest {
+        temperature: Some(0.8),
+        ..ask("Write a very long story about a dragon.", 4000)
+    };
+    let cancel = CancellationToken::new();
+    let deltas = Arc::new(Mutex::new(0usize));
+    let (count, trigger) = (deltas.clone(), cancel.clone());
+    let mut cancelled_at = None;
+    let mut sink = |_d: Delta| {
+        let mut n = count.lock().unwrap();
+        *n += 1;
+        if *n == 10 {
+            cancelled_at = Some(Instant::now());
+            trigger.cancel();
+        }
+    };
+    let err = provider
+        .stream_chat(&request, cancel, &mut sink)
+        .await
+        .unwrap_err();
+    let took = cancelled_at.expect("cancelled after 10 deltas").elapsed();
+    assert!(err.is_cancelled(), "{err:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "returned {took:?} after the cancel"
+    );
+    let before = *deltas.lock().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(*deltas.lock().unwrap(), before, "no token after the cancel");
+
+    // The engine is free for the next request, which finishes normally.
+    let mut n = 0;
+    let mut sink = |_d: Delta| n += 1;
+    let done = provider
+        .stream_chat(&ask("Say hello.", 16), CancellationToken::new(), &mut sink)
+        .await
+        .unwrap();
+    assert!(done.usage.completion_tokens > 0 && n > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_key_council_ask_runs_the_local_preset_end_to_end() {
+    let dir = models_dir();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .args([
+            "ask",
+            "--json",
+            "--seed",
+            "3",
+            "What is a good name for a cat?",
+        ])
+        .env_remove("OPENROUTER_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .env("COUNCIL_MODELS_DIR", &dir)
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("council-local-test-config"),
+        )
+        .stdin(Stdio::null())
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(600), out)
+        .await
+        .expect("an offline council finishes")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}; stderr:\n{stderr}",
+        out.status
+    );
+    let run: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(run["preset"], "local", "no key: the local preset");
+    let members = run["members"].as_array().unwrap();
+    assert_eq!(members.len(), 3);
+    for m in members {
+        assert_eq!(m["status"], "done", "{m}");
+        assert!(!m["text"].as_str().unwrap().trim().is_empty(), "{m}");
+        assert_eq!(m["usage"]["cost"], 0.0);
+    }
+    assert_eq!(run["judge"]["status"], "done", "{}", run["judge"]);
+    assert!(run["judge"]["analysis"]["consensus"].is_array());
+    assert_eq!(run["synthesis"]["status"], "done");
+    assert!(!run["synthesis"]["text"].as_str().unwrap().trim().is_empty());
+    assert_eq!(run["outcome"], "synthesized");
+}
