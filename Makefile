@@ -1,0 +1,21 @@
+# The README's two commands: `make run` opens council (on the offline engine
+# when no API key is set), `make test` runs the whole test suite. Both first
+# install the build tools the offline engine needs, if they are missing.
+
+CARGO ?= cargo
+# Arguments for `make run`, e.g. make run ARGS='--preset budget'
+ARGS ?=
+
+.PHONY: run test bench deps
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	$(CARGO) run --release --locked -- $(ARGS)
+
+test: deps
+	$(CARGO) test --release --locked
+
+bench: deps
+	$(CARGO) bench --locked

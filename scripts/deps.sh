@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building council needs beyond a Rust toolchain: cmake and
+# clang (libclang) for the embedded llama.cpp engine. Does nothing when they
+# are already there, so it is cheap to run before every build.
+set -euo pipefail
+
+missing=()
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+# bindgen loads libclang at build time.
+if ! ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
+  missing+=(libclang-dev)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "council needs ${missing[*]} to build its offline engine; install them with your package manager," >&2
+  echo "or build without it: cargo build --release --no-default-features" >&2
+  exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+echo "installing build tools for the offline engine: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq </dev/null
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
