@@ -4,9 +4,10 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 
 use crate::tui::keymap::HELP;
+use crate::tui::markdown::wrap_plain;
 use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
@@ -15,22 +16,35 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(0);
-    let lines: Vec<Line<'static>> = HELP
-        .iter()
-        .map(|(k, what)| {
-            Line::from(vec![
-                Span::styled(
-                    format!("{k:>key_width$}  "),
-                    Style::default()
-                        .fg(theme.accent)
-                        .add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(*what),
-            ])
-        })
-        .collect();
     let width = (area.width.saturating_sub(4)).min(84);
-    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    // Descriptions wrap under themselves, not under the keys.
+    let text_width = (width as usize).saturating_sub(key_width + 4).max(8);
+    let key_style = Style::default()
+        .fg(theme.accent)
+        .add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for (k, what) in HELP {
+        for (i, part) in wrap_plain(what, text_width, Style::default())
+            .into_iter()
+            .enumerate()
+        {
+            let key = if i == 0 { *k } else { "" };
+            let mut spans = vec![Span::styled(format!("{key:>key_width$}  "), key_style)];
+            spans.extend(part.spans);
+            lines.push(Line::from(spans));
+        }
+    }
+    let room = area.height.saturating_sub(4) as usize;
+    if lines.len() > room {
+        // Say what is cut rather than cut silently.
+        let hidden = lines.len() + 1 - room;
+        lines.truncate(room.saturating_sub(1));
+        lines.push(Line::from(Span::styled(
+            format!("… {hidden} more lines: enlarge the terminal to see every key"),
+            Style::default().fg(theme.dim),
+        )));
+    }
+    let height = lines.len() as u16 + 2;
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     let block = Block::default()
         .borders(Borders::ALL)
@@ -41,10 +55,5 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
             Style::default().add_modifier(Modifier::BOLD),
         ));
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        popup,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
 }
