@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use council::config::settings::Settings;
 use council::config::{ConfigError, CouncilRequest, paths, presets, providers};
 use council::engine::RunOutcome;
 use council::sanitize::sanitize;
@@ -17,24 +18,30 @@ use super::{
 /// The preset used when neither `--preset` nor `--panel` is given: Fusion's
 /// quality preset with an OpenRouter key or an endpoint, the offline engine
 /// without either.
-pub fn default_preset(args: &CouncilArgs) -> &'static str {
+pub fn default_preset(args: &CouncilArgs, settings: &Settings) -> String {
+    if let Some(name) = &settings.default_preset {
+        return name.clone();
+    }
     let key_var = args.api_key_env.as_deref().unwrap_or("OPENROUTER_API_KEY");
     if args.base_url.is_some() || providers::read_key(Some(key_var)).is_set() {
-        "quality"
+        "quality".into()
     } else {
-        "local"
+        "local".into()
     }
 }
 
 /// Turns the council options into a request, loading the preset.
-pub fn council_request(args: &CouncilArgs) -> Result<CouncilRequest, ConfigError> {
+pub fn council_request(
+    args: &CouncilArgs,
+    settings: &Settings,
+) -> Result<CouncilRequest, ConfigError> {
     let preset_name = match (&args.preset, args.panel.is_empty()) {
-        (Some(name), _) => Some(name.as_str()),
-        (None, true) => Some(default_preset(args)),
+        (Some(name), _) => Some(name.clone()),
+        (None, true) => Some(default_preset(args, settings)),
         (None, false) => None,
     };
     let preset = preset_name
-        .map(|name| presets::find_preset(name, paths::presets_dir().as_deref()))
+        .map(|name| presets::find_preset(&name, paths::presets_dir().as_deref()))
         .transpose()?;
     Ok(CouncilRequest {
         preset,
@@ -44,6 +51,8 @@ pub fn council_request(args: &CouncilArgs) -> Result<CouncilRequest, ConfigError
         base_url: args.base_url.clone(),
         api_key_env: args.api_key_env.clone(),
         timeout: args.timeout.map(Duration::from_secs),
+        timeouts: settings.timeouts(),
+        providers: settings.provider_configs(),
     })
 }
 
@@ -68,12 +77,12 @@ fn read_question(arg: Option<String>) -> Result<String, String> {
     Ok(question)
 }
 
-pub async fn ask(args: AskArgs) -> ExitCode {
+pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     let question = match read_question(args.question) {
         Ok(q) => q,
         Err(e) => return fail(EXIT_USAGE, e),
     };
-    let request = match council_request(&args.council) {
+    let request = match council_request(&args.council, settings) {
         Ok(r) => r,
         Err(e) => return fail(EXIT_USAGE, e),
     };

@@ -2,11 +2,14 @@
 
 mod ask;
 mod models;
+mod presets;
 mod progress;
 
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use council::config::paths;
+use council::config::settings::Settings;
 
 /// Exit codes: the run produced no synthesis.
 pub const EXIT_FAILED: u8 = 1;
@@ -38,6 +41,22 @@ pub enum Command {
     Ask(AskArgs),
     /// Local models, remote models, and fetching models for the offline engine.
     Models(models::ModelsArgs),
+    /// The presets there are (built in and yours); `presets show NAME` prints one.
+    Presets {
+        #[command(subcommand)]
+        command: Option<presets::PresetsCommand>,
+    },
+    /// The config file.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print where the config file is (it need not exist).
+    Path,
 }
 
 /// How to compose the council; shared by every front that runs one.
@@ -81,17 +100,36 @@ pub struct AskArgs {
 }
 
 pub async fn dispatch(cli: Cli) -> ExitCode {
+    let config_file = paths::config_file();
+    if let Some(Command::Config {
+        command: ConfigCommand::Path,
+    }) = &cli.command
+    {
+        return match &config_file {
+            Some(path) => {
+                println!("{}", path.display());
+                ExitCode::SUCCESS
+            }
+            None => fail(EXIT_FAILED, "no config dir: HOME is not set"),
+        };
+    }
+    let settings = match config_file.as_deref().map(Settings::load).transpose() {
+        Ok(s) => s.unwrap_or_default(),
+        Err(e) => return fail(EXIT_USAGE, e),
+    };
     match cli.command {
-        Some(Command::Ask(args)) => ask::ask(args).await,
+        Some(Command::Ask(args)) => ask::ask(args, &settings).await,
         Some(Command::Models(args)) => models::models(args).await,
-        None => interactive(cli.council, cli.question).await,
+        Some(Command::Presets { command }) => presets::presets(command),
+        Some(Command::Config { .. }) => ExitCode::SUCCESS,
+        None => interactive(cli.council, cli.question, &settings).await,
     }
 }
 
 /// `council` alone: the TUI. Configuration errors are reported before the
 /// screen changes; a missing key is reported inside, on the first question.
-async fn interactive(args: CouncilArgs, question: Option<String>) -> ExitCode {
-    let request = match ask::council_request(&args) {
+async fn interactive(args: CouncilArgs, question: Option<String>, settings: &Settings) -> ExitCode {
+    let request = match ask::council_request(&args, settings) {
         Ok(r) => r,
         Err(e) => return fail(EXIT_USAGE, e),
     };
@@ -103,7 +141,7 @@ async fn interactive(args: CouncilArgs, question: Option<String>) -> ExitCode {
         }
         Err(e) => return fail(EXIT_USAGE, e),
     }
-    match council::tui::run(request, question).await {
+    match council::tui::run(request, question, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(EXIT_FAILED, e),
     }

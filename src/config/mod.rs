@@ -1,9 +1,11 @@
 //! Configuration: where files live, providers, presets, and turning a preset
 //! plus command-line overrides into a runnable [`Council`].
 
+pub(crate) mod file_error;
 pub mod paths;
 pub mod presets;
 pub mod providers;
+pub mod settings;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,8 +26,9 @@ pub enum ConfigError {
     UnknownPreset { name: String, known: String },
     #[error("unknown provider `{name}` (known: {known})")]
     UnknownProvider { name: String, known: String },
+    /// A bad file: `origin` is `path:line:column` where the position is known.
     #[error("{origin}: {message}")]
-    Preset { origin: String, message: String },
+    File { origin: String, message: String },
     #[error("{0}")]
     Invalid(String),
 }
@@ -44,8 +47,12 @@ pub struct CouncilRequest {
     /// The variable holding the key for `base_url` (or overriding the
     /// preset's providers' variables).
     pub api_key_env: Option<String>,
-    /// Both the first-byte and the idle timeout.
+    /// Both the first-byte and the idle timeout (`--timeout`), over `timeouts`.
     pub timeout: Option<Duration>,
+    /// Timeouts from the config file.
+    pub timeouts: Timeouts,
+    /// Providers the config file defines or changes, before the built-in ones.
+    pub providers: Vec<ProviderConfig>,
 }
 
 /// The seat settings a request resolves to, before providers are connected.
@@ -87,6 +94,7 @@ impl CouncilRequest {
             system_prompt: seat.system_prompt.clone(),
             temperature: seat.temperature,
             max_tokens: seat.max_tokens,
+            web_search: seat.web_search,
         };
 
         let seats: Vec<SeatConfig> = if !self.panel.is_empty() {
@@ -139,7 +147,7 @@ impl CouncilRequest {
     /// environment). Fails before any request when a key is missing.
     pub fn build(&self) -> Result<Council, ConfigError> {
         let plan = self.plan()?;
-        let mut timeouts = Timeouts::default();
+        let mut timeouts = self.timeouts;
         if let Some(t) = self.timeout {
             timeouts.first_byte = t;
             timeouts.idle = t;
@@ -153,6 +161,12 @@ impl CouncilRequest {
                 });
             }
             let config = self.provider_config(&spec.provider)?;
+            if spec.web_search && !providers::is_openrouter(&config.base_url) {
+                return Err(ConfigError::Invalid(format!(
+                    "`{}` asks for web search, which only OpenRouter offers (its provider is `{}`)",
+                    spec.name, spec.provider
+                )));
+            }
             let provider = providers::connect(&config, timeouts, RetryPolicy::default())?;
             connected.insert(spec.provider.clone(), provider.clone());
             Ok(Seat { spec, provider })
@@ -181,8 +195,10 @@ impl CouncilRequest {
                 key_required: self.api_key_env.is_some(),
             });
         }
-        let mut config =
-            providers::find_provider(name).ok_or_else(|| ConfigError::UnknownProvider {
+        let configured = self.providers.iter().find(|p| p.name == name).cloned();
+        let mut config = configured
+            .or_else(|| providers::find_provider(name))
+            .ok_or_else(|| ConfigError::UnknownProvider {
                 name: name.into(),
                 known: providers::builtin_providers()
                     .iter()

@@ -28,3 +28,23 @@ pub fn cache_dir() -> Option<PathBuf> {
 pub fn data_dir() -> Option<PathBuf> {
     dirs().map(|d| d.data_dir().to_path_buf())
 }
+
+/// Choices council remembers between runs (the theme):
+/// `~/.local/state/council/ui.toml` on Linux.
+pub fn ui_state_file() -> Option<PathBuf> {
+    dirs().map(|d| {
+        d.state_dir()
+            .unwrap_or_else(|| d.data_dir())
+            .join("ui.toml")
+    })
+}
+
+/// User themes: `~/.config/council/themes`.
+pub fn themes_dir() -> Option<PathBuf> {
+    config_dir().map(|d| d.join("themes"))
+}
+
+/// The config file: `~/.config/council/config.toml`.
+pub fn config_file() -> Option<PathBuf> {
+    config_dir().map(|d| d.join("config.toml"))
+}

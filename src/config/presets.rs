@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::config::ConfigError;
+use crate::config::file_error::toml_error;
 
 /// A preset as written in TOML.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +41,9 @@ pub struct SeatConfig {
     pub temperature: Option<f32>,
     #[serde(default, deserialize_with = "max_tokens")]
     pub max_tokens: Option<u32>,
+    /// OpenRouter's web search for this seat.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub web_search: bool,
 }
 
 impl SeatConfig {
@@ -51,6 +55,7 @@ impl SeatConfig {
             system_prompt: None,
             temperature: None,
             max_tokens: None,
+            web_search: false,
         }
     }
 }
@@ -102,52 +107,24 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("quality", include_str!("../../presets/quality.toml")),
     ("budget", include_str!("../../presets/budget.toml")),
     ("local", include_str!("../../presets/local.toml")),
+    (
+        "self-fusion",
+        include_str!("../../presets/self-fusion.toml"),
+    ),
+    ("debate", include_str!("../../presets/debate.toml")),
+    ("research", include_str!("../../presets/research.toml")),
 ];
 
 /// Parses preset text; errors name the file, line, column and field.
 pub fn parse_preset(text: &str, origin: &str) -> Result<Preset, ConfigError> {
     let preset: Preset = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
     if preset.members.is_empty() {
-        return Err(ConfigError::Preset {
+        return Err(ConfigError::File {
             origin: origin.into(),
             message: "`members` is empty: a council needs at least one member".into(),
         });
     }
     Ok(preset)
-}
-
-/// Formats a TOML error as `file:line:column: field: message`.
-pub(crate) fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> ConfigError {
-    let message = e.message().trim().to_string();
-    let Some(span) = e.span() else {
-        return ConfigError::Preset {
-            origin: origin.into(),
-            message,
-        };
-    };
-    let before = &text[..span.start.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    // Type and range errors do not name the key; the line they point at does.
-    let key = text
-        .lines()
-        .nth(line - 1)
-        .and_then(|l| l.split_once('='))
-        .map(|(k, _)| k.trim().trim_matches('"').to_string())
-        .filter(|k| !k.is_empty() && !message.contains(&format!("`{k}`")));
-    let message = match key {
-        Some(k) => format!("`{k}`: {message}"),
-        None => message,
-    };
-    ConfigError::Preset {
-        origin: format!("{origin}:{line}:{column}"),
-        message,
-    }
 }
 
 /// All presets: the built-in ones, then the user's (a user file with a
@@ -189,7 +166,7 @@ pub fn all_presets(user_dir: Option<&Path>) -> (Vec<NamedPreset>, Vec<ConfigErro
 
 pub fn load_preset_file(path: &Path) -> Result<NamedPreset, ConfigError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Preset {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
         origin: origin.clone(),
         message: format!("cannot read: {e}"),
     })?;

@@ -34,6 +34,8 @@ pub enum Action {
     Copy,
     ToggleHelp,
     ToggleReasoning,
+    /// Switch to the next theme (and remember it).
+    NextTheme,
     /// Mouse wheel over a point of the screen.
     ScrollAt {
         column: u16,
@@ -53,5 +55,6 @@ pub enum Command {
     CancelRun,
     CancelMember(usize),
     Copy(String),
+    NextTheme,
     Quit,
 }

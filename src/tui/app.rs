@@ -4,6 +4,7 @@
 //! tokens costs one frame per tick rather than one per token.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crossterm::event::Event;
@@ -18,7 +19,7 @@ use crate::tui::action::{Action, Command};
 use crate::tui::clipboard::Clipboard;
 use crate::tui::keymap;
 use crate::tui::state::{Notice, State};
-use crate::tui::theme::Theme;
+use crate::tui::theme::{self, Theme};
 use crate::tui::ui;
 
 /// At most 60 frames a second.
@@ -32,6 +33,9 @@ pub struct App {
     events: Option<UnboundedReceiver<CouncilEvent>>,
     canceller: Option<RunCanceller>,
     clipboard: Box<dyn Clipboard + Send>,
+    /// The themes `T` cycles through, and where the choice is remembered.
+    themes: Vec<Theme>,
+    theme_store: Option<PathBuf>,
     /// Frames drawn, for tests and benchmarks.
     pub frames: u64,
 }
@@ -46,8 +50,48 @@ impl App {
             events: None,
             canceller: None,
             clipboard,
+            themes: vec![Theme::default()],
+            theme_store: None,
             frames: 0,
         }
+    }
+
+    /// Sets the themes to cycle through, the one to start with, and the file
+    /// that remembers a switch (none: not remembered).
+    pub fn with_themes(
+        mut self,
+        themes: Vec<Theme>,
+        current: Theme,
+        store: Option<PathBuf>,
+    ) -> Self {
+        self.themes = themes;
+        self.theme = current;
+        self.theme_store = store;
+        self
+    }
+
+    fn next_theme(&mut self) {
+        if self.theme.name == "no-color" {
+            self.state.notice = Some(Notice::Info("NO_COLOR is set: colours stay off".into()));
+            return;
+        }
+        let at = self.themes.iter().position(|t| t.name == self.theme.name);
+        let next = at.map_or(0, |i| (i + 1) % self.themes.len().max(1));
+        let Some(theme) = self.themes.get(next).cloned() else {
+            return;
+        };
+        let saved = match &self.theme_store {
+            Some(path) => theme::remember(path, &theme.name)
+                .map(|_| " (remembered)")
+                .map_err(|e| format!("theme {}: cannot remember it: {e}", theme.name)),
+            None => Ok(""),
+        };
+        self.state.notice = Some(match saved {
+            Ok(how) => Notice::Info(format!("theme {}{how}", theme.name)),
+            Err(e) => Notice::Error(e),
+        });
+        self.theme = theme;
+        self.state.dirty = true;
     }
 
     pub fn with_options(mut self, options: RunOptions) -> Self {
@@ -92,6 +136,7 @@ impl App {
                         Err(e) => Notice::Error(e),
                     });
                 }
+                Command::NextTheme => self.next_theme(),
                 Command::Quit => {
                     if let Some(c) = &self.canceller {
                         c.cancel();

@@ -5,6 +5,7 @@ use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 
+use crate::config::settings::REBINDABLE;
 use crate::tui::action::Action;
 use crate::tui::state::{Focus, State};
 
@@ -21,20 +22,52 @@ pub const HELP: &[(&str, &str)] = &[
     ("Esc", "leave the editor, leave zoom, close this help"),
     ("z", "zoom the focused pane to full screen and back"),
     ("j k ↑ ↓", "scroll a line"),
-    ("PgUp PgDn  Ctrl+U Ctrl+D", "scroll a page"),
+    ("PgUp PgDn ^U ^D", "scroll a page"),
     ("Home g / End G", "top / bottom (End follows the stream)"),
     ("1-6  [ ]", "judge tabs: consensus … raw"),
     ("t", "show or hide reasoning"),
+    ("T", "next colour theme (remembered)"),
     ("c", "cancel the focused member"),
     ("y", "copy the focused pane's text"),
     ("mouse", "wheel scrolls, click focuses"),
     (
         "Ctrl+C",
-        "cancel the running council; quit when idle or pressed twice",
+        "cancel the council; quit when idle (twice: always)",
     ),
     ("q", "quit (outside the editor)"),
     ("?", "this help"),
 ];
+
+/// Pane keys changed by the config file's `[keys]` table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeyOverrides {
+    /// (default key, the key that replaces it)
+    swaps: Vec<(char, char)>,
+}
+
+impl KeyOverrides {
+    /// From action names to keys; names not in `REBINDABLE` are ignored
+    /// (the config loader already rejected them).
+    pub fn new(keys: &std::collections::BTreeMap<String, char>) -> Self {
+        let swaps = REBINDABLE
+            .iter()
+            .filter_map(|(action, default)| keys.get(*action).map(|k| (*default, *k)))
+            .collect();
+        Self { swaps }
+    }
+
+    /// The default key a pressed key stands for: an override's key means its
+    /// action; an overridden default key means nothing.
+    fn resolve(&self, pressed: char) -> Option<char> {
+        if let Some((default, _)) = self.swaps.iter().find(|(_, k)| *k == pressed) {
+            return Some(*default);
+        }
+        if self.swaps.iter().any(|(d, _)| *d == pressed) {
+            return None;
+        }
+        Some(pressed)
+    }
+}
 
 /// Maps one terminal event to an action, given the current state.
 pub fn map(event: &Event, state: &State) -> Option<Action> {
@@ -93,7 +126,11 @@ fn map_key(key: &KeyEvent, state: &State) -> Option<Action> {
             _ => Action::Edit((*key).into()),
         });
     }
-    Some(match key.code {
+    let code = match key.code {
+        KeyCode::Char(c) if !ctrl => KeyCode::Char(state.keys.resolve(c)?),
+        other => other,
+    };
+    Some(match code {
         KeyCode::Enter | KeyCode::Char('z') => Action::ToggleZoom,
         KeyCode::Char('j') | KeyCode::Down => Action::Scroll(1),
         KeyCode::Char('k') | KeyCode::Up => Action::Scroll(-1),
@@ -111,6 +148,7 @@ fn map_key(key: &KeyEvent, state: &State) -> Option<Action> {
         KeyCode::Char('y') => Action::Copy,
         KeyCode::Char('?') => Action::ToggleHelp,
         KeyCode::Char('t') => Action::ToggleReasoning,
+        KeyCode::Char('T') => Action::NextTheme,
         KeyCode::Char('i') | KeyCode::Char('/') => Action::FocusEditor,
         _ => return None,
     })
@@ -134,6 +172,20 @@ mod tests {
             kind: KeyEventKind::Press,
             state: KeyEventState::NONE,
         })
+    }
+
+    #[test]
+    fn overridden_keys_take_the_action_and_free_the_default() {
+        let mut state = State::new();
+        state.focus = Focus::Judge;
+        let keys = [("cancel".to_string(), 'x'), ("quit".to_string(), 'Q')];
+        state.keys = KeyOverrides::new(&keys.into_iter().collect());
+        let press = |c| map(&key(KeyCode::Char(c), KeyModifiers::NONE), &state);
+        assert_eq!(press('x'), Some(Action::CancelFocused));
+        assert_eq!(press('c'), None, "the default key is freed");
+        assert_eq!(press('Q'), Some(Action::Quit));
+        assert_eq!(press('q'), None);
+        assert_eq!(press('z'), Some(Action::ToggleZoom), "others are unchanged");
     }
 
     #[test]

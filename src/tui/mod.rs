@@ -23,6 +23,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
 use crate::config::CouncilRequest;
+use crate::config::settings::Settings;
 pub use app::App;
 
 /// Puts the terminal back: raw mode off, main screen, mouse and paste off.
@@ -47,7 +48,11 @@ impl Drop for TerminalGuard {
 }
 
 /// Runs the TUI until the person quits. `question`, when given, is asked at once.
-pub async fn run(request: CouncilRequest, question: Option<String>) -> std::io::Result<()> {
+pub async fn run(
+    request: CouncilRequest,
+    question: Option<String>,
+    settings: &Settings,
+) -> std::io::Result<()> {
     if !stdout().is_terminal() {
         return Err(std::io::Error::other(
             "the interactive council needs a terminal; use `council ask` in scripts",
@@ -70,12 +75,45 @@ pub async fn run(request: CouncilRequest, question: Option<String>) -> std::io::
     let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
     terminal.clear()?;
 
-    let mut app = App::new(request, Box::new(clipboard::SystemClipboard::default()));
+    let (themes, current, theme_error) = load_themes(settings.theme.clone());
+    let mut app = App::new(request, Box::new(clipboard::SystemClipboard::default())).with_themes(
+        themes,
+        current,
+        crate::config::paths::ui_state_file(),
+    );
+    if let Some(e) = theme_error {
+        app.state.notice = Some(state::Notice::Error(e));
+    }
+    app.state.keys = keymap::KeyOverrides::new(&settings.keys);
     if let Some(q) = question.filter(|q| !q.trim().is_empty()) {
         app.ask(q.trim());
     }
     app.run(&mut terminal, EventStream::new(), terminate_signal())
         .await
+}
+
+/// The themes to cycle through and the one to start with: `NO_COLOR` wins,
+/// then the remembered choice, then `preferred` (the config file's), then
+/// `dark`. A broken user theme file is reported, not fatal.
+fn load_themes(preferred: Option<String>) -> (Vec<theme::Theme>, theme::Theme, Option<String>) {
+    let (themes, errors) = theme::all_themes(crate::config::paths::themes_dir().as_deref());
+    let mut error = errors.first().map(ToString::to_string);
+    if theme::no_color_requested() {
+        return (themes, theme::no_color(), error);
+    }
+    let remembered = crate::config::paths::ui_state_file().and_then(|p| theme::remembered(&p));
+    let wanted = remembered.or(preferred);
+    let current = match &wanted {
+        Some(name) => match themes.iter().find(|t| &t.name == name) {
+            Some(t) => t.clone(),
+            None => {
+                error.get_or_insert_with(|| format!("unknown theme `{name}`; using dark"));
+                theme::Theme::default()
+            }
+        },
+        None => theme::Theme::default(),
+    };
+    (themes, current, error)
 }
 
 /// Resolves on SIGTERM (and never on platforms without it).

@@ -179,6 +179,8 @@ pub struct State {
     pub areas: Areas,
     /// First member row shown when the panel has more rows than fit.
     pub member_row: usize,
+    /// Pane keys the config file changed.
+    pub keys: crate::tui::keymap::KeyOverrides,
 }
 
 impl Default for State {
@@ -215,6 +217,7 @@ impl State {
             dirty: true,
             areas: Areas::default(),
             member_row: 0,
+            keys: Default::default(),
         }
     }
 
@@ -486,6 +489,7 @@ impl State {
                 }
             }
             Action::ToggleHelp => self.help = !self.help,
+            Action::NextTheme => return vec![Command::NextTheme],
             Action::ToggleReasoning => match self.focus {
                 Focus::Member(i) => {
                     if let Some(p) = self.members.get_mut(i) {

@@ -1,0 +1,249 @@
+//! The config file, `~/.config/council/config.toml`: default preset, theme,
+//! timeouts, providers (new endpoints, or other URLs and key variables for
+//! the built-in ones) and key overrides. A missing file means defaults; a
+//! bad one is an error naming the line and field.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::config::ConfigError;
+use crate::config::file_error::toml_error;
+use crate::config::providers::{self, ProviderConfig};
+use crate::provider::Timeouts;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The preset used when neither `--preset` nor `--panel` is given.
+    #[serde(default)]
+    pub default_preset: Option<String>,
+    /// The TUI's theme (a switch with `T` is remembered over this).
+    #[serde(default)]
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub timeouts: TimeoutSettings,
+    /// By name: a built-in provider's changes, or a new endpoint.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderSettings>,
+    /// Pane keys by action (`cancel = "x"`); see the README for the names.
+    #[serde(default)]
+    pub keys: BTreeMap<String, char>,
+}
+
+/// Seconds; unset ones keep their defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutSettings {
+    #[serde(default, deserialize_with = "seconds")]
+    pub connect: Option<u64>,
+    #[serde(default, deserialize_with = "seconds")]
+    pub first_byte: Option<u64>,
+    #[serde(default, deserialize_with = "seconds")]
+    pub idle: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// The environment variable holding the key (never the key itself).
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+}
+
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let n = u64::deserialize(d)?;
+    if n == 0 {
+        return Err(serde::de::Error::custom("must be at least 1 second"));
+    }
+    Ok(Some(n))
+}
+
+/// The pane actions whose keys can be changed, with their default keys.
+pub const REBINDABLE: &[(&str, char)] = &[
+    ("zoom", 'z'),
+    ("cancel", 'c'),
+    ("copy", 'y'),
+    ("quit", 'q'),
+    ("help", '?'),
+    ("reasoning", 't'),
+    ("theme", 'T'),
+    ("editor", 'i'),
+];
+
+impl Settings {
+    /// Reads `path`; a missing file is the defaults.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let origin = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text, &origin),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(ConfigError::File {
+                origin,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let settings: Settings = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
+        for (name, p) in &settings.providers {
+            let builtin = providers::find_provider(name).is_some();
+            if !builtin && p.base_url.is_none() {
+                return Err(ConfigError::File {
+                    origin: origin.into(),
+                    message: format!(
+                        "`providers.{name}`: a provider that is not built in needs `base_url`"
+                    ),
+                });
+            }
+        }
+        for (action, key) in &settings.keys {
+            if !REBINDABLE.iter().any(|(a, _)| a == action) {
+                let known: Vec<&str> = REBINDABLE.iter().map(|(a, _)| *a).collect();
+                return Err(ConfigError::File {
+                    origin: origin.into(),
+                    message: format!(
+                        "`keys.{action}`: unknown action (known: {})",
+                        known.join(", ")
+                    ),
+                });
+            }
+            if key.is_control() || key.is_whitespace() {
+                return Err(ConfigError::File {
+                    origin: origin.into(),
+                    message: format!("`keys.{action}`: use a visible character"),
+                });
+            }
+        }
+        Ok(settings)
+    }
+
+    /// The default timeouts with this file's changes.
+    pub fn timeouts(&self) -> Timeouts {
+        let mut t = Timeouts::default();
+        let secs = Duration::from_secs;
+        if let Some(s) = self.timeouts.connect {
+            t.connect = secs(s);
+        }
+        if let Some(s) = self.timeouts.first_byte {
+            t.first_byte = secs(s);
+        }
+        if let Some(s) = self.timeouts.idle {
+            t.idle = secs(s);
+        }
+        t
+    }
+
+    /// The providers this file defines or changes, complete.
+    pub fn provider_configs(&self) -> Vec<ProviderConfig> {
+        self.providers
+            .iter()
+            .map(|(name, p)| {
+                let mut config = providers::find_provider(name).unwrap_or(ProviderConfig {
+                    name: name.clone(),
+                    base_url: String::new(),
+                    api_key_env: None,
+                    key_required: false,
+                });
+                if let Some(url) = &p.base_url {
+                    config.base_url = url.clone();
+                }
+                if let Some(var) = &p.api_key_env {
+                    config.api_key_env = Some(var.clone());
+                    config.key_required = true;
+                }
+                config
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+default_preset = "budget"
+theme = "light"
+
+[timeouts]
+connect = 5
+idle = 30
+
+[providers.openrouter]
+api_key_env = "MY_OPENROUTER_KEY"
+
+[providers.work]
+base_url = "http://gpu-box:8000/v1"
+api_key_env = "WORK_KEY"
+
+[keys]
+cancel = "x"
+"#;
+
+    #[test]
+    fn a_full_file_loads() {
+        let s = Settings::parse(EXAMPLE, "config.toml").unwrap();
+        assert_eq!(s.default_preset.as_deref(), Some("budget"));
+        assert_eq!(s.theme.as_deref(), Some("light"));
+        let t = s.timeouts();
+        assert_eq!(t.connect, Duration::from_secs(5));
+        assert_eq!(t.idle, Duration::from_secs(30));
+        assert_eq!(t.first_byte, Timeouts::default().first_byte);
+        let providers = s.provider_configs();
+        let openrouter = providers.iter().find(|p| p.name == "openrouter").unwrap();
+        assert_eq!(openrouter.base_url, "https://openrouter.ai/api/v1");
+        assert_eq!(openrouter.api_key_env.as_deref(), Some("MY_OPENROUTER_KEY"));
+        let work = providers.iter().find(|p| p.name == "work").unwrap();
+        assert_eq!(work.base_url, "http://gpu-box:8000/v1");
+        assert!(work.key_required);
+        assert_eq!(s.keys.get("cancel"), Some(&'x'));
+    }
+
+    #[test]
+    fn a_missing_file_is_the_defaults() {
+        let s = Settings::load(Path::new("/nonexistent/council/config.toml")).unwrap();
+        assert_eq!(s, Settings::default());
+    }
+
+    fn err(text: &str) -> String {
+        Settings::parse(text, "config.toml")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn bad_files_name_line_and_field() {
+        let e = err("theme = \"dark\"\ndefault_prest = \"x\"\n");
+        assert!(
+            e.starts_with("config.toml:2:1: ") && e.contains("unknown field `default_prest`"),
+            "{e}"
+        );
+        let e = err("[timeouts]\nidle = \"long\"\n");
+        assert!(
+            e.starts_with("config.toml:2:8: `idle`: invalid type"),
+            "{e}"
+        );
+        let e = err("[timeouts]\nidle = 0\n");
+        assert!(
+            e.starts_with("config.toml:2:8: `idle`: must be at least 1 second"),
+            "{e}"
+        );
+        let e = err("[providers.mine]\napi_key_env = \"K\"\n");
+        assert!(
+            e.contains("`providers.mine`: a provider that is not built in needs `base_url`"),
+            "{e}"
+        );
+        let e = err("[keys]\nlaunch = \"l\"\n");
+        assert!(e.contains("`keys.launch`: unknown action"), "{e}");
+        let e = err("[keys]\ncancel = \"xy\"\n");
+        assert!(e.starts_with("config.toml:2:10: `cancel`"), "{e}");
+        let e = err("theme = \n");
+        assert!(e.starts_with("config.toml:1:"), "{e}");
+    }
+}
