@@ -39,6 +39,7 @@ fn council(base_url: &str) -> Council {
             system_prompt: None,
             temperature: None,
             max_tokens: None,
+            web_search: false,
         },
         provider: provider.clone(),
     };

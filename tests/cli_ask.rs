@@ -241,7 +241,7 @@ async fn unknown_preset_and_empty_question_are_usage_errors() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr.trim(),
-        "council: unknown preset `nope` (known: quality, budget, local)"
+        "council: unknown preset `nope` (known: quality, budget, local, self-fusion, debate, research)"
     );
 
     let run = council(&["ask", "--panel", "a/b"], Some("   \n"), &[]).await;

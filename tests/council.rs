@@ -24,6 +24,7 @@ fn seat(provider: &Arc<dyn Provider>, name: &str, model: &str) -> Seat {
             system_prompt: None,
             temperature: None,
             max_tokens: None,
+            web_search: false,
         },
         provider: provider.clone(),
     }

@@ -27,6 +27,7 @@ fn ask(question: &str, max_tokens: u32) -> ChatRequest {
         temperature: Some(0.0),
         max_tokens: Some(max_tokens),
         json_schema: None,
+        web_search: false,
     }
 }
 
@@ -131,6 +132,7 @@ async fn a_grammar_constrained_judge_returns_analysis_that_parses() {
         temperature: Some(0.0),
         max_tokens: Some(1500),
         json_schema: Some(judge::schema(&label_names)),
+        web_search: false,
     };
     let mut text = String::new();
     let mut sink = |d: Delta| {

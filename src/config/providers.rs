@@ -62,6 +62,11 @@ pub fn builtin_providers() -> Vec<ProviderConfig> {
 
 pub const DEFAULT_PROVIDER: &str = "openrouter";
 
+/// Whether a base URL is OpenRouter's (by host, not by prefix).
+pub fn is_openrouter(base_url: &str) -> bool {
+    crate::provider::openai::is_openrouter(base_url)
+}
+
 /// Looks up a built-in provider by name.
 pub fn find_provider(name: &str) -> Option<ProviderConfig> {
     builtin_providers().into_iter().find(|p| p.name == name)

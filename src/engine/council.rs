@@ -21,6 +21,9 @@ pub struct SeatSpec {
     pub temperature: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
+    /// Web search (OpenRouter's web plugin) for this seat's requests.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub web_search: bool,
 }
 
 /// A seat bound to a live provider.

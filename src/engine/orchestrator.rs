@@ -226,6 +226,7 @@ impl Orchestrator {
             temperature: seat.spec.temperature,
             max_tokens: seat.spec.max_tokens,
             json_schema: None,
+            web_search: seat.spec.web_search,
         };
         let out = stream_stage(seat, &request, token, |delta| {
             self.send(match delta {
@@ -304,6 +305,7 @@ impl Orchestrator {
                     .map(|a| a.label.clone())
                     .collect::<Vec<_>>(),
             )),
+            web_search: false,
         };
         let emit = |delta: Delta| {
             if let Delta::Text(text) = delta {
@@ -387,6 +389,7 @@ impl Orchestrator {
             temperature: seat.spec.temperature,
             max_tokens: seat.spec.max_tokens,
             json_schema: None,
+            web_search: seat.spec.web_search,
         };
         let out = stream_stage(seat, &request, self.cancel.run.child_token(), |delta| {
             if let Delta::Text(text) = delta {

@@ -59,6 +59,8 @@ pub struct ChatRequest {
     /// A JSON schema the answer must follow, sent as `response_format` where
     /// the provider supports structured output.
     pub json_schema: Option<JsonSchema>,
+    /// Search the web first (OpenRouter's web plugin).
+    pub web_search: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -78,7 +78,8 @@ impl OpenAiConfig {
     }
 }
 
-fn is_openrouter(base_url: &str) -> bool {
+/// Whether a base URL is OpenRouter's, by host.
+pub fn is_openrouter(base_url: &str) -> bool {
     reqwest::Url::parse(base_url)
         .ok()
         .and_then(|u| {
@@ -147,6 +148,10 @@ impl OpenAiProvider {
         }
         if let Some(m) = request.max_tokens {
             body["max_tokens"] = json!(m);
+        }
+        // Web search is OpenRouter's plugin; the config check keeps it off elsewhere.
+        if request.web_search && is_openrouter(&self.config.base_url) {
+            body["plugins"] = json!([{ "id": "web" }]);
         }
         if let (Some(schema), true) = (&request.json_schema, self.config.structured_output) {
             body["response_format"] = json!({
@@ -438,6 +443,7 @@ mod tests {
                 name: "s".into(),
                 schema: json!({"type":"object"}),
             }),
+            web_search: false,
         };
         let mut config = OpenAiConfig::new("x", "http://localhost/v1");
         let body = OpenAiProvider::new(config.clone()).unwrap().body(&request);
@@ -450,6 +456,29 @@ mod tests {
         config.structured_output = false;
         let body = OpenAiProvider::new(config).unwrap().body(&request);
         assert!(body.get("response_format").is_none());
+    }
+
+    #[test]
+    fn web_search_is_the_openrouter_web_plugin() {
+        let request = ChatRequest {
+            model: "m".into(),
+            web_search: true,
+            ..ChatRequest::default()
+        };
+        let openrouter = OpenAiConfig::new("openrouter", "https://openrouter.ai/api/v1");
+        let body = OpenAiProvider::new(openrouter).unwrap().body(&request);
+        assert_eq!(body["plugins"], json!([{ "id": "web" }]));
+        let plain = ChatRequest {
+            web_search: false,
+            ..request.clone()
+        };
+        let body = OpenAiProvider::new(OpenAiConfig::new(
+            "openrouter",
+            "https://openrouter.ai/api/v1",
+        ))
+        .unwrap()
+        .body(&plain);
+        assert!(body.get("plugins").is_none());
     }
 
     #[test]
