@@ -89,8 +89,16 @@ fn backend() -> Result<&'static LlamaBackend, String> {
         .map_err(Clone::clone)
 }
 
-/// Threads for decoding: all cores but one, which the UI and network keep.
+/// Threads for decoding: `$COUNCIL_THREADS`, or all cores but one, which
+/// the UI and network keep.
 pub fn threads() -> i32 {
+    if let Some(n) = std::env::var("COUNCIL_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<i32>().ok())
+        .filter(|n| *n > 0)
+    {
+        return n;
+    }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     cores.saturating_sub(1).max(1) as i32
 }
