@@ -29,6 +29,7 @@ fn started() -> State {
     let mut state = State::new();
     state.apply(&CouncilEvent::RunStarted {
         question: "A long question".into(),
+        scope: Default::default(),
         preset: None,
         members: (0..MEMBERS).map(|i| seat(&format!("m{i}"))).collect(),
         judge: seat("judge"),

@@ -62,6 +62,7 @@ const GEMINI: &str = "It is mostly Rayleigh scattering, but that is only half th
 fn started(s: &mut Script) {
     s.event(CouncilEvent::RunStarted {
         question: "Why is the sky blue?".into(),
+        scope: Default::default(),
         preset: Some("quality".into()),
         members: vec![
             seat("claude-opus", "~anthropic/claude-opus-latest"),
@@ -333,6 +334,7 @@ fn tiny_terminals_never_panic_and_say_so() {
     let mut many = Script::new();
     many.event(CouncilEvent::RunStarted {
         question: "Q".into(),
+        scope: Default::default(),
         preset: None,
         members: (0..8)
             .map(|i| seat(&format!("member-{i}"), "a/b"))

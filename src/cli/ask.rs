@@ -170,6 +170,6 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
             ),
         ),
         Some(RunOutcome::Cancelled) => fail(EXIT_INTERRUPTED, "cancelled"),
-        None => fail(EXIT_FAILED, "the run ended without finishing"),
+        Some(RunOutcome::Answered) | None => fail(EXIT_FAILED, "the run ended without a synthesis"),
     }
 }

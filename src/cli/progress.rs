@@ -120,6 +120,7 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
                 RunOutcome::NoAnswers => "no member answered",
                 RunOutcome::SynthesisFailed => "no synthesis",
                 RunOutcome::Cancelled => "cancelled",
+                RunOutcome::Answered => "members answered",
             };
             format!(
                 "council: {what} in {}{}",

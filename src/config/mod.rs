@@ -146,7 +146,11 @@ impl CouncilRequest {
     /// Resolves seats and connects their providers (reading keys from the
     /// environment). Fails before any request when a key is missing.
     pub fn build(&self) -> Result<Council, ConfigError> {
-        let plan = self.plan()?;
+        self.connect(self.plan()?)
+    }
+
+    /// Connects the providers of a plan (perhaps edited since [`Self::plan`]).
+    pub fn connect(&self, plan: CouncilPlan) -> Result<Council, ConfigError> {
         let mut timeouts = self.timeouts;
         if let Some(t) = self.timeout {
             timeouts.first_byte = t;
@@ -154,18 +158,18 @@ impl CouncilRequest {
         }
         let mut connected: HashMap<String, Arc<dyn Provider>> = HashMap::new();
         let mut seat = |spec: SeatSpec| -> Result<Seat, ConfigError> {
-            if let Some(p) = connected.get(&spec.provider) {
-                return Ok(Seat {
-                    spec,
-                    provider: p.clone(),
-                });
-            }
             let config = self.provider_config(&spec.provider)?;
             if spec.web_search && !providers::is_openrouter(&config.base_url) {
                 return Err(ConfigError::Invalid(format!(
                     "`{}` asks for web search, which only OpenRouter offers (its provider is `{}`)",
                     spec.name, spec.provider
                 )));
+            }
+            if let Some(p) = connected.get(&spec.provider) {
+                return Ok(Seat {
+                    spec,
+                    provider: p.clone(),
+                });
             }
             let provider = providers::connect(&config, timeouts, RetryPolicy::default())?;
             connected.insert(spec.provider.clone(), provider.clone());

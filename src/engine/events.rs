@@ -13,12 +13,28 @@ pub struct SeatInfo {
     pub provider: String,
 }
 
+/// What a run covers. A live edit re-runs part of a council: the other
+/// members keep what they had.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunScope {
+    /// Every member, then the judge and the synthesis.
+    #[default]
+    Full,
+    /// Only these members; nothing is judged.
+    Members(Vec<usize>),
+    /// The judge and the synthesis, over the answers the members have.
+    Judgement,
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
     /// A synthesis was produced.
     Synthesized,
+    /// The members of a [`RunScope::Members`] run finished; nothing was judged.
+    Answered,
     /// No member produced an answer, so there was nothing to judge.
     NoAnswers,
     /// The synthesizer failed.
@@ -32,6 +48,8 @@ pub enum RunOutcome {
 pub enum CouncilEvent {
     RunStarted {
         question: String,
+        #[serde(default)]
+        scope: RunScope,
         preset: Option<String>,
         members: Vec<SeatInfo>,
         judge: SeatInfo,

@@ -9,6 +9,6 @@ pub mod report;
 pub mod synthesis;
 
 pub use council::{Council, Seat, SeatSpec};
-pub use events::{CouncilEvent, RunOutcome, SeatInfo};
-pub use orchestrator::{RunCanceller, RunHandle, RunOptions, run};
+pub use events::{CouncilEvent, RunOutcome, RunScope, SeatInfo};
+pub use orchestrator::{RunCanceller, RunHandle, RunOptions, run, run_scoped};
 pub use report::{RunReport, Status};

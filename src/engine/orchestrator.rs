@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::council::{Council, Seat};
-use crate::engine::events::{CouncilEvent, RunOutcome, SeatInfo};
+use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatInfo};
 use crate::engine::judge::{self, JudgeFailure, JudgeFailureKind, LabelMap};
 use crate::engine::synthesis::{self, NamedAnswer};
 use crate::provider::{ChatRequest, Completion, Delta, ErrorKind, Message, ProviderError, Usage};
@@ -69,6 +69,19 @@ impl RunHandle {
 
 /// Starts a council run on the current tokio runtime.
 pub fn run(council: Council, question: impl Into<String>, options: RunOptions) -> RunHandle {
+    run_scoped(council, question, options, RunScope::Full, Vec::new())
+}
+
+/// Starts part of a run: some members only, or the judge and synthesis over
+/// `answers` (a member's answer by panel index; `None` for members without
+/// one). Members outside the scope are not asked again.
+pub fn run_scoped(
+    council: Council,
+    question: impl Into<String>,
+    options: RunOptions,
+    scope: RunScope,
+    answers: Vec<Option<String>>,
+) -> RunHandle {
     let (tx, events) = mpsc::unbounded_channel();
     let run_token = CancellationToken::new();
     let members: Arc<[CancellationToken]> = council
@@ -84,6 +97,8 @@ pub fn run(council: Council, question: impl Into<String>, options: RunOptions) -
         council,
         question: question.into(),
         options,
+        scope,
+        prior: answers,
         tx,
         cancel: cancel.clone(),
     };
@@ -95,6 +110,9 @@ struct Orchestrator {
     council: Council,
     question: String,
     options: RunOptions,
+    scope: RunScope,
+    /// Answers members already have, for a [`RunScope::Judgement`] run.
+    prior: Vec<Option<String>>,
     tx: mpsc::UnboundedSender<CouncilEvent>,
     cancel: RunCanceller,
 }
@@ -157,6 +175,7 @@ impl Orchestrator {
         let started = Instant::now();
         self.send(CouncilEvent::RunStarted {
             question: self.question.clone(),
+            scope: self.scope.clone(),
             preset: self.council.preset.clone(),
             members: self.council.members.iter().map(seat_info).collect(),
             judge: seat_info(&self.council.judge),
@@ -164,24 +183,42 @@ impl Orchestrator {
         });
         let mut usage = Usage::default();
 
-        let panel = futures::future::join_all(
-            self.council
-                .members
+        let to_run: Vec<usize> = match &self.scope {
+            RunScope::Full => (0..self.council.members.len()).collect(),
+            RunScope::Members(indices) => indices
                 .iter()
-                .enumerate()
-                .map(|(i, seat)| self.run_member(i, seat)),
+                .copied()
+                .filter(|i| *i < self.council.members.len())
+                .collect(),
+            RunScope::Judgement => Vec::new(),
+        };
+        let panel = futures::future::join_all(
+            to_run
+                .iter()
+                .map(|&i| self.run_member(i, &self.council.members[i])),
         )
         .await;
         let mut answers: Vec<(usize, String)> = Vec::new();
-        for (i, (member_usage, answer)) in panel.into_iter().enumerate() {
+        for (&i, (member_usage, answer)) in to_run.iter().zip(panel) {
             usage.add(&member_usage);
             if let Some(text) = answer {
                 answers.push((i, text));
             }
         }
+        if self.scope == RunScope::Judgement {
+            answers = self
+                .prior
+                .iter()
+                .enumerate()
+                .take(self.council.members.len())
+                .filter_map(|(i, a)| a.clone().filter(|t| !t.trim().is_empty()).map(|t| (i, t)))
+                .collect();
+        }
 
         let outcome = if self.cancel.is_cancelled() {
             RunOutcome::Cancelled
+        } else if matches!(self.scope, RunScope::Members(_)) {
+            RunOutcome::Answered
         } else if answers.is_empty() {
             RunOutcome::NoAnswers
         } else {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::events::{CouncilEvent, RunOutcome, SeatInfo};
+use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatInfo};
 use crate::engine::judge::{Analysis, LabelMap};
 use crate::provider::Usage;
 
@@ -79,6 +79,9 @@ pub struct RunReport {
     pub usage: Usage,
     pub elapsed_ms: Option<u64>,
     pub outcome: Option<RunOutcome>,
+    /// What the run in progress covers; a partial run adds to the totals.
+    #[serde(skip)]
+    pub scope: RunScope,
 }
 
 impl RunReport {
@@ -96,11 +99,45 @@ impl RunReport {
         use CouncilEvent as E;
         match event {
             E::RunStarted {
+                scope: RunScope::Members(indices),
+                members,
+                ..
+            } => {
+                // New members join; the re-run ones start over; the rest keep their answers.
+                for (i, seat) in members.iter().enumerate() {
+                    if i >= self.members.len() {
+                        self.members.push(MemberReport::queued(seat));
+                    } else if indices.contains(&i) {
+                        self.members[i] = MemberReport::queued(seat);
+                    }
+                }
+                self.outcome = None;
+                self.scope = RunScope::Members(indices.clone());
+            }
+            E::RunStarted {
+                scope: RunScope::Judgement,
+                judge,
+                synthesizer,
+                ..
+            } => {
+                self.judge = JudgeReport {
+                    model: judge.model.clone(),
+                    ..JudgeReport::default()
+                };
+                self.synthesis = SynthesisReport {
+                    model: synthesizer.model.clone(),
+                    ..SynthesisReport::default()
+                };
+                self.outcome = None;
+                self.scope = RunScope::Judgement;
+            }
+            E::RunStarted {
                 question,
                 preset,
                 members,
                 judge,
                 synthesizer,
+                scope: RunScope::Full,
             } => {
                 *self = RunReport {
                     question: question.clone(),
@@ -231,13 +268,21 @@ impl RunReport {
                 elapsed_ms,
             } => {
                 self.outcome = Some(*outcome);
-                self.usage = *usage;
-                self.elapsed_ms = Some(*elapsed_ms);
-                for status in [&mut self.judge.status, &mut self.synthesis.status] {
-                    if !status.is_settled() {
-                        *status = Status::Skipped;
+                if self.scope == RunScope::Full {
+                    self.usage = *usage;
+                    self.elapsed_ms = Some(*elapsed_ms);
+                } else {
+                    self.usage.add(usage);
+                    self.elapsed_ms = Some(self.elapsed_ms.unwrap_or(0) + elapsed_ms);
+                }
+                if !matches!(self.scope, RunScope::Members(_)) {
+                    for status in [&mut self.judge.status, &mut self.synthesis.status] {
+                        if !status.is_settled() {
+                            *status = Status::Skipped;
+                        }
                     }
                 }
+                self.scope = RunScope::Full;
             }
         }
     }
