@@ -73,6 +73,8 @@ pub const REBINDABLE: &[(&str, char)] = &[
     ("reasoning", 't'),
     ("theme", 'T'),
     ("editor", 'i'),
+    ("rerun", 'r'),
+    ("rejudge", 'R'),
 ];
 
 impl Settings {

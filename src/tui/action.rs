@@ -36,6 +36,10 @@ pub enum Action {
     ToggleReasoning,
     /// Switch to the next theme (and remember it).
     NextTheme,
+    /// `r`: run the focused member again; the others keep their answers.
+    RerunFocused,
+    /// `R`: judge and synthesize again over the current answers.
+    Rejudge,
     /// Mouse wheel over a point of the screen.
     ScrollAt {
         column: u16,
@@ -54,6 +58,10 @@ pub enum Command {
     StartRun(String),
     CancelRun,
     CancelMember(usize),
+    /// Run this member again, alone.
+    RerunMember(usize),
+    /// Run the judge and the synthesis again.
+    Rejudge,
     Copy(String),
     NextTheme,
     Quit,

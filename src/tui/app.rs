@@ -13,8 +13,8 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::config::CouncilRequest;
-use crate::engine::{CouncilEvent, RunCanceller, RunOptions};
+use crate::config::{ConfigError, CouncilPlan, CouncilRequest};
+use crate::engine::{CouncilEvent, RunCanceller, RunOptions, RunScope, SeatSpec, Status};
 use crate::tui::action::{Action, Command};
 use crate::tui::clipboard::Clipboard;
 use crate::tui::keymap;
@@ -29,6 +29,9 @@ pub struct App {
     pub state: State,
     pub theme: Theme,
     request: CouncilRequest,
+    /// The seats as resolved from the request, then edited live; what the
+    /// next run (or re-run) uses.
+    plan: Option<CouncilPlan>,
     options: RunOptions,
     events: Option<UnboundedReceiver<CouncilEvent>>,
     canceller: Option<RunCanceller>,
@@ -46,6 +49,7 @@ impl App {
             state: State::new(),
             theme: Theme::default(),
             request,
+            plan: None,
             options: RunOptions::default(),
             events: None,
             canceller: None,
@@ -109,14 +113,15 @@ impl App {
     fn execute(&mut self, commands: Vec<Command>) {
         for command in commands {
             match command {
-                Command::StartRun(question) => match self.request.build() {
-                    Ok(council) => {
-                        let handle = crate::engine::run(council, question, self.options.clone());
-                        self.canceller = Some(handle.canceller());
-                        self.events = Some(handle.events);
-                    }
-                    Err(e) => self.state.start_failed(e.to_string()),
-                },
+                Command::StartRun(question) => self.start(question, RunScope::Full),
+                Command::RerunMember(i) => {
+                    let question = self.state.report.question.clone();
+                    self.start(question, RunScope::Members(vec![i]));
+                }
+                Command::Rejudge => {
+                    let question = self.state.report.question.clone();
+                    self.start(question, RunScope::Judgement);
+                }
                 Command::CancelRun => {
                     if let Some(c) = &self.canceller {
                         c.cancel();
@@ -144,6 +149,52 @@ impl App {
                 }
             }
         }
+    }
+
+    /// The council's seats, resolved from the request on first use. Edits
+    /// apply to the next run.
+    pub fn plan_mut(&mut self) -> Result<&mut CouncilPlan, ConfigError> {
+        if self.plan.is_none() {
+            self.plan = Some(self.request.plan()?);
+        }
+        Ok(self.plan.as_mut().expect("resolved above"))
+    }
+
+    /// Adds a member to the council (and to a finished run, as a queued
+    /// pane); returns its index, for [`Self::run_member`].
+    pub fn add_member(&mut self, seat: SeatSpec) -> Result<usize, ConfigError> {
+        let plan = self.plan_mut()?;
+        plan.members.push(seat);
+        Ok(plan.members.len() - 1)
+    }
+
+    /// Runs one member of the current run again, alone (what `r` does).
+    pub fn run_member(&mut self, member: usize) {
+        self.execute(vec![Command::RerunMember(member)]);
+    }
+
+    /// Starts a run of `scope` with the current plan; the answers members
+    /// have feed a judgement-only run.
+    fn start(&mut self, question: String, scope: RunScope) {
+        let council = match self
+            .plan_mut()
+            .cloned()
+            .and_then(|p| self.request.connect(p))
+        {
+            Ok(c) => c,
+            Err(e) => return self.state.start_failed(e.to_string()),
+        };
+        let answers = self
+            .state
+            .report
+            .members
+            .iter()
+            .map(|m| (m.status == Status::Done).then(|| m.text.clone()))
+            .collect();
+        let handle =
+            crate::engine::run_scoped(council, question, self.options.clone(), scope, answers);
+        self.canceller = Some(handle.canceller());
+        self.events = Some(handle.events);
     }
 
     /// Handles one terminal event.

@@ -28,6 +28,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("t", "show or hide reasoning"),
     ("T", "next colour theme (remembered)"),
     ("c", "cancel the focused member"),
+    (
+        "r / R",
+        "re-run the focused member / judge and synthesize again",
+    ),
     ("y", "copy the focused pane's text"),
     ("mouse", "wheel scrolls, click focuses"),
     (
@@ -149,6 +153,8 @@ fn map_key(key: &KeyEvent, state: &State) -> Option<Action> {
         KeyCode::Char('?') => Action::ToggleHelp,
         KeyCode::Char('t') => Action::ToggleReasoning,
         KeyCode::Char('T') => Action::NextTheme,
+        KeyCode::Char('r') => Action::RerunFocused,
+        KeyCode::Char('R') => Action::Rejudge,
         KeyCode::Char('i') | KeyCode::Char('/') => Action::FocusEditor,
         _ => return None,
     })

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use ratatui::layout::Rect;
 use ratatui_textarea::TextArea;
 
-use crate::engine::{CouncilEvent, RunReport, Status};
+use crate::engine::{CouncilEvent, RunReport, RunScope, Status};
 use crate::sanitize::sanitize;
 use crate::tui::action::{Action, Command};
 use crate::tui::markdown::MarkdownCache;
@@ -236,13 +236,30 @@ impl State {
         self.dirty = true;
         let now = self.now;
         match event {
-            CouncilEvent::RunStarted { members, .. } => {
-                self.members = members.iter().map(|_| PaneView::default()).collect();
-                self.judge = PaneView::default();
-                self.synthesis = PaneView::default();
-                self.judge_scroll = Scroll::default();
-                self.judge_tab = JudgeTab::default();
-                self.member_row = 0;
+            CouncilEvent::RunStarted { members, scope, .. } => {
+                match scope {
+                    RunScope::Full => {
+                        self.members = members.iter().map(|_| PaneView::default()).collect();
+                        self.judge = PaneView::default();
+                        self.synthesis = PaneView::default();
+                        self.judge_scroll = Scroll::default();
+                        self.judge_tab = JudgeTab::default();
+                        self.member_row = 0;
+                    }
+                    RunScope::Members(indices) => {
+                        self.members.resize_with(members.len(), PaneView::default);
+                        for &i in indices {
+                            if let Some(p) = self.members.get_mut(i) {
+                                *p = PaneView::default();
+                            }
+                        }
+                    }
+                    RunScope::Judgement => {
+                        self.judge = PaneView::default();
+                        self.synthesis = PaneView::default();
+                        self.judge_scroll = Scroll::default();
+                    }
+                }
                 self.running = true;
                 self.started.get_or_insert(now);
             }
@@ -490,6 +507,8 @@ impl State {
             }
             Action::ToggleHelp => self.help = !self.help,
             Action::NextTheme => return vec![Command::NextTheme],
+            Action::RerunFocused => return self.rerun_focused(),
+            Action::Rejudge => return self.rejudge(),
             Action::ToggleReasoning => match self.focus {
                 Focus::Member(i) => {
                     if let Some(p) = self.members.get_mut(i) {
@@ -543,6 +562,50 @@ impl State {
         self.report = RunReport::default();
         self.zoomed = false;
         vec![Command::StartRun(question)]
+    }
+
+    /// `r`: runs the focused member again (with its current settings); the
+    /// others keep their answers.
+    fn rerun_focused(&mut self) -> Vec<Command> {
+        let Focus::Member(i) = self.focus else {
+            self.notice = Some(Notice::Info(
+                "focus a member to re-run it; R re-judges and re-synthesizes".into(),
+            ));
+            return Vec::new();
+        };
+        if !self.can_continue() {
+            return Vec::new();
+        }
+        self.started = Some(self.now);
+        self.notice = None;
+        vec![Command::RerunMember(i)]
+    }
+
+    /// `R`: the judge and the synthesis again, over the answers there are.
+    fn rejudge(&mut self) -> Vec<Command> {
+        if !self.can_continue() {
+            return Vec::new();
+        }
+        if self.report.answered().next().is_none() {
+            self.notice = Some(Notice::Info("no member has an answer to judge".into()));
+            return Vec::new();
+        }
+        self.started = Some(self.now);
+        self.notice = None;
+        vec![Command::Rejudge]
+    }
+
+    /// A re-run needs a finished run to continue.
+    fn can_continue(&mut self) -> bool {
+        let why = if self.running {
+            "a council is running: wait for it, or Ctrl-C cancels it"
+        } else if self.report.question.is_empty() {
+            "ask a question first"
+        } else {
+            return true;
+        };
+        self.notice = Some(Notice::Info(why.into()));
+        false
     }
 
     /// A run could not start (bad configuration): say why.
@@ -600,6 +663,7 @@ mod tests {
         let mut s = State::new();
         s.apply(&CouncilEvent::RunStarted {
             question: "Q".into(),
+            scope: Default::default(),
             preset: None,
             members: (0..n).map(|i| seat(&format!("m{i}"))).collect(),
             judge: seat("judge"),
@@ -657,6 +721,51 @@ mod tests {
         assert!(s.editor.is_empty());
         // Empty questions do nothing.
         assert!(s.update(Action::Submit).is_empty());
+    }
+
+    #[test]
+    fn reruns_need_a_finished_run_and_a_focused_member() {
+        let mut idle = State::new();
+        idle.focus = Focus::Member(0);
+        assert!(idle.update(Action::RerunFocused).is_empty());
+        assert_eq!(
+            idle.notice,
+            Some(Notice::Info("ask a question first".into()))
+        );
+
+        let mut s = started(2);
+        s.focus = Focus::Member(1);
+        assert!(
+            s.update(Action::RerunFocused).is_empty(),
+            "not while running"
+        );
+        assert!(s.update(Action::Rejudge).is_empty());
+        s.apply(&CouncilEvent::MemberDelta {
+            member: 0,
+            text: "an answer".into(),
+        });
+        for member in 0..2 {
+            s.apply(&CouncilEvent::MemberFinished {
+                member,
+                finish_reason: None,
+                usage: Default::default(),
+                ttft_ms: None,
+                elapsed_ms: 1,
+                malformed_events: 0,
+            });
+        }
+        s.apply(&CouncilEvent::RunFinished {
+            outcome: crate::engine::RunOutcome::Synthesized,
+            usage: Default::default(),
+            elapsed_ms: 1,
+        });
+        assert_eq!(s.update(Action::RerunFocused), [Command::RerunMember(1)]);
+        assert_eq!(s.update(Action::Rejudge), [Command::Rejudge]);
+        s.focus = Focus::Judge;
+        assert!(
+            s.update(Action::RerunFocused).is_empty(),
+            "only a member re-runs"
+        );
     }
 
     #[test]

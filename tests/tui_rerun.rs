@@ -1,0 +1,207 @@
+//! Live edits of a finished council, driven through the app loop against the
+//! scripted server: one edited member re-run alone (`r`), then judge and
+//! synthesis again (`R`); a member added to a finished run runs alone.
+
+mod support;
+
+use std::time::Duration;
+
+use council::config::CouncilRequest;
+use council::engine::{RunOptions, RunOutcome, SeatSpec, Status};
+use council::tui::App;
+use council::tui::clipboard::MemoryClipboard;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use futures::channel::mpsc::{UnboundedSender, unbounded};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use support::{Recorded, Reply, Server, judge_json};
+
+fn handler(r: &Recorded, _: usize) -> Reply {
+    if r.is_judge() {
+        return Reply::text(&[&judge_json()]);
+    }
+    if r.is_synthesis() {
+        return Reply::text(&["Synthesis ", "of the answers."]);
+    }
+    // The answer says who answered and with which instructions.
+    let who = format!("{} answers", r.model());
+    let how = if r.system_prompt() == r.user_prompt() {
+        " plainly.".to_string()
+    } else {
+        format!(" as told: {}", r.system_prompt())
+    };
+    Reply::text(&[&who, &how])
+}
+
+fn key(tx: &UnboundedSender<std::io::Result<Event>>, code: KeyCode, modifiers: KeyModifiers) {
+    tx.unbounded_send(Ok(Event::Key(KeyEvent::new(code, modifiers))))
+        .unwrap();
+}
+
+/// Runs the app loop while `script` sends keys; the script ends the loop.
+async fn drive<F, Fut>(app: &mut App, script: F)
+where
+    F: FnOnce(UnboundedSender<std::io::Result<Event>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (tx, rx) = unbounded();
+    app.state.quit = false;
+    let driver = tokio::spawn(script(tx));
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        app.run(&mut terminal, rx, std::future::pending()),
+    )
+    .await
+    .expect("the loop ends")
+    .unwrap();
+    driver.await.unwrap();
+}
+
+/// Waits until the server has finished `n` replies, then for their events.
+async fn settled(server: &Server, n: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let requests = server.requests();
+        if requests.len() >= n && requests.iter().all(|r| r.finished.is_some()) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of {n} requests finished",
+            requests.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_member_reruns_alone_then_judge_and_synthesis_run_again() {
+    let server = std::sync::Arc::new(Server::start(handler).await);
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into(), "x/beta".into(), "x/gamma".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()))
+        .with_options(RunOptions { seed: Some(1) });
+
+    // A first, full run.
+    app.ask("Why is the sky blue?");
+    let s = server.clone();
+    drive(&mut app, |tx| async move {
+        settled(&s, 5).await;
+        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    })
+    .await;
+    assert_eq!(app.state.report.outcome, Some(RunOutcome::Synthesized));
+    let before: Vec<String> = app
+        .state
+        .report
+        .members
+        .iter()
+        .map(|m| m.text.clone())
+        .collect();
+    assert_eq!(before[1], "x/beta answers plainly.");
+
+    // Edit the second member, then `r` on its pane and `R`.
+    app.plan_mut().unwrap().members[1].system_prompt = Some("Be brief.".into());
+    let s = server.clone();
+    drive(&mut app, |tx| async move {
+        key(&tx, KeyCode::Tab, KeyModifiers::NONE);
+        key(&tx, KeyCode::Tab, KeyModifiers::NONE);
+        key(&tx, KeyCode::Char('r'), KeyModifiers::NONE);
+        settled(&s, 6).await;
+        key(&tx, KeyCode::Char('R'), KeyModifiers::NONE);
+        settled(&s, 8).await;
+        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    })
+    .await;
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 8, "one member, one judge, one synthesis");
+    let rerun = &requests[5];
+    assert!(!rerun.is_judge() && !rerun.is_synthesis());
+    assert_eq!(rerun.model(), "x/beta");
+    assert_eq!(rerun.system_prompt(), "Be brief.");
+    assert!(requests[6].is_judge(), "then the judge");
+    assert!(
+        requests[6]
+            .user_prompt()
+            .contains("x/beta answers as told: Be brief."),
+        "the judge reads the new answer"
+    );
+    assert!(requests[7].is_synthesis(), "then the synthesis");
+
+    let report = &app.state.report;
+    assert_eq!(report.members[0].text, before[0], "others unchanged");
+    assert_eq!(report.members[2].text, before[2], "others unchanged");
+    assert_eq!(report.members[1].text, "x/beta answers as told: Be brief.");
+    assert!(report.members.iter().all(|m| m.status == Status::Done));
+    assert_eq!(report.judge.status, Status::Done);
+    assert_eq!(report.synthesis.text, "Synthesis of the answers.");
+    assert_eq!(report.outcome, Some(RunOutcome::Synthesized));
+    // Usage adds up over the partial runs (2 tokens a member or synthesis, 1 a judge).
+    let (first, rerun, rejudge) = (3 * 2 + 1 + 2, 2, 1 + 2);
+    assert_eq!(report.usage.completion_tokens, first + rerun + rejudge);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_added_to_a_finished_run_runs_alone() {
+    let server = std::sync::Arc::new(Server::start(handler).await);
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into(), "x/beta".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    app.ask("Q?");
+    let s = server.clone();
+    drive(&mut app, |tx| async move {
+        settled(&s, 4).await;
+        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    })
+    .await;
+    let before: Vec<String> = app
+        .state
+        .report
+        .members
+        .iter()
+        .map(|m| m.text.clone())
+        .collect();
+    let judged = app.state.report.judge.clone();
+
+    let added = app
+        .add_member(SeatSpec {
+            name: "delta".into(),
+            model: "x/delta".into(),
+            provider: "custom".into(),
+            system_prompt: None,
+            temperature: None,
+            max_tokens: None,
+            web_search: false,
+        })
+        .unwrap();
+    assert_eq!(added, 2);
+    app.run_member(added);
+    let s = server.clone();
+    drive(&mut app, |tx| async move {
+        settled(&s, 5).await;
+        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    })
+    .await;
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 5, "only the new member ran");
+    assert_eq!(requests[4].model(), "x/delta");
+    let report = &app.state.report;
+    assert_eq!(report.members.len(), 3);
+    assert_eq!(app.state.members.len(), 3, "a pane for the new member");
+    assert_eq!(report.members[2].name, "delta");
+    assert_eq!(report.members[2].text, "x/delta answers plainly.");
+    assert_eq!(report.members[0].text, before[0]);
+    assert_eq!(report.members[1].text, before[1]);
+    assert_eq!(report.judge, judged, "nothing was judged again");
+    assert_eq!(report.outcome, Some(RunOutcome::Answered));
+}
