@@ -205,3 +205,46 @@ async fn a_member_added_to_a_finished_run_runs_alone() {
     assert_eq!(report.judge, judged, "nothing was judged again");
     assert_eq!(report.outcome, Some(RunOutcome::Answered));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_changed_in_the_panel_editor_is_what_r_runs() {
+    let server = std::sync::Arc::new(Server::start(handler).await);
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into(), "x/beta".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    app.ask("Q?");
+    let s = server.clone();
+    drive(&mut app, |tx| async move {
+        settled(&s, 4).await;
+        // Ctrl+P opens the editor from anywhere; the second member's model.
+        key(&tx, KeyCode::Char('p'), KeyModifiers::CONTROL);
+        key(&tx, KeyCode::Down, KeyModifiers::NONE);
+        key(&tx, KeyCode::Enter, KeyModifiers::NONE);
+        for _ in 0.."x/beta".len() {
+            key(&tx, KeyCode::Backspace, KeyModifiers::NONE);
+        }
+        for c in "x/zeta".chars() {
+            key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
+        }
+        key(&tx, KeyCode::Enter, KeyModifiers::NONE);
+        key(&tx, KeyCode::Esc, KeyModifiers::NONE);
+        // Focus the second member's pane and re-run it.
+        key(&tx, KeyCode::Tab, KeyModifiers::NONE);
+        key(&tx, KeyCode::Tab, KeyModifiers::NONE);
+        key(&tx, KeyCode::Char('r'), KeyModifiers::NONE);
+        settled(&s, 5).await;
+        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    })
+    .await;
+    let requests = server.requests();
+    assert_eq!(requests.len(), 5);
+    assert_eq!(requests[4].model(), "x/zeta", "the edited model ran");
+    assert!(app.state.panel_editor.is_none(), "Esc closed the editor");
+    let report = &app.state.report;
+    assert_eq!(report.members[1].model, "x/zeta");
+    assert_eq!(report.members[1].text, "x/zeta answers plainly.");
+    assert_eq!(report.members[0].text, "x/alpha answers plainly.");
+}

@@ -9,9 +9,11 @@ use council::engine::judge::{Analysis, Contradiction, Finding, LabelMap, Quote, 
 use council::engine::{CouncilEvent, RunOutcome, SeatInfo};
 use council::provider::{ErrorKind, ProviderError, Usage};
 use council::tui::action::Action;
+use council::tui::panel_editor::PanelEditor;
 use council::tui::state::{Focus, State};
 use council::tui::theme::Theme;
 use council::tui::ui;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -375,4 +377,66 @@ fn escape_sequences_from_a_model_never_reach_the_screen() {
         );
     }
     assert!(format!("{}", terminal.backend()).contains("safe text red"));
+}
+
+fn spec(name: &str, model: &str) -> council::engine::SeatSpec {
+    council::engine::SeatSpec {
+        name: name.into(),
+        model: model.into(),
+        provider: "openrouter".into(),
+        system_prompt: None,
+        temperature: None,
+        max_tokens: None,
+        web_search: false,
+    }
+}
+
+fn editor_over_finished_run() -> Script {
+    let mut s = finished();
+    let mut skeptic = spec("gpt", "~openai/gpt-latest");
+    skeptic.temperature = Some(0.9);
+    skeptic.system_prompt = Some("Look for what could go wrong.\nSay how sure you are.".into());
+    s.state.panel_editor = Some(PanelEditor::new(council::config::CouncilPlan {
+        preset: Some("quality".into()),
+        members: vec![
+            spec("claude-opus", "~anthropic/claude-opus-latest"),
+            skeptic,
+            spec("gemini-pro", "~google/gemini-pro-latest"),
+        ],
+        judge: spec("judge", "~anthropic/claude-opus-latest"),
+        synthesizer: spec("synthesizer", "~anthropic/claude-opus-latest"),
+    }));
+    s
+}
+
+fn key(s: &mut Script, code: KeyCode) {
+    s.action(Action::PanelKey(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+#[test]
+fn panel_editor() {
+    let mut s = editor_over_finished_run();
+    key(&mut s, KeyCode::Down);
+    snap("panel_editor", &mut s);
+    // Editing the multi-line system prompt of the selected member.
+    for _ in 0..3 {
+        key(&mut s, KeyCode::Tab);
+    }
+    key(&mut s, KeyCode::Enter);
+    snap("panel_editor_prompt", &mut s);
+}
+
+#[test]
+fn panel_editor_rejects_a_bad_value_on_screen() {
+    let mut s = editor_over_finished_run();
+    key(&mut s, KeyCode::Tab);
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Char('9'));
+    key(&mut s, KeyCode::Enter);
+    let terminal = render(&mut s.state, (120, 40));
+    let screen = format!("{}", terminal.backend());
+    assert!(
+        screen.contains("temperature: a number from 0.0 to 2.0, or empty"),
+        "{screen}"
+    );
 }

@@ -181,6 +181,53 @@ pub fn load_preset_file(path: &Path) -> Result<NamedPreset, ConfigError> {
     })
 }
 
+/// Writes a plan as the user preset `name` in `dir`, never over an existing
+/// file; returns the path.
+pub fn save_preset(
+    dir: &Path,
+    name: &str,
+    plan: &crate::config::CouncilPlan,
+) -> Result<PathBuf, ConfigError> {
+    let seat = |s: &crate::engine::SeatSpec| SeatConfig {
+        name: Some(s.name.clone()),
+        model: s.model.clone(),
+        provider: Some(s.provider.clone()),
+        system_prompt: s.system_prompt.clone(),
+        temperature: s.temperature,
+        max_tokens: s.max_tokens,
+        web_search: s.web_search,
+    };
+    let preset = Preset {
+        description: plan
+            .preset
+            .as_ref()
+            .map(|p| format!("Edited from the {p} preset.")),
+        provider: None,
+        members: plan.members.iter().map(seat).collect(),
+        judge: seat(&plan.judge),
+        synthesizer: seat(&plan.synthesizer),
+    };
+    let path = dir.join(format!("{name}.toml"));
+    let err = |message: String| ConfigError::File {
+        origin: path.display().to_string(),
+        message,
+    };
+    let text = toml::to_string_pretty(&preset).map_err(|e| err(e.to_string()))?;
+    std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create the folder: {e}")))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                err("a preset of that name exists; choose another name".into())
+            }
+            _ => err(e.to_string()),
+        })?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| err(e.to_string()))?;
+    Ok(path)
+}
+
 /// Finds a preset by name, or loads it from a path (anything with a `/` or
 /// ending in `.toml`).
 pub fn find_preset(
@@ -225,6 +272,39 @@ mod tests {
             let preset = parse_preset(text, name).unwrap();
             assert!(!preset.members.is_empty(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_saved_plan_loads_back_and_is_never_overwritten() {
+        let dir = std::env::temp_dir().join(format!("council-save-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let quality = find_preset("research", None).unwrap();
+        let request = crate::config::CouncilRequest {
+            preset: Some(quality),
+            ..Default::default()
+        };
+        let mut plan = request.plan().unwrap();
+        plan.members[0].system_prompt = Some("Two lines.\nOf \"quoted\" text.".into());
+        plan.members[1].temperature = Some(0.25);
+        let path = save_preset(&dir, "mine", &plan).unwrap();
+        let loaded = load_preset_file(&path).unwrap();
+        let again = crate::config::CouncilRequest {
+            preset: Some(loaded),
+            ..Default::default()
+        }
+        .plan()
+        .unwrap();
+        assert_eq!(again.members, plan.members);
+        assert_eq!(again.judge, plan.judge);
+        assert_eq!(again.synthesizer, plan.synthesizer);
+        assert!(again.members.iter().all(|m| m.web_search));
+
+        let before = std::fs::read_to_string(&path).unwrap();
+        plan.members.truncate(1);
+        let e = save_preset(&dir, "mine", &plan).unwrap_err().to_string();
+        assert!(e.contains("a preset of that name exists"), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "untouched");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     fn err(text: &str) -> String {

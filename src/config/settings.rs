@@ -75,6 +75,7 @@ pub const REBINDABLE: &[(&str, char)] = &[
     ("editor", 'i'),
     ("rerun", 'r'),
     ("rejudge", 'R'),
+    ("panel", 'p'),
 ];
 
 impl Settings {

@@ -1,6 +1,9 @@
 //! What input means (actions) and what the loop must do (commands).
 
+use crossterm::event::KeyEvent;
 use ratatui_textarea::Input;
+
+use crate::config::CouncilPlan;
 
 /// A person's intent, decoded from a key, a mouse event or a paste.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +43,10 @@ pub enum Action {
     RerunFocused,
     /// `R`: judge and synthesize again over the current answers.
     Rejudge,
+    /// `p`: open the panel editor.
+    OpenPanelEditor,
+    /// A key for the open panel editor.
+    PanelKey(KeyEvent),
     /// Mouse wheel over a point of the screen.
     ScrollAt {
         column: u16,
@@ -62,6 +69,11 @@ pub enum Command {
     RerunMember(usize),
     /// Run the judge and the synthesis again.
     Rejudge,
+    OpenPanelEditor,
+    /// The panel editor closed: its seats are the next run's.
+    ApplyPlan(CouncilPlan),
+    /// Write the seats as a user preset of this name (never over a file).
+    SavePreset(String, CouncilPlan),
     Copy(String),
     NextTheme,
     Quit,

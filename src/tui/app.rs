@@ -13,11 +13,12 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::config::{ConfigError, CouncilPlan, CouncilRequest};
+use crate::config::{ConfigError, CouncilPlan, CouncilRequest, paths, presets};
 use crate::engine::{CouncilEvent, RunCanceller, RunOptions, RunScope, SeatSpec, Status};
 use crate::tui::action::{Action, Command};
 use crate::tui::clipboard::Clipboard;
 use crate::tui::keymap;
+use crate::tui::panel_editor::PanelEditor;
 use crate::tui::state::{Notice, State};
 use crate::tui::theme::{self, Theme};
 use crate::tui::ui;
@@ -117,6 +118,24 @@ impl App {
                 Command::RerunMember(i) => {
                     let question = self.state.report.question.clone();
                     self.start(question, RunScope::Members(vec![i]));
+                }
+                Command::OpenPanelEditor => match self.plan_mut() {
+                    Ok(plan) => self.state.panel_editor = Some(PanelEditor::new(plan.clone())),
+                    Err(e) => self.state.notice = Some(Notice::Error(e.to_string())),
+                },
+                Command::ApplyPlan(plan) => self.plan = Some(plan),
+                Command::SavePreset(name, plan) => {
+                    let saved = paths::presets_dir()
+                        .ok_or_else(|| "no config dir: HOME is not set".to_string())
+                        .and_then(|dir| {
+                            presets::save_preset(&dir, &name, &plan).map_err(|e| e.to_string())
+                        });
+                    self.state.notice = Some(match saved {
+                        Ok(path) => {
+                            Notice::Info(format!("saved preset {name} in {}", path.display()))
+                        }
+                        Err(e) => Notice::Error(e),
+                    });
                 }
                 Command::Rejudge => {
                     let question = self.state.report.question.clone();

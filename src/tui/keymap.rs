@@ -25,8 +25,14 @@ pub const HELP: &[(&str, &str)] = &[
     ("PgUp PgDn ^U ^D", "scroll a page"),
     ("Home g / End G", "top / bottom (End follows the stream)"),
     ("1-6  [ ]", "judge tabs: consensus … raw"),
-    ("t", "show or hide reasoning"),
-    ("T", "next colour theme (remembered)"),
+    (
+        "t / T",
+        "show or hide reasoning / next colour theme (remembered)",
+    ),
+    (
+        "p  Ctrl+P",
+        "edit the panel: members, judge, synthesizer, presets",
+    ),
     ("c", "cancel the focused member"),
     (
         "r / R",
@@ -105,6 +111,12 @@ fn map_key(key: &KeyEvent, state: &State) -> Option<Action> {
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Action::Interrupt);
     }
+    if state.panel_editor.is_some() {
+        return Some(Action::PanelKey(*key));
+    }
+    if ctrl && key.code == KeyCode::Char('p') {
+        return Some(Action::OpenPanelEditor);
+    }
     if state.help {
         return match key.code {
             KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => Some(Action::Back),
@@ -155,6 +167,7 @@ fn map_key(key: &KeyEvent, state: &State) -> Option<Action> {
         KeyCode::Char('T') => Action::NextTheme,
         KeyCode::Char('r') => Action::RerunFocused,
         KeyCode::Char('R') => Action::Rejudge,
+        KeyCode::Char('p') => Action::OpenPanelEditor,
         KeyCode::Char('i') | KeyCode::Char('/') => Action::FocusEditor,
         _ => return None,
     })

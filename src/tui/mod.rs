@@ -6,6 +6,7 @@ pub mod app;
 pub mod clipboard;
 pub mod keymap;
 pub mod markdown;
+pub mod panel_editor;
 pub mod state;
 pub mod theme;
 pub mod ui;

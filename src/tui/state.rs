@@ -11,6 +11,7 @@ use crate::engine::{CouncilEvent, RunReport, RunScope, Status};
 use crate::sanitize::sanitize;
 use crate::tui::action::{Action, Command};
 use crate::tui::markdown::MarkdownCache;
+use crate::tui::panel_editor::{EditorOutcome, PanelEditor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -181,6 +182,8 @@ pub struct State {
     pub member_row: usize,
     /// Pane keys the config file changed.
     pub keys: crate::tui::keymap::KeyOverrides,
+    /// The panel editor, while it is open.
+    pub panel_editor: Option<PanelEditor>,
 }
 
 impl Default for State {
@@ -218,6 +221,7 @@ impl State {
             areas: Areas::default(),
             member_row: 0,
             keys: Default::default(),
+            panel_editor: None,
         }
     }
 
@@ -508,6 +512,8 @@ impl State {
             Action::ToggleHelp => self.help = !self.help,
             Action::NextTheme => return vec![Command::NextTheme],
             Action::RerunFocused => return self.rerun_focused(),
+            Action::OpenPanelEditor => return vec![Command::OpenPanelEditor],
+            Action::PanelKey(key) => return self.panel_key(key),
             Action::Rejudge => return self.rejudge(),
             Action::ToggleReasoning => match self.focus {
                 Focus::Member(i) => {
@@ -593,6 +599,25 @@ impl State {
         self.started = Some(self.now);
         self.notice = None;
         vec![Command::Rejudge]
+    }
+
+    fn panel_key(&mut self, key: crossterm::event::KeyEvent) -> Vec<Command> {
+        let Some(editor) = &mut self.panel_editor else {
+            return Vec::new();
+        };
+        match editor.handle(key) {
+            EditorOutcome::Stay => Vec::new(),
+            EditorOutcome::Save(name) => vec![Command::SavePreset(name, editor.plan.clone())],
+            EditorOutcome::Close => {
+                let plan = self.panel_editor.take().expect("open").plan;
+                if !self.report.question.is_empty() {
+                    self.notice = Some(Notice::Info(
+                        "the panel applies to the next run; r re-runs a member with it".into(),
+                    ));
+                }
+                vec![Command::ApplyPlan(plan)]
+            }
+        }
     }
 
     /// A re-run needs a finished run to continue.

@@ -4,6 +4,7 @@
 mod body;
 mod help;
 mod judge;
+mod panel_editor;
 mod panels;
 mod prompt;
 mod status;
@@ -69,6 +70,9 @@ pub fn draw(frame: &mut Frame<'_>, state: &mut State, theme: &Theme) {
             synthesis::draw(frame, right, state, theme);
         }
         prompt::draw(frame, prompt_area, state, theme);
+    }
+    if let Some(editor) = &mut state.panel_editor {
+        panel_editor::draw(frame, area, editor, theme);
     }
     if state.help {
         help::draw(frame, area, theme);

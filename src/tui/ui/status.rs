@@ -119,6 +119,9 @@ pub fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Them
         None => {
             let hints = match state.focus {
                 _ if state.help => "Esc closes help",
+                _ if state.panel_editor.is_some() => {
+                    "Esc closes the panel editor · changes apply to the next run"
+                }
                 Focus::Prompt if state.running => {
                     "Enter ask · Alt+Enter newline · ↑↓ history · Tab panes · Ctrl-C cancel · ? help"
                 }

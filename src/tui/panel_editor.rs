@@ -1,0 +1,464 @@
+//! The panel editor's state: the council's seats being edited (members,
+//! judge, synthesizer), which seat and field are selected, and a text input
+//! while a field is edited. Keys come in, an outcome goes out; no I/O.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use crate::config::CouncilPlan;
+use crate::engine::SeatSpec;
+use crate::engine::council::unique_names;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Model,
+    Temperature,
+    MaxTokens,
+    SystemPrompt,
+    WebSearch,
+}
+
+impl Field {
+    pub const ALL: [Field; 6] = [
+        Field::Name,
+        Field::Model,
+        Field::Temperature,
+        Field::MaxTokens,
+        Field::SystemPrompt,
+        Field::WebSearch,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::Model => "model",
+            Field::Temperature => "temperature",
+            Field::MaxTokens => "max tokens",
+            Field::SystemPrompt => "system prompt",
+            Field::WebSearch => "web search",
+        }
+    }
+}
+
+/// What the editor asks of the app after a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditorOutcome {
+    Stay,
+    /// Close, keeping the edits for the next run.
+    Close,
+    /// Save the plan as a preset of this name.
+    Save(String),
+}
+
+pub struct PanelEditor {
+    pub plan: CouncilPlan,
+    /// A row: members first, then the judge, then the synthesizer.
+    pub selected: usize,
+    pub field: Field,
+    /// The field being edited, when one is.
+    pub input: Option<TextArea<'static>>,
+    /// The preset name being typed, when saving.
+    pub saving: Option<TextArea<'static>>,
+    /// Why the last edit was refused.
+    pub error: Option<String>,
+}
+
+impl PanelEditor {
+    pub fn new(plan: CouncilPlan) -> Self {
+        Self {
+            plan,
+            selected: 0,
+            field: Field::Model,
+            input: None,
+            saving: None,
+            error: None,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.plan.members.len() + 2
+    }
+
+    /// The role of a row: `member`, `judge` or `synthesizer`.
+    pub fn role(&self, row: usize) -> &'static str {
+        match row.checked_sub(self.plan.members.len()) {
+            None => "member",
+            Some(0) => "judge",
+            Some(_) => "synthesizer",
+        }
+    }
+
+    pub fn seat(&self, row: usize) -> &SeatSpec {
+        let n = self.plan.members.len();
+        match row.checked_sub(n) {
+            None => &self.plan.members[row],
+            Some(0) => &self.plan.judge,
+            Some(_) => &self.plan.synthesizer,
+        }
+    }
+
+    fn seat_mut(&mut self, row: usize) -> &mut SeatSpec {
+        let n = self.plan.members.len();
+        match row.checked_sub(n) {
+            None => &mut self.plan.members[row],
+            Some(0) => &mut self.plan.judge,
+            Some(_) => &mut self.plan.synthesizer,
+        }
+    }
+
+    /// A field's value as shown and as the input starts.
+    pub fn value(seat: &SeatSpec, field: Field) -> String {
+        match field {
+            Field::Name => seat.name.clone(),
+            Field::Model => seat.model.clone(),
+            Field::Temperature => seat.temperature.map(|t| t.to_string()).unwrap_or_default(),
+            Field::MaxTokens => seat.max_tokens.map(|t| t.to_string()).unwrap_or_default(),
+            Field::SystemPrompt => seat.system_prompt.clone().unwrap_or_default(),
+            Field::WebSearch => if seat.web_search { "on" } else { "off" }.into(),
+        }
+    }
+
+    fn is_member(&self) -> bool {
+        self.selected < self.plan.members.len()
+    }
+
+    pub fn handle(&mut self, key: KeyEvent) -> EditorOutcome {
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        if let Some(input) = &mut self.input {
+            match key.code {
+                KeyCode::Esc => self.input = None,
+                KeyCode::Enter if alt && self.field == Field::SystemPrompt => {
+                    input.insert_newline();
+                }
+                KeyCode::Enter => {
+                    let text = input.lines().join("\n");
+                    match self.commit(&text) {
+                        Ok(()) => {
+                            self.input = None;
+                            self.error = None;
+                        }
+                        Err(e) => self.error = Some(e),
+                    }
+                }
+                _ => {
+                    input.input(key);
+                }
+            }
+            return EditorOutcome::Stay;
+        }
+        if let Some(name) = &mut self.saving {
+            match key.code {
+                KeyCode::Esc => self.saving = None,
+                KeyCode::Enter => {
+                    let name = name.lines().join("").trim().to_string();
+                    if name.is_empty()
+                        || !name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    {
+                        self.error = Some("a preset name uses letters, digits, - and _".into());
+                    } else {
+                        self.saving = None;
+                        self.error = None;
+                        return EditorOutcome::Save(name);
+                    }
+                }
+                _ => {
+                    name.input(key);
+                }
+            }
+            return EditorOutcome::Stay;
+        }
+        self.error = None;
+        let last = self.rows() - 1;
+        let fields = Field::ALL;
+        let at = fields.iter().position(|f| *f == self.field).unwrap_or(0);
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('p') => return EditorOutcome::Close,
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => self.selected = (self.selected + 1).min(last),
+            KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => {
+                self.field = fields[(at + 1) % fields.len()]
+            }
+            KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => {
+                self.field = fields[(at + fields.len() - 1) % fields.len()]
+            }
+            KeyCode::Enter | KeyCode::Char(' ') if self.field == Field::WebSearch => {
+                let seat = self.seat_mut(self.selected);
+                seat.web_search = !seat.web_search;
+            }
+            KeyCode::Enter | KeyCode::Char('e') => {
+                let mut input = TextArea::from(
+                    Self::value(self.seat(self.selected), self.field)
+                        .lines()
+                        .map(String::from)
+                        .collect::<Vec<_>>(),
+                );
+                input.move_cursor(ratatui_textarea::CursorMove::Bottom);
+                input.move_cursor(ratatui_textarea::CursorMove::End);
+                self.input = Some(input);
+            }
+            KeyCode::Char('a') => self.add_member(false),
+            KeyCode::Char('d') => self.add_member(true),
+            KeyCode::Char('x') | KeyCode::Delete => self.remove_member(),
+            KeyCode::Char('K') => self.move_member(-1),
+            KeyCode::Char('J') => self.move_member(1),
+            KeyCode::Char('s') => self.saving = Some(TextArea::default()),
+            _ => {}
+        }
+        EditorOutcome::Stay
+    }
+
+    /// Checks and stores the edited field's text.
+    fn commit(&mut self, text: &str) -> Result<(), String> {
+        let row = self.selected;
+        let is_member = self.is_member();
+        let others: Vec<String> = self
+            .plan
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != row)
+            .map(|(_, m)| m.name.clone())
+            .collect();
+        let trimmed = text.trim();
+        let field = self.field;
+        let seat = self.seat_mut(row);
+        match field {
+            Field::Name => {
+                if trimmed.is_empty() {
+                    return Err("a name cannot be empty".into());
+                }
+                if is_member && others.iter().any(|n| n == trimmed) {
+                    return Err(format!("another member is called {trimmed}"));
+                }
+                seat.name = trimmed.into();
+            }
+            Field::Model => {
+                if trimmed.is_empty() {
+                    return Err("a model cannot be empty".into());
+                }
+                seat.model = trimmed.into();
+            }
+            Field::Temperature => {
+                seat.temperature = match trimmed {
+                    "" => None,
+                    t => match t.parse::<f32>() {
+                        Ok(v) if (0.0..=2.0).contains(&v) => Some(v),
+                        _ => return Err("temperature: a number from 0.0 to 2.0, or empty".into()),
+                    },
+                }
+            }
+            Field::MaxTokens => {
+                seat.max_tokens = match trimmed {
+                    "" => None,
+                    t => match t.parse::<u32>() {
+                        Ok(v) if v >= 1 => Some(v),
+                        _ => return Err("max tokens: a whole number from 1, or empty".into()),
+                    },
+                }
+            }
+            Field::SystemPrompt => {
+                seat.system_prompt = (!trimmed.is_empty()).then(|| text.trim_end().to_string())
+            }
+            Field::WebSearch => {}
+        }
+        Ok(())
+    }
+
+    /// `a` adds a member like the selected one (or the first); `d`
+    /// duplicates the selected member with all its settings.
+    fn add_member(&mut self, duplicate: bool) {
+        let base = if self.is_member() {
+            self.plan.members[self.selected].clone()
+        } else {
+            self.plan.members[0].clone()
+        };
+        let mut seat = if duplicate {
+            base
+        } else {
+            SeatSpec {
+                system_prompt: None,
+                temperature: None,
+                max_tokens: None,
+                web_search: false,
+                ..base
+            }
+        };
+        let mut names: Vec<String> = self.plan.members.iter().map(|m| m.name.clone()).collect();
+        names.push(seat.name.clone());
+        seat.name = unique_names(names).pop().expect("one name per member");
+        let at = if self.is_member() {
+            self.selected + 1
+        } else {
+            self.plan.members.len()
+        };
+        self.plan.members.insert(at, seat);
+        self.selected = at;
+    }
+
+    fn remove_member(&mut self) {
+        if !self.is_member() {
+            self.error = Some("the judge and the synthesizer can be changed, not removed".into());
+        } else if self.plan.members.len() == 1 {
+            self.error = Some("a council needs at least one member".into());
+        } else {
+            self.plan.members.remove(self.selected);
+            self.selected = self.selected.min(self.plan.members.len() - 1);
+        }
+    }
+
+    fn move_member(&mut self, by: isize) {
+        if !self.is_member() {
+            return;
+        }
+        let to = self.selected as isize + by;
+        if to < 0 || to as usize >= self.plan.members.len() {
+            return;
+        }
+        self.plan.members.swap(self.selected, to as usize);
+        self.selected = to as usize;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seat(name: &str, model: &str) -> SeatSpec {
+        SeatSpec {
+            name: name.into(),
+            model: model.into(),
+            provider: "openrouter".into(),
+            system_prompt: None,
+            temperature: None,
+            max_tokens: None,
+            web_search: false,
+        }
+    }
+
+    fn editor() -> PanelEditor {
+        PanelEditor::new(CouncilPlan {
+            preset: None,
+            members: vec![seat("a", "x/a"), seat("b", "x/b")],
+            judge: seat("judge", "x/j"),
+            synthesizer: seat("synthesizer", "x/s"),
+        })
+    }
+
+    fn press(e: &mut PanelEditor, code: KeyCode) -> EditorOutcome {
+        e.handle(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn type_text(e: &mut PanelEditor, text: &str) {
+        for c in text.chars() {
+            press(e, KeyCode::Char(c));
+        }
+    }
+
+    #[test]
+    fn members_are_added_duplicated_moved_and_removed() {
+        let mut e = editor();
+        press(&mut e, KeyCode::Char('d'));
+        assert_eq!(e.plan.members.len(), 3);
+        assert_eq!(
+            e.plan.members[1].name, "a-2",
+            "a duplicate gets a unique name"
+        );
+        assert_eq!(e.selected, 1);
+        press(&mut e, KeyCode::Char('K'));
+        assert_eq!(e.plan.members[0].name, "a-2");
+        press(&mut e, KeyCode::Char('x'));
+        assert_eq!(
+            e.plan
+                .members
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        press(&mut e, KeyCode::Char('x'));
+        press(&mut e, KeyCode::Char('x'));
+        assert_eq!(e.plan.members.len(), 1);
+        assert_eq!(
+            e.error.as_deref(),
+            Some("a council needs at least one member")
+        );
+        // The judge cannot be removed.
+        press(&mut e, KeyCode::Down);
+        assert_eq!(e.role(e.selected), "judge");
+        press(&mut e, KeyCode::Char('x'));
+        assert!(e.error.is_some());
+    }
+
+    #[test]
+    fn fields_are_edited_and_checked() {
+        let mut e = editor();
+        // Model of member a: replace the text.
+        press(&mut e, KeyCode::Enter);
+        for _ in 0.."x/a".len() {
+            press(&mut e, KeyCode::Backspace);
+        }
+        type_text(&mut e, "openai/gpt-5");
+        press(&mut e, KeyCode::Enter);
+        assert_eq!(e.plan.members[0].model, "openai/gpt-5");
+        // Temperature: a bad value is refused and the input stays open.
+        press(&mut e, KeyCode::Tab);
+        assert_eq!(e.field, Field::Temperature);
+        press(&mut e, KeyCode::Enter);
+        type_text(&mut e, "3");
+        press(&mut e, KeyCode::Enter);
+        assert!(e.error.as_deref().unwrap().starts_with("temperature"));
+        assert!(e.input.is_some());
+        press(&mut e, KeyCode::Backspace);
+        type_text(&mut e, "0.4");
+        press(&mut e, KeyCode::Enter);
+        assert_eq!(e.plan.members[0].temperature, Some(0.4));
+        // A multi-line system prompt: Alt+Enter is a new line.
+        press(&mut e, KeyCode::Tab);
+        press(&mut e, KeyCode::Tab);
+        assert_eq!(e.field, Field::SystemPrompt);
+        press(&mut e, KeyCode::Enter);
+        type_text(&mut e, "Be brief.");
+        e.handle(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+        type_text(&mut e, "Cite sources.");
+        press(&mut e, KeyCode::Enter);
+        assert_eq!(
+            e.plan.members[0].system_prompt.as_deref(),
+            Some("Be brief.\nCite sources.")
+        );
+        // Web search toggles; a member cannot take another's name.
+        press(&mut e, KeyCode::Tab);
+        press(&mut e, KeyCode::Char(' '));
+        assert!(e.plan.members[0].web_search);
+        press(&mut e, KeyCode::Tab);
+        assert_eq!(e.field, Field::Name);
+        press(&mut e, KeyCode::Enter);
+        press(&mut e, KeyCode::Backspace);
+        type_text(&mut e, "b");
+        press(&mut e, KeyCode::Enter);
+        assert_eq!(e.error.as_deref(), Some("another member is called b"));
+        press(&mut e, KeyCode::Esc);
+        assert!(e.input.is_none());
+        assert_eq!(e.plan.members[0].name, "a", "Esc drops the edit");
+    }
+
+    #[test]
+    fn saving_asks_for_a_name_and_closing_keeps_the_edits() {
+        let mut e = editor();
+        press(&mut e, KeyCode::Char('s'));
+        type_text(&mut e, "my council");
+        assert_eq!(press(&mut e, KeyCode::Enter), EditorOutcome::Stay);
+        assert!(e.error.is_some(), "spaces are refused");
+        for _ in 0.." council".len() {
+            press(&mut e, KeyCode::Backspace);
+        }
+        type_text(&mut e, "-council");
+        assert_eq!(
+            press(&mut e, KeyCode::Enter),
+            EditorOutcome::Save("my-council".into())
+        );
+        assert_eq!(press(&mut e, KeyCode::Esc), EditorOutcome::Close);
+    }
+}

@@ -1,0 +1,220 @@
+//! The panel editor popup: the seats on the left, the selected seat's
+//! fields on the right, an input where a field is being edited.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+
+use crate::sanitize::sanitize;
+use crate::tui::panel_editor::{Field, PanelEditor};
+use crate::tui::theme::Theme;
+
+const HINTS: &str = "↑↓ seat · Tab field · Enter edit · a add · d duplicate · x remove · K/J move · s save as preset · Esc done";
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: &Theme) {
+    let width = area.width.saturating_sub(4).min(110);
+    let height = area.height.saturating_sub(2).min(30);
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
+    let title = match &editor.plan.preset {
+        Some(p) => format!(" Panel · from preset {p} · applies to the next run "),
+        None => " Panel · applies to the next run ".to_string(),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(Style::default().fg(theme.focus))
+        .title(Span::styled(
+            title,
+            Style::default().add_modifier(Modifier::BOLD),
+        ));
+    let inner = block.inner(popup);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(block, popup);
+    if inner.height < 3 || inner.width < 20 {
+        return;
+    }
+    let [body, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(inner);
+    let [list, fields] =
+        Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(body);
+    draw_seats(frame, list, editor, theme);
+    draw_fields(frame, fields, editor, theme);
+
+    let mut lines = Vec::new();
+    if let Some(e) = &editor.error {
+        lines.push(Line::from(Span::styled(
+            e.clone(),
+            Style::default().fg(theme.error),
+        )));
+    }
+    let hint = if editor.input.is_some() {
+        if editor.field == Field::SystemPrompt {
+            "Enter keeps · Alt+Enter new line · Esc drops the edit"
+        } else {
+            "Enter keeps · Esc drops the edit"
+        }
+    } else if editor.saving.is_some() {
+        "a name for the preset: Enter saves (never over an existing one) · Esc"
+    } else {
+        HINTS
+    };
+    lines.push(Line::from(Span::styled(
+        hint,
+        Style::default().fg(theme.dim),
+    )));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), status);
+
+    if let Some(name) = &mut editor.saving {
+        let box_area = popup.centered(
+            Constraint::Length(width.saturating_sub(20).max(20)),
+            Constraint::Length(3),
+        );
+        name.set_block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(Style::default().fg(theme.accent))
+                .title(" Save as preset "),
+        );
+        name.set_cursor_line_style(Style::default());
+        frame.render_widget(Clear, box_area);
+        frame.render_widget(&*name, box_area);
+    }
+}
+
+fn draw_seats(frame: &mut Frame<'_>, area: Rect, editor: &PanelEditor, theme: &Theme) {
+    let mut lines = Vec::new();
+    for row in 0..editor.rows() {
+        let seat = editor.seat(row);
+        let role = editor.role(row);
+        if role != "member" && editor.role(row.saturating_sub(1)) == "member" {
+            lines.push(Line::default());
+        }
+        let selected = row == editor.selected;
+        let marker = if selected { "▸ " } else { "  " };
+        let name_style = match role {
+            "member" => Style::default().fg(theme.member(row)),
+            _ => Style::default().fg(theme.accent),
+        };
+        let name_style = if selected {
+            name_style.add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        } else {
+            name_style
+        };
+        let label = match role {
+            "member" => sanitize(&seat.name),
+            other => other.to_string(),
+        };
+        lines.push(Line::from(vec![
+            Span::raw(marker),
+            Span::styled(label, name_style),
+            Span::styled(
+                format!("  {}", sanitize(&seat.model)),
+                Style::default().fg(theme.dim),
+            ),
+        ]));
+    }
+    let block = Block::default()
+        .borders(Borders::RIGHT)
+        .border_style(Style::default().fg(theme.border));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: &Theme) {
+    let area = Rect {
+        x: area.x + 1,
+        width: area.width.saturating_sub(1),
+        ..area
+    };
+    let seat = editor.seat(editor.selected).clone();
+    let label_width = 14;
+    let mut y = area.y;
+    let bottom = area.y + area.height;
+    for field in Field::ALL {
+        if y >= bottom {
+            break;
+        }
+        let focused = field == editor.field;
+        let label_style = if focused {
+            Style::default()
+                .fg(theme.focus)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().fg(theme.dim)
+        };
+        let label = Span::styled(format!("{:<label_width$}", field.label()), label_style);
+        if focused && let Some(input) = &mut editor.input {
+            let rows: u16 = if field == Field::SystemPrompt { 6 } else { 3 };
+            let rows = rows.min(bottom - y);
+            frame.render_widget(
+                Paragraph::new(Line::from(label)),
+                Rect {
+                    height: 1,
+                    ..Rect { y, ..area }
+                },
+            );
+            let input_area = Rect {
+                x: area.x + label_width as u16,
+                y,
+                width: area.width.saturating_sub(label_width as u16),
+                height: rows,
+            };
+            input.set_block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(Style::default().fg(theme.focus)),
+            );
+            input.set_cursor_line_style(Style::default());
+            frame.render_widget(&*input, input_area);
+            y += rows;
+            continue;
+        }
+        let value = PanelEditor::value(&seat, field);
+        let shown = match (field, value.is_empty()) {
+            (Field::SystemPrompt, true) => "(the built-in prompt)".to_string(),
+            (_, true) => "(default)".to_string(),
+            (Field::SystemPrompt, false) => {
+                let first = value.lines().next().unwrap_or_default();
+                let more = value.lines().count() - 1;
+                if more > 0 {
+                    format!("{first} (+{more} lines)")
+                } else {
+                    first.to_string()
+                }
+            }
+            _ => value,
+        };
+        let value_style = if focused {
+            Style::default().add_modifier(Modifier::UNDERLINED)
+        } else {
+            Style::default().fg(theme.text)
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                label,
+                Span::styled(sanitize(&shown), value_style),
+            ])),
+            Rect {
+                y,
+                height: 1,
+                ..area
+            },
+        );
+        y += 1;
+    }
+    if y < bottom {
+        let provider = format!("provider: {}", seat.provider);
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                provider,
+                Style::default().fg(theme.dim),
+            ))),
+            Rect {
+                y: y + 1,
+                height: 1,
+                ..area
+            }
+            .intersection(area),
+        );
+    }
+}
