@@ -440,3 +440,42 @@ fn panel_editor_rejects_a_bad_value_on_screen() {
         "{screen}"
     );
 }
+
+#[test]
+fn model_picker() {
+    use council::models::listing::Listing;
+    use council::provider::openai::models::{ModelInfo, Pricing};
+    let mut s = editor_over_finished_run();
+    let model = |id: &str, context: u64, prompt: f64, completion: f64| ModelInfo {
+        id: id.into(),
+        name: None,
+        context_length: Some(context),
+        pricing: Some(Pricing {
+            prompt: Some(prompt / 1e6),
+            completion: Some(completion / 1e6),
+        }),
+    };
+    let listing = Listing::new(vec![
+        model("anthropic/claude-opus-4.5", 200_000, 5.0, 25.0),
+        model("openai/gpt-5.4", 400_000, 1.25, 10.0),
+        model("openai/gpt-5.4-mini", 400_000, 0.25, 2.0),
+        model("google/gemini-3-flash-preview", 1_048_576, 0.5, 3.0),
+        model("openai/gpt-oss-120b", 131_072, 0.05, 0.25),
+    ]);
+    s.state
+        .panel_editor
+        .as_mut()
+        .unwrap()
+        .listings
+        .insert("openrouter".into(), listing);
+    key(&mut s, KeyCode::Enter);
+    for c in "gpt5".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    key(&mut s, KeyCode::Down);
+    snap("model_picker", &mut s);
+    key(&mut s, KeyCode::Enter);
+    let editor = s.state.panel_editor.as_ref().unwrap();
+    assert!(editor.picker.is_none());
+    assert_eq!(editor.plan.members[0].model, "openai/gpt-5.4-mini");
+}

@@ -3,6 +3,7 @@
 
 pub mod fetch;
 pub mod gguf;
+pub mod listing;
 
 use std::path::{Path, PathBuf};
 

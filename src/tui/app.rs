@@ -11,7 +11,12 @@ use crossterm::event::Event;
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use tokio::sync::mpsc::UnboundedReceiver;
+use std::collections::{HashMap, HashSet};
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::models::listing::{self, Listing};
+use crate::provider::openai::models::ModelInfo;
 
 use crate::config::{ConfigError, CouncilPlan, CouncilRequest, paths, presets};
 use crate::engine::{CouncilEvent, RunCanceller, RunOptions, RunScope, SeatSpec, Status};
@@ -40,12 +45,22 @@ pub struct App {
     /// The themes `T` cycles through, and where the choice is remembered.
     themes: Vec<Theme>,
     theme_store: Option<PathBuf>,
+    /// Model listings by provider (from the disk cache, then the network).
+    pub listings: HashMap<String, Listing>,
+    listing_tx: UnboundedSender<ListingResult>,
+    listing_rx: UnboundedReceiver<ListingResult>,
+    /// Providers whose listing is being fetched.
+    fetching: HashSet<String>,
     /// Frames drawn, for tests and benchmarks.
     pub frames: u64,
 }
 
+/// A provider's `/models` listing as a background fetch returns it.
+type ListingResult = (String, Result<Vec<ModelInfo>, String>);
+
 impl App {
     pub fn new(request: CouncilRequest, clipboard: Box<dyn Clipboard + Send>) -> Self {
+        let (listing_tx, listing_rx) = tokio::sync::mpsc::unbounded_channel();
         Self {
             state: State::new(),
             theme: Theme::default(),
@@ -57,6 +72,10 @@ impl App {
             clipboard,
             themes: vec![Theme::default()],
             theme_store: None,
+            listings: HashMap::new(),
+            listing_tx,
+            listing_rx,
+            fetching: HashSet::new(),
             frames: 0,
         }
     }
@@ -120,7 +139,18 @@ impl App {
                     self.start(question, RunScope::Members(vec![i]));
                 }
                 Command::OpenPanelEditor => match self.plan_mut() {
-                    Ok(plan) => self.state.panel_editor = Some(PanelEditor::new(plan.clone())),
+                    Ok(plan) => {
+                        let mut editor = PanelEditor::new(plan.clone());
+                        let providers: HashSet<String> =
+                            editor.plan_seats().map(|s| s.provider.clone()).collect();
+                        for provider in providers {
+                            self.refresh_listing(&provider);
+                            if let Some(l) = self.listings.get(&provider) {
+                                editor.listings.insert(provider, l.clone());
+                            }
+                        }
+                        self.state.panel_editor = Some(editor);
+                    }
                     Err(e) => self.state.notice = Some(Notice::Error(e.to_string())),
                 },
                 Command::ApplyPlan(plan) => self.plan = Some(plan),
@@ -216,6 +246,56 @@ impl App {
         self.events = Some(handle.events);
     }
 
+    /// Takes a provider's listing from the disk cache, and fetches it in the
+    /// background when there is none or it is old. The loop folds the
+    /// result in; nothing here waits on the network.
+    fn refresh_listing(&mut self, provider: &str) {
+        if !self.listings.contains_key(provider)
+            && let Some(cached) = listing::load(provider)
+        {
+            self.listings.insert(provider.to_string(), cached);
+        }
+        let fresh = self.listings.get(provider).is_some_and(Listing::is_fresh);
+        if fresh || !self.fetching.insert(provider.to_string()) {
+            return;
+        }
+        let (request, tx, provider) = (
+            self.request.clone(),
+            self.listing_tx.clone(),
+            provider.to_string(),
+        );
+        tokio::spawn(async move {
+            let result = request.list_models(&provider).await;
+            let _ = tx.send((provider, result));
+        });
+    }
+
+    /// A background listing arrived: keep it, cache it, show it.
+    pub fn on_listing(&mut self, (provider, result): ListingResult) {
+        self.fetching.remove(&provider);
+        match result {
+            Ok(models) => {
+                let listing = Listing::new(models);
+                if provider != crate::provider::local::NAME {
+                    let _ = listing::store(&provider, &listing);
+                }
+                if let Some(editor) = &mut self.state.panel_editor {
+                    editor.listings.insert(provider.clone(), listing.clone());
+                    editor.listing_errors.remove(&provider);
+                }
+                self.listings.insert(provider, listing);
+            }
+            Err(e) => {
+                if let Some(editor) = &mut self.state.panel_editor {
+                    editor
+                        .listing_errors
+                        .insert(provider, crate::sanitize::sanitize(&e));
+                }
+            }
+        }
+        self.state.dirty = true;
+    }
+
     /// Handles one terminal event.
     pub fn on_input(&mut self, event: &Event) {
         if let Event::Resize(..) = event {
@@ -282,6 +362,7 @@ impl App {
                         self.on_council_events(&mut batch);
                     }
                 }
+                Some(listing) = self.listing_rx.recv() => self.on_listing(listing),
                 _ = tick.tick() => {
                     self.state.on_tick(Instant::now());
                     if self.state.dirty {

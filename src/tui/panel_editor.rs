@@ -5,9 +5,13 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
+use std::collections::HashMap;
+
 use crate::config::CouncilPlan;
 use crate::engine::SeatSpec;
 use crate::engine::council::unique_names;
+use crate::models::listing::Listing;
+use crate::provider::openai::models::ModelInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -51,8 +55,26 @@ pub enum EditorOutcome {
     Save(String),
 }
 
+/// Choosing a model from the provider's listing; typing filters it.
+pub struct Picker {
+    pub query: TextArea<'static>,
+    pub selected: usize,
+}
+
+impl Picker {
+    pub fn query(&self) -> String {
+        self.query.lines().join("")
+    }
+}
+
 pub struct PanelEditor {
     pub plan: CouncilPlan,
+    /// What each provider serves, as far as known.
+    pub listings: HashMap<String, Listing>,
+    /// Why a provider's listing could not be had.
+    pub listing_errors: HashMap<String, String>,
+    /// The model picker, while open.
+    pub picker: Option<Picker>,
     /// A row: members first, then the judge, then the synthesizer.
     pub selected: usize,
     pub field: Field,
@@ -68,12 +90,23 @@ impl PanelEditor {
     pub fn new(plan: CouncilPlan) -> Self {
         Self {
             plan,
+            listings: HashMap::new(),
+            listing_errors: HashMap::new(),
+            picker: None,
             selected: 0,
             field: Field::Model,
             input: None,
             saving: None,
             error: None,
         }
+    }
+
+    /// Every seat: members, judge, synthesizer.
+    pub fn plan_seats(&self) -> impl Iterator<Item = &SeatSpec> {
+        self.plan
+            .members
+            .iter()
+            .chain([&self.plan.judge, &self.plan.synthesizer])
     }
 
     pub fn rows(&self) -> usize {
@@ -123,8 +156,63 @@ impl PanelEditor {
         self.selected < self.plan.members.len()
     }
 
+    /// The listing of the selected seat's provider, when there is one.
+    pub fn listing(&self) -> Option<&Listing> {
+        self.listings
+            .get(&self.seat(self.selected).provider)
+            .filter(|l| !l.models.is_empty())
+    }
+
+    /// The picker's matches, best first.
+    pub fn matches(&self) -> Vec<&ModelInfo> {
+        match (&self.picker, self.listing()) {
+            (Some(p), Some(l)) => l.filter(&p.query()),
+            _ => Vec::new(),
+        }
+    }
+
+    fn picker_key(&mut self, key: KeyEvent) {
+        let matches: Vec<String> = self.matches().iter().map(|m| m.id.clone()).collect();
+        let Some(picker) = &mut self.picker else {
+            return;
+        };
+        let typed = picker.query().trim().to_string();
+        let chosen = match key.code {
+            KeyCode::Esc => {
+                self.picker = None;
+                return;
+            }
+            KeyCode::Up => {
+                picker.selected = picker.selected.saturating_sub(1);
+                return;
+            }
+            KeyCode::Down => {
+                picker.selected = (picker.selected + 1).min(matches.len().saturating_sub(1));
+                return;
+            }
+            // Enter takes the highlighted match; Tab (or Enter with none) the typed text.
+            KeyCode::Enter if !matches.is_empty() => {
+                matches[picker.selected.min(matches.len() - 1)].clone()
+            }
+            KeyCode::Enter | KeyCode::Tab if !typed.is_empty() => typed,
+            KeyCode::Enter | KeyCode::Tab => return,
+            _ => {
+                picker.query.input(key);
+                picker.selected = 0;
+                return;
+            }
+        };
+        let row = self.selected;
+        self.seat_mut(row).model = chosen;
+        self.picker = None;
+    }
+
     pub fn handle(&mut self, key: KeyEvent) -> EditorOutcome {
         let alt = key.modifiers.contains(KeyModifiers::ALT);
+        if self.picker.is_some() {
+            self.picker_key(key);
+            return EditorOutcome::Stay;
+        }
         if let Some(input) = &mut self.input {
             match key.code {
                 KeyCode::Esc => self.input = None,
@@ -187,6 +275,12 @@ impl PanelEditor {
             KeyCode::Enter | KeyCode::Char(' ') if self.field == Field::WebSearch => {
                 let seat = self.seat_mut(self.selected);
                 seat.web_search = !seat.web_search;
+            }
+            KeyCode::Enter if self.field == Field::Model && self.listing().is_some() => {
+                self.picker = Some(Picker {
+                    query: TextArea::default(),
+                    selected: 0,
+                });
             }
             KeyCode::Enter | KeyCode::Char('e') => {
                 let mut input = TextArea::from(
@@ -442,6 +536,47 @@ mod tests {
         press(&mut e, KeyCode::Esc);
         assert!(e.input.is_none());
         assert_eq!(e.plan.members[0].name, "a", "Esc drops the edit");
+    }
+
+    #[test]
+    fn the_picker_filters_the_listing_and_allows_free_typing() {
+        use crate::provider::openai::models::ModelInfo;
+        let mut e = editor();
+        let model = |id: &str| ModelInfo {
+            id: id.into(),
+            name: None,
+            context_length: None,
+            pricing: None,
+        };
+        e.listings.insert(
+            "openrouter".into(),
+            Listing::new(vec![
+                model("openai/gpt-5.4"),
+                model("google/gemini-3-flash-preview"),
+            ]),
+        );
+        assert_eq!(e.field, Field::Model);
+        press(&mut e, KeyCode::Enter);
+        assert!(
+            e.picker.is_some() && e.input.is_none(),
+            "a listing opens the picker"
+        );
+        assert_eq!(e.matches().len(), 2);
+        type_text(&mut e, "gemfl");
+        assert_eq!(e.matches().len(), 1);
+        press(&mut e, KeyCode::Enter);
+        assert_eq!(e.plan.members[0].model, "google/gemini-3-flash-preview");
+        assert!(e.picker.is_none());
+        // A model the listing does not have: Tab takes the typed text.
+        press(&mut e, KeyCode::Enter);
+        type_text(&mut e, "acme/new-model");
+        assert!(e.matches().is_empty());
+        press(&mut e, KeyCode::Tab);
+        assert_eq!(e.plan.members[0].model, "acme/new-model");
+        // Without a listing, the field is typed.
+        e.listings.clear();
+        press(&mut e, KeyCode::Enter);
+        assert!(e.picker.is_none() && e.input.is_some());
     }
 
     #[test]

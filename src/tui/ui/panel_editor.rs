@@ -7,6 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
+use crate::models::listing;
 use crate::sanitize::sanitize;
 use crate::tui::panel_editor::{Field, PanelEditor};
 use crate::tui::theme::Theme;
@@ -39,7 +40,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: 
     let [list, fields] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(body);
     draw_seats(frame, list, editor, theme);
-    draw_fields(frame, fields, editor, theme);
+    if editor.picker.is_some() {
+        draw_picker(frame, fields, editor, theme);
+    } else {
+        draw_fields(frame, fields, editor, theme);
+    }
 
     let mut lines = Vec::new();
     if let Some(e) = &editor.error {
@@ -48,7 +53,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: 
             Style::default().fg(theme.error),
         )));
     }
-    let hint = if editor.input.is_some() {
+    let hint = if editor.picker.is_some() {
+        "type to filter · ↑↓ choose · Enter takes the highlighted model · Tab takes what you typed · Esc"
+    } else if editor.input.is_some() {
         if editor.field == Field::SystemPrompt {
             "Enter keeps · Alt+Enter new line · Esc drops the edit"
         } else {
@@ -118,6 +125,97 @@ fn draw_seats(frame: &mut Frame<'_>, area: Rect, editor: &PanelEditor, theme: &T
         .borders(Borders::RIGHT)
         .border_style(Style::default().fg(theme.border));
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn draw_picker(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: &Theme) {
+    let area = Rect {
+        x: area.x + 1,
+        width: area.width.saturating_sub(1),
+        ..area
+    };
+    if area.height < 5 {
+        return;
+    }
+    let provider = editor.seat(editor.selected).provider.clone();
+    let header = match (editor.listing(), editor.listing_errors.get(&provider)) {
+        (Some(l), _) => format!(
+            "{provider} · {} models · listed {}",
+            l.models.len(),
+            listing::describe_age(l.age())
+        ),
+        (None, Some(e)) => format!("{provider}: no listing ({e}); type the model"),
+        (None, None) => format!("{provider}: listing…"),
+    };
+    let [head, query_area, list] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(3),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            sanitize(&header),
+            Style::default().fg(theme.dim),
+        )),
+        head,
+    );
+    let rows: Vec<Line<'static>> = {
+        let selected = editor.picker.as_ref().map_or(0, |p| p.selected);
+        let matches = editor.matches();
+        let height = list.height as usize;
+        // Keep the highlighted row in view.
+        let first = selected.saturating_sub(height.saturating_sub(1));
+        let id_width = matches
+            .iter()
+            .skip(first)
+            .take(height)
+            .map(|m| m.id.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(list.width as usize / 2);
+        matches
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(height)
+            .map(|(i, m)| {
+                let context = m
+                    .context_length
+                    .map(|c| format!("{}k", c / 1000))
+                    .unwrap_or_default();
+                let price = m
+                    .pricing
+                    .and_then(|p| Some((p.prompt?, p.completion?)))
+                    .map(|(a, b)| format!("${:.2}/${:.2} per M", a * 1e6, b * 1e6))
+                    .unwrap_or_default();
+                let style = if i == selected {
+                    Style::default()
+                        .fg(theme.focus)
+                        .add_modifier(Modifier::REVERSED)
+                } else {
+                    Style::default().fg(theme.text)
+                };
+                Line::from(vec![
+                    Span::styled(format!("{:<id_width$}", sanitize(&m.id)), style),
+                    Span::styled(
+                        format!("  {context:>5}  {price}"),
+                        Style::default().fg(theme.dim),
+                    ),
+                ])
+            })
+            .collect()
+    };
+    frame.render_widget(Paragraph::new(rows), list);
+    if let Some(picker) = &mut editor.picker {
+        picker.query.set_block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(Style::default().fg(theme.focus))
+                .title(" model "),
+        );
+        picker.query.set_cursor_line_style(Style::default());
+        frame.render_widget(&picker.query, query_area);
+    }
 }
 
 fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: &Theme) {
