@@ -235,13 +235,26 @@ async fn a_model_changed_in_the_panel_editor_is_what_r_runs() {
         key(&tx, KeyCode::Tab, KeyModifiers::NONE);
         key(&tx, KeyCode::Tab, KeyModifiers::NONE);
         key(&tx, KeyCode::Char('r'), KeyModifiers::NONE);
-        settled(&s, 5).await;
+        // Four chats, the picker's listing, the re-run.
+        settled(&s, 6).await;
         key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
     })
     .await;
     let requests = server.requests();
-    assert_eq!(requests.len(), 5);
-    assert_eq!(requests[4].model(), "x/zeta", "the edited model ran");
+    let listings = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/models"))
+        .count();
+    assert_eq!(
+        listings, 1,
+        "opening the editor lists the endpoint's models once"
+    );
+    let chats: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .collect();
+    assert_eq!(chats.len(), 5);
+    assert_eq!(chats[4].model(), "x/zeta", "the edited model ran");
     assert!(app.state.panel_editor.is_none(), "Esc closed the editor");
     let report = &app.state.report;
     assert_eq!(report.members[1].model, "x/zeta");
