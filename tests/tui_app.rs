@@ -222,3 +222,76 @@ async fn cancelling_a_member_from_its_pane() {
     assert!(app.state.report.members[0].text.starts_with("more more"));
     assert_eq!(app.state.report.outcome, Some(RunOutcome::Synthesized));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_estimate_shows_before_a_run_and_real_cost_replaces_it() {
+    use council::models::listing::Listing;
+    use council::provider::openai::models::{ModelInfo, Pricing};
+    let server = Server::start(handler).await;
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into(), "x/beta".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    // $1 in, $10 out per million tokens for every model.
+    let priced = |id: &str| ModelInfo {
+        id: id.into(),
+        name: None,
+        context_length: None,
+        pricing: Some(Pricing {
+            prompt: Some(1e-6),
+            completion: Some(1e-5),
+        }),
+    };
+    app.listings.insert(
+        "custom".into(),
+        Listing::new(vec![priced("x/alpha"), priced("x/beta")]),
+    );
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (tx, rx) = unbounded();
+    for c in "Why?".chars() {
+        key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    drop(tx);
+    app.run(&mut terminal, rx, std::future::pending())
+        .await
+        .unwrap();
+    app.draw(&mut terminal).unwrap();
+    let before = screen(&terminal);
+    // 4 seats (2 members, judge and synthesizer on x/alpha) writing at most
+    // 1024 tokens each at $10 per million is at least $0.04.
+    let estimate = app.state.estimate.expect("an estimate before the run");
+    assert!(estimate.complete);
+    assert!(estimate.usd > 0.04 && estimate.usd < 0.05, "{estimate:?}");
+    assert!(
+        before.contains(&format!("est. ≤${:.4}", estimate.usd)),
+        "{before}"
+    );
+
+    // The run: the server reports $0.001 a reply, 4 replies.
+    app.state.quit = false;
+    app.ask("Why?");
+    let (tx, rx) = unbounded();
+    let driver = tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !server
+            .requests()
+            .iter()
+            .any(|r| r.is_synthesis() && r.finished.is_some())
+        {
+            assert!(tokio::time::Instant::now() < deadline);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    });
+    app.run(&mut terminal, rx, std::future::pending())
+        .await
+        .unwrap();
+    driver.await.unwrap();
+    app.draw(&mut terminal).unwrap();
+    let after = screen(&terminal);
+    assert!(after.contains("$0.0040"), "real cost shown: {after}");
+    assert!(!after.contains("est. ≤"), "the estimate gives way: {after}");
+}

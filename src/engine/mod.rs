@@ -2,6 +2,7 @@
 //! terminals; every front consumes the same [`CouncilEvent`] stream.
 
 pub mod council;
+pub mod estimate;
 pub mod events;
 pub mod judge;
 pub mod orchestrator;

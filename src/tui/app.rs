@@ -15,8 +15,9 @@ use std::collections::{HashMap, HashSet};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
+use crate::engine::estimate;
 use crate::models::listing::{self, Listing};
-use crate::provider::openai::models::ModelInfo;
+use crate::provider::openai::models::{ModelInfo, Pricing};
 
 use crate::config::{ConfigError, CouncilPlan, CouncilRequest, paths, presets};
 use crate::engine::{CouncilEvent, RunCanceller, RunOptions, RunScope, SeatSpec, Status};
@@ -153,7 +154,10 @@ impl App {
                     }
                     Err(e) => self.state.notice = Some(Notice::Error(e.to_string())),
                 },
-                Command::ApplyPlan(plan) => self.plan = Some(plan),
+                Command::ApplyPlan(plan) => {
+                    self.plan = Some(plan);
+                    self.update_estimate();
+                }
                 Command::SavePreset(name, plan) => {
                     let saved = paths::presets_dir()
                         .ok_or_else(|| "no config dir: HOME is not set".to_string())
@@ -246,6 +250,62 @@ impl App {
         self.events = Some(handle.events);
     }
 
+    /// Recomputes the cost estimate of the next run from the plan, the
+    /// question in the editor (or the one running) and the known prices.
+    fn update_estimate(&mut self) {
+        let question = if self.state.running {
+            self.state.report.question.clone()
+        } else {
+            self.state.editor.lines().join("\n")
+        };
+        let Ok(plan) = self.plan_mut().cloned() else {
+            return;
+        };
+        let listings = &self.listings;
+        let price = |s: &SeatSpec| {
+            if s.provider == crate::provider::local::NAME {
+                return Some(Pricing {
+                    prompt: Some(0.0),
+                    completion: Some(0.0),
+                });
+            }
+            listings.get(&s.provider).and_then(|l| l.pricing(&s.model))
+        };
+        let estimate = estimate::estimate(
+            &plan.members,
+            &plan.judge,
+            &plan.synthesizer,
+            &question,
+            price,
+        );
+        if self.state.estimate != Some(estimate) {
+            self.state.estimate = Some(estimate);
+            self.state.dirty = true;
+        }
+    }
+
+    /// Prices for the estimate: cached listings of the plan's providers, and
+    /// OpenRouter's (which needs no key) fetched when none is cached.
+    fn prime_listings(&mut self) {
+        let Ok(plan) = self.plan_mut().cloned() else {
+            return;
+        };
+        let providers: HashSet<String> = plan
+            .members
+            .iter()
+            .chain([&plan.judge, &plan.synthesizer])
+            .map(|s| s.provider.clone())
+            .collect();
+        for provider in providers {
+            if let Some(cached) = listing::load(&provider) {
+                self.listings.insert(provider, cached);
+            } else if provider == crate::config::providers::DEFAULT_PROVIDER {
+                self.refresh_listing(&provider);
+            }
+        }
+        self.update_estimate();
+    }
+
     /// Takes a provider's listing from the disk cache, and fetches it in the
     /// background when there is none or it is old. The loop folds the
     /// result in; nothing here waits on the network.
@@ -284,6 +344,7 @@ impl App {
                     editor.listing_errors.remove(&provider);
                 }
                 self.listings.insert(provider, listing);
+                self.update_estimate();
             }
             Err(e) => {
                 if let Some(editor) = &mut self.state.panel_editor {
@@ -304,6 +365,9 @@ impl App {
         if let Some(action) = keymap::map(event, &self.state) {
             let commands = self.state.update(action);
             self.execute(commands);
+            if !self.state.running {
+                self.update_estimate();
+            }
         }
     }
 
@@ -347,6 +411,7 @@ impl App {
         let mut tick = tokio::time::interval(FRAME);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut batch = Vec::with_capacity(1024);
+        self.prime_listings();
         self.draw(terminal)?;
         while !self.state.quit {
             tokio::select! {

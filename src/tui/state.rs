@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use ratatui::layout::Rect;
 use ratatui_textarea::TextArea;
 
+use crate::engine::estimate::CostEstimate;
 use crate::engine::{CouncilEvent, RunReport, RunScope, Status};
 use crate::sanitize::sanitize;
 use crate::tui::action::{Action, Command};
@@ -184,6 +185,9 @@ pub struct State {
     pub keys: crate::tui::keymap::KeyOverrides,
     /// The panel editor, while it is open.
     pub panel_editor: Option<PanelEditor>,
+    /// The most the next run (or the running one) may cost, from the
+    /// models' prices; shown until real costs arrive.
+    pub estimate: Option<CostEstimate>,
 }
 
 impl Default for State {
@@ -222,6 +226,7 @@ impl State {
             member_row: 0,
             keys: Default::default(),
             panel_editor: None,
+            estimate: None,
         }
     }
 

@@ -93,8 +93,15 @@ pub fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &
     if tokens > 0 {
         right.push(format!("{} tok", compact(tokens)));
     }
-    if let Some(cost) = usage.cost {
-        right.push(format!("${cost:.4}"));
+    match (usage.cost, state.estimate) {
+        (Some(cost), _) => right.push(format!("${cost:.4}")),
+        // Before real costs arrive: the most the run may cost.
+        // (Nothing when no seat has a known price.)
+        (None, Some(e)) if e.complete || e.usd > 0.0 => {
+            let more = if e.complete { "" } else { "+?" };
+            right.push(format!("est. ≤${:.4}{more}", e.usd));
+        }
+        _ => {}
     }
     let right = Line::from(Span::styled(
         format!("{} ", right.join("  ")),
