@@ -261,3 +261,42 @@ async fn a_model_changed_in_the_panel_editor_is_what_r_runs() {
     assert_eq!(report.members[1].text, "x/zeta answers plainly.");
     assert_eq!(report.members[0].text, "x/alpha answers plainly.");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panes_follow_an_edited_panel_and_an_added_member_runs_alone() {
+    let server = std::sync::Arc::new(Server::start(handler).await);
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into(), "x/beta".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    app.ask("Q?");
+    let s = server.clone();
+    drive(&mut app, |tx| async move {
+        settled(&s, 4).await;
+        key(&tx, KeyCode::Char('p'), KeyModifiers::CONTROL);
+        // Remove alpha, then add a member like beta: `beta-2`.
+        key(&tx, KeyCode::Char('x'), KeyModifiers::NONE);
+        key(&tx, KeyCode::Char('a'), KeyModifiers::NONE);
+        key(&tx, KeyCode::Esc, KeyModifiers::NONE);
+        // Four chats, the editor's listing, the new member.
+        settled(&s, 6).await;
+        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    })
+    .await;
+    let chats: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .collect();
+    assert_eq!(chats.len(), 5, "only the added member ran");
+    assert_eq!(chats[4].model(), "x/beta");
+    let report = &app.state.report;
+    let names: Vec<&str> = report.members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["beta", "beta-2"], "alpha's pane left with alpha");
+    assert_eq!(report.members[0].text, "x/beta answers plainly.");
+    assert_eq!(report.members[1].text, "x/beta answers plainly.");
+    assert_eq!(report.members[1].status, Status::Done);
+    assert_eq!(app.state.members.len(), 2);
+}

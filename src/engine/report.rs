@@ -297,7 +297,8 @@ impl RunReport {
 }
 
 impl MemberReport {
-    fn queued(seat: &SeatInfo) -> Self {
+    /// A member that has not run yet.
+    pub fn queued(seat: &SeatInfo) -> Self {
         Self {
             name: seat.name.clone(),
             model: seat.model.clone(),

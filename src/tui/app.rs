@@ -20,7 +20,7 @@ use crate::models::listing::{self, Listing};
 use crate::provider::openai::models::{ModelInfo, Pricing};
 
 use crate::config::{ConfigError, CouncilPlan, CouncilRequest, paths, presets};
-use crate::engine::{CouncilEvent, RunCanceller, RunOptions, RunScope, SeatSpec, Status};
+use crate::engine::{CouncilEvent, RunCanceller, RunOptions, RunScope, SeatInfo, SeatSpec, Status};
 use crate::tui::action::{Action, Command};
 use crate::tui::clipboard::Clipboard;
 use crate::tui::keymap;
@@ -155,8 +155,25 @@ impl App {
                     Err(e) => self.state.notice = Some(Notice::Error(e.to_string())),
                 },
                 Command::ApplyPlan(plan) => {
+                    let seats: Vec<SeatInfo> = plan
+                        .members
+                        .iter()
+                        .map(|s| SeatInfo {
+                            name: s.name.clone(),
+                            model: s.model.clone(),
+                            provider: s.provider.clone(),
+                        })
+                        .collect();
                     self.plan = Some(plan);
                     self.update_estimate();
+                    // A finished run follows the edit; members it lacks run alone.
+                    if !self.state.running && !self.state.report.question.is_empty() {
+                        let added = self.state.reseat(&seats);
+                        if !added.is_empty() {
+                            let question = self.state.report.question.clone();
+                            self.start(question, RunScope::Members(added));
+                        }
+                    }
                 }
                 Command::SavePreset(name, plan) => {
                     let saved = paths::presets_dir()

@@ -625,6 +625,39 @@ impl State {
         }
     }
 
+    /// After the panel was edited: members and panes follow the new seats,
+    /// matched by name (so a removed or moved member takes its answer with
+    /// it); returns the indices of members that are new and have no answer.
+    pub fn reseat(&mut self, seats: &[crate::engine::SeatInfo]) -> Vec<usize> {
+        let mut old: Vec<(crate::engine::report::MemberReport, PaneView)> =
+            std::mem::take(&mut self.report.members)
+                .into_iter()
+                .zip(std::mem::take(&mut self.members))
+                .collect();
+        let mut added = Vec::new();
+        for (i, seat) in seats.iter().enumerate() {
+            let (report, pane) = match old.iter().position(|(m, _)| m.name == seat.name) {
+                Some(j) => old.remove(j),
+                None => {
+                    added.push(i);
+                    (
+                        crate::engine::report::MemberReport::queued(seat),
+                        PaneView::default(),
+                    )
+                }
+            };
+            self.report.members.push(report);
+            self.members.push(pane);
+        }
+        if let Focus::Member(i) = self.focus
+            && i >= self.members.len()
+        {
+            self.focus = Focus::Prompt;
+        }
+        self.dirty = true;
+        added
+    }
+
     /// A re-run needs a finished run to continue.
     fn can_continue(&mut self) -> bool {
         let why = if self.running {
