@@ -270,3 +270,63 @@ async fn a_broken_preset_file_names_file_line_and_field() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn presets_are_listed_and_shown_and_the_config_file_is_found_and_checked() {
+    let run = council(&["presets"], None, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for name in [
+        "quality",
+        "budget",
+        "local",
+        "self-fusion",
+        "debate",
+        "research",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("{name}  (built in)")),
+            "{name} listed:\n{}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stdout
+            .contains("judge        ~anthropic/claude-opus-latest")
+    );
+
+    let run = council(&["presets", "show", "debate"], None, &[]).await;
+    assert_eq!(run.code, 0);
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/debate.toml"))
+            .unwrap();
+    assert_eq!(run.stdout, shipped, "printed as the file says it");
+
+    let home = std::env::temp_dir().join(format!("council-config-test-{}", std::process::id()));
+    let home_str = home.to_str().unwrap();
+    let run = council(&["config", "path"], None, &[("XDG_CONFIG_HOME", home_str)]).await;
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        run.stdout.trim(),
+        home.join("council").join("config.toml").to_str().unwrap()
+    );
+
+    std::fs::create_dir_all(home.join("council")).unwrap();
+    std::fs::write(
+        home.join("council").join("config.toml"),
+        "theme = \"dark\"\n[timeouts]\nidle = \"soon\"\n",
+    )
+    .unwrap();
+    let run = council(
+        &["ask", "--panel", "a/b", "Q?"],
+        None,
+        &[("XDG_CONFIG_HOME", home_str)],
+    )
+    .await;
+    std::fs::remove_dir_all(&home).unwrap();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("config.toml:3:8: `idle`: invalid type"),
+        "{}",
+        run.stderr
+    );
+}
