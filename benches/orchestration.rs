@@ -32,15 +32,7 @@ fn council(base_url: &str) -> Council {
     let provider: Arc<dyn Provider> =
         Arc::new(OpenAiProvider::new(OpenAiConfig::new("bench", base_url)).unwrap());
     let seat = |name: &str| Seat {
-        spec: SeatSpec {
-            name: name.into(),
-            model: format!("bench/{name}"),
-            provider: "bench".into(),
-            system_prompt: None,
-            temperature: None,
-            max_tokens: None,
-            web_search: false,
-        },
+        spec: SeatSpec::new(name, format!("bench/{name}"), "bench"),
         provider: provider.clone(),
     };
     Council {

@@ -17,15 +17,7 @@ use support::{Recorded, Reply, Server, Step, content, judge_json};
 
 fn seat(provider: &Arc<dyn Provider>, name: &str, model: &str) -> Seat {
     Seat {
-        spec: SeatSpec {
-            name: name.into(),
-            model: model.into(),
-            provider: "test".into(),
-            system_prompt: None,
-            temperature: None,
-            max_tokens: None,
-            web_search: false,
-        },
+        spec: SeatSpec::new(name, model, "test"),
         provider: provider.clone(),
     }
 }

@@ -76,6 +76,26 @@ async fn settled(server: &Server, n: usize) {
     tokio::time::sleep(Duration::from_millis(200)).await;
 }
 
+/// A council of `panel` on the scripted server that has answered "Q?".
+async fn finished_run(panel: &[&str]) -> (std::sync::Arc<Server>, App) {
+    let server = std::sync::Arc::new(Server::start(handler).await);
+    let request = CouncilRequest {
+        panel: panel.iter().map(|m| m.to_string()).collect(),
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    app.ask("Q?");
+    let (s, chats) = (server.clone(), panel.len() + 2);
+    drive(&mut app, |tx| async move {
+        settled(&s, chats).await;
+        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    })
+    .await;
+    assert_eq!(app.state.report.outcome, Some(RunOutcome::Synthesized));
+    (server, app)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edited_member_reruns_alone_then_judge_and_synthesis_run_again() {
     let server = std::sync::Arc::new(Server::start(handler).await);
@@ -149,20 +169,7 @@ async fn an_edited_member_reruns_alone_then_judge_and_synthesis_run_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_added_to_a_finished_run_runs_alone() {
-    let server = std::sync::Arc::new(Server::start(handler).await);
-    let request = CouncilRequest {
-        panel: vec!["x/alpha".into(), "x/beta".into()],
-        base_url: Some(server.base_url.clone()),
-        ..CouncilRequest::default()
-    };
-    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
-    app.ask("Q?");
-    let s = server.clone();
-    drive(&mut app, |tx| async move {
-        settled(&s, 4).await;
-        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
-    })
-    .await;
+    let (server, mut app) = finished_run(&["x/alpha", "x/beta"]).await;
     let before: Vec<String> = app
         .state
         .report
@@ -173,15 +180,7 @@ async fn a_member_added_to_a_finished_run_runs_alone() {
     let judged = app.state.report.judge.clone();
 
     let added = app
-        .add_member(SeatSpec {
-            name: "delta".into(),
-            model: "x/delta".into(),
-            provider: "custom".into(),
-            system_prompt: None,
-            temperature: None,
-            max_tokens: None,
-            web_search: false,
-        })
+        .add_member(SeatSpec::new("delta", "x/delta", "custom"))
         .unwrap();
     assert_eq!(added, 2);
     app.run_member(added);
@@ -208,17 +207,9 @@ async fn a_member_added_to_a_finished_run_runs_alone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_model_changed_in_the_panel_editor_is_what_r_runs() {
-    let server = std::sync::Arc::new(Server::start(handler).await);
-    let request = CouncilRequest {
-        panel: vec!["x/alpha".into(), "x/beta".into()],
-        base_url: Some(server.base_url.clone()),
-        ..CouncilRequest::default()
-    };
-    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
-    app.ask("Q?");
+    let (server, mut app) = finished_run(&["x/alpha", "x/beta"]).await;
     let s = server.clone();
     drive(&mut app, |tx| async move {
-        settled(&s, 4).await;
         // Ctrl+P opens the editor from anywhere; the second member's model.
         key(&tx, KeyCode::Char('p'), KeyModifiers::CONTROL);
         key(&tx, KeyCode::Down, KeyModifiers::NONE);
@@ -264,17 +255,9 @@ async fn a_model_changed_in_the_panel_editor_is_what_r_runs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panes_follow_an_edited_panel_and_an_added_member_runs_alone() {
-    let server = std::sync::Arc::new(Server::start(handler).await);
-    let request = CouncilRequest {
-        panel: vec!["x/alpha".into(), "x/beta".into()],
-        base_url: Some(server.base_url.clone()),
-        ..CouncilRequest::default()
-    };
-    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
-    app.ask("Q?");
+    let (server, mut app) = finished_run(&["x/alpha", "x/beta"]).await;
     let s = server.clone();
     drive(&mut app, |tx| async move {
-        settled(&s, 4).await;
         key(&tx, KeyCode::Char('p'), KeyModifiers::CONTROL);
         // Remove alpha, then add a member like beta: `beta-2`.
         key(&tx, KeyCode::Char('x'), KeyModifiers::NONE);

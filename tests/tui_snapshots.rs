@@ -380,15 +380,7 @@ fn escape_sequences_from_a_model_never_reach_the_screen() {
 }
 
 fn spec(name: &str, model: &str) -> council::engine::SeatSpec {
-    council::engine::SeatSpec {
-        name: name.into(),
-        model: model.into(),
-        provider: "openrouter".into(),
-        system_prompt: None,
-        temperature: None,
-        max_tokens: None,
-        web_search: false,
-    }
+    council::engine::SeatSpec::new(name, model, "openrouter")
 }
 
 fn editor_over_finished_run() -> Script {

@@ -26,6 +26,25 @@ pub struct SeatSpec {
     pub web_search: bool,
 }
 
+impl SeatSpec {
+    /// A seat with the provider's and model's own defaults for everything else.
+    pub fn new(
+        name: impl Into<String>,
+        model: impl Into<String>,
+        provider: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            model: model.into(),
+            provider: provider.into(),
+            system_prompt: None,
+            temperature: None,
+            max_tokens: None,
+            web_search: false,
+        }
+    }
+}
+
 /// A seat bound to a live provider.
 #[derive(Debug, Clone)]
 pub struct Seat {

@@ -64,13 +64,8 @@ mod tests {
 
     fn seat(model: &str, max_tokens: Option<u32>) -> SeatSpec {
         SeatSpec {
-            name: model.into(),
-            model: model.into(),
-            provider: "openrouter".into(),
-            system_prompt: None,
-            temperature: None,
             max_tokens,
-            web_search: false,
+            ..SeatSpec::new(model, model, "openrouter")
         }
     }
 

@@ -372,13 +372,7 @@ impl PanelEditor {
         let mut seat = if duplicate {
             base
         } else {
-            SeatSpec {
-                system_prompt: None,
-                temperature: None,
-                max_tokens: None,
-                web_search: false,
-                ..base
-            }
+            SeatSpec::new(base.name, base.model, base.provider)
         };
         let mut names: Vec<String> = self.plan.members.iter().map(|m| m.name.clone()).collect();
         names.push(seat.name.clone());
@@ -421,15 +415,7 @@ mod tests {
     use super::*;
 
     fn seat(name: &str, model: &str) -> SeatSpec {
-        SeatSpec {
-            name: name.into(),
-            model: model.into(),
-            provider: "openrouter".into(),
-            system_prompt: None,
-            temperature: None,
-            max_tokens: None,
-            web_search: false,
-        }
+        SeatSpec::new(name, model, "openrouter")
     }
 
     fn editor() -> PanelEditor {
