@@ -9,6 +9,7 @@ pub mod engine;
 pub mod models;
 pub mod provider;
 pub mod sanitize;
+pub mod session;
 pub mod tui;
 
 pub use engine::{Council, CouncilEvent, RunHandle, RunOptions, RunReport, run};

@@ -39,6 +39,10 @@ async fn council(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Ru
             "XDG_CONFIG_HOME",
             std::env::temp_dir().join("council-test-no-config"),
         )
+        .env(
+            "COUNCIL_SESSIONS_DIR",
+            std::env::temp_dir().join("council-test-sessions"),
+        )
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

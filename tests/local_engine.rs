@@ -232,6 +232,10 @@ async fn without_a_key_council_ask_runs_the_local_preset_end_to_end() {
         .env_remove("OPENAI_API_KEY")
         .env("COUNCIL_MODELS_DIR", &dir)
         .env(
+            "COUNCIL_SESSIONS_DIR",
+            std::env::temp_dir().join("council-local-test-sessions"),
+        )
+        .env(
             "XDG_CONFIG_HOME",
             std::env::temp_dir().join("council-local-test-config"),
         )

@@ -56,6 +56,26 @@ pub fn council_request(
     })
 }
 
+/// A session file for this run; a run goes on unsaved (with a warning)
+/// when it cannot be created.
+fn start_session(council: &council::Council) -> Option<council::session::SessionWriter> {
+    let dir = council::session::sessions_dir()?;
+    let (id, created) = council::session::new_id();
+    let seats = council::session::SessionCouncil {
+        preset: council.preset.clone(),
+        members: council.members.iter().map(|s| s.spec.clone()).collect(),
+        judge: council.judge.spec.clone(),
+        synthesizer: council.synthesizer.spec.clone(),
+    };
+    match council::session::SessionWriter::create(&dir, &id, &created, seats) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            eprintln!("council: this run is not saved ({}: {e})", dir.display());
+            None
+        }
+    }
+}
+
 fn read_question(arg: Option<String>) -> Result<String, String> {
     let question = match arg {
         Some(q) => q,
@@ -95,16 +115,24 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(EXIT_USAGE, e),
     };
+    let mut session = start_session(&council);
     let mut handle = council::run(council, question, RunOptions { seed: args.seed });
     let mut report = RunReport::default();
     let mut stdout = std::io::stdout().lock();
     let mut interrupted = false;
     let mut wrote_synthesis = false;
+    let mut flush = tokio::time::interval(council::session::FLUSH_EVERY / 2);
     loop {
         tokio::select! {
             event = handle.events.recv() => {
                 let Some(event) = event else { break };
                 report.apply(&event);
+                if let Some(writer) = &mut session
+                    && let Err(e) = writer.record(&event)
+                {
+                    eprintln!("council: the session stops being saved: {e}");
+                    session = None;
+                }
                 if let Some(line) = progress::line(&event, &report) {
                     eprintln!("{line}");
                 }
@@ -112,6 +140,11 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
                     let _ = stdout.write_all(sanitize(text).as_bytes());
                     let _ = stdout.flush();
                     wrote_synthesis = true;
+                }
+            }
+            _ = flush.tick(), if session.is_some() => {
+                if let Some(writer) = &mut session {
+                    let _ = writer.tick();
                 }
             }
             _ = tokio::signal::ctrl_c() => {
@@ -123,6 +156,15 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
                 handle.cancel();
             }
         }
+    }
+    if let Some(writer) = session.take() {
+        let id = writer
+            .path()
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        drop(writer);
+        eprintln!("council: saved as session {id}");
     }
     if wrote_synthesis && !report.synthesis.text.ends_with('\n') {
         let _ = writeln!(stdout);

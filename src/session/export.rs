@@ -1,0 +1,166 @@
+//! A session as a Markdown report (question, a table of the members, each
+//! answer, the judge's sections, the synthesis) or as JSON.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::{Header, Session};
+use crate::engine::judge::Finding;
+use crate::engine::{RunReport, Status};
+
+fn status(s: Status) -> &'static str {
+    match s {
+        Status::Queued => "queued",
+        Status::Streaming => "interrupted",
+        Status::Done => "done",
+        Status::Failed => "failed",
+        Status::Cancelled => "cancelled",
+        Status::Skipped => "skipped",
+    }
+}
+
+fn cost(c: Option<f64>) -> String {
+    c.map_or("-".into(), |c| format!("${c:.4}"))
+}
+
+fn seconds(ms: Option<u64>) -> String {
+    ms.map_or("-".into(), |ms| format!("{:.1}s", ms as f64 / 1000.0))
+}
+
+/// Text inside a table cell: one line, no column breaks.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn markdown(session: &Session) -> String {
+    let mut out = String::new();
+    let h = &session.header;
+    let _ = writeln!(out, "# Council session {}\n", h.id);
+    let preset = h.council.preset.as_deref().unwrap_or("custom panel");
+    let _ = writeln!(
+        out,
+        "Created {} · {preset} · {} turn(s)",
+        h.created,
+        session.turns.len()
+    );
+    if session.interrupted {
+        out.push_str("\n> The last turn was interrupted before it finished.\n");
+    }
+    for (i, turn) in session.turns.iter().enumerate() {
+        if session.turns.len() > 1 {
+            let _ = writeln!(out, "\n## Turn {}", i + 1);
+        }
+        turn_markdown(&mut out, turn);
+    }
+    out
+}
+
+fn turn_markdown(out: &mut String, turn: &RunReport) {
+    let _ = writeln!(out, "\n### Question\n\n{}\n", turn.question.trim());
+    out.push_str(
+        "| member | model | status | tokens in | tokens out | cost | first token | time |\n",
+    );
+    out.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+    for m in &turn.members {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&m.name),
+            cell(&m.model),
+            status(m.status),
+            m.usage.prompt_tokens,
+            m.usage.completion_tokens,
+            cost(m.usage.cost),
+            seconds(m.ttft_ms),
+            seconds(m.elapsed_ms),
+        );
+    }
+    for m in &turn.members {
+        let _ = writeln!(out, "\n### {} ({})\n", m.name, m.model);
+        if let Some(e) = &m.error {
+            let _ = writeln!(out, "> Failed: {}\n", e.trim());
+        }
+        let text = m.text.trim();
+        out.push_str(if text.is_empty() {
+            "_(no answer)_"
+        } else {
+            text
+        });
+        out.push('\n');
+    }
+    let j = &turn.judge;
+    let _ = writeln!(out, "\n### Judge ({}, {})", j.model, status(j.status));
+    match &j.analysis {
+        Some(a) => {
+            findings(out, "Consensus", &a.consensus);
+            if !a.contradictions.is_empty() {
+                out.push_str("\n#### Contradictions\n\n");
+                for c in &a.contradictions {
+                    let _ = writeln!(out, "- **{}**", c.topic.trim());
+                    for s in &c.stances {
+                        let _ = writeln!(out, "  - {}: {}", s.members.join(", "), s.stance.trim());
+                        for q in &s.quotes {
+                            let _ = writeln!(out, "    > “{}” ({})", q.text.trim(), q.member);
+                        }
+                    }
+                }
+            }
+            findings(out, "Blind spots", &a.blind_spots);
+            findings(out, "Unique insights", &a.unique_insights);
+            findings(out, "Partial coverage", &a.partial_coverage);
+        }
+        None => {
+            if let Some(e) = &j.error {
+                let _ = writeln!(out, "\n> No analysis: {}", e.trim());
+            }
+            if !j.text.trim().is_empty() {
+                let _ = writeln!(out, "\n```text\n{}\n```", j.text.trim());
+            }
+        }
+    }
+    let s = &turn.synthesis;
+    let _ = writeln!(out, "\n### Synthesis ({}, {})\n", s.model, status(s.status));
+    let text = s.text.trim();
+    out.push_str(if text.is_empty() { "_(none)_" } else { text });
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "\n_Total: {} tokens in, {} out, {}, {}._",
+        turn.usage.prompt_tokens,
+        turn.usage.completion_tokens,
+        cost(turn.usage.cost),
+        seconds(turn.elapsed_ms)
+    );
+}
+
+fn findings(out: &mut String, title: &str, items: &[Finding]) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n#### {title}\n");
+    for f in items {
+        let _ = writeln!(out, "- {} ({})", f.point.trim(), f.members.join(", "));
+        for q in &f.quotes {
+            let _ = writeln!(out, "  > “{}” ({})", q.text.trim(), q.member);
+        }
+    }
+}
+
+/// The session as one JSON document: the header's fields and every turn in
+/// the shape `council ask --json` prints.
+pub fn json(session: &Session) -> serde_json::Value {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        #[serde(flatten)]
+        header: &'a Header,
+        interrupted: bool,
+        turns: &'a [RunReport],
+    }
+    serde_json::to_value(Out {
+        header: &session.header,
+        interrupted: session.interrupted,
+        turns: &session.turns,
+    })
+    .unwrap_or_default()
+}

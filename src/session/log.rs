@@ -1,0 +1,230 @@
+//! Writing a session as it happens, and reading it back.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::{FORMAT, Header, Session, SessionCouncil, SessionError, VERSION};
+use crate::engine::{CouncilEvent, RunReport, RunScope};
+
+/// Streamed text reaches the file at least this often.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+/// One line after the header.
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    turn: u32,
+    event: CouncilEvent,
+}
+
+/// Appends a run's events to its session file.
+pub struct SessionWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+    /// Turns begun so far; the current one is `turns - 1`.
+    turns: u32,
+    /// Text held back, one entry per stream (a member, its reasoning, the
+    /// judge, the synthesis), merging the deltas that follow. Written before
+    /// any stage event, so every stream's text precedes its end.
+    pending: Vec<CouncilEvent>,
+    last_flush: Instant,
+}
+
+impl SessionWriter {
+    /// Starts a new session file `<dir>/<id>.jsonl` (never over an existing one).
+    pub fn create(
+        dir: &Path,
+        id: &str,
+        created: &str,
+        council: SessionCouncil,
+    ) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{id}.jsonl"));
+        let file = File::options().create_new(true).append(true).open(&path)?;
+        let mut out = BufWriter::new(file);
+        let header = Header {
+            format: FORMAT.into(),
+            version: VERSION,
+            id: id.into(),
+            created: created.into(),
+            council,
+        };
+        serde_json::to_writer(&mut out, &header)?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+        Ok(Self {
+            path,
+            out,
+            turns: 0,
+            pending: Vec::new(),
+            last_flush: Instant::now(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records one event. Stage changes are flushed at once; text is merged
+    /// and flushed at least every [`FLUSH_EVERY`].
+    pub fn record(&mut self, event: &CouncilEvent) -> std::io::Result<()> {
+        if let CouncilEvent::RunStarted {
+            scope: RunScope::Full,
+            ..
+        } = event
+        {
+            self.flush()?;
+            self.turns += 1;
+        }
+        if is_text(event) {
+            if !self.pending.iter_mut().any(|p| merge(p, event)) {
+                self.pending.push(event.clone());
+            }
+            return self.tick();
+        }
+        self.write_pending()?;
+        self.write(event)?;
+        self.flush()
+    }
+
+    /// Flushes when text has waited long enough; call it on a timer too.
+    pub fn tick(&mut self) -> std::io::Result<()> {
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything held back and hands it to the operating system.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.write_pending()?;
+        self.out.flush()?;
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+
+    fn write_pending(&mut self) -> std::io::Result<()> {
+        for event in std::mem::take(&mut self.pending) {
+            self.write(&event)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, event: &CouncilEvent) -> std::io::Result<()> {
+        let record = Record {
+            turn: self.turns.saturating_sub(1),
+            event: event.clone(),
+        };
+        serde_json::to_writer(&mut self.out, &record)?;
+        self.out.write_all(b"\n")
+    }
+}
+
+impl Drop for SessionWriter {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+fn is_text(event: &CouncilEvent) -> bool {
+    matches!(
+        event,
+        CouncilEvent::MemberDelta { .. }
+            | CouncilEvent::MemberReasoning { .. }
+            | CouncilEvent::JudgeDelta { .. }
+            | CouncilEvent::SynthesisDelta { .. }
+    )
+}
+
+/// Appends `next` to `pending` when both are text of the same stream.
+fn merge(pending: &mut CouncilEvent, next: &CouncilEvent) -> bool {
+    use CouncilEvent as E;
+    match (pending, next) {
+        (
+            E::MemberDelta { member: a, text },
+            E::MemberDelta {
+                member: b,
+                text: more,
+            },
+        )
+        | (
+            E::MemberReasoning { member: a, text },
+            E::MemberReasoning {
+                member: b,
+                text: more,
+            },
+        ) if a == b => {
+            text.push_str(more);
+            true
+        }
+        (E::JudgeDelta { text }, E::JudgeDelta { text: more })
+        | (E::SynthesisDelta { text }, E::SynthesisDelta { text: more }) => {
+            text.push_str(more);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Reads a session file: its header and every turn. A torn last line (the
+/// writer was killed mid-write) is dropped and the session is marked
+/// interrupted; anything else unreadable is an error naming the line.
+pub fn load(path: &Path) -> Result<Session, SessionError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| SessionError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    let corrupt = |message: String| SessionError::Corrupt {
+        path: name.clone(),
+        message,
+    };
+    let mut lines = text.split_inclusive('\n').enumerate();
+    let (_, first) = lines.next().ok_or_else(|| corrupt("empty file".into()))?;
+    // Read the version before the rest, so a newer format is named as such.
+    let probe: serde_json::Value = serde_json::from_str(first)
+        .map_err(|e| corrupt(format!("line 1: not a session header: {e}")))?;
+    if probe["format"] != FORMAT {
+        return Err(corrupt("line 1: not a council session".into()));
+    }
+    let version = probe["version"].as_u64().unwrap_or(0) as u32;
+    if version > VERSION {
+        return Err(SessionError::Newer {
+            path: name.clone(),
+            version,
+        });
+    }
+    let header: Header =
+        serde_json::from_value(probe).map_err(|e| corrupt(format!("line 1: bad header: {e}")))?;
+
+    let mut turns: Vec<RunReport> = Vec::new();
+    let mut torn = false;
+    let total = text.split_inclusive('\n').count();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: Record = match serde_json::from_str(line) {
+            Ok(r) => r,
+            Err(_) if i + 1 == total && !line.ends_with('\n') => {
+                torn = true;
+                break;
+            }
+            Err(e) => return Err(corrupt(format!("line {}: {e}", i + 1))),
+        };
+        let turn = record.turn as usize;
+        if turn >= turns.len() {
+            turns.resize_with(turn + 1, RunReport::default);
+        }
+        turns[turn].apply(&record.event);
+    }
+    let interrupted = torn || turns.last().is_some_and(|t| t.outcome.is_none());
+    Ok(Session {
+        header,
+        turns,
+        interrupted,
+    })
+}

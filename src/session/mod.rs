@@ -1,0 +1,65 @@
+//! Sessions: every deliberation kept on disk as it happens, as a versioned,
+//! append-only JSON Lines log (one header line, then one line per council
+//! event, consecutive token deltas merged). Appending never rewrites what
+//! was written, so a crash loses at most what had not been flushed; a torn
+//! last line is ignored on load and the run is marked interrupted.
+
+pub mod export;
+mod log;
+mod store;
+
+pub use log::{FLUSH_EVERY, SessionWriter, load};
+pub use store::{SessionSummary, find, list, new_id, sessions_dir};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{RunReport, SeatSpec};
+
+/// The format's name in every header, and its version. A file of a newer
+/// version is refused with a clear error rather than misread.
+pub const FORMAT: &str = "council-session";
+pub const VERSION: u32 = 1;
+
+/// The first line of a session file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: String,
+    pub version: u32,
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub created: String,
+    /// The council's seats: models and settings, never keys.
+    pub council: SessionCouncil,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionCouncil {
+    pub preset: Option<String>,
+    pub members: Vec<SeatSpec>,
+    pub judge: SeatSpec,
+    pub synthesizer: SeatSpec,
+}
+
+/// A session as loaded: its header and each turn folded into a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub header: Header,
+    pub turns: Vec<RunReport>,
+    /// The last turn never finished (the process died or was killed).
+    pub interrupted: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("{path}: {message}")]
+    Corrupt { path: String, message: String },
+    #[error(
+        "{path}: written by a newer council (session format {version}; this one reads up to {VERSION})"
+    )]
+    Newer { path: String, version: u32 },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,379 @@
+//! Session files: a run saved as it happens loads back equal; a process
+//! killed mid-stream keeps every token flushed before the kill; corrupt
+//! files, torn tails and newer formats are reported, never fatal to others.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use council::engine::{Council, CouncilEvent, RunOptions, RunReport, Seat, SeatSpec};
+use council::provider::Provider;
+use council::provider::openai::{OpenAiConfig, OpenAiProvider};
+use council::session::{self, SessionCouncil, SessionError, SessionWriter};
+use std::sync::Arc;
+use support::{Recorded, Reply, Server, Step, content, judge_json};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("council-sessions-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn handler(r: &Recorded, _: usize) -> Reply {
+    if r.is_judge() {
+        return Reply::text(&[&judge_json()]);
+    }
+    if r.is_synthesis() {
+        return Reply::text(&["The ", "synthesis."]);
+    }
+    let words: Vec<String> = (0..50).map(|i| format!("{}-{i} ", r.model())).collect();
+    let parts: Vec<&str> = words.iter().map(String::as_str).collect();
+    Reply::text(&parts)
+}
+
+fn seats(names: &[&str]) -> SessionCouncil {
+    let seat = |n: &str| SeatSpec::new(n, format!("x/{n}"), "custom");
+    SessionCouncil {
+        preset: None,
+        members: names.iter().map(|n| seat(n)).collect(),
+        judge: seat("judge"),
+        synthesizer: seat("synthesizer"),
+    }
+}
+
+async fn run_and_save(server: &Server, dir: &Path) -> (Vec<CouncilEvent>, PathBuf) {
+    let provider: Arc<dyn Provider> =
+        Arc::new(OpenAiProvider::new(OpenAiConfig::new("custom", &server.base_url)).unwrap());
+    let plan = seats(&["alpha", "beta"]);
+    let seat = |spec: &SeatSpec| Seat {
+        spec: spec.clone(),
+        provider: provider.clone(),
+    };
+    let council = Council {
+        preset: None,
+        members: plan.members.iter().map(seat).collect(),
+        judge: seat(&plan.judge),
+        synthesizer: seat(&plan.synthesizer),
+    };
+    let (id, created) = session::new_id();
+    let mut writer = SessionWriter::create(dir, &id, &created, plan).unwrap();
+    let mut handle = council::run(council, "Why?", RunOptions { seed: Some(2) });
+    let mut events = Vec::new();
+    while let Some(e) = handle.events.recv().await {
+        writer.record(&e).unwrap();
+        events.push(e);
+    }
+    let path = writer.path().to_path_buf();
+    drop(writer);
+    (events, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_run_loads_back_equal_with_deltas_merged() {
+    let server = Server::start(handler).await;
+    let dir = scratch("roundtrip");
+    let (events, path) = run_and_save(&server, &dir).await;
+
+    let loaded = session::load(&path).unwrap();
+    assert_eq!(loaded.header.version, session::VERSION);
+    assert_eq!(loaded.header.council.members[1].name, "beta");
+    assert!(!loaded.interrupted);
+    assert_eq!(loaded.turns, [RunReport::from_events(&events)]);
+    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    assert!(
+        lines < events.len() / 2,
+        "{lines} lines for {} events: deltas are merged",
+        events.len()
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("api_key") && !text.contains("Bearer"));
+
+    let (list, errors) = session::list(&dir);
+    assert!(errors.is_empty());
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].question, "Why?");
+    assert_eq!(list[0].status, "done");
+    assert_eq!(list[0].turns, 1);
+    assert!((list[0].cost - 0.004).abs() < 1e-9, "{}", list[0].cost);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_torn_and_newer_files_are_reported_and_the_rest_load() {
+    let server = Server::start(handler).await;
+    let dir = scratch("broken");
+    let (_, good) = run_and_save(&server, &dir).await;
+    let text = std::fs::read_to_string(&good).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+
+    // A line in the middle that is not a record.
+    let corrupt = dir.join("corrupt.jsonl");
+    let mut broken = lines.clone();
+    broken[2] = "{\"turn\": 0, \"event\": {\"type\": \"no_such_event\"}}";
+    std::fs::write(&corrupt, broken.join("\n") + "\n").unwrap();
+    match session::load(&corrupt) {
+        Err(SessionError::Corrupt { message, .. }) => {
+            assert!(message.starts_with("line 3:"), "{message}")
+        }
+        other => panic!("expected a corrupt file, got {other:?}"),
+    }
+
+    // Killed mid-write: the last line is cut short.
+    let torn = dir.join("torn.jsonl");
+    let cut = text.len() - text.lines().last().unwrap().len() / 2 - 1;
+    std::fs::write(&torn, &text[..cut]).unwrap();
+    let loaded = session::load(&torn).unwrap();
+    assert!(loaded.interrupted);
+    assert_eq!(loaded.turns.len(), 1);
+
+    // From a newer council.
+    let newer = dir.join("newer.jsonl");
+    let header = lines[0].replace("\"version\":1", "\"version\":99");
+    std::fs::write(&newer, header + "\n").unwrap();
+    let e = session::load(&newer).unwrap_err().to_string();
+    assert!(
+        e.contains("written by a newer council (session format 99"),
+        "{e}"
+    );
+
+    let (list, errors) = session::list(&dir);
+    assert_eq!(errors.len(), 2, "the corrupt and the newer file");
+    assert_eq!(list.len(), 2, "the good and the torn file still list");
+    assert!(list.iter().any(|s| s.status == "interrupted"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_council_keeps_every_flushed_token() {
+    // One member streams 40 tokens, then hangs; the other answers at once.
+    let server = Server::start(|r: &Recorded, i| {
+        if r.model() == "x/slow" {
+            let mut steps: Vec<Step> = (0..40)
+                .map(|i| Step::Write(content(&format!("tok{i} "))))
+                .collect();
+            steps.push(Step::Sleep(Duration::from_secs(30)));
+            Reply::sse(steps)
+        } else {
+            handler(r, i)
+        }
+    })
+    .await;
+    let dir = scratch("killed");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .args([
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/slow,x/fast",
+            "Q?",
+        ])
+        .env_remove("OPENROUTER_API_KEY")
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("COUNCIL_SESSIONS_DIR", &dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the slow member's tokens are all written, then for a flush.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while server.requests().len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(session::FLUSH_EVERY * 3).await;
+    let pid = child.id().unwrap() as i32;
+    // SIGKILL: no chance to flush or clean up.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let status = child.wait().await.unwrap();
+    assert!(!status.success());
+
+    let (list, errors) = session::list(&dir);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].status, "interrupted");
+    let loaded = session::load(&list[0].path).unwrap();
+    let slow = &loaded.turns[0].members[0];
+    let expected: String = (0..40).map(|i| format!("tok{i} ")).collect();
+    assert_eq!(slow.text, expected, "every token streamed before the kill");
+    assert_eq!(
+        loaded.turns[0].members[1].text.split_whitespace().count(),
+        50
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A run with fixed figures: one member answers, one fails after some text.
+fn scripted_events() -> Vec<CouncilEvent> {
+    use council::engine::judge::{Analysis, Contradiction, Finding, LabelMap, Quote, Stance};
+    use council::engine::{RunOutcome, SeatInfo};
+    use council::provider::{ErrorKind, ProviderError, Usage};
+    let info = |n: &str| SeatInfo {
+        name: n.into(),
+        model: format!("x/{n}"),
+        provider: "custom".into(),
+    };
+    let usage = |i, o, c| Usage {
+        prompt_tokens: i,
+        completion_tokens: o,
+        cost: Some(c),
+    };
+    let quote = |m: &str, t: &str| Quote {
+        member: m.into(),
+        text: t.into(),
+    };
+    vec![
+        CouncilEvent::RunStarted {
+            question: "Is a | pipe safe in tables?".into(),
+            scope: Default::default(),
+            preset: Some("budget".into()),
+            members: vec![info("alpha"), info("beta")],
+            judge: info("judge"),
+            synthesizer: info("synthesizer"),
+        },
+        CouncilEvent::MemberStarted { member: 0 },
+        CouncilEvent::MemberStarted { member: 1 },
+        CouncilEvent::MemberDelta {
+            member: 0,
+            text: "Yes, when ".into(),
+        },
+        CouncilEvent::MemberDelta {
+            member: 1,
+            text: "It depends".into(),
+        },
+        CouncilEvent::MemberDelta {
+            member: 0,
+            text: "escaped as `\\|`.".into(),
+        },
+        CouncilEvent::MemberFinished {
+            member: 0,
+            finish_reason: Some("stop".into()),
+            usage: usage(20, 8, 0.0012),
+            ttft_ms: Some(420),
+            elapsed_ms: 1900,
+            malformed_events: 0,
+        },
+        CouncilEvent::MemberFailed {
+            member: 1,
+            error: ProviderError::new(ErrorKind::Dropped, "connection lost mid-stream"),
+            ttft_ms: Some(800),
+            elapsed_ms: 2500,
+        },
+        CouncilEvent::JudgeStarted {
+            model: "x/judge".into(),
+            labels: LabelMap::shuffled(&[(0, "alpha".into())], 1),
+        },
+        CouncilEvent::JudgeDelta {
+            text: "{...}".into(),
+        },
+        CouncilEvent::JudgeFinished {
+            analysis: Analysis {
+                consensus: vec![Finding {
+                    point: "Escaping works".into(),
+                    members: vec!["alpha".into()],
+                    quotes: vec![quote("alpha", "escaped as `\\|`")],
+                }],
+                contradictions: vec![Contradiction {
+                    topic: "Whether to bother".into(),
+                    stances: vec![Stance {
+                        members: vec!["alpha".into()],
+                        stance: "Yes".into(),
+                        quotes: vec![],
+                    }],
+                }],
+                blind_spots: vec![],
+                unique_insights: vec![],
+                partial_coverage: vec![],
+            },
+            usage: usage(300, 60, 0.004),
+            elapsed_ms: 3000,
+        },
+        CouncilEvent::SynthesisStarted {
+            model: "x/synthesizer".into(),
+            with_analysis: true,
+        },
+        CouncilEvent::SynthesisDelta {
+            text: "Escape it: `\\|`.".into(),
+        },
+        CouncilEvent::SynthesisFinished {
+            finish_reason: Some("stop".into()),
+            usage: usage(400, 10, 0.002),
+            ttft_ms: Some(500),
+            elapsed_ms: 1200,
+        },
+        CouncilEvent::RunFinished {
+            outcome: RunOutcome::Synthesized,
+            usage: usage(720, 78, 0.0072),
+            elapsed_ms: 6400,
+        },
+    ]
+}
+
+fn save_scripted(dir: &Path) -> PathBuf {
+    let mut plan = seats(&["alpha", "beta"]);
+    plan.preset = Some("budget".into());
+    let mut writer =
+        SessionWriter::create(dir, "20261123-080000-abcd", "2026-11-23T08:00:00Z", plan).unwrap();
+    for e in scripted_events() {
+        writer.record(&e).unwrap();
+    }
+    writer.path().to_path_buf()
+}
+
+#[test]
+fn the_markdown_export_is_stable() {
+    let dir = scratch("golden");
+    let path = save_scripted(&dir);
+    let loaded = session::load(&path).unwrap();
+    insta::assert_snapshot!("export_markdown", session::export::markdown(&loaded));
+    let json = session::export::json(&loaded);
+    assert_eq!(json["id"], "20261123-080000-abcd");
+    assert_eq!(json["version"], session::VERSION);
+    assert_eq!(json["turns"][0]["members"][1]["status"], "failed");
+    assert_eq!(json["turns"][0]["members"][1]["text"], "It depends");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_show_and_export_from_the_command_line() {
+    let dir = scratch("cli");
+    let path = save_scripted(&dir);
+    let run = |args: &'static [&'static str]| {
+        let dir = dir.clone();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+                .args(args)
+                .env("COUNCIL_SESSIONS_DIR", &dir)
+                .env("XDG_CONFIG_HOME", dir.join("config"))
+                .stdin(Stdio::null())
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let out = run(&["sessions", "--json"]).await;
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        list,
+        serde_json::json!([{
+            "id": "20261123-080000-abcd", "created": "2026-11-23T08:00:00Z",
+            "question": "Is a | pipe safe in tables?", "preset": "budget",
+            "turns": 1, "cost": 0.0072, "status": "done"
+        }])
+    );
+    let out = run(&["export", "20261123", "--format", "md"]).await;
+    assert!(out.status.success(), "an id prefix finds it");
+    let loaded = session::load(&path).unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        session::export::markdown(&loaded)
+    );
+    let out = run(&["show", "nope"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no session nope"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
