@@ -4,6 +4,7 @@ mod ask;
 mod models;
 mod presets;
 mod progress;
+mod sessions;
 
 use std::process::ExitCode;
 
@@ -46,6 +47,15 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<presets::PresetsCommand>,
     },
+    /// Saved sessions, newest first.
+    Sessions(sessions::ListArgs),
+    /// Print a saved session.
+    Show {
+        /// The session's id (or the start of it).
+        id: String,
+    },
+    /// A saved session as a Markdown report or JSON.
+    Export(sessions::ExportArgs),
     /// The config file.
     Config {
         #[command(subcommand)]
@@ -121,6 +131,9 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
         Some(Command::Ask(args)) => ask::ask(args, &settings).await,
         Some(Command::Models(args)) => models::models(args).await,
         Some(Command::Presets { command }) => presets::presets(command),
+        Some(Command::Sessions(args)) => sessions::list(args),
+        Some(Command::Show { id }) => sessions::show(&id),
+        Some(Command::Export(args)) => sessions::export(args),
         Some(Command::Config { .. }) => ExitCode::SUCCESS,
         None => interactive(cli.council, cli.question, &settings).await,
     }

@@ -1,0 +1,104 @@
+//! `council sessions`, `council show ID`, `council export ID --format md|json`.
+
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use council::sanitize::sanitize;
+use council::session::{self, Session};
+
+use super::{EXIT_FAILED, EXIT_USAGE, fail};
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print `[{id, created, question, preset, turns, cost, status}]`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The session's id (or the start of it).
+    pub id: String,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: Format,
+}
+
+fn dir() -> Result<std::path::PathBuf, ExitCode> {
+    session::sessions_dir().ok_or_else(|| fail(EXIT_FAILED, "no data dir: HOME is not set"))
+}
+
+pub fn list(args: ListArgs) -> ExitCode {
+    let dir = match dir() {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let (sessions, errors) = session::list(&dir);
+    for e in &errors {
+        eprintln!("council: skipped {e}");
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&sessions).unwrap_or_default()
+        );
+        return ExitCode::SUCCESS;
+    }
+    if sessions.is_empty() {
+        println!("no sessions yet in {}", dir.display());
+    }
+    for s in &sessions {
+        let question: String = sanitize(&s.question)
+            .replace('\n', " ")
+            .chars()
+            .take(60)
+            .collect();
+        println!(
+            "{:<22} {:<20} {:>2} turn(s) {:>9} {:<11} {:<12} {question}",
+            s.id,
+            s.created,
+            s.turns,
+            format!("${:.4}", s.cost),
+            s.status,
+            s.preset.as_deref().unwrap_or("-"),
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn open(id: &str) -> Result<Session, ExitCode> {
+    let dir = dir()?;
+    let path = session::find(&dir, id).map_err(|e| fail(EXIT_USAGE, e))?;
+    session::load(&path).map_err(|e| fail(EXIT_FAILED, e))
+}
+
+/// A readable print: the Markdown report, made safe for the terminal.
+pub fn show(id: &str) -> ExitCode {
+    match open(id) {
+        Ok(s) => {
+            print!("{}", sanitize(&session::export::markdown(&s)));
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+pub fn export(args: ExportArgs) -> ExitCode {
+    let s = match open(&args.id) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match args.format {
+        Format::Md => print!("{}", session::export::markdown(&s)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&session::export::json(&s)).unwrap_or_default()
+        ),
+    }
+    ExitCode::SUCCESS
+}
