@@ -57,7 +57,10 @@ fn four_member_council(bencher: divan::Bencher) {
             let mut handle = council::run(
                 council.clone(),
                 "Why is the sky blue?",
-                RunOptions { seed: Some(1) },
+                RunOptions {
+                    seed: Some(1),
+                    ..RunOptions::default()
+                },
             );
             let mut report = RunReport::default();
             let mut batch = Vec::with_capacity(256);

@@ -82,7 +82,10 @@ async fn a_full_run_fills_every_stage() {
     let events = collect(council::run(
         c,
         "Why is the sky blue?",
-        RunOptions { seed: Some(7) },
+        RunOptions {
+            seed: Some(7),
+            ..RunOptions::default()
+        },
     ))
     .await;
     let report = RunReport::from_events(&events);

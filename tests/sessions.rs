@@ -59,7 +59,14 @@ async fn run_and_save(server: &Server, dir: &Path) -> (Vec<CouncilEvent>, PathBu
     };
     let (id, created) = session::new_id();
     let mut writer = SessionWriter::create(dir, &id, &created, plan).unwrap();
-    let mut handle = council::run(council, "Why?", RunOptions { seed: Some(2) });
+    let mut handle = council::run(
+        council,
+        "Why?",
+        RunOptions {
+            seed: Some(2),
+            ..RunOptions::default()
+        },
+    );
     let mut events = Vec::new();
     while let Some(e) = handle.events.recv().await {
         writer.record(&e).unwrap();
@@ -375,5 +382,108 @@ async fn sessions_show_and_export_from_the_command_line() {
     let out = run(&["show", "nope"]).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no session nope"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_up_carries_the_earlier_turns_as_context() {
+    let server = Server::start(handler).await;
+    let dir = scratch("follow-up");
+    let ask = |extra: &[&str]| {
+        let mut args = vec![
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/alpha,x/beta",
+        ];
+        args.extend_from_slice(extra);
+        let args: Vec<String> = args.into_iter().map(String::from).collect();
+        let dir = dir.clone();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+                .args(&args)
+                .env_remove("OPENROUTER_API_KEY")
+                .env("COUNCIL_SESSIONS_DIR", &dir)
+                .env("XDG_CONFIG_HOME", dir.join("config"))
+                .stdin(Stdio::null())
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let first = ask(&["Why is the sky blue?"]).await;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let (list, _) = session::list(&dir);
+    let id = list[0].id.clone();
+    assert!(String::from_utf8_lossy(&first.stderr).contains(&format!("saved as session {id}")));
+
+    let second = ask(&["--session", &id, "And at sunset?"]).await;
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let third = ask(&["--session", &id, "--context", "own", "Why not violet?"]).await;
+    assert!(third.status.success());
+
+    let requests = server.requests();
+    assert_eq!(
+        requests.len(),
+        12,
+        "three turns of two members, judge, synthesis"
+    );
+    let messages = |r: &Recorded| -> Vec<(String, String)> {
+        r.body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["role"].as_str().unwrap().to_string(),
+                    m["content"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // Turn 2, a member: the first question and the council's answer, then the follow-up.
+    let beta2 = requests[4..8]
+        .iter()
+        .find(|r| r.model() == "x/beta" && !r.is_judge() && !r.is_synthesis())
+        .unwrap();
+    assert_eq!(
+        messages(beta2),
+        [
+            ("user".into(), "Why is the sky blue?".into()),
+            ("assistant".into(), "The synthesis.".into()),
+            ("user".into(), "And at sunset?".into()),
+        ]
+    );
+    // The synthesizer answers within the conversation too.
+    let synth2 = requests[4..8].iter().find(|r| r.is_synthesis()).unwrap();
+    let m = messages(synth2);
+    assert_eq!(m[1], ("user".into(), "Why is the sky blue?".into()));
+    assert_eq!(m[2], ("assistant".into(), "The synthesis.".into()));
+    // Turn 3 with --context own: each member sees its own earlier answers.
+    let beta3 = requests[8..]
+        .iter()
+        .find(|r| r.model() == "x/beta" && !r.is_judge() && !r.is_synthesis())
+        .unwrap();
+    let own: String = (0..50).map(|i| format!("x/beta-{i} ")).collect();
+    let m = messages(beta3);
+    assert_eq!(m.len(), 5);
+    assert_eq!(m[1], ("assistant".into(), own.clone()));
+    assert_eq!(m[3], ("assistant".into(), own));
+    assert_eq!(m[4], ("user".into(), "Why not violet?".into()));
+
+    let loaded = session::load(&list[0].path).unwrap();
+    assert_eq!(loaded.turns.len(), 3);
+    assert_eq!(loaded.turns[1].question, "And at sunset?");
+    assert!(!loaded.interrupted);
+    assert_eq!(session::list(&dir).0[0].turns, 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }

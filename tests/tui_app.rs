@@ -62,8 +62,11 @@ async fn a_typed_question_fills_every_pane_tab_and_the_synthesis() {
         base_url: Some(server.base_url.clone()),
         ..CouncilRequest::default()
     };
-    let mut app = App::new(request, Box::new(MemoryClipboard::default()))
-        .with_options(RunOptions { seed: Some(5) });
+    let mut app =
+        App::new(request, Box::new(MemoryClipboard::default())).with_options(RunOptions {
+            seed: Some(5),
+            ..RunOptions::default()
+        });
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let (tx, rx) = unbounded();
 

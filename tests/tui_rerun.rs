@@ -104,8 +104,11 @@ async fn an_edited_member_reruns_alone_then_judge_and_synthesis_run_again() {
         base_url: Some(server.base_url.clone()),
         ..CouncilRequest::default()
     };
-    let mut app = App::new(request, Box::new(MemoryClipboard::default()))
-        .with_options(RunOptions { seed: Some(1) });
+    let mut app =
+        App::new(request, Box::new(MemoryClipboard::default())).with_options(RunOptions {
+            seed: Some(1),
+            ..RunOptions::default()
+        });
 
     // A first, full run.
     app.ask("Why is the sky blue?");

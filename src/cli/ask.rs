@@ -56,6 +56,14 @@ pub fn council_request(
     })
 }
 
+/// The stored session to continue, and its file.
+fn open_session(id: &str) -> Result<(std::path::PathBuf, council::session::Session), String> {
+    let dir = council::session::sessions_dir().ok_or("no data dir: HOME is not set")?;
+    let path = council::session::find(&dir, id)?;
+    let session = council::session::load(&path).map_err(|e| e.to_string())?;
+    Ok((path, session))
+}
+
 /// A session file for this run; a run goes on unsaved (with a warning)
 /// when it cannot be created.
 fn start_session(council: &council::Council) -> Option<council::session::SessionWriter> {
@@ -111,12 +119,42 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     {
         return fail(EXIT_FAILED, e);
     }
-    let council = match request.build() {
+    // A follow-up: the stored session's turns as context, its council by default.
+    let earlier = match &args.session {
+        Some(id) => match open_session(id) {
+            Ok(found) => Some(found),
+            Err(e) => return fail(EXIT_USAGE, e),
+        },
+        None => None,
+    };
+    let own_council = args.council.preset.is_some() || !args.council.panel.is_empty();
+    let built = match &earlier {
+        Some((_, s)) if !own_council => request.connect(s.plan()),
+        _ => request.build(),
+    };
+    let council = match built {
         Ok(c) => c,
         Err(e) => return fail(EXIT_USAGE, e),
     };
-    let mut session = start_session(&council);
-    let mut handle = council::run(council, question, RunOptions { seed: args.seed });
+    let mut options = RunOptions {
+        seed: args.seed,
+        ..RunOptions::default()
+    };
+    let mut session = match &earlier {
+        Some((path, s)) => {
+            options.history = s.history();
+            options.context = match args.context {
+                super::Context::Syntheses => council::engine::ContextMode::Syntheses,
+                super::Context::Own => council::engine::ContextMode::OwnAnswers,
+            };
+            match council::session::SessionWriter::append(path, s.turns.len()) {
+                Ok(w) => Some(w),
+                Err(e) => return fail(EXIT_FAILED, format!("{}: {e}", path.display())),
+            }
+        }
+        None => start_session(&council),
+    };
+    let mut handle = council::run(council, question, options);
     let mut report = RunReport::default();
     let mut stdout = std::io::stdout().lock();
     let mut interrupted = false;

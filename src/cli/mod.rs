@@ -102,11 +102,25 @@ pub struct AskArgs {
     /// Print one JSON document with every stage at the end instead of streaming.
     #[arg(long)]
     pub json: bool,
+    /// Continue a saved session: the question is a follow-up, asked with the
+    /// earlier turns as context, by the session's council unless --preset or
+    /// --panel is given.
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+    /// What members see of earlier turns: the council's syntheses, or their own answers.
+    #[arg(long, value_enum, default_value = "syntheses")]
+    pub context: Context,
     /// Seed for the judge's shuffle of answer labels (random by default).
     #[arg(long, hide = true)]
     pub seed: Option<u64>,
     /// The question; read from stdin when absent.
     pub question: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Context {
+    Syntheses,
+    Own,
 }
 
 pub async fn dispatch(cli: Cli) -> ExitCode {

@@ -11,5 +11,7 @@ pub mod synthesis;
 
 pub use council::{Council, Seat, SeatSpec};
 pub use events::{CouncilEvent, RunOutcome, RunScope, SeatInfo};
-pub use orchestrator::{RunCanceller, RunHandle, RunOptions, run, run_scoped};
+pub use orchestrator::{
+    ContextMode, PastTurn, RunCanceller, RunHandle, RunOptions, run, run_scoped,
+};
 pub use report::{RunReport, Status};

@@ -18,6 +18,47 @@ use crate::provider::{ChatRequest, Completion, Delta, ErrorKind, Message, Provid
 pub struct RunOptions {
     /// Seed for the judge's label shuffle; random when `None`.
     pub seed: Option<u64>,
+    /// Earlier turns of the conversation, oldest first.
+    pub history: Vec<PastTurn>,
+    /// What members see of the earlier turns.
+    pub context: ContextMode,
+}
+
+/// An earlier question of the conversation and what came of it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PastTurn {
+    pub question: String,
+    pub synthesis: String,
+    /// Each member's answer, by panel index (`None`: it gave none).
+    pub answers: Vec<Option<String>>,
+}
+
+/// What a member sees of earlier turns: the council's final answers (the
+/// default), or its own earlier answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ContextMode {
+    #[default]
+    Syntheses,
+    OwnAnswers,
+}
+
+/// Earlier turns as chat messages: each question, then the answer the
+/// reader should remember (for `member`, per `mode`; else the synthesis).
+pub fn history_messages(options: &RunOptions, member: Option<usize>) -> Vec<Message> {
+    let mut out = Vec::with_capacity(options.history.len() * 2);
+    for turn in &options.history {
+        let own = match (options.context, member) {
+            (ContextMode::OwnAnswers, Some(i)) => turn.answers.get(i).cloned().flatten(),
+            _ => None,
+        };
+        let answer = own.unwrap_or_else(|| turn.synthesis.clone());
+        if answer.trim().is_empty() {
+            continue;
+        }
+        out.push(Message::user(turn.question.clone()));
+        out.push(Message::assistant(answer));
+    }
+    out
 }
 
 /// A running council: its events, and the means to cancel it or one member.
@@ -247,7 +288,7 @@ impl Orchestrator {
     async fn run_member(&self, member: usize, seat: &Seat) -> (Usage, Option<String>) {
         let token = self.cancel.members[member].clone();
         self.send(CouncilEvent::MemberStarted { member });
-        let mut messages = Vec::with_capacity(2);
+        let mut messages = Vec::with_capacity(2 + 2 * self.options.history.len());
         if let Some(system) = seat
             .spec
             .system_prompt
@@ -256,6 +297,7 @@ impl Orchestrator {
         {
             messages.push(Message::system(system));
         }
+        messages.extend(history_messages(&self.options, Some(member)));
         messages.push(Message::user(self.question.clone()));
         let request = ChatRequest {
             model: seat.spec.model.clone(),
@@ -417,12 +459,18 @@ impl Orchestrator {
             .collect();
         let request = ChatRequest {
             model: seat.spec.model.clone(),
-            messages: synthesis::messages(
-                seat.spec.system_prompt.as_deref(),
-                &self.question,
-                &named,
-                analysis,
-            ),
+            messages: {
+                // The synthesizer answers within the conversation so far.
+                let mut m = synthesis::messages(
+                    seat.spec.system_prompt.as_deref(),
+                    &self.question,
+                    &named,
+                    analysis,
+                );
+                let history = history_messages(&self.options, None);
+                m.splice(1..1, history);
+                m
+            },
             temperature: seat.spec.temperature,
             max_tokens: seat.spec.max_tokens,
             json_schema: None,

@@ -64,6 +64,24 @@ impl SessionWriter {
         })
     }
 
+    /// Continues `path`, whose session has `turns` turns; the next run is
+    /// a new turn. A torn last line is closed off first.
+    pub fn append(path: &Path, turns: usize) -> std::io::Result<Self> {
+        let torn = std::fs::read(path)?.last().is_some_and(|b| *b != b'\n');
+        let file = File::options().append(true).open(path)?;
+        let mut out = BufWriter::new(file);
+        if torn {
+            out.write_all(b"\n")?;
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            out,
+            turns: turns as u32,
+            pending: Vec::new(),
+            last_flush: Instant::now(),
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -40,6 +40,35 @@ pub struct SessionCouncil {
     pub synthesizer: SeatSpec,
 }
 
+impl Session {
+    /// The turns as conversation history for a follow-up.
+    pub fn history(&self) -> Vec<crate::engine::PastTurn> {
+        self.turns
+            .iter()
+            .map(|t| crate::engine::PastTurn {
+                question: t.question.clone(),
+                synthesis: t.synthesis.text.clone(),
+                answers: t
+                    .members
+                    .iter()
+                    .map(|m| (m.status == crate::engine::Status::Done).then(|| m.text.clone()))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// The council it ran, as a plan to run again.
+    pub fn plan(&self) -> crate::config::CouncilPlan {
+        let c = &self.header.council;
+        crate::config::CouncilPlan {
+            preset: c.preset.clone(),
+            members: c.members.clone(),
+            judge: c.judge.clone(),
+            synthesizer: c.synthesizer.clone(),
+        }
+    }
+}
+
 /// A session as loaded: its header and each turn folded into a report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
