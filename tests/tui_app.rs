@@ -298,3 +298,110 @@ async fn the_estimate_shows_before_a_run_and_real_cost_replaces_it() {
     assert!(after.contains("$0.0040"), "real cost shown: {after}");
     assert!(!after.contains("est. ≤"), "the estimate gives way: {after}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_in_the_tui_are_saved_as_one_conversation() {
+    let server = std::sync::Arc::new(Server::start(handler).await);
+    let dir = std::env::temp_dir().join(format!("council-tui-sessions-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into(), "x/beta".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app =
+        App::new(request, Box::new(MemoryClipboard::default())).with_sessions(Some(dir.clone()));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (tx, rx) = unbounded();
+    let s = server.clone();
+    let driver = tokio::spawn(async move {
+        let finished = |n: usize| {
+            let s = s.clone();
+            async move {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+                while s
+                    .requests()
+                    .iter()
+                    .filter(|r| r.is_synthesis() && r.finished.is_some())
+                    .count()
+                    < n
+                {
+                    assert!(tokio::time::Instant::now() < deadline);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
+        for (i, q) in ["First?", "Second?"].iter().enumerate() {
+            for c in q.chars() {
+                key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
+            }
+            key(&tx, KeyCode::Enter, KeyModifiers::NONE);
+            finished(i + 1).await;
+        }
+        // A new conversation, then a third question: a second session.
+        key(&tx, KeyCode::Char('n'), KeyModifiers::CONTROL);
+        for c in "Third?".chars() {
+            key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
+        }
+        key(&tx, KeyCode::Enter, KeyModifiers::NONE);
+        finished(3).await;
+        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    });
+    app.run(&mut terminal, rx, std::future::pending())
+        .await
+        .unwrap();
+    driver.await.unwrap();
+    drop(app);
+
+    let requests = server.requests();
+    let second_alpha = requests
+        .iter()
+        .find(|r| {
+            r.model() == "x/alpha"
+                && r.user_prompt() == "Second?"
+                && !r.is_judge()
+                && !r.is_synthesis()
+        })
+        .expect("the follow-up");
+    let roles: Vec<&str> = second_alpha.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            "First?",
+            "The sky is blue because of scattering.",
+            "Second?"
+        ],
+        "the follow-up carries the first turn"
+    );
+    let third_alpha = requests
+        .iter()
+        .find(|r| {
+            r.model() == "x/alpha"
+                && r.user_prompt() == "Third?"
+                && !r.is_judge()
+                && !r.is_synthesis()
+        })
+        .unwrap();
+    assert_eq!(
+        third_alpha.body["messages"].as_array().unwrap().len(),
+        1,
+        "a fresh conversation"
+    );
+
+    let (list, errors) = council::session::list(&dir);
+    assert!(errors.is_empty());
+    let mut turns: Vec<(String, usize)> =
+        list.iter().map(|s| (s.question.clone(), s.turns)).collect();
+    turns.sort();
+    assert_eq!(
+        turns,
+        [("First?".to_string(), 2), ("Third?".to_string(), 1)]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -45,6 +45,8 @@ pub enum Action {
     Rejudge,
     /// `p`: open the panel editor.
     OpenPanelEditor,
+    /// Ctrl+N: the next question starts a new conversation.
+    NewConversation,
     /// A key for the open panel editor.
     PanelKey(KeyEvent),
     /// Mouse wheel over a point of the screen.
@@ -70,6 +72,7 @@ pub enum Command {
     /// Run the judge and the synthesis again.
     Rejudge,
     OpenPanelEditor,
+    NewConversation,
     /// The panel editor closed: its seats are the next run's.
     ApplyPlan(CouncilPlan),
     /// Write the seats as a user preset of this name (never over a file).

@@ -15,9 +15,10 @@ use std::collections::{HashMap, HashSet};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use crate::engine::estimate;
+use crate::engine::{PastTurn, RunReport, estimate};
 use crate::models::listing::{self, Listing};
 use crate::provider::openai::models::{ModelInfo, Pricing};
+use crate::session::{self, SessionWriter};
 
 use crate::config::{ConfigError, CouncilPlan, CouncilRequest, paths, presets};
 use crate::engine::{CouncilEvent, RunCanceller, RunOptions, RunScope, SeatInfo, SeatSpec, Status};
@@ -52,6 +53,13 @@ pub struct App {
     listing_rx: UnboundedReceiver<ListingResult>,
     /// Providers whose listing is being fetched.
     fetching: HashSet<String>,
+    /// Where runs are saved (none: not saved), the session being written,
+    /// and the conversation so far: the earlier turns, and the last report
+    /// (kept when a run ends, since a new question clears the screen's).
+    sessions_dir: Option<PathBuf>,
+    session: Option<SessionWriter>,
+    past: Vec<PastTurn>,
+    last_report: Option<RunReport>,
     /// Frames drawn, for tests and benchmarks.
     pub frames: u64,
 }
@@ -77,8 +85,24 @@ impl App {
             listing_tx,
             listing_rx,
             fetching: HashSet::new(),
+            sessions_dir: None,
+            session: None,
+            past: Vec::new(),
+            last_report: None,
             frames: 0,
         }
+    }
+
+    /// Saves every run in `dir`: the first question starts a session, later
+    /// ones continue it as follow-ups.
+    pub fn with_sessions(mut self, dir: Option<PathBuf>) -> Self {
+        self.sessions_dir = dir;
+        self
+    }
+
+    /// The file of the session being written, if any.
+    pub fn session_path(&self) -> Option<&std::path::Path> {
+        self.session.as_ref().map(SessionWriter::path)
     }
 
     /// Sets the themes to cycle through, the one to start with, and the file
@@ -212,6 +236,7 @@ impl App {
                     });
                 }
                 Command::NextTheme => self.next_theme(),
+                Command::NewConversation => self.new_conversation(),
                 Command::Quit => {
                     if let Some(c) = &self.canceller {
                         c.cancel();
@@ -261,8 +286,26 @@ impl App {
             .iter()
             .map(|m| (m.status == Status::Done).then(|| m.text.clone()))
             .collect();
-        let handle =
-            crate::engine::run_scoped(council, question, self.options.clone(), scope, answers);
+        let mut options = self.options.clone();
+        if scope == RunScope::Full {
+            // A new question continues the conversation: the last one joins the history.
+            if let Some(report) = self.last_report.take() {
+                self.past.push(PastTurn {
+                    question: report.question.clone(),
+                    synthesis: report.synthesis.text.clone(),
+                    answers: report
+                        .members
+                        .iter()
+                        .map(|m| (m.status == Status::Done).then(|| m.text.clone()))
+                        .collect(),
+                });
+            }
+            if self.session.is_none() {
+                self.session = self.new_session(&council);
+            }
+        }
+        options.history = self.past.clone();
+        let handle = crate::engine::run_scoped(council, question, options, scope, answers);
         self.canceller = Some(handle.canceller());
         self.events = Some(handle.events);
     }
@@ -392,7 +435,49 @@ impl App {
     pub fn on_council_events(&mut self, batch: &mut Vec<CouncilEvent>) {
         for event in batch.drain(..) {
             self.state.apply(&event);
+            if let Some(writer) = &mut self.session
+                && let Err(e) = writer.record(&event)
+            {
+                self.state.notice =
+                    Some(Notice::Error(format!("the session stops being saved: {e}")));
+                self.session = None;
+            }
+            if let CouncilEvent::RunFinished { .. } = event {
+                self.last_report = Some(self.state.report.clone());
+            }
         }
+    }
+
+    /// A session file for a run of `council`; a failure is shown, not fatal.
+    fn new_session(&mut self, council: &crate::engine::Council) -> Option<SessionWriter> {
+        let dir = self.sessions_dir.as_ref()?;
+        let (id, created) = session::new_id();
+        let seats = session::SessionCouncil {
+            preset: council.preset.clone(),
+            members: council.members.iter().map(|s| s.spec.clone()).collect(),
+            judge: council.judge.spec.clone(),
+            synthesizer: council.synthesizer.spec.clone(),
+        };
+        match SessionWriter::create(dir, &id, &created, seats) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                self.state.notice = Some(Notice::Error(format!(
+                    "this run is not saved ({}: {e})",
+                    dir.display()
+                )));
+                None
+            }
+        }
+    }
+
+    /// Ctrl+N: the next question starts a new conversation and session.
+    fn new_conversation(&mut self) {
+        self.session = None;
+        self.past.clear();
+        self.last_report = None;
+        self.state.notice = Some(Notice::Info(
+            "new conversation: the next question starts a new session".into(),
+        ));
     }
 
     pub fn draw<B: Backend>(&mut self, terminal: &mut Terminal<B>) -> std::io::Result<()>
@@ -447,6 +532,9 @@ impl App {
                 Some(listing) = self.listing_rx.recv() => self.on_listing(listing),
                 _ = tick.tick() => {
                     self.state.on_tick(Instant::now());
+                    if let Some(writer) = &mut self.session {
+                        let _ = writer.tick();
+                    }
                     if self.state.dirty {
                         self.draw(terminal)?;
                     }

@@ -33,13 +33,19 @@ pub const HELP: &[(&str, &str)] = &[
         "p  Ctrl+P",
         "edit the panel: members, judge, synthesizer, presets",
     ),
-    ("c", "cancel the focused member"),
+    (
+        "c / y",
+        "cancel the focused member / copy the focused pane's text",
+    ),
     (
         "r / R",
         "re-run the focused member / judge and synthesize again",
     ),
-    ("y", "copy the focused pane's text"),
     ("mouse", "wheel scrolls, click focuses"),
+    (
+        "Ctrl+N",
+        "new conversation: the next question starts a new session",
+    ),
     (
         "Ctrl+C",
         "cancel the council; quit when idle (twice: always)",
@@ -116,6 +122,9 @@ fn map_key(key: &KeyEvent, state: &State) -> Option<Action> {
     }
     if ctrl && key.code == KeyCode::Char('p') {
         return Some(Action::OpenPanelEditor);
+    }
+    if ctrl && key.code == KeyCode::Char('n') {
+        return Some(Action::NewConversation);
     }
     if state.help {
         return match key.code {

@@ -518,6 +518,12 @@ impl State {
             Action::NextTheme => return vec![Command::NextTheme],
             Action::RerunFocused => return self.rerun_focused(),
             Action::OpenPanelEditor => return vec![Command::OpenPanelEditor],
+            Action::NewConversation if self.running => {
+                self.notice = Some(Notice::Info(
+                    "a council is running: Ctrl-C cancels it".into(),
+                ));
+            }
+            Action::NewConversation => return vec![Command::NewConversation],
             Action::PanelKey(key) => return self.panel_key(key),
             Action::Rejudge => return self.rejudge(),
             Action::ToggleReasoning => match self.focus {
@@ -570,7 +576,15 @@ impl State {
         self.set_editor_text("");
         self.notice = None;
         self.started = Some(self.now);
+        // Panes and report go together: a pane without its report entry
+        // cannot be drawn.
         self.report = RunReport::default();
+        self.members.clear();
+        self.judge = PaneView::default();
+        self.synthesis = PaneView::default();
+        if matches!(self.focus, Focus::Member(_)) {
+            self.focus = Focus::Prompt;
+        }
         self.zoomed = false;
         vec![Command::StartRun(question)]
     }
@@ -784,6 +798,28 @@ mod tests {
         assert!(s.editor.is_empty());
         // Empty questions do nothing.
         assert!(s.update(Action::Submit).is_empty());
+    }
+
+    #[test]
+    fn a_second_question_clears_panes_with_the_report() {
+        let mut s = started(2);
+        s.apply(&CouncilEvent::RunFinished {
+            outcome: crate::engine::RunOutcome::Synthesized,
+            usage: Default::default(),
+            elapsed_ms: 1,
+        });
+        s.focus = Focus::Member(1);
+        s.editor.insert_str("Again?");
+        assert_eq!(
+            s.update(Action::Submit),
+            [Command::StartRun("Again?".into())]
+        );
+        assert_eq!(
+            s.members.len(),
+            s.report.members.len(),
+            "drawable until the run starts"
+        );
+        assert_eq!(s.focus, Focus::Prompt);
     }
 
     #[test]

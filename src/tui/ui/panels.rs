@@ -25,7 +25,7 @@ pub fn grid(n: usize, area: Rect) -> (usize, usize, usize) {
 }
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme) {
-    let n = state.members.len();
+    let n = state.members.len().min(state.report.members.len());
     let (cols, rows, fit) = grid(n, area);
     // Keep the focused member's row in view when not every row fits.
     if let Focus::Member(i) = state.focus {
