@@ -405,3 +405,137 @@ async fn questions_in_the_tui_are_saved_as_one_conversation() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_session_opens_from_the_browser_continues_and_is_deleted() {
+    let server = std::sync::Arc::new(Server::start(handler).await);
+    let dir = std::env::temp_dir().join(format!("council-tui-browser-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let new_app = || {
+        App::new(
+            CouncilRequest {
+                panel: vec!["x/alpha".into()],
+                base_url: Some(server.base_url.clone()),
+                ..CouncilRequest::default()
+            },
+            Box::new(MemoryClipboard::default()),
+        )
+        .with_sessions(Some(dir.clone()))
+    };
+    let syntheses = |s: &Server| {
+        s.requests()
+            .iter()
+            .filter(|r| r.is_synthesis() && r.finished.is_some())
+            .count()
+    };
+    let wait_for = |n: usize| {
+        let s = server.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            while syntheses(&s) < n {
+                assert!(tokio::time::Instant::now() < deadline);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let type_line = |tx: &UnboundedSender<std::io::Result<Event>>, text: &str| {
+        for c in text.chars() {
+            key(tx, KeyCode::Char(c), KeyModifiers::NONE);
+        }
+        key(tx, KeyCode::Enter, KeyModifiers::NONE);
+    };
+
+    // Two earlier sessions.
+    for q in ["Saved one?", "Saved two?"] {
+        let mut app = new_app();
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        let (tx, rx) = unbounded();
+        let done = syntheses(&server) + 1;
+        type_line(&tx, q);
+        let wait = wait_for(done);
+        let driver = tokio::spawn(async move {
+            wait.await;
+            key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+        });
+        app.run(&mut terminal, rx, std::future::pending())
+            .await
+            .unwrap();
+        driver.await.unwrap();
+    }
+    assert_eq!(council::session::list(&dir).0.len(), 2);
+
+    // A new app: browse, filter, open, continue.
+    let mut app = new_app();
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (tx, rx) = unbounded();
+    let wait = wait_for(3);
+    let driver = tokio::spawn(async move {
+        key(&tx, KeyCode::Char('o'), KeyModifiers::CONTROL);
+        for c in "one".chars() {
+            key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
+        }
+        key(&tx, KeyCode::Enter, KeyModifiers::NONE);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        type_line(&tx, "A follow-up?");
+        wait.await;
+        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    });
+    app.run(&mut terminal, rx, std::future::pending())
+        .await
+        .unwrap();
+    driver.await.unwrap();
+    let follow_up = server
+        .requests()
+        .into_iter()
+        .find(|r| r.user_prompt() == "A follow-up?" && !r.is_judge() && !r.is_synthesis())
+        .expect("the follow-up was asked");
+    let first = follow_up.body["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(first, "Saved one?", "it continues the opened session");
+    let (list, _) = council::session::list(&dir);
+    let opened = list.iter().find(|s| s.question == "Saved one?").unwrap();
+    assert_eq!(
+        opened.turns, 2,
+        "the follow-up is a new turn of that session"
+    );
+
+    // Delete it: Del asks first; n keeps it, y deletes it.
+    let path = opened.path.clone();
+    let (tx, rx) = unbounded();
+    app.state.quit = false;
+    key(&tx, KeyCode::Char('o'), KeyModifiers::CONTROL);
+    for c in "one".chars() {
+        key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    key(&tx, KeyCode::Delete, KeyModifiers::NONE);
+    key(&tx, KeyCode::Char('n'), KeyModifiers::NONE);
+    drop(tx);
+    app.run(&mut terminal, rx, std::future::pending())
+        .await
+        .unwrap();
+    assert!(path.exists(), "n keeps it");
+    let (tx, rx) = unbounded();
+    key(&tx, KeyCode::Delete, KeyModifiers::NONE);
+    drop(tx);
+    app.run(&mut terminal, rx, std::future::pending())
+        .await
+        .unwrap();
+    app.draw(&mut terminal).unwrap();
+    let asking = screen(&terminal);
+    assert!(
+        asking.contains("y deletes, any other key keeps it"),
+        "{asking}"
+    );
+    let (tx, rx) = unbounded();
+    key(&tx, KeyCode::Char('y'), KeyModifiers::NONE);
+    drop(tx);
+    app.run(&mut terminal, rx, std::future::pending())
+        .await
+        .unwrap();
+    assert!(!path.exists(), "y deletes it");
+    assert_eq!(council::session::list(&dir).0.len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -47,6 +47,10 @@ pub enum Action {
     OpenPanelEditor,
     /// Ctrl+N: the next question starts a new conversation.
     NewConversation,
+    /// Ctrl+O: the saved sessions.
+    OpenHistory,
+    /// A key for the open history browser.
+    HistoryKey(KeyEvent),
     /// A key for the open panel editor.
     PanelKey(KeyEvent),
     /// Mouse wheel over a point of the screen.
@@ -73,6 +77,11 @@ pub enum Command {
     Rejudge,
     OpenPanelEditor,
     NewConversation,
+    OpenHistory,
+    /// Show this saved session and continue it.
+    OpenSession(std::path::PathBuf),
+    /// Delete this saved session (confirmed).
+    DeleteSession(crate::session::SessionSummary),
     /// The panel editor closed: its seats are the next run's.
     ApplyPlan(CouncilPlan),
     /// Write the seats as a user preset of this name (never over a file).

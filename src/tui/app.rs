@@ -24,6 +24,7 @@ use crate::config::{ConfigError, CouncilPlan, CouncilRequest, paths, presets};
 use crate::engine::{CouncilEvent, RunCanceller, RunOptions, RunScope, SeatInfo, SeatSpec, Status};
 use crate::tui::action::{Action, Command};
 use crate::tui::clipboard::Clipboard;
+use crate::tui::history::HistoryBrowser;
 use crate::tui::keymap;
 use crate::tui::panel_editor::PanelEditor;
 use crate::tui::state::{Notice, State};
@@ -237,6 +238,35 @@ impl App {
                 }
                 Command::NextTheme => self.next_theme(),
                 Command::NewConversation => self.new_conversation(),
+                Command::OpenHistory => match &self.sessions_dir {
+                    Some(dir) => {
+                        let (list, errors) = session::list(dir);
+                        let problems = errors
+                            .iter()
+                            .map(|e| crate::sanitize::sanitize(&e.to_string()))
+                            .collect();
+                        self.state.history_browser = Some(HistoryBrowser::new(list, problems));
+                    }
+                    None => {
+                        self.state.notice = Some(Notice::Info("sessions are not saved here".into()))
+                    }
+                },
+                Command::OpenSession(path) => self.open_session(&path),
+                Command::DeleteSession(s) => {
+                    let result = std::fs::remove_file(&s.path);
+                    if self.session_path() == Some(s.path.as_path()) {
+                        self.session = None;
+                        self.past.clear();
+                        self.last_report = None;
+                    }
+                    self.state.notice = Some(match result {
+                        Ok(()) => Notice::Info(format!("deleted session {}", s.id)),
+                        Err(e) => Notice::Error(format!("cannot delete {}: {e}", s.path.display())),
+                    });
+                    if let Some(browser) = &mut self.state.history_browser {
+                        browser.remove(&s.id);
+                    }
+                }
                 Command::Quit => {
                     if let Some(c) = &self.canceller {
                         c.cancel();
@@ -468,6 +498,45 @@ impl App {
                 None
             }
         }
+    }
+
+    /// Shows a saved session's last turn and continues the session: the next
+    /// question is a follow-up on its council.
+    fn open_session(&mut self, path: &std::path::Path) {
+        let loaded = match session::load(path) {
+            Ok(s) => s,
+            Err(e) => {
+                self.state.notice = Some(Notice::Error(e.to_string()));
+                return;
+            }
+        };
+        let writer = match SessionWriter::append(path, loaded.turns.len()) {
+            Ok(w) => w,
+            Err(e) => {
+                self.state.notice = Some(Notice::Error(format!("{}: {e}", path.display())));
+                return;
+            }
+        };
+        let mut history = loaded.history();
+        history.pop();
+        self.past = history;
+        self.plan = Some(loaded.plan());
+        self.session = Some(writer);
+        let turns = loaded.turns.len();
+        if let Some(last) = loaded.turns.last().cloned() {
+            self.last_report = Some(last.clone());
+            self.state.show_report(last);
+        }
+        self.state.notice = Some(Notice::Info(format!(
+            "session {} · {turns} turn(s){} · a question continues it",
+            loaded.header.id,
+            if loaded.interrupted {
+                " · interrupted"
+            } else {
+                ""
+            }
+        )));
+        self.update_estimate();
     }
 
     /// Ctrl+N: the next question starts a new conversation and session.

@@ -43,8 +43,8 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("mouse", "wheel scrolls, click focuses"),
     (
-        "Ctrl+N",
-        "new conversation: the next question starts a new session",
+        "Ctrl+N / Ctrl+O",
+        "new conversation / saved sessions: open, continue, delete",
     ),
     (
         "Ctrl+C",
@@ -119,6 +119,12 @@ fn map_key(key: &KeyEvent, state: &State) -> Option<Action> {
     }
     if state.panel_editor.is_some() {
         return Some(Action::PanelKey(*key));
+    }
+    if state.history_browser.is_some() {
+        return Some(Action::HistoryKey(*key));
+    }
+    if ctrl && key.code == KeyCode::Char('o') {
+        return Some(Action::OpenHistory);
     }
     if ctrl && key.code == KeyCode::Char('p') {
         return Some(Action::OpenPanelEditor);

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod app;
 pub mod clipboard;
+pub mod history;
 pub mod keymap;
 pub mod markdown;
 pub mod panel_editor;

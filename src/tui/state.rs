@@ -11,6 +11,7 @@ use crate::engine::estimate::CostEstimate;
 use crate::engine::{CouncilEvent, RunReport, RunScope, Status};
 use crate::sanitize::sanitize;
 use crate::tui::action::{Action, Command};
+use crate::tui::history::{HistoryBrowser, HistoryOutcome};
 use crate::tui::markdown::MarkdownCache;
 use crate::tui::panel_editor::{EditorOutcome, PanelEditor};
 
@@ -185,6 +186,8 @@ pub struct State {
     pub keys: crate::tui::keymap::KeyOverrides,
     /// The panel editor, while it is open.
     pub panel_editor: Option<PanelEditor>,
+    /// The history browser, while it is open.
+    pub history_browser: Option<HistoryBrowser>,
     /// The most the next run (or the running one) may cost, from the
     /// models' prices; shown until real costs arrive.
     pub estimate: Option<CostEstimate>,
@@ -226,6 +229,7 @@ impl State {
             member_row: 0,
             keys: Default::default(),
             panel_editor: None,
+            history_browser: None,
             estimate: None,
         }
     }
@@ -524,6 +528,26 @@ impl State {
                 ));
             }
             Action::NewConversation => return vec![Command::NewConversation],
+            Action::OpenHistory if self.running => {
+                self.notice = Some(Notice::Info(
+                    "a council is running: Ctrl-C cancels it".into(),
+                ));
+            }
+            Action::OpenHistory => return vec![Command::OpenHistory],
+            Action::HistoryKey(key) => {
+                let Some(browser) = &mut self.history_browser else {
+                    return Vec::new();
+                };
+                match browser.handle(key) {
+                    HistoryOutcome::Stay => {}
+                    HistoryOutcome::Close => self.history_browser = None,
+                    HistoryOutcome::Open(s) => {
+                        self.history_browser = None;
+                        return vec![Command::OpenSession(s.path)];
+                    }
+                    HistoryOutcome::Delete(s) => return vec![Command::DeleteSession(s)],
+                }
+            }
             Action::PanelKey(key) => return self.panel_key(key),
             Action::Rejudge => return self.rejudge(),
             Action::ToggleReasoning => match self.focus {
@@ -670,6 +694,32 @@ impl State {
         }
         self.dirty = true;
         added
+    }
+
+    /// Shows a saved turn as if it had just run: every pane, judge tab and
+    /// the synthesis as they were.
+    pub fn show_report(&mut self, report: RunReport) {
+        let pane = |text: &str, reasoning: &str| PaneView {
+            text: sanitize(text),
+            reasoning: sanitize(reasoning),
+            ..PaneView::default()
+        };
+        self.members = report
+            .members
+            .iter()
+            .map(|m| pane(&m.text, &m.reasoning))
+            .collect();
+        self.judge = pane(&report.judge.text, "");
+        self.synthesis = pane(&report.synthesis.text, "");
+        self.judge_scroll = Scroll::default();
+        self.judge_tab = JudgeTab::default();
+        self.member_row = 0;
+        self.focus = Focus::Prompt;
+        self.zoomed = false;
+        self.running = false;
+        self.started = None;
+        self.report = report;
+        self.dirty = true;
     }
 
     /// A re-run needs a finished run to continue.

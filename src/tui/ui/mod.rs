@@ -3,6 +3,7 @@
 
 mod body;
 mod help;
+mod history;
 mod judge;
 mod panel_editor;
 mod panels;
@@ -73,6 +74,9 @@ pub fn draw(frame: &mut Frame<'_>, state: &mut State, theme: &Theme) {
     }
     if let Some(editor) = &mut state.panel_editor {
         panel_editor::draw(frame, area, editor, theme);
+    }
+    if let Some(browser) = &state.history_browser {
+        history::draw(frame, area, browser, theme);
     }
     if state.help {
         help::draw(frame, area, theme);

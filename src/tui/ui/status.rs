@@ -126,6 +126,7 @@ pub fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Them
         None => {
             let hints = match state.focus {
                 _ if state.help => "Esc closes help",
+                _ if state.history_browser.is_some() => "Esc closes the sessions",
                 _ if state.panel_editor.is_some() => {
                     "Esc closes the panel editor · changes apply to the next run"
                 }

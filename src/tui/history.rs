@@ -1,0 +1,163 @@
+//! The history browser's state: saved sessions, a text filter, the
+//! selection, and a pending delete waiting for confirmation. No I/O: the
+//! app loads the list and carries out what an outcome asks.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::session::SessionSummary;
+
+/// What the browser asks of the app after a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HistoryOutcome {
+    Stay,
+    Close,
+    /// Open this session: show it and continue it.
+    Open(SessionSummary),
+    /// Delete this session (confirmed).
+    Delete(SessionSummary),
+}
+
+pub struct HistoryBrowser {
+    pub sessions: Vec<SessionSummary>,
+    /// Files that could not be read, said plainly.
+    pub problems: Vec<String>,
+    pub filter: String,
+    pub selected: usize,
+    /// A delete waiting for `y`.
+    pub confirm: Option<SessionSummary>,
+}
+
+impl HistoryBrowser {
+    pub fn new(sessions: Vec<SessionSummary>, problems: Vec<String>) -> Self {
+        Self {
+            sessions,
+            problems,
+            filter: String::new(),
+            selected: 0,
+            confirm: None,
+        }
+    }
+
+    /// Sessions whose question, preset or id contains every word of the filter.
+    pub fn visible(&self) -> Vec<&SessionSummary> {
+        let words: Vec<String> = self
+            .filter
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        self.sessions
+            .iter()
+            .filter(|s| {
+                let hay = format!(
+                    "{} {} {}",
+                    s.question.to_lowercase(),
+                    s.preset.as_deref().unwrap_or_default(),
+                    s.id
+                );
+                words.iter().all(|w| hay.contains(w))
+            })
+            .collect()
+    }
+
+    pub fn handle(&mut self, key: KeyEvent) -> HistoryOutcome {
+        if let Some(target) = &self.confirm {
+            let outcome = match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => HistoryOutcome::Delete(target.clone()),
+                _ => HistoryOutcome::Stay,
+            };
+            self.confirm = None;
+            return outcome;
+        }
+        let visible = self.visible().len();
+        match key.code {
+            KeyCode::Esc => return HistoryOutcome::Close,
+            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down => self.selected = (self.selected + 1).min(visible.saturating_sub(1)),
+            KeyCode::Enter => {
+                if let Some(s) = self.visible().get(self.selected) {
+                    return HistoryOutcome::Open((*s).clone());
+                }
+            }
+            KeyCode::Delete => {
+                self.confirm = self.visible().get(self.selected).map(|s| (*s).clone());
+            }
+            KeyCode::Backspace => {
+                self.filter.pop();
+                self.selected = 0;
+            }
+            KeyCode::Char(c) if !c.is_control() => {
+                self.filter.push(c);
+                self.selected = 0;
+            }
+            _ => {}
+        }
+        HistoryOutcome::Stay
+    }
+
+    /// After a delete: the session is gone from the list.
+    pub fn remove(&mut self, id: &str) {
+        self.sessions.retain(|s| s.id != id);
+        self.selected = self.selected.min(self.visible().len().saturating_sub(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn summary(id: &str, question: &str) -> SessionSummary {
+        SessionSummary {
+            id: id.into(),
+            created: "2026-11-23T08:00:00Z".into(),
+            question: question.into(),
+            preset: Some("budget".into()),
+            turns: 1,
+            cost: 0.01,
+            status: "done".into(),
+            path: format!("/s/{id}.jsonl").into(),
+        }
+    }
+
+    fn press(b: &mut HistoryBrowser, code: KeyCode) -> HistoryOutcome {
+        b.handle(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn filter_select_open_and_delete_with_confirmation() {
+        let mut b = HistoryBrowser::new(
+            vec![
+                summary("b", "Why is the sky blue?"),
+                summary("a", "Tabs or spaces?"),
+            ],
+            vec![],
+        );
+        for c in "sky".chars() {
+            press(&mut b, KeyCode::Char(c));
+        }
+        assert_eq!(b.visible().len(), 1);
+        assert_eq!(
+            press(&mut b, KeyCode::Enter),
+            HistoryOutcome::Open(summary("b", "Why is the sky blue?"))
+        );
+        for _ in 0..3 {
+            press(&mut b, KeyCode::Backspace);
+        }
+        press(&mut b, KeyCode::Down);
+        assert_eq!(press(&mut b, KeyCode::Delete), HistoryOutcome::Stay);
+        assert!(b.confirm.is_some());
+        assert_eq!(
+            press(&mut b, KeyCode::Char('n')),
+            HistoryOutcome::Stay,
+            "anything but y keeps it"
+        );
+        press(&mut b, KeyCode::Delete);
+        assert_eq!(
+            press(&mut b, KeyCode::Char('y')),
+            HistoryOutcome::Delete(summary("a", "Tabs or spaces?"))
+        );
+        b.remove("a");
+        assert_eq!(b.visible().len(), 1);
+        assert_eq!(press(&mut b, KeyCode::Esc), HistoryOutcome::Close);
+    }
+}
