@@ -11,3 +11,34 @@ fn the_readme_lists_every_key_of_the_help_overlay() {
         assert!(readme.contains(&row), "README.md lacks the key row {row}");
     }
 }
+
+/// The first ```toml block after a heading of the README.
+fn toml_after(readme: &str, heading: &str) -> String {
+    let at = readme
+        .find(heading)
+        .unwrap_or_else(|| panic!("README has {heading}"));
+    let rest = &readme[at..];
+    let start = rest.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = rest[start..].find("```").expect("closed");
+    rest[start..start + end].to_string()
+}
+
+#[test]
+fn the_readme_examples_parse() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let preset =
+        council::config::presets::parse_preset(&toml_after(&readme, "## Presets"), "README")
+            .expect("the preset example parses");
+    assert!(preset.members[0].web_search);
+    let theme =
+        council::tui::theme::parse_theme("readme", &toml_after(&readme, "## Themes"), "README")
+            .expect("the theme example parses");
+    assert_eq!(theme.members.len(), 3);
+    let settings =
+        council::config::settings::Settings::parse(&toml_after(&readme, "## Config"), "README")
+            .expect("the config example parses");
+    assert_eq!(settings.default_preset.as_deref(), Some("budget"));
+    assert_eq!(settings.keys.get("cancel"), Some(&'x'));
+    assert!(settings.providers.contains_key("gpu-box"));
+}

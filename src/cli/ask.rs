@@ -144,8 +144,9 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
         Some((path, s)) => {
             options.history = s.history();
             options.context = match args.context {
-                super::Context::Syntheses => council::engine::ContextMode::Syntheses,
-                super::Context::Own => council::engine::ContextMode::OwnAnswers,
+                Some(super::Context::Syntheses) => council::engine::ContextMode::Syntheses,
+                Some(super::Context::Own) => council::engine::ContextMode::OwnAnswers,
+                None => settings.context.into(),
             };
             match council::session::SessionWriter::append(path, s.turns.len()) {
                 Ok(w) => Some(w),

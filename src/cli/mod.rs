@@ -107,9 +107,10 @@ pub struct AskArgs {
     /// --panel is given.
     #[arg(long, value_name = "ID")]
     pub session: Option<String>,
-    /// What members see of earlier turns: the council's syntheses, or their own answers.
-    #[arg(long, value_enum, default_value = "syntheses")]
-    pub context: Context,
+    /// What members see of earlier turns: the council's syntheses, or their own answers
+    /// (default: the config file's `context`, else syntheses).
+    #[arg(long, value_enum)]
+    pub context: Option<Context>,
     /// Seed for the judge's shuffle of answer labels (random by default).
     #[arg(long, hide = true)]
     pub seed: Option<u64>,

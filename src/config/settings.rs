@@ -31,6 +31,27 @@ pub struct Settings {
     /// Pane keys by action (`cancel = "x"`); see the README for the names.
     #[serde(default)]
     pub keys: BTreeMap<String, char>,
+    /// What members see of earlier turns in a follow-up: the council's
+    /// syntheses (the default), or their own earlier answers.
+    #[serde(default)]
+    pub context: ContextSetting,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContextSetting {
+    #[default]
+    Syntheses,
+    Own,
+}
+
+impl From<ContextSetting> for crate::engine::ContextMode {
+    fn from(c: ContextSetting) -> Self {
+        match c {
+            ContextSetting::Syntheses => Self::Syntheses,
+            ContextSetting::Own => Self::OwnAnswers,
+        }
+    }
 }
 
 /// Seconds; unset ones keep their defaults.
@@ -173,6 +194,7 @@ mod tests {
     const EXAMPLE: &str = r#"
 default_preset = "budget"
 theme = "light"
+context = "own"
 
 [timeouts]
 connect = 5
@@ -206,6 +228,14 @@ cancel = "x"
         assert_eq!(work.base_url, "http://gpu-box:8000/v1");
         assert!(work.key_required);
         assert_eq!(s.keys.get("cancel"), Some(&'x'));
+        assert_eq!(s.context, ContextSetting::Own);
+        let e = Settings::parse("context = \"all\"\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("c.toml:1:11: `context`: unknown variant"),
+            "{e}"
+        );
     }
 
     #[test]

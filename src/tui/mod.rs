@@ -87,7 +87,12 @@ pub async fn run(
         app.state.notice = Some(state::Notice::Error(e));
     }
     app.state.keys = keymap::KeyOverrides::new(&settings.keys);
-    let mut app = app.with_sessions(crate::session::sessions_dir());
+    let mut app = app
+        .with_sessions(crate::session::sessions_dir())
+        .with_options(crate::engine::RunOptions {
+            context: settings.context.into(),
+            ..Default::default()
+        });
     if let Some(q) = question.filter(|q| !q.trim().is_empty()) {
         app.ask(q.trim());
     }
