@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::tui::keymap::HELP;
 use crate::tui::markdown::wrap_plain;
@@ -46,14 +46,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     }
     let height = lines.len() as u16 + 2;
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(Style::default().fg(theme.focus))
-        .title(Span::styled(
-            " Keys · Esc closes ",
-            Style::default().add_modifier(Modifier::BOLD),
-        ));
-    frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(lines).block(block), popup);
+    let inner = super::popup(frame, popup, " Keys · Esc closes ".into(), theme);
+    frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::sanitize::sanitize;
 use crate::tui::history::HistoryBrowser;
@@ -14,17 +14,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, browser: &HistoryBrowser, theme: 
     let width = area.width.saturating_sub(4).min(120);
     let height = area.height.saturating_sub(2).min(30);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(Style::default().fg(theme.focus))
-        .title(Span::styled(
-            format!(" Sessions · {} saved ", browser.sessions.len()),
-            Style::default().add_modifier(Modifier::BOLD),
-        ));
-    let inner = block.inner(popup);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(block, popup);
+    let inner = super::popup(
+        frame,
+        popup,
+        format!(" Sessions · {} saved ", browser.sessions.len()),
+        theme,
+    );
     if inner.height < 4 {
         return;
     }

@@ -113,6 +113,23 @@ fn draw_welcome(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
     );
 }
 
+/// An overlay: clears `area` and draws its frame (rounded, in the focus
+/// colour, titled); returns the area inside.
+pub(crate) fn popup(frame: &mut Frame<'_>, area: Rect, title: String, theme: &Theme) -> Rect {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(Style::default().fg(theme.focus))
+        .title(Span::styled(
+            title,
+            Style::default().add_modifier(Modifier::BOLD),
+        ));
+    let inner = block.inner(area);
+    frame.render_widget(ratatui::widgets::Clear, area);
+    frame.render_widget(block, area);
+    inner
+}
+
 /// A pane's frame: rounded, highlighted when focused, titled.
 pub(crate) fn pane_block<'a>(
     title: Line<'a>,

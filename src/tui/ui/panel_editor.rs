@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::models::listing;
 use crate::sanitize::sanitize;
@@ -22,17 +22,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: 
         Some(p) => format!(" Panel · from preset {p} · applies to the next run "),
         None => " Panel · applies to the next run ".to_string(),
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(Style::default().fg(theme.focus))
-        .title(Span::styled(
-            title,
-            Style::default().add_modifier(Modifier::BOLD),
-        ));
-    let inner = block.inner(popup);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(block, popup);
+    let inner = super::popup(frame, popup, title, theme);
     if inner.height < 3 || inner.width < 20 {
         return;
     }
