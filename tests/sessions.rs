@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use council::config::CouncilPlan;
 use council::engine::{Council, CouncilEvent, RunOptions, RunReport, Seat, SeatSpec};
 use council::provider::Provider;
 use council::provider::openai::{OpenAiConfig, OpenAiProvider};
-use council::session::{self, SessionCouncil, SessionError, SessionWriter};
+use council::session::{self, SessionError, SessionWriter};
 use std::sync::Arc;
 use support::{Recorded, Reply, Server, Step, content, judge_json};
 
@@ -33,9 +34,9 @@ fn handler(r: &Recorded, _: usize) -> Reply {
     Reply::text(&parts)
 }
 
-fn seats(names: &[&str]) -> SessionCouncil {
+fn seats(names: &[&str]) -> CouncilPlan {
     let seat = |n: &str| SeatSpec::new(n, format!("x/{n}"), "custom");
-    SessionCouncil {
+    CouncilPlan {
         preset: None,
         members: names.iter().map(|n| seat(n)).collect(),
         judge: seat("judge"),

@@ -69,12 +69,7 @@ fn open_session(id: &str) -> Result<(std::path::PathBuf, council::session::Sessi
 fn start_session(council: &council::Council) -> Option<council::session::SessionWriter> {
     let dir = council::session::sessions_dir()?;
     let (id, created) = council::session::new_id();
-    let seats = council::session::SessionCouncil {
-        preset: council.preset.clone(),
-        members: council.members.iter().map(|s| s.spec.clone()).collect(),
-        judge: council.judge.spec.clone(),
-        synthesizer: council.synthesizer.spec.clone(),
-    };
+    let seats = council::config::CouncilPlan::from(council);
     match council::session::SessionWriter::create(&dir, &id, &created, seats) {
         Ok(w) => Some(w),
         Err(e) => {
@@ -129,7 +124,7 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     };
     let own_council = args.council.preset.is_some() || !args.council.panel.is_empty();
     let built = match &earlier {
-        Some((_, s)) if !own_council => request.connect(s.plan()),
+        Some((_, s)) if !own_council => request.connect(s.header.council.clone()),
         _ => request.build(),
     };
     let council = match built {

@@ -257,7 +257,7 @@ fn fetch_one(model: &KnownModel) -> Result<std::path::PathBuf, String> {
 /// Fetches the known models a council's local seats need and lacks, with
 /// progress on stderr (before any screen is taken over).
 pub fn ensure_local_models(plan: &CouncilPlan) -> Result<(), String> {
-    let seats = plan.members.iter().chain([&plan.judge, &plan.synthesizer]);
+    let seats = plan.seats();
     let dir = models::models_dir();
     let mut missing: Vec<&KnownModel> = Vec::new();
     for seat in seats.filter(|s| s.provider == local::NAME) {

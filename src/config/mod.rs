@@ -58,12 +58,32 @@ pub struct CouncilRequest {
 }
 
 /// The seat settings a request resolves to, before providers are connected.
-#[derive(Debug, Clone, PartialEq)]
+/// Contains no secrets: it is what a session file records.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CouncilPlan {
     pub preset: Option<String>,
     pub members: Vec<SeatSpec>,
     pub judge: SeatSpec,
     pub synthesizer: SeatSpec,
+}
+
+impl CouncilPlan {
+    /// Every seat: the members, then the judge and the synthesizer.
+    pub fn seats(&self) -> impl Iterator<Item = &SeatSpec> {
+        self.members.iter().chain([&self.judge, &self.synthesizer])
+    }
+}
+
+impl From<&Council> for CouncilPlan {
+    /// The seats of a connected council.
+    fn from(council: &Council) -> Self {
+        Self {
+            preset: council.preset.clone(),
+            members: council.members.iter().map(|s| s.spec.clone()).collect(),
+            judge: council.judge.spec.clone(),
+            synthesizer: council.synthesizer.spec.clone(),
+        }
+    }
 }
 
 /// The name used for the single endpoint given by `--base-url`.

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::{FORMAT, Header, Session, SessionCouncil, SessionError, VERSION};
+use super::{FORMAT, Header, Session, SessionError, VERSION};
+use crate::config::CouncilPlan;
 use crate::engine::{CouncilEvent, RunReport, RunScope};
 
 /// Streamed text reaches the file at least this often.
@@ -39,7 +40,7 @@ impl SessionWriter {
         dir: &Path,
         id: &str,
         created: &str,
-        council: SessionCouncil,
+        council: CouncilPlan,
     ) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("{id}.jsonl"));

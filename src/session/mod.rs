@@ -13,7 +13,8 @@ pub use store::{SessionSummary, find, list, new_id, sessions_dir};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{RunReport, SeatSpec};
+use crate::config::CouncilPlan;
+use crate::engine::RunReport;
 
 /// The format's name in every header, and its version. A file of a newer
 /// version is refused with a clear error rather than misread.
@@ -29,15 +30,7 @@ pub struct Header {
     /// RFC 3339, UTC.
     pub created: String,
     /// The council's seats: models and settings, never keys.
-    pub council: SessionCouncil,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionCouncil {
-    pub preset: Option<String>,
-    pub members: Vec<SeatSpec>,
-    pub judge: SeatSpec,
-    pub synthesizer: SeatSpec,
+    pub council: CouncilPlan,
 }
 
 impl Session {
@@ -55,17 +48,6 @@ impl Session {
                     .collect(),
             })
             .collect()
-    }
-
-    /// The council it ran, as a plan to run again.
-    pub fn plan(&self) -> crate::config::CouncilPlan {
-        let c = &self.header.council;
-        crate::config::CouncilPlan {
-            preset: c.preset.clone(),
-            members: c.members.clone(),
-            judge: c.judge.clone(),
-            synthesizer: c.synthesizer.clone(),
-        }
     }
 }
 

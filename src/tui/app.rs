@@ -168,7 +168,7 @@ impl App {
                     Ok(plan) => {
                         let mut editor = PanelEditor::new(plan.clone());
                         let providers: HashSet<String> =
-                            editor.plan_seats().map(|s| s.provider.clone()).collect();
+                            editor.plan.seats().map(|s| s.provider.clone()).collect();
                         for provider in providers {
                             self.refresh_listing(&provider);
                             if let Some(l) = self.listings.get(&provider) {
@@ -380,12 +380,7 @@ impl App {
         let Ok(plan) = self.plan_mut().cloned() else {
             return;
         };
-        let providers: HashSet<String> = plan
-            .members
-            .iter()
-            .chain([&plan.judge, &plan.synthesizer])
-            .map(|s| s.provider.clone())
-            .collect();
+        let providers: HashSet<String> = plan.seats().map(|s| s.provider.clone()).collect();
         for provider in providers {
             if let Some(cached) = listing::load(&provider) {
                 self.listings.insert(provider, cached);
@@ -482,12 +477,7 @@ impl App {
     fn new_session(&mut self, council: &crate::engine::Council) -> Option<SessionWriter> {
         let dir = self.sessions_dir.as_ref()?;
         let (id, created) = session::new_id();
-        let seats = session::SessionCouncil {
-            preset: council.preset.clone(),
-            members: council.members.iter().map(|s| s.spec.clone()).collect(),
-            judge: council.judge.spec.clone(),
-            synthesizer: council.synthesizer.spec.clone(),
-        };
+        let seats = CouncilPlan::from(council);
         match SessionWriter::create(dir, &id, &created, seats) {
             Ok(w) => Some(w),
             Err(e) => {
@@ -520,7 +510,7 @@ impl App {
         let mut history = loaded.history();
         history.pop();
         self.past = history;
-        self.plan = Some(loaded.plan());
+        self.plan = Some(loaded.header.council.clone());
         self.session = Some(writer);
         let turns = loaded.turns.len();
         if let Some(last) = loaded.turns.last().cloned() {

@@ -101,14 +101,6 @@ impl PanelEditor {
         }
     }
 
-    /// Every seat: members, judge, synthesizer.
-    pub fn plan_seats(&self) -> impl Iterator<Item = &SeatSpec> {
-        self.plan
-            .members
-            .iter()
-            .chain([&self.plan.judge, &self.plan.synthesizer])
-    }
-
     pub fn rows(&self) -> usize {
         self.plan.members.len() + 2
     }
