@@ -33,6 +33,16 @@ pub struct PastTurn {
     pub answers: Vec<Option<String>>,
 }
 
+impl From<&crate::engine::RunReport> for PastTurn {
+    fn from(report: &crate::engine::RunReport) -> Self {
+        Self {
+            question: report.question.clone(),
+            synthesis: report.synthesis.text.clone(),
+            answers: report.answers(),
+        }
+    }
+}
+
 /// What a member sees of earlier turns: the council's final answers (the
 /// default), or its own earlier answers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -287,6 +287,15 @@ impl RunReport {
         }
     }
 
+    /// Each member's answer by panel index: its text when it finished,
+    /// `None` otherwise.
+    pub fn answers(&self) -> Vec<Option<String>> {
+        self.members
+            .iter()
+            .map(|m| (m.status == Status::Done).then(|| m.text.clone()))
+            .collect()
+    }
+
     /// Members that finished with an answer, in panel order.
     pub fn answered(&self) -> impl Iterator<Item = (usize, &MemberReport)> {
         self.members

@@ -38,15 +38,7 @@ impl Session {
     pub fn history(&self) -> Vec<crate::engine::PastTurn> {
         self.turns
             .iter()
-            .map(|t| crate::engine::PastTurn {
-                question: t.question.clone(),
-                synthesis: t.synthesis.text.clone(),
-                answers: t
-                    .members
-                    .iter()
-                    .map(|m| (m.status == crate::engine::Status::Done).then(|| m.text.clone()))
-                    .collect(),
-            })
+            .map(crate::engine::PastTurn::from)
             .collect()
     }
 }

@@ -21,7 +21,7 @@ use crate::provider::openai::models::{ModelInfo, Pricing};
 use crate::session::{self, SessionWriter};
 
 use crate::config::{ConfigError, CouncilPlan, CouncilRequest, paths, presets};
-use crate::engine::{CouncilEvent, RunCanceller, RunOptions, RunScope, SeatInfo, SeatSpec, Status};
+use crate::engine::{CouncilEvent, RunCanceller, RunOptions, RunScope, SeatInfo, SeatSpec};
 use crate::tui::action::{Action, Command};
 use crate::tui::clipboard::Clipboard;
 use crate::tui::history::HistoryBrowser;
@@ -309,26 +309,12 @@ impl App {
             Ok(c) => c,
             Err(e) => return self.state.start_failed(e.to_string()),
         };
-        let answers = self
-            .state
-            .report
-            .members
-            .iter()
-            .map(|m| (m.status == Status::Done).then(|| m.text.clone()))
-            .collect();
+        let answers = self.state.report.answers();
         let mut options = self.options.clone();
         if scope == RunScope::Full {
             // A new question continues the conversation: the last one joins the history.
             if let Some(report) = self.last_report.take() {
-                self.past.push(PastTurn {
-                    question: report.question.clone(),
-                    synthesis: report.synthesis.text.clone(),
-                    answers: report
-                        .members
-                        .iter()
-                        .map(|m| (m.status == Status::Done).then(|| m.text.clone()))
-                        .collect(),
-                });
+                self.past.push(PastTurn::from(&report));
             }
             if self.session.is_none() {
                 self.session = self.new_session(&council);
