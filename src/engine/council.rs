@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::SeatInfo;
 use crate::provider::Provider;
 
 /// The settings of one seat, as a preset states them. Contains no secrets,
@@ -41,6 +42,15 @@ impl SeatSpec {
             temperature: None,
             max_tokens: None,
             web_search: false,
+        }
+    }
+
+    /// Who sits here, as events and screens show it.
+    pub fn info(&self) -> SeatInfo {
+        SeatInfo {
+            name: self.name.clone(),
+            model: self.model.clone(),
+            provider: self.provider.clone(),
         }
     }
 }

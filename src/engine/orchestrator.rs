@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::council::{Council, Seat};
-use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatInfo};
+use crate::engine::events::{CouncilEvent, RunOutcome, RunScope};
 use crate::engine::judge::{self, JudgeFailure, JudgeFailureKind, LabelMap};
 use crate::engine::synthesis::{self, NamedAnswer};
 use crate::provider::{ChatRequest, Completion, Delta, ErrorKind, Message, ProviderError, Usage};
@@ -208,14 +208,6 @@ fn millis(since: Instant) -> u64 {
     since.elapsed().as_millis().try_into().unwrap_or(u64::MAX)
 }
 
-fn seat_info(seat: &Seat) -> SeatInfo {
-    SeatInfo {
-        name: seat.spec.name.clone(),
-        model: seat.spec.model.clone(),
-        provider: seat.spec.provider.clone(),
-    }
-}
-
 impl Orchestrator {
     fn send(&self, event: CouncilEvent) {
         // A front that stopped listening is not an error: the run finishes quietly.
@@ -228,9 +220,9 @@ impl Orchestrator {
             question: self.question.clone(),
             scope: self.scope.clone(),
             preset: self.council.preset.clone(),
-            members: self.council.members.iter().map(seat_info).collect(),
-            judge: seat_info(&self.council.judge),
-            synthesizer: seat_info(&self.council.synthesizer),
+            members: self.council.members.iter().map(|s| s.spec.info()).collect(),
+            judge: self.council.judge.spec.info(),
+            synthesizer: self.council.synthesizer.spec.info(),
         });
         let mut usage = Usage::default();
 

@@ -180,15 +180,7 @@ impl App {
                     Err(e) => self.state.notice = Some(Notice::Error(e.to_string())),
                 },
                 Command::ApplyPlan(plan) => {
-                    let seats: Vec<SeatInfo> = plan
-                        .members
-                        .iter()
-                        .map(|s| SeatInfo {
-                            name: s.name.clone(),
-                            model: s.model.clone(),
-                            provider: s.provider.clone(),
-                        })
-                        .collect();
+                    let seats: Vec<SeatInfo> = plan.members.iter().map(SeatSpec::info).collect();
                     self.plan = Some(plan);
                     self.update_estimate();
                     // A finished run follows the edit; members it lacks run alone.
