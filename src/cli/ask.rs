@@ -68,15 +68,9 @@ fn open_session(id: &str) -> Result<(std::path::PathBuf, council::session::Sessi
 /// when it cannot be created.
 fn start_session(council: &council::Council) -> Option<council::session::SessionWriter> {
     let dir = council::session::sessions_dir()?;
-    let (id, created) = council::session::new_id();
-    let seats = council::config::CouncilPlan::from(council);
-    match council::session::SessionWriter::create(&dir, &id, &created, seats) {
-        Ok(w) => Some(w),
-        Err(e) => {
-            eprintln!("council: this run is not saved ({}: {e})", dir.display());
-            None
-        }
-    }
+    council::session::SessionWriter::start(&dir, council)
+        .map_err(|e| eprintln!("council: {e}"))
+        .ok()
 }
 
 fn read_question(arg: Option<String>) -> Result<String, String> {

@@ -35,6 +35,14 @@ pub struct SessionWriter {
 }
 
 impl SessionWriter {
+    /// Starts the session of a new conversation with `council` in `dir`,
+    /// under a fresh id; the error says which run is not saved and why.
+    pub fn start(dir: &Path, council: &crate::engine::Council) -> Result<Self, String> {
+        let (id, created) = super::new_id();
+        Self::create(dir, &id, &created, CouncilPlan::from(council))
+            .map_err(|e| format!("this run is not saved ({}: {e})", dir.display()))
+    }
+
     /// Starts a new session file `<dir>/<id>.jsonl` (never over an existing one).
     pub fn create(
         dir: &Path,

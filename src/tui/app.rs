@@ -454,18 +454,9 @@ impl App {
     /// A session file for a run of `council`; a failure is shown, not fatal.
     fn new_session(&mut self, council: &crate::engine::Council) -> Option<SessionWriter> {
         let dir = self.sessions_dir.as_ref()?;
-        let (id, created) = session::new_id();
-        let seats = CouncilPlan::from(council);
-        match SessionWriter::create(dir, &id, &created, seats) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                self.state.notice = Some(Notice::Error(format!(
-                    "this run is not saved ({}: {e})",
-                    dir.display()
-                )));
-                None
-            }
-        }
+        SessionWriter::start(dir, council)
+            .map_err(|e| self.state.notice = Some(Notice::Error(e)))
+            .ok()
     }
 
     /// Shows a saved session's last turn and continues the session: the next
