@@ -326,7 +326,11 @@ impl App {
         } else {
             self.state.editor.lines().join("\n")
         };
-        let Ok(plan) = self.plan_mut().cloned() else {
+        // Called on every key while idle: borrow the plan, do not copy it.
+        if self.plan_mut().is_err() {
+            return;
+        }
+        let Some(plan) = &self.plan else {
             return;
         };
         let listings = &self.listings;
