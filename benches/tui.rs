@@ -3,9 +3,12 @@
 //! renderer that re-wraps whole texts every frame shows up here.
 
 use council::engine::{CouncilEvent, SeatInfo};
+use std::time::Instant;
+
+use council::tui::keymap::Keymap;
 use council::tui::state::State;
 use council::tui::theme::Theme;
-use council::tui::ui;
+use council::tui::ui::{self, Env};
 use divan::Bencher;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -27,18 +30,36 @@ fn seat(name: &str) -> SeatInfo {
 
 fn started() -> State {
     let mut state = State::new();
-    state.apply(&CouncilEvent::RunStarted {
-        question: "A long question".into(),
-        scope: Default::default(),
-        preset: None,
-        members: (0..MEMBERS).map(|i| seat(&format!("m{i}"))).collect(),
-        judge: seat("judge"),
-        synthesizer: seat("synth"),
-    });
+    state.apply(
+        &CouncilEvent::RunStarted {
+            question: "A long question".into(),
+            scope: Default::default(),
+            preset: None,
+            members: (0..MEMBERS).map(|i| seat(&format!("m{i}"))).collect(),
+            judge: seat("judge"),
+            synthesizer: seat("synth"),
+        },
+        Instant::now(),
+    );
     for member in 0..MEMBERS {
-        state.apply(&CouncilEvent::MemberStarted { member });
+        state.apply(&CouncilEvent::MemberStarted { member }, Instant::now());
     }
     state
+}
+
+fn draw(terminal: &mut Terminal<TestBackend>, state: &mut State) {
+    let (theme, keymap) = (Theme::default(), Keymap::default());
+    let env = Env {
+        theme: &theme,
+        keymap: &keymap,
+        now: Instant::now(),
+        tick: 0,
+    };
+    terminal
+        .draw(|f| {
+            ui::draw(f, state, &env);
+        })
+        .unwrap();
 }
 
 /// A token as models stream them: a word, sometimes markdown, sometimes a
@@ -58,14 +79,16 @@ fn full_state(terminal: &mut Terminal<TestBackend>) -> State {
     for i in 0..TOKENS_PER_MEMBER {
         let text = token(i);
         for member in 0..MEMBERS {
-            state.apply(&CouncilEvent::MemberDelta {
-                member,
-                text: text.clone(),
-            });
+            state.apply(
+                &CouncilEvent::MemberDelta {
+                    member,
+                    text: text.clone(),
+                },
+                Instant::now(),
+            );
         }
     }
-    let theme = Theme::default();
-    terminal.draw(|f| ui::draw(f, &mut state, &theme)).unwrap();
+    draw(terminal, &mut state);
     state
 }
 
@@ -74,10 +97,7 @@ fn full_state(terminal: &mut Terminal<TestBackend>) -> State {
 fn render_full_frame_8x50k_unchanged(bencher: Bencher, (w, h): (u16, u16)) {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     let mut state = full_state(&mut terminal);
-    let theme = Theme::default();
-    bencher.bench_local(|| {
-        terminal.draw(|f| ui::draw(f, &mut state, &theme)).unwrap();
-    });
+    bencher.bench_local(|| draw(&mut terminal, &mut state));
 }
 
 /// One frame after every member got one more token: the streaming case.
@@ -85,17 +105,19 @@ fn render_full_frame_8x50k_unchanged(bencher: Bencher, (w, h): (u16, u16)) {
 fn render_full_frame_8x50k_streaming(bencher: Bencher, (w, h): (u16, u16)) {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     let mut state = full_state(&mut terminal);
-    let theme = Theme::default();
     let mut i = 0;
     bencher.bench_local(|| {
         for member in 0..MEMBERS {
-            state.apply(&CouncilEvent::MemberDelta {
-                member,
-                text: token(i),
-            });
+            state.apply(
+                &CouncilEvent::MemberDelta {
+                    member,
+                    text: token(i),
+                },
+                Instant::now(),
+            );
         }
         i += 1;
-        terminal.draw(|f| ui::draw(f, &mut state, &theme)).unwrap();
+        draw(&mut terminal, &mut state);
     });
 }
 
@@ -111,8 +133,9 @@ fn fold_100k_token_events(bencher: Bencher) {
     bencher
         .with_inputs(started)
         .bench_local_values(|mut state| {
+            let now = Instant::now();
             for e in &events {
-                state.apply(e);
+                state.apply(e, now);
             }
             state
         });

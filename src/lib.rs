@@ -7,6 +7,7 @@
 pub mod config;
 pub mod engine;
 pub mod models;
+pub mod paths;
 pub mod provider;
 pub mod sanitize;
 pub mod session;

@@ -10,11 +10,9 @@ use council::engine::{RunOptions, RunOutcome, Status};
 use council::tui::App;
 use council::tui::clipboard::MemoryClipboard;
 use council::tui::state::JudgeTab;
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use futures::channel::mpsc::{UnboundedSender, unbounded};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use crossterm::event::KeyCode;
 use serde_json::json;
+use support::tui::{Keys, drive, screen, syntheses, terminal};
 use support::{Recorded, Reply, Server};
 
 fn judge_reply() -> String {
@@ -45,15 +43,6 @@ fn handler(r: &Recorded, _: usize) -> Reply {
     Reply::text(&parts)
 }
 
-fn key(tx: &UnboundedSender<std::io::Result<Event>>, code: KeyCode, modifiers: KeyModifiers) {
-    tx.unbounded_send(Ok(Event::Key(KeyEvent::new(code, modifiers))))
-        .unwrap();
-}
-
-fn screen(terminal: &Terminal<TestBackend>) -> String {
-    format!("{}", terminal.backend())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_typed_question_fills_every_pane_tab_and_the_synthesis() {
     let server = Server::start(handler).await;
@@ -67,54 +56,26 @@ async fn a_typed_question_fills_every_pane_tab_and_the_synthesis() {
             seed: Some(5),
             ..RunOptions::default()
         });
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let (tx, rx) = unbounded();
+    let mut terminal = terminal(120, 40);
+    let watch = std::sync::Arc::new(server);
+    let server = watch.clone();
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("Why is the sky blue?");
+        // Wait for the synthesis to be fully sent, then for its events to land.
+        syntheses(&watch, 1).await;
+        // Focus a member and copy its text, then quit: Ctrl-C with nothing running.
+        keys.press(KeyCode::Tab);
+        keys.press(KeyCode::Char('y'));
+        keys.ctrl('c');
+    })
+    .await;
 
-    let driver = {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            for c in "Why is the sky blue?".chars() {
-                key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
-            }
-            key(&tx, KeyCode::Enter, KeyModifiers::NONE);
-            // Wait for the synthesis to be fully sent, then for its events to land.
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-            loop {
-                let done = server
-                    .requests()
-                    .iter()
-                    .any(|r| r.is_synthesis() && r.finished.is_some());
-                if done {
-                    break;
-                }
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "the council did not finish"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            // Focus a member and copy its text, then quit: Ctrl-C with nothing running.
-            key(&tx, KeyCode::Tab, KeyModifiers::NONE);
-            key(&tx, KeyCode::Char('y'), KeyModifiers::NONE);
-            key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
-            server
-        })
-    };
-    tokio::time::timeout(
-        Duration::from_secs(30),
-        app.run(&mut terminal, rx, std::future::pending()),
-    )
-    .await
-    .expect("the loop ends")
-    .unwrap();
-    let server = driver.await.unwrap();
-
+    assert!(app.quit);
     let state = &mut app.state;
-    assert!(state.quit);
-    assert_eq!(state.report.question, "Why is the sky blue?");
-    assert_eq!(state.report.outcome, Some(RunOutcome::Synthesized));
-    for (i, m) in state.report.members.iter().enumerate() {
+    let report = state.run.report();
+    assert_eq!(report.question, "Why is the sky blue?");
+    assert_eq!(report.outcome, Some(RunOutcome::Synthesized));
+    for (i, m) in report.members.iter().enumerate() {
         assert_eq!(m.status, Status::Done, "member {i}");
         assert!(
             m.text.ends_with("word299 "),
@@ -122,10 +83,10 @@ async fn a_typed_question_fills_every_pane_tab_and_the_synthesis() {
         );
     }
     assert_eq!(
-        state.synthesis.text,
+        state.run.synthesis().text,
         "The sky is blue because of scattering."
     );
-    assert_eq!(state.history, ["Why is the sky blue?"]);
+    assert_eq!(state.view.history, ["Why is the sky blue?"]);
     assert_eq!(server.requests().len(), 5, "3 members, judge, synthesis");
 
     // 900 member deltas and more arrived; frames were drawn per tick, not per token.
@@ -141,7 +102,7 @@ async fn a_typed_question_fills_every_pane_tab_and_the_synthesis() {
         (JudgeTab::Raw, "\"consensus\""),
     ];
     for (tab, text) in expected {
-        app.state.judge_tab = tab;
+        app.state.view.judge_tab = tab;
         app.draw(&mut terminal).unwrap();
         let screen = screen(&terminal);
         assert!(
@@ -167,23 +128,18 @@ async fn a_missing_key_is_shown_on_screen_and_nothing_is_sent() {
         ..CouncilRequest::default()
     };
     let mut app = App::new(request, Box::new(MemoryClipboard::default()));
-    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    let (tx, rx) = unbounded();
-    for c in "hello".chars() {
-        key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
-    }
-    key(&tx, KeyCode::Enter, KeyModifiers::NONE);
-    drop(tx);
-    app.run(&mut terminal, rx, std::future::pending())
-        .await
-        .unwrap();
+    let mut terminal = terminal(100, 30);
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("hello");
+    })
+    .await;
     app.draw(&mut terminal).unwrap();
     assert!(
         screen(&terminal).contains("COUNCIL_TEST_UNSET_KEY is not set"),
         "{}",
         screen(&terminal)
     );
-    assert!(!app.state.running);
+    assert!(!app.state.run.running());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,22 +164,20 @@ async fn cancelling_a_member_from_its_pane() {
         ..CouncilRequest::default()
     };
     let mut app = App::new(request, Box::new(MemoryClipboard::default()));
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let (tx, rx) = unbounded();
+    let mut terminal = terminal(120, 40);
     app.ask("Q?");
-    tokio::spawn(async move {
+    drive(&mut app, &mut terminal, |keys| async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        key(&tx, KeyCode::Tab, KeyModifiers::NONE);
-        key(&tx, KeyCode::Char('c'), KeyModifiers::NONE);
+        keys.press(KeyCode::Tab);
+        keys.press(KeyCode::Char('c'));
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        key(&tx, KeyCode::Char('q'), KeyModifiers::NONE);
-    });
-    app.run(&mut terminal, rx, std::future::pending())
-        .await
-        .unwrap();
-    assert_eq!(app.state.report.members[0].status, Status::Cancelled);
-    assert!(app.state.report.members[0].text.starts_with("more more"));
-    assert_eq!(app.state.report.outcome, Some(RunOutcome::Synthesized));
+        keys.press(KeyCode::Char('q'));
+    })
+    .await;
+    let report = app.state.run.report();
+    assert_eq!(report.members[0].status, Status::Cancelled);
+    assert!(report.members[0].text.starts_with("more more"));
+    assert_eq!(report.outcome, Some(RunOutcome::Synthesized));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,15 +205,11 @@ async fn the_estimate_shows_before_a_run_and_real_cost_replaces_it() {
         "custom".into(),
         Listing::new(vec![priced("x/alpha"), priced("x/beta")]),
     );
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let (tx, rx) = unbounded();
-    for c in "Why?".chars() {
-        key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
-    }
-    drop(tx);
-    app.run(&mut terminal, rx, std::future::pending())
-        .await
-        .unwrap();
+    let mut terminal = terminal(120, 40);
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_text("Why?");
+    })
+    .await;
     app.draw(&mut terminal).unwrap();
     let before = screen(&terminal);
     // 4 seats (2 members, judge and synthesizer on x/alpha) writing at most
@@ -273,26 +223,12 @@ async fn the_estimate_shows_before_a_run_and_real_cost_replaces_it() {
     );
 
     // The run: the server reports $0.001 a reply, 4 replies.
-    app.state.quit = false;
     app.ask("Why?");
-    let (tx, rx) = unbounded();
-    let driver = tokio::spawn(async move {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while !server
-            .requests()
-            .iter()
-            .any(|r| r.is_synthesis() && r.finished.is_some())
-        {
-            assert!(tokio::time::Instant::now() < deadline);
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
-    });
-    app.run(&mut terminal, rx, std::future::pending())
-        .await
-        .unwrap();
-    driver.await.unwrap();
+    drive(&mut app, &mut terminal, |keys| async move {
+        syntheses(&server, 1).await;
+        keys.ctrl('c');
+    })
+    .await;
     app.draw(&mut terminal).unwrap();
     let after = screen(&terminal);
     assert!(after.contains("$0.0040"), "real cost shown: {after}");
@@ -311,47 +247,20 @@ async fn questions_in_the_tui_are_saved_as_one_conversation() {
     };
     let mut app =
         App::new(request, Box::new(MemoryClipboard::default())).with_sessions(Some(dir.clone()));
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let (tx, rx) = unbounded();
+    let mut terminal = terminal(120, 40);
     let s = server.clone();
-    let driver = tokio::spawn(async move {
-        let finished = |n: usize| {
-            let s = s.clone();
-            async move {
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-                while s
-                    .requests()
-                    .iter()
-                    .filter(|r| r.is_synthesis() && r.finished.is_some())
-                    .count()
-                    < n
-                {
-                    assert!(tokio::time::Instant::now() < deadline);
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        };
+    drive(&mut app, &mut terminal, |keys| async move {
         for (i, q) in ["First?", "Second?"].iter().enumerate() {
-            for c in q.chars() {
-                key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
-            }
-            key(&tx, KeyCode::Enter, KeyModifiers::NONE);
-            finished(i + 1).await;
+            keys.type_line(q);
+            syntheses(&s, i + 1).await;
         }
         // A new conversation, then a third question: a second session.
-        key(&tx, KeyCode::Char('n'), KeyModifiers::CONTROL);
-        for c in "Third?".chars() {
-            key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
-        }
-        key(&tx, KeyCode::Enter, KeyModifiers::NONE);
-        finished(3).await;
-        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
-    });
-    app.run(&mut terminal, rx, std::future::pending())
-        .await
-        .unwrap();
-    driver.await.unwrap();
+        keys.ctrl('n');
+        keys.type_line("Third?");
+        syntheses(&s, 3).await;
+        keys.ctrl('c');
+    })
+    .await;
     drop(app);
 
     let requests = server.requests();
@@ -422,69 +331,43 @@ async fn a_saved_session_opens_from_the_browser_continues_and_is_deleted() {
         )
         .with_sessions(Some(dir.clone()))
     };
-    let syntheses = |s: &Server| {
+    let done = |s: &Server| {
         s.requests()
             .iter()
             .filter(|r| r.is_synthesis() && r.finished.is_some())
             .count()
     };
-    let wait_for = |n: usize| {
-        let s = server.clone();
-        async move {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-            while syntheses(&s) < n {
-                assert!(tokio::time::Instant::now() < deadline);
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    };
-    let type_line = |tx: &UnboundedSender<std::io::Result<Event>>, text: &str| {
-        for c in text.chars() {
-            key(tx, KeyCode::Char(c), KeyModifiers::NONE);
-        }
-        key(tx, KeyCode::Enter, KeyModifiers::NONE);
-    };
+    // The browser reads sessions in the background; give it a moment.
+    let browse = || tokio::time::sleep(Duration::from_millis(300));
 
     // Two earlier sessions.
     for q in ["Saved one?", "Saved two?"] {
         let mut app = new_app();
-        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-        let (tx, rx) = unbounded();
-        let done = syntheses(&server) + 1;
-        type_line(&tx, q);
-        let wait = wait_for(done);
-        let driver = tokio::spawn(async move {
-            wait.await;
-            key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
-        });
-        app.run(&mut terminal, rx, std::future::pending())
-            .await
-            .unwrap();
-        driver.await.unwrap();
+        let mut terminal = terminal(120, 40);
+        let (s, n) = (server.clone(), done(&server) + 1);
+        drive(&mut app, &mut terminal, |keys| async move {
+            keys.type_line(q);
+            syntheses(&s, n).await;
+            keys.ctrl('c');
+        })
+        .await;
     }
     assert_eq!(council::session::list(&dir).0.len(), 2);
 
     // A new app: browse, filter, open, continue.
     let mut app = new_app();
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let (tx, rx) = unbounded();
-    let wait = wait_for(3);
-    let driver = tokio::spawn(async move {
-        key(&tx, KeyCode::Char('o'), KeyModifiers::CONTROL);
-        for c in "one".chars() {
-            key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
-        }
-        key(&tx, KeyCode::Enter, KeyModifiers::NONE);
+    let mut terminal = terminal(120, 40);
+    let s = server.clone();
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.ctrl('o');
+        browse().await;
+        keys.type_line("one");
         tokio::time::sleep(Duration::from_millis(200)).await;
-        type_line(&tx, "A follow-up?");
-        wait.await;
-        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
-    });
-    app.run(&mut terminal, rx, std::future::pending())
-        .await
-        .unwrap();
-    driver.await.unwrap();
+        keys.type_line("A follow-up?");
+        syntheses(&s, 3).await;
+        keys.ctrl('c');
+    })
+    .await;
     let follow_up = server
         .requests()
         .into_iter()
@@ -504,38 +387,95 @@ async fn a_saved_session_opens_from_the_browser_continues_and_is_deleted() {
 
     // Delete it: Del asks first; n keeps it, y deletes it.
     let path = opened.path.clone();
-    let (tx, rx) = unbounded();
-    app.state.quit = false;
-    key(&tx, KeyCode::Char('o'), KeyModifiers::CONTROL);
-    for c in "one".chars() {
-        key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
-    }
-    key(&tx, KeyCode::Delete, KeyModifiers::NONE);
-    key(&tx, KeyCode::Char('n'), KeyModifiers::NONE);
-    drop(tx);
-    app.run(&mut terminal, rx, std::future::pending())
-        .await
-        .unwrap();
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.ctrl('o');
+        browse().await;
+        keys.type_text("one");
+        keys.press(KeyCode::Delete);
+        keys.press(KeyCode::Char('n'));
+    })
+    .await;
     assert!(path.exists(), "n keeps it");
-    let (tx, rx) = unbounded();
-    key(&tx, KeyCode::Delete, KeyModifiers::NONE);
-    drop(tx);
-    app.run(&mut terminal, rx, std::future::pending())
-        .await
-        .unwrap();
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.press(KeyCode::Delete);
+    })
+    .await;
     app.draw(&mut terminal).unwrap();
     let asking = screen(&terminal);
     assert!(
         asking.contains("y deletes, any other key keeps it"),
         "{asking}"
     );
-    let (tx, rx) = unbounded();
-    key(&tx, KeyCode::Char('y'), KeyModifiers::NONE);
-    drop(tx);
-    app.run(&mut terminal, rx, std::future::pending())
-        .await
-        .unwrap();
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.press(KeyCode::Char('y'));
+    })
+    .await;
     assert!(!path.exists(), "y deletes it");
     assert_eq!(council::session::list(&dir).0.len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Ctrl+O with thousands of saved sessions: the browser is on screen in the
+/// very next frame, and the loop keeps drawing while they are read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_browser_opens_at_once_and_fills_in() {
+    let dir = std::env::temp_dir().join(format!("council-tui-many-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    support::sessions::write_many(&dir, 2000);
+    let mut app = App::new(
+        CouncilRequest {
+            panel: vec!["x/alpha".into()],
+            base_url: Some("http://127.0.0.1:9/v1".into()),
+            ..CouncilRequest::default()
+        },
+        Box::new(MemoryClipboard::default()),
+    )
+    .with_sessions(Some(dir.clone()));
+    let mut terminal = terminal(120, 40);
+    app.draw(&mut terminal).unwrap();
+
+    // One key, one frame: the browser is drawn before a single session is read.
+    let (keys, mut rx) = Keys::new();
+    keys.ctrl('o');
+    drop(keys);
+    let event = futures::StreamExt::next(&mut rx).await.unwrap().unwrap();
+    let frames = app.frames;
+    app.on_input(&event);
+    app.draw(&mut terminal).unwrap();
+    assert_eq!(app.frames, frames + 1);
+    let first = screen(&terminal);
+    assert!(first.contains("Sessions ·"), "{first}");
+    assert!(first.contains("reading"), "{first}");
+
+    // The loop goes on: keys typed while sessions are read are taken and
+    // drawn, and the list fills in until all 2,000 are there.
+    let before = app.frames;
+    drive(&mut app, &mut terminal, |keys| async move {
+        for c in "Question 1999".chars() {
+            keys.press(KeyCode::Char(c));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(app.frames > before, "frames were drawn while loading");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        app.draw(&mut terminal).unwrap();
+        let now = screen(&terminal);
+        if now.contains("2000 saved") {
+            assert!(
+                now.contains("Question 1999?"),
+                "the filter typed while loading holds:\n{now}"
+            );
+            assert!(!now.contains("Question 1998?"), "{now}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{now}");
+        drive(&mut app, &mut terminal, |_| async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        })
+        .await;
+    }
+    assert!(dir.join(".index.json").is_file(), "the index was written");
     std::fs::remove_dir_all(&dir).unwrap();
 }

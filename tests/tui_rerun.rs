@@ -4,16 +4,12 @@
 
 mod support;
 
-use std::time::Duration;
-
 use council::config::CouncilRequest;
 use council::engine::{RunOptions, RunOutcome, SeatSpec, Status};
 use council::tui::App;
 use council::tui::clipboard::MemoryClipboard;
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use futures::channel::mpsc::{UnboundedSender, unbounded};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use crossterm::event::KeyCode;
+use support::tui::{Keys, settled, terminal};
 use support::{Recorded, Reply, Server, judge_json};
 
 fn handler(r: &Recorded, _: usize) -> Reply {
@@ -33,47 +29,13 @@ fn handler(r: &Recorded, _: usize) -> Reply {
     Reply::text(&[&who, &how])
 }
 
-fn key(tx: &UnboundedSender<std::io::Result<Event>>, code: KeyCode, modifiers: KeyModifiers) {
-    tx.unbounded_send(Ok(Event::Key(KeyEvent::new(code, modifiers))))
-        .unwrap();
-}
-
-/// Runs the app loop while `script` sends keys; the script ends the loop.
+/// Runs the app loop on a 120x40 screen while `script` types.
 async fn drive<F, Fut>(app: &mut App, script: F)
 where
-    F: FnOnce(UnboundedSender<std::io::Result<Event>>) -> Fut,
+    F: FnOnce(Keys) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let (tx, rx) = unbounded();
-    app.state.quit = false;
-    let driver = tokio::spawn(script(tx));
-    tokio::time::timeout(
-        Duration::from_secs(30),
-        app.run(&mut terminal, rx, std::future::pending()),
-    )
-    .await
-    .expect("the loop ends")
-    .unwrap();
-    driver.await.unwrap();
-}
-
-/// Waits until the server has finished `n` replies, then for their events.
-async fn settled(server: &Server, n: usize) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let requests = server.requests();
-        if requests.len() >= n && requests.iter().all(|r| r.finished.is_some()) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} of {n} requests finished",
-            requests.len()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    support::tui::drive(app, &mut terminal(120, 40), script).await;
 }
 
 /// A council of `panel` on the scripted server that has answered "Q?".
@@ -87,12 +49,15 @@ async fn finished_run(panel: &[&str]) -> (std::sync::Arc<Server>, App) {
     let mut app = App::new(request, Box::new(MemoryClipboard::default()));
     app.ask("Q?");
     let (s, chats) = (server.clone(), panel.len() + 2);
-    drive(&mut app, |tx| async move {
+    drive(&mut app, |keys| async move {
         settled(&s, chats).await;
-        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+        keys.ctrl('c');
     })
     .await;
-    assert_eq!(app.state.report.outcome, Some(RunOutcome::Synthesized));
+    assert_eq!(
+        app.state.run.report().outcome,
+        Some(RunOutcome::Synthesized)
+    );
     (server, app)
 }
 
@@ -113,15 +78,19 @@ async fn an_edited_member_reruns_alone_then_judge_and_synthesis_run_again() {
     // A first, full run.
     app.ask("Why is the sky blue?");
     let s = server.clone();
-    drive(&mut app, |tx| async move {
+    drive(&mut app, |keys| async move {
         settled(&s, 5).await;
-        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+        keys.ctrl('c');
     })
     .await;
-    assert_eq!(app.state.report.outcome, Some(RunOutcome::Synthesized));
+    assert_eq!(
+        app.state.run.report().outcome,
+        Some(RunOutcome::Synthesized)
+    );
     let before: Vec<String> = app
         .state
-        .report
+        .run
+        .report()
         .members
         .iter()
         .map(|m| m.text.clone())
@@ -131,14 +100,14 @@ async fn an_edited_member_reruns_alone_then_judge_and_synthesis_run_again() {
     // Edit the second member, then `r` on its pane and `R`.
     app.plan_mut().unwrap().members[1].system_prompt = Some("Be brief.".into());
     let s = server.clone();
-    drive(&mut app, |tx| async move {
-        key(&tx, KeyCode::Tab, KeyModifiers::NONE);
-        key(&tx, KeyCode::Tab, KeyModifiers::NONE);
-        key(&tx, KeyCode::Char('r'), KeyModifiers::NONE);
+    drive(&mut app, |keys| async move {
+        keys.press(KeyCode::Tab);
+        keys.press(KeyCode::Tab);
+        keys.press(KeyCode::Char('r'));
         settled(&s, 6).await;
-        key(&tx, KeyCode::Char('R'), KeyModifiers::NONE);
+        keys.press(KeyCode::Char('R'));
         settled(&s, 8).await;
-        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+        keys.ctrl('c');
     })
     .await;
 
@@ -157,7 +126,7 @@ async fn an_edited_member_reruns_alone_then_judge_and_synthesis_run_again() {
     );
     assert!(requests[7].is_synthesis(), "then the synthesis");
 
-    let report = &app.state.report;
+    let report = app.state.run.report();
     assert_eq!(report.members[0].text, before[0], "others unchanged");
     assert_eq!(report.members[2].text, before[2], "others unchanged");
     assert_eq!(report.members[1].text, "x/beta answers as told: Be brief.");
@@ -175,12 +144,13 @@ async fn a_member_added_to_a_finished_run_runs_alone() {
     let (server, mut app) = finished_run(&["x/alpha", "x/beta"]).await;
     let before: Vec<String> = app
         .state
-        .report
+        .run
+        .report()
         .members
         .iter()
         .map(|m| m.text.clone())
         .collect();
-    let judged = app.state.report.judge.clone();
+    let judged = app.state.run.report().judge.clone();
 
     let added = app
         .add_member(SeatSpec::new("delta", "x/delta", "custom"))
@@ -188,18 +158,18 @@ async fn a_member_added_to_a_finished_run_runs_alone() {
     assert_eq!(added, 2);
     app.run_member(added);
     let s = server.clone();
-    drive(&mut app, |tx| async move {
+    drive(&mut app, |keys| async move {
         settled(&s, 5).await;
-        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+        keys.ctrl('c');
     })
     .await;
 
     let requests = server.requests();
     assert_eq!(requests.len(), 5, "only the new member ran");
     assert_eq!(requests[4].model(), "x/delta");
-    let report = &app.state.report;
+    let report = app.state.run.report();
     assert_eq!(report.members.len(), 3);
-    assert_eq!(app.state.members.len(), 3, "a pane for the new member");
+    assert_eq!(app.state.run.len(), 3, "a pane for the new member");
     assert_eq!(report.members[2].name, "delta");
     assert_eq!(report.members[2].text, "x/delta answers plainly.");
     assert_eq!(report.members[0].text, before[0]);
@@ -212,26 +182,24 @@ async fn a_member_added_to_a_finished_run_runs_alone() {
 async fn a_model_changed_in_the_panel_editor_is_what_r_runs() {
     let (server, mut app) = finished_run(&["x/alpha", "x/beta"]).await;
     let s = server.clone();
-    drive(&mut app, |tx| async move {
+    drive(&mut app, |keys| async move {
         // Ctrl+P opens the editor from anywhere; the second member's model.
-        key(&tx, KeyCode::Char('p'), KeyModifiers::CONTROL);
-        key(&tx, KeyCode::Down, KeyModifiers::NONE);
-        key(&tx, KeyCode::Enter, KeyModifiers::NONE);
+        keys.ctrl('p');
+        keys.press(KeyCode::Down);
+        keys.press(KeyCode::Enter);
         for _ in 0.."x/beta".len() {
-            key(&tx, KeyCode::Backspace, KeyModifiers::NONE);
+            keys.press(KeyCode::Backspace);
         }
-        for c in "x/zeta".chars() {
-            key(&tx, KeyCode::Char(c), KeyModifiers::NONE);
-        }
-        key(&tx, KeyCode::Enter, KeyModifiers::NONE);
-        key(&tx, KeyCode::Esc, KeyModifiers::NONE);
+        keys.type_text("x/zeta");
+        keys.press(KeyCode::Enter);
+        keys.press(KeyCode::Esc);
         // Focus the second member's pane and re-run it.
-        key(&tx, KeyCode::Tab, KeyModifiers::NONE);
-        key(&tx, KeyCode::Tab, KeyModifiers::NONE);
-        key(&tx, KeyCode::Char('r'), KeyModifiers::NONE);
+        keys.press(KeyCode::Tab);
+        keys.press(KeyCode::Tab);
+        keys.press(KeyCode::Char('r'));
         // Four chats, the picker's listing, the re-run.
         settled(&s, 6).await;
-        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+        keys.ctrl('c');
     })
     .await;
     let requests = server.requests();
@@ -249,8 +217,8 @@ async fn a_model_changed_in_the_panel_editor_is_what_r_runs() {
         .collect();
     assert_eq!(chats.len(), 5);
     assert_eq!(chats[4].model(), "x/zeta", "the edited model ran");
-    assert!(app.state.panel_editor.is_none(), "Esc closed the editor");
-    let report = &app.state.report;
+    assert!(app.state.view.overlay.is_none(), "Esc closed the editor");
+    let report = app.state.run.report();
     assert_eq!(report.members[1].model, "x/zeta");
     assert_eq!(report.members[1].text, "x/zeta answers plainly.");
     assert_eq!(report.members[0].text, "x/alpha answers plainly.");
@@ -260,15 +228,15 @@ async fn a_model_changed_in_the_panel_editor_is_what_r_runs() {
 async fn panes_follow_an_edited_panel_and_an_added_member_runs_alone() {
     let (server, mut app) = finished_run(&["x/alpha", "x/beta"]).await;
     let s = server.clone();
-    drive(&mut app, |tx| async move {
-        key(&tx, KeyCode::Char('p'), KeyModifiers::CONTROL);
+    drive(&mut app, |keys| async move {
+        keys.ctrl('p');
         // Remove alpha, then add a member like beta: `beta-2`.
-        key(&tx, KeyCode::Char('x'), KeyModifiers::NONE);
-        key(&tx, KeyCode::Char('a'), KeyModifiers::NONE);
-        key(&tx, KeyCode::Esc, KeyModifiers::NONE);
+        keys.press(KeyCode::Char('x'));
+        keys.press(KeyCode::Char('a'));
+        keys.press(KeyCode::Esc);
         // Four chats, the editor's listing, the new member.
         settled(&s, 6).await;
-        key(&tx, KeyCode::Char('c'), KeyModifiers::CONTROL);
+        keys.ctrl('c');
     })
     .await;
     let chats: Vec<_> = server
@@ -278,11 +246,11 @@ async fn panes_follow_an_edited_panel_and_an_added_member_runs_alone() {
         .collect();
     assert_eq!(chats.len(), 5, "only the added member ran");
     assert_eq!(chats[4].model(), "x/beta");
-    let report = &app.state.report;
+    let report = app.state.run.report();
     let names: Vec<&str> = report.members.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["beta", "beta-2"], "alpha's pane left with alpha");
     assert_eq!(report.members[0].text, "x/beta answers plainly.");
     assert_eq!(report.members[1].text, "x/beta answers plainly.");
     assert_eq!(report.members[1].status, Status::Done);
-    assert_eq!(app.state.members.len(), 2);
+    assert_eq!(app.state.run.len(), 2);
 }

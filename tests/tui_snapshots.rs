@@ -9,10 +9,12 @@ use council::engine::judge::{Analysis, Contradiction, Finding, LabelMap, Quote, 
 use council::engine::{CouncilEvent, RunOutcome, SeatInfo};
 use council::provider::{ErrorKind, ProviderError, Usage};
 use council::tui::action::Action;
+use council::tui::keymap::Keymap;
+use council::tui::layer::Overlay;
 use council::tui::panel_editor::PanelEditor;
 use council::tui::state::{Focus, State};
 use council::tui::theme::Theme;
-use council::tui::ui;
+use council::tui::ui::{self, Env};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -30,24 +32,34 @@ fn seat(name: &str, model: &str) -> SeatInfo {
 struct Script {
     state: State,
     base: Instant,
+    now: Instant,
+    /// Spinner frames: one per step of the clock while a council runs.
+    tick: u64,
+    keymap: Keymap,
 }
 
 impl Script {
     fn new() -> Self {
         let base = Instant::now();
-        let mut state = State::new();
-        state.now = base;
-        Self { state, base }
+        Self {
+            state: State::new(),
+            base,
+            now: base,
+            tick: 0,
+            keymap: Keymap::default(),
+        }
     }
 
     fn at(&mut self, ms: u64) -> &mut Self {
-        self.state.now = self.base + Duration::from_millis(ms);
-        self.state.on_tick(self.state.now);
+        self.now = self.base + Duration::from_millis(ms);
+        if self.state.run.running() {
+            self.tick += 1;
+        }
         self
     }
 
     fn event(&mut self, e: CouncilEvent) -> &mut Self {
-        self.state.apply(&e);
+        self.state.apply(&e, self.now);
         self
     }
 
@@ -249,25 +261,55 @@ fn finished() -> Script {
     s
 }
 
-fn render(state: &mut State, (w, h): (u16, u16)) -> Terminal<TestBackend> {
+fn render(script: &mut Script, (w, h): (u16, u16)) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     let theme = Theme::default();
-    terminal.draw(|f| ui::draw(f, state, &theme)).unwrap();
+    let env = Env {
+        theme: &theme,
+        keymap: &script.keymap,
+        now: script.now,
+        tick: script.tick,
+    };
+    terminal
+        .draw(|f| {
+            ui::draw(f, &mut script.state, &env);
+        })
+        .unwrap();
     // Twice: the first draw records scroll extents that the second uses.
-    terminal.draw(|f| ui::draw(f, state, &theme)).unwrap();
+    terminal
+        .draw(|f| {
+            ui::draw(f, &mut script.state, &env);
+        })
+        .unwrap();
     terminal
 }
 
 fn snap(name: &str, script: &mut Script) {
     for size in SIZES {
-        let terminal = render(&mut script.state, size);
+        let terminal = render(script, size);
         insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), terminal.backend());
     }
 }
 
 #[test]
 fn idle() {
-    snap("idle", &mut Script::new());
+    // Before the first question the welcome lists who sits on the council.
+    let mut s = Script::new();
+    s.state.council = Some(council::config::CouncilPlan {
+        preset: Some("quality".into()),
+        members: vec![
+            spec("claude-opus", "~anthropic/claude-opus-latest"),
+            spec("gpt", "~openai/gpt-latest"),
+            spec("gemini-pro", "~google/gemini-pro-latest"),
+        ],
+        judge: spec("judge", "~anthropic/claude-opus-latest"),
+        synthesizer: spec("synthesizer", "~anthropic/claude-opus-latest"),
+    });
+    snap("idle", &mut s);
+    let screen = format!("{}", render(&mut s, (120, 40)).backend());
+    for seat in ["claude-opus", "gemini-pro", "judge", "synthesizer"] {
+        assert!(screen.contains(seat), "{seat} is listed:\n{screen}");
+    }
 }
 
 #[test]
@@ -282,7 +324,7 @@ fn every_judge_tab() {
         .action(Action::FocusNext)
         .action(Action::FocusNext)
         .action(Action::FocusNext);
-    assert_eq!(s.state.focus, Focus::Judge);
+    assert_eq!(s.state.view.focus, Focus::Judge);
     for tab in 0..6 {
         s.action(Action::JudgeTab(tab));
         snap(&format!("judge_tab_{}", tab + 1), &mut s);
@@ -321,15 +363,52 @@ fn help_overlay() {
     snap("help", &mut s);
 }
 
+/// A key rebound in the config file shows as rebound in the hint bar and
+/// the help overlay, not only in what it does.
+#[test]
+fn rebound_keys_show_in_the_hints_and_the_help() {
+    let settings = council::config::settings::Settings::parse(
+        "[keys]\ncancel = \"x\"\nhelp = \"H\"\n",
+        "config.toml",
+    )
+    .unwrap();
+    let mut s = mid_stream();
+    s.keymap = Keymap::new(&settings.keys);
+    s.action(Action::FocusNext);
+    assert_eq!(s.state.view.focus, Focus::Member(0));
+    let terminal = render(&mut s, (120, 40));
+    let buffer = terminal.backend().buffer();
+    let hints: String = (0..120)
+        .map(|x| buffer[(x, 39)].symbol().to_string())
+        .collect::<String>()
+        .trim_end()
+        .to_string();
+    assert!(
+        hints.contains("x cancel") && hints.contains("H help"),
+        "{hints}"
+    );
+    assert!(
+        !hints.contains("c cancel") && !hints.contains("? help"),
+        "{hints}"
+    );
+    insta::assert_snapshot!("rebound_hints_120x40", hints);
+    s.action(Action::ToggleHelp);
+    let terminal = render(&mut s, (120, 40));
+    let screen = format!("{}", terminal.backend());
+    assert!(screen.contains("x  cancel the focused member"), "{screen}");
+    assert!(screen.contains("H F1  this help"), "{screen}");
+    insta::assert_snapshot!("rebound_help_120x40", terminal.backend());
+}
+
 #[test]
 fn tiny_terminals_never_panic_and_say_so() {
     let mut s = finished();
     for w in 1..=45 {
         for h in 1..=14 {
-            render(&mut s.state, (w, h));
+            render(&mut s, (w, h));
         }
     }
-    let terminal = render(&mut s.state, (20, 6));
+    let terminal = render(&mut s, (20, 6));
     let text = format!("{}", terminal.backend());
     assert!(text.contains("terminal too"), "{text}");
     // Eight members with long text, at the smallest full size.
@@ -350,8 +429,8 @@ fn tiny_terminals_never_panic_and_say_so() {
     many.action(Action::FocusPrev)
         .action(Action::FocusPrev)
         .action(Action::FocusPrev);
-    assert_eq!(many.state.focus, Focus::Member(7));
-    let terminal = render(&mut many.state, (40, 12));
+    assert_eq!(many.state.view.focus, Focus::Member(7));
+    let terminal = render(&mut many, (40, 12));
     let text = format!("{}", terminal.backend());
     assert!(
         text.contains("member-7"),
@@ -368,7 +447,7 @@ fn escape_sequences_from_a_model_never_reach_the_screen() {
         0,
         "safe \u{1b}]0;pwned\u{7}text \u{1b}[2J\u{1b}[31mred\u{1b}[0m",
     );
-    let terminal = render(&mut s.state, (120, 40));
+    let terminal = render(&mut s, (120, 40));
     let buffer = terminal.backend().buffer();
     for cell in buffer.content() {
         assert!(
@@ -388,17 +467,26 @@ fn editor_over_finished_run() -> Script {
     let mut skeptic = spec("gpt", "~openai/gpt-latest");
     skeptic.temperature = Some(0.9);
     skeptic.system_prompt = Some("Look for what could go wrong.\nSay how sure you are.".into());
-    s.state.panel_editor = Some(PanelEditor::new(council::config::CouncilPlan {
-        preset: Some("quality".into()),
-        members: vec![
-            spec("claude-opus", "~anthropic/claude-opus-latest"),
-            skeptic,
-            spec("gemini-pro", "~google/gemini-pro-latest"),
-        ],
-        judge: spec("judge", "~anthropic/claude-opus-latest"),
-        synthesizer: spec("synthesizer", "~anthropic/claude-opus-latest"),
-    }));
+    s.state.view.overlay = Some(Overlay::PanelEditor(Box::new(PanelEditor::new(
+        council::config::CouncilPlan {
+            preset: Some("quality".into()),
+            members: vec![
+                spec("claude-opus", "~anthropic/claude-opus-latest"),
+                skeptic,
+                spec("gemini-pro", "~google/gemini-pro-latest"),
+            ],
+            judge: spec("judge", "~anthropic/claude-opus-latest"),
+            synthesizer: spec("synthesizer", "~anthropic/claude-opus-latest"),
+        },
+    ))));
     s
+}
+
+fn editor(s: &mut Script) -> &mut PanelEditor {
+    match &mut s.state.view.overlay {
+        Some(Overlay::PanelEditor(editor)) => editor,
+        _ => panic!("the panel editor is open"),
+    }
 }
 
 fn key(s: &mut Script, code: KeyCode) {
@@ -425,7 +513,7 @@ fn panel_editor_rejects_a_bad_value_on_screen() {
     key(&mut s, KeyCode::Enter);
     key(&mut s, KeyCode::Char('9'));
     key(&mut s, KeyCode::Enter);
-    let terminal = render(&mut s.state, (120, 40));
+    let terminal = render(&mut s, (120, 40));
     let screen = format!("{}", terminal.backend());
     assert!(
         screen.contains("temperature: a number from 0.0 to 2.0, or empty"),
@@ -454,12 +542,7 @@ fn model_picker() {
         model("google/gemini-3-flash-preview", 1_048_576, 0.5, 3.0),
         model("openai/gpt-oss-120b", 131_072, 0.05, 0.25),
     ]);
-    s.state
-        .panel_editor
-        .as_mut()
-        .unwrap()
-        .listings
-        .insert("openrouter".into(), listing);
+    editor(&mut s).listings.insert("openrouter".into(), listing);
     key(&mut s, KeyCode::Enter);
     for c in "gpt5".chars() {
         key(&mut s, KeyCode::Char(c));
@@ -467,7 +550,7 @@ fn model_picker() {
     key(&mut s, KeyCode::Down);
     snap("model_picker", &mut s);
     key(&mut s, KeyCode::Enter);
-    let editor = s.state.panel_editor.as_ref().unwrap();
+    let editor = editor(&mut s);
     assert!(editor.picker.is_none());
     assert_eq!(editor.plan.members[0].model, "openai/gpt-5.4-mini");
 }

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use council::config::settings::Settings;
-use council::config::{ConfigError, CouncilRequest, paths, presets, providers};
+use council::config::{ConfigError, CouncilRequest, presets, providers};
 use council::engine::RunOutcome;
+use council::paths;
 use council::sanitize::sanitize;
 use council::{CouncilEvent, RunOptions, RunReport};
 

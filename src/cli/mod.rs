@@ -9,8 +9,8 @@ mod sessions;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use council::config::paths;
 use council::config::settings::Settings;
+use council::paths;
 
 /// Exit codes: the run produced no synthesis.
 pub const EXIT_FAILED: u8 = 1;

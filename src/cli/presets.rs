@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use council::config::paths;
 use council::config::presets::{self, BUILTIN, NamedPreset, PresetSource, SeatConfig};
+use council::paths;
 
 use super::{EXIT_USAGE, fail};
 

@@ -2,7 +2,6 @@
 //! plus command-line overrides into a runnable [`Council`].
 
 pub(crate) mod file_error;
-pub mod paths;
 pub mod presets;
 pub mod providers;
 pub mod settings;
@@ -12,8 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::council::{Council, Seat, SeatSpec, member_names, unique_names};
-use crate::provider::openai::models::{ModelInfo, Pricing};
-use crate::provider::openai::{OpenAiConfig, OpenAiProvider};
 use crate::provider::{Provider, RetryPolicy, Timeouts};
 pub use presets::{NamedPreset, Preset, SeatConfig};
 pub use providers::ProviderConfig;
@@ -210,34 +207,15 @@ impl CouncilRequest {
         })
     }
 
-    /// What a provider serves: the models dir for `local`, `GET /models`
-    /// for an endpoint (no key needed on OpenRouter; sent when there is one).
-    pub async fn list_models(&self, provider: &str) -> Result<Vec<ModelInfo>, String> {
-        if provider == crate::provider::local::NAME {
-            let Some(dir) = crate::models::models_dir() else {
-                return Ok(Vec::new());
-            };
-            return Ok(crate::models::list(&dir)
-                .into_iter()
-                .map(|m| ModelInfo {
-                    id: format!("local/{}", m.name),
-                    name: None,
-                    context_length: m.info.ok().and_then(|i| i.context_length),
-                    pricing: Some(Pricing {
-                        prompt: Some(0.0),
-                        completion: Some(0.0),
-                    }),
-                })
-                .collect());
-        }
-        let config = self.provider_config(provider).map_err(|e| e.to_string())?;
-        let client = OpenAiProvider::new(OpenAiConfig {
-            api_key: providers::read_key(config.api_key_env.as_deref()),
-            api_key_env: config.api_key_env.clone(),
-            ..OpenAiConfig::new(config.name.clone(), config.base_url.clone())
-        })
-        .map_err(|e| e.message)?;
-        client.list_models().await.map_err(|e| e.message)
+    /// A provider to ask what it serves: no key is required (OpenRouter
+    /// lists without one; a key is sent when there is one). Connecting does
+    /// no I/O; the listing itself is the provider's.
+    pub fn lister(&self, provider: &str) -> Result<Arc<dyn Provider>, ConfigError> {
+        let config = ProviderConfig {
+            key_required: false,
+            ..self.provider_config(provider)?
+        };
+        providers::connect(&config, self.timeouts, RetryPolicy::none())
     }
 
     fn provider_config(&self, name: &str) -> Result<ProviderConfig, ConfigError> {

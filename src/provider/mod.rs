@@ -123,6 +123,10 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         cancel: CancellationToken,
         sink: DeltaSink<'a>,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>>;
+
+    /// What the backend serves, with context lengths and prices where known
+    /// (for the model picker and cost estimates).
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<openai::models::ModelInfo>, ProviderError>>;
 }
 
 /// Timeouts for one request. `first_byte` runs from sending the request until

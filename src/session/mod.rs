@@ -6,10 +6,12 @@
 
 pub mod export;
 mod log;
+mod recorder;
 mod store;
 
 pub use log::{FLUSH_EVERY, SessionWriter, load};
-pub use store::{SessionSummary, find, list, new_id, sessions_dir};
+pub use recorder::Recorder;
+pub use store::{SessionSummary, find, list, list_in_batches, new_id, sessions_dir};
 
 use serde::{Deserialize, Serialize};
 

@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Session, SessionError, load};
-use crate::config::paths;
 use crate::engine::RunOutcome;
+use crate::paths;
 
 /// `~/.local/share/council/sessions`, or `$COUNCIL_SESSIONS_DIR`.
 pub fn sessions_dir() -> Option<PathBuf> {
@@ -33,7 +33,7 @@ pub fn new_id() -> (String, String) {
 }
 
 /// One line of `council sessions`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionSummary {
     pub id: String,
     pub created: String,
@@ -46,6 +46,43 @@ pub struct SessionSummary {
     pub status: String,
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// The index beside the sessions: each file's summary, valid while the
+/// file keeps the size and modification time it had when summarized.
+const INDEX: &str = ".index.json";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct IndexEntry {
+    file: String,
+    len: u64,
+    modified_ns: u128,
+    summary: SessionSummary,
+}
+
+/// A session file with what tells whether its summary is still good.
+struct Listed {
+    path: PathBuf,
+    file: String,
+    len: u64,
+    modified_ns: u128,
+}
+
+impl IndexEntry {
+    fn of(f: &Listed, summary: &SessionSummary) -> Self {
+        Self {
+            file: f.file.clone(),
+            len: f.len,
+            modified_ns: f.modified_ns,
+            summary: summary.clone(),
+        }
+    }
+}
+
+impl Listed {
+    fn key(&self) -> (&str, u64, u128) {
+        (&self.file, self.len, self.modified_ns)
+    }
 }
 
 impl SessionSummary {
@@ -103,21 +140,109 @@ pub fn find(dir: &Path, id: &str) -> Result<PathBuf, String> {
 /// Every session in `dir`, newest first; unreadable files come back as
 /// errors beside the ones that loaded, never instead of them.
 pub fn list(dir: &Path) -> (Vec<SessionSummary>, Vec<SessionError>) {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    paths.sort();
-    paths.reverse();
     let mut summaries = Vec::new();
     let mut errors = Vec::new();
-    for path in paths {
-        match load(&path) {
-            Ok(session) => summaries.push(SessionSummary::of(&session, &path)),
-            Err(e) => errors.push(e),
+    list_in_batches(dir, 1024, |batch, problems| {
+        summaries.extend(batch);
+        errors.extend(problems);
+    });
+    summaries.sort_by(|a, b| b.path.cmp(&a.path));
+    (summaries, errors)
+}
+
+/// Lists `dir` in batches of at most `batch` summaries, handing each to
+/// `each` as soon as it is known: first every file the index still
+/// describes (no file is read for them), then the new and changed files,
+/// read in full. The index is brought up to date at the end.
+pub fn list_in_batches(
+    dir: &Path,
+    batch: usize,
+    mut each: impl FnMut(Vec<SessionSummary>, Vec<SessionError>),
+) {
+    let mut files: Vec<Listed> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let path = e.path();
+            if path.extension().is_none_or(|x| x != "jsonl") {
+                return None;
+            }
+            let meta = e.metadata().ok()?;
+            let modified_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            Some(Listed {
+                file: path.file_name()?.to_string_lossy().into_owned(),
+                path,
+                len: meta.len(),
+                modified_ns,
+            })
+        })
+        .collect();
+    files.sort_by(|a, b| b.file.cmp(&a.file));
+
+    let index_path = dir.join(INDEX);
+    let index: Vec<IndexEntry> = std::fs::read(&index_path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let mut known: std::collections::HashMap<(&str, u64, u128), &SessionSummary> = index
+        .iter()
+        .map(|e| ((e.file.as_str(), e.len, e.modified_ns), &e.summary))
+        .collect();
+
+    let mut fresh = Vec::new();
+    let mut stale = Vec::new();
+    let mut entries: Vec<IndexEntry> = Vec::with_capacity(files.len());
+    for f in &files {
+        match known.remove(&f.key()) {
+            Some(summary) => {
+                entries.push(IndexEntry::of(f, summary));
+                fresh.push(SessionSummary {
+                    path: f.path.clone(),
+                    ..summary.clone()
+                });
+            }
+            None => stale.push(f),
         }
     }
-    (summaries, errors)
+    for chunk in fresh.chunks(batch.max(1)) {
+        each(chunk.to_vec(), Vec::new());
+    }
+    let changed = !stale.is_empty() || entries.len() != index.len();
+    for chunk in stale.chunks(batch.max(1)) {
+        let mut summaries = Vec::new();
+        let mut errors = Vec::new();
+        for f in chunk {
+            match load(&f.path) {
+                Ok(session) => {
+                    let summary = SessionSummary::of(&session, &f.path);
+                    // A run still being written is read again next time.
+                    if !session.interrupted {
+                        entries.push(IndexEntry::of(f, &summary));
+                    }
+                    summaries.push(summary);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        each(summaries, errors);
+    }
+    if changed {
+        write_index(&index_path, &entries);
+    }
+}
+
+/// Best effort: a missing or stale index only costs a slower listing.
+fn write_index(path: &Path, entries: &[IndexEntry]) {
+    let Ok(json) = serde_json::to_vec(entries) else {
+        return;
+    };
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, json).is_ok() && std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
 }

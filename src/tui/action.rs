@@ -14,7 +14,10 @@ pub enum Action {
     /// A key for the editor.
     Edit(Input),
     Paste(String),
+    /// ↑ in the editor: an earlier question when the editor is empty or
+    /// shows a recalled one, else the cursor moves.
     HistoryPrev,
+    /// ↓ in the editor: a later question while browsing them, else the cursor moves.
     HistoryNext,
     FocusNext,
     FocusPrev,
@@ -63,6 +66,11 @@ pub enum Action {
         column: u16,
         row: u16,
     },
+    /// A pointer action resolved against the last frame's layout.
+    FocusPane(crate::tui::state::Focus),
+    ScrollPane(crate::tui::state::Focus, isize),
+    /// Scroll the help overlay.
+    HelpScroll(isize),
 }
 
 /// Work for the loop: everything that is not a pure change of state.

@@ -1,8 +1,9 @@
-//! The event loop: terminal input, council events and a frame tick in one
-//! `select!`. Events are drained in batches and folded into the state;
-//! drawing happens on the tick, only when something changed, so a flood of
-//! tokens costs one frame per tick rather than one per token.
+//! The event loop: terminal input, council events and effect reports in one
+//! `select!`. Council events are drained in batches and folded into the
+//! state; a frame is drawn only when something changed, at most 60 times a
+//! second, and nothing wakes the loop while nothing moves.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -11,32 +12,40 @@ use crossterm::event::Event;
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use tokio::sync::mpsc::UnboundedReceiver;
 
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-
-use crate::engine::{PastTurn, RunReport, estimate};
+use crate::config::{ConfigError, CouncilPlan, CouncilRequest, presets};
+use crate::engine::{
+    CouncilEvent, PastTurn, RunCanceller, RunOptions, RunReport, RunScope, SeatInfo, SeatSpec,
+    estimate,
+};
 use crate::models::listing::{self, Listing};
-use crate::provider::openai::models::{ModelInfo, Pricing};
-use crate::session::{self, SessionWriter};
-
-use crate::config::{ConfigError, CouncilPlan, CouncilRequest, paths, presets};
-use crate::engine::{CouncilEvent, RunCanceller, RunOptions, RunScope, SeatInfo, SeatSpec};
+use crate::provider::openai::models::Pricing;
+use crate::sanitize::sanitize;
+use crate::session::{self, Recorder};
 use crate::tui::action::{Action, Command};
 use crate::tui::clipboard::Clipboard;
+use crate::tui::effects::{Done, Effects};
 use crate::tui::history::HistoryBrowser;
-use crate::tui::keymap;
+use crate::tui::keymap::Keymap;
+use crate::tui::layer::Overlay;
 use crate::tui::panel_editor::PanelEditor;
-use crate::tui::state::{Notice, State};
+use crate::tui::state::{Focus, Notice, State};
 use crate::tui::theme::{self, Theme};
-use crate::tui::ui;
+use crate::tui::ui::{self, Areas, Env};
 
 /// At most 60 frames a second.
 pub const FRAME: Duration = Duration::from_millis(16);
+/// While a council runs, the spinner and the clock move this often.
+pub const ANIMATION: Duration = Duration::from_millis(100);
+/// How long quitting waits for effects in flight (a save, a delete).
+const SETTLE: Duration = Duration::from_secs(2);
 
 pub struct App {
     pub state: State,
     pub theme: Theme,
+    pub keymap: Keymap,
     request: CouncilRequest,
     /// The seats as resolved from the request, then edited live; what the
     /// next run (or re-run) uses.
@@ -50,30 +59,37 @@ pub struct App {
     theme_store: Option<PathBuf>,
     /// Model listings by provider (from the disk cache, then the network).
     pub listings: HashMap<String, Listing>,
-    listing_tx: UnboundedSender<ListingResult>,
-    listing_rx: UnboundedReceiver<ListingResult>,
-    /// Providers whose listing is being fetched.
-    fetching: HashSet<String>,
+    /// Providers whose listing is being read, and whether it will be
+    /// fetched when the disk has none.
+    fetching: HashMap<String, bool>,
+    effects: Effects,
     /// Where runs are saved (none: not saved), the session being written,
     /// and the conversation so far: the earlier turns, and the last report
     /// (kept when a run ends, since a new question clears the screen's).
     sessions_dir: Option<PathBuf>,
-    session: Option<SessionWriter>,
+    recorder: Option<Recorder>,
     past: Vec<PastTurn>,
     last_report: Option<RunReport>,
+    /// Where the last frame put each pane, for the mouse.
+    areas: Areas,
+    /// Spinner frames shown so far.
+    tick: u64,
+    /// Something changed since the last frame.
+    dirty: bool,
+    last_frame: Option<Instant>,
+    /// Wrap each frame in a synchronized update (a real terminal).
+    synchronized: bool,
+    pub quit: bool,
     /// Frames drawn, for tests and benchmarks.
     pub frames: u64,
 }
 
-/// A provider's `/models` listing as a background fetch returns it.
-type ListingResult = (String, Result<Vec<ModelInfo>, String>);
-
 impl App {
     pub fn new(request: CouncilRequest, clipboard: Box<dyn Clipboard + Send>) -> Self {
-        let (listing_tx, listing_rx) = tokio::sync::mpsc::unbounded_channel();
         Self {
             state: State::new(),
             theme: Theme::default(),
+            keymap: Keymap::default(),
             request,
             plan: None,
             options: RunOptions::default(),
@@ -83,13 +99,18 @@ impl App {
             themes: vec![Theme::default()],
             theme_store: None,
             listings: HashMap::new(),
-            listing_tx,
-            listing_rx,
-            fetching: HashSet::new(),
+            fetching: HashMap::new(),
+            effects: Effects::default(),
             sessions_dir: None,
-            session: None,
+            recorder: None,
             past: Vec::new(),
             last_report: None,
+            areas: Areas::default(),
+            tick: 0,
+            dirty: true,
+            last_frame: None,
+            synchronized: false,
+            quit: false,
             frames: 0,
         }
     }
@@ -103,7 +124,7 @@ impl App {
 
     /// The file of the session being written, if any.
     pub fn session_path(&self) -> Option<&std::path::Path> {
-        self.session.as_ref().map(SessionWriter::path)
+        self.recorder.as_ref().map(Recorder::path)
     }
 
     /// Sets the themes to cycle through, the one to start with, and the file
@@ -120,48 +141,63 @@ impl App {
         self
     }
 
+    pub fn with_options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The key table (the defaults with the config file's overrides).
+    pub fn with_keymap(mut self, keymap: Keymap) -> Self {
+        self.keymap = keymap;
+        self
+    }
+
+    /// Brackets every frame in a synchronized update, so a terminal shows
+    /// whole frames only (for a real terminal on stdout).
+    pub fn with_synchronized_output(mut self, on: bool) -> Self {
+        self.synchronized = on;
+        self
+    }
+
+    fn notice(&mut self, notice: Notice) {
+        self.state.view.notice = Some(notice);
+        self.dirty = true;
+    }
+
     fn next_theme(&mut self) {
         if self.theme.name == "no-color" {
-            self.state.notice = Some(Notice::Info("NO_COLOR is set: colours stay off".into()));
-            return;
+            return self.notice(Notice::Info("NO_COLOR is set: colours stay off".into()));
         }
         let at = self.themes.iter().position(|t| t.name == self.theme.name);
         let next = at.map_or(0, |i| (i + 1) % self.themes.len().max(1));
         let Some(theme) = self.themes.get(next).cloned() else {
             return;
         };
-        let saved = match &self.theme_store {
-            Some(path) => theme::remember(path, &theme.name)
-                .map(|_| " (remembered)")
-                .map_err(|e| format!("theme {}: cannot remember it: {e}", theme.name)),
-            None => Ok(""),
-        };
-        self.state.notice = Some(match saved {
-            Ok(how) => Notice::Info(format!("theme {}{how}", theme.name)),
-            Err(e) => Notice::Error(e),
-        });
+        self.notice(Notice::Info(format!("theme {}", theme.name)));
+        if let Some(path) = self.theme_store.clone() {
+            let name = theme.name.clone();
+            self.effects.blocking(move |tx| {
+                let result = theme::remember(&path, &name).map_err(|e| e.to_string());
+                let _ = tx.send(Done::ThemeRemembered(name, result));
+            });
+        }
         self.theme = theme;
-        self.state.dirty = true;
-    }
-
-    pub fn with_options(mut self, options: RunOptions) -> Self {
-        self.options = options;
-        self
     }
 
     /// Puts a question in the editor and asks it, as if typed.
     pub fn ask(&mut self, question: &str) {
-        self.state.editor.insert_str(question);
+        self.state.view.editor.insert_str(question);
         let commands = self.state.update(Action::Submit);
         self.execute(commands);
     }
 
     fn execute(&mut self, commands: Vec<Command>) {
         for command in commands {
+            self.dirty = true;
             match command {
                 Command::StartRun(question) => self.start(question, RunScope::Full),
                 Command::RerunMember(i) => {
-                    let question = self.state.report.question.clone();
+                    let question = self.state.run.report().question.clone();
                     self.start(question, RunScope::Members(vec![i]));
                 }
                 Command::OpenPanelEditor => match self.plan_mut() {
@@ -170,43 +206,38 @@ impl App {
                         let providers: HashSet<String> =
                             editor.plan.seats().map(|s| s.provider.clone()).collect();
                         for provider in providers {
-                            self.refresh_listing(&provider);
                             if let Some(l) = self.listings.get(&provider) {
-                                editor.listings.insert(provider, l.clone());
+                                editor.listings.insert(provider.clone(), l.clone());
                             }
+                            self.refresh_listing(&provider, true);
                         }
-                        self.state.panel_editor = Some(editor);
+                        self.state.view.overlay = Some(Overlay::PanelEditor(Box::new(editor)));
                     }
-                    Err(e) => self.state.notice = Some(Notice::Error(e.to_string())),
+                    Err(e) => self.notice(Notice::Error(e.to_string())),
                 },
                 Command::ApplyPlan(plan) => {
                     let seats: Vec<SeatInfo> = plan.members.iter().map(SeatSpec::info).collect();
                     self.plan = Some(plan);
-                    self.update_estimate();
+                    self.plan_changed();
                     // A finished run follows the edit; members it lacks run alone.
-                    if !self.state.running && !self.state.report.question.is_empty() {
+                    if !self.state.run.running() && !self.state.run.report().question.is_empty() {
                         let added = self.state.reseat(&seats);
                         if !added.is_empty() {
-                            let question = self.state.report.question.clone();
+                            let question = self.state.run.report().question.clone();
                             self.start(question, RunScope::Members(added));
                         }
                     }
                 }
-                Command::SavePreset(name, plan) => {
-                    let saved = paths::presets_dir()
+                Command::SavePreset(name, plan) => self.effects.blocking(move |tx| {
+                    let saved = crate::paths::presets_dir()
                         .ok_or_else(|| "no config dir: HOME is not set".to_string())
                         .and_then(|dir| {
                             presets::save_preset(&dir, &name, &plan).map_err(|e| e.to_string())
                         });
-                    self.state.notice = Some(match saved {
-                        Ok(path) => {
-                            Notice::Info(format!("saved preset {name} in {}", path.display()))
-                        }
-                        Err(e) => Notice::Error(e),
-                    });
-                }
+                    let _ = tx.send(Done::PresetSaved(name, saved));
+                }),
                 Command::Rejudge => {
-                    let question = self.state.report.question.clone();
+                    let question = self.state.run.report().question.clone();
                     self.start(question, RunScope::Judgement);
                 }
                 Command::CancelRun => {
@@ -220,52 +251,58 @@ impl App {
                     }
                 }
                 Command::Copy(text) => {
-                    self.state.notice = Some(match self.clipboard.copy(&text) {
+                    let notice = match self.clipboard.copy(&text) {
                         Ok(how) => Notice::Info(format!(
                             "copied {} characters ({how})",
                             text.chars().count()
                         )),
                         Err(e) => Notice::Error(e),
-                    });
+                    };
+                    self.notice(notice);
                 }
                 Command::NextTheme => self.next_theme(),
                 Command::NewConversation => self.new_conversation(),
-                Command::OpenHistory => match &self.sessions_dir {
-                    Some(dir) => {
-                        let (list, errors) = session::list(dir);
-                        let problems = errors
-                            .iter()
-                            .map(|e| crate::sanitize::sanitize(&e.to_string()))
-                            .collect();
-                        self.state.history_browser = Some(HistoryBrowser::new(list, problems));
-                    }
-                    None => {
-                        self.state.notice = Some(Notice::Info("sessions are not saved here".into()))
-                    }
-                },
-                Command::OpenSession(path) => self.open_session(&path),
-                Command::DeleteSession(s) => {
-                    let result = std::fs::remove_file(&s.path);
-                    if self.session_path() == Some(s.path.as_path()) {
-                        self.session = None;
-                        self.past.clear();
-                        self.last_report = None;
-                    }
-                    self.state.notice = Some(match result {
-                        Ok(()) => Notice::Info(format!("deleted session {}", s.id)),
-                        Err(e) => Notice::Error(format!("cannot delete {}: {e}", s.path.display())),
-                    });
-                    if let Some(browser) = &mut self.state.history_browser {
-                        browser.remove(&s.id);
-                    }
-                }
+                Command::OpenHistory => self.open_history(),
+                Command::OpenSession(path) => self.effects.blocking(move |tx| {
+                    let loaded = session::load(&path).map_err(|e| e.to_string());
+                    let _ = tx.send(Done::SessionOpened(path, loaded));
+                }),
+                Command::DeleteSession(s) => self.effects.blocking(move |tx| {
+                    let result = std::fs::remove_file(&s.path)
+                        .map_err(|e| format!("cannot delete {}: {e}", s.path.display()));
+                    let _ = tx.send(Done::SessionDeleted(s, result));
+                }),
                 Command::Quit => {
+                    self.quit = true;
                     if let Some(c) = &self.canceller {
                         c.cancel();
                     }
                 }
             }
         }
+    }
+
+    /// Ctrl+O: the browser opens at once and fills in as sessions are read.
+    fn open_history(&mut self) {
+        let Some(dir) = self.sessions_dir.clone() else {
+            return self.notice(Notice::Info("sessions are not saved here".into()));
+        };
+        self.state.view.overlay = Some(Overlay::History(HistoryBrowser::loading()));
+        self.effects.blocking(move |tx| {
+            session::list_in_batches(&dir, 200, |batch, errors| {
+                let problems = errors.iter().map(|e| sanitize(&e.to_string())).collect();
+                let _ = tx.send(Done::Sessions {
+                    batch,
+                    problems,
+                    finished: false,
+                });
+            });
+            let _ = tx.send(Done::Sessions {
+                batch: Vec::new(),
+                problems: Vec::new(),
+                finished: true,
+            });
+        });
     }
 
     /// The council's seats, resolved from the request on first use. Edits
@@ -301,15 +338,24 @@ impl App {
             Ok(c) => c,
             Err(e) => return self.state.start_failed(e.to_string()),
         };
-        let answers = self.state.report.answers();
+        let answers = self.state.run.report().answers();
         let mut options = self.options.clone();
         if scope == RunScope::Full {
             // A new question continues the conversation: the last one joins the history.
             if let Some(report) = self.last_report.take() {
                 self.past.push(PastTurn::from(&report));
             }
-            if self.session.is_none() {
-                self.session = self.new_session(&council);
+            if self.recorder.is_none()
+                && let Some(dir) = &self.sessions_dir
+            {
+                let tx = self.effects.sender();
+                self.recorder = Some(Recorder::start(
+                    dir,
+                    CouncilPlan::from(&council),
+                    Box::new(move |e| {
+                        let _ = tx.send(Done::SessionUnsaved(e));
+                    }),
+                ));
             }
         }
         options.history = self.past.clone();
@@ -321,10 +367,10 @@ impl App {
     /// Recomputes the cost estimate of the next run from the plan, the
     /// question in the editor (or the one running) and the known prices.
     fn update_estimate(&mut self) {
-        let question = if self.state.running {
-            self.state.report.question.clone()
+        let question = if self.state.run.running() {
+            self.state.run.report().question.clone()
         } else {
-            self.state.editor.lines().join("\n")
+            self.state.view.editor.lines().join("\n")
         };
         // Called on every key while idle: borrow the plan, do not copy it.
         if self.plan_mut().is_err() {
@@ -352,145 +398,229 @@ impl App {
         );
         if self.state.estimate != Some(estimate) {
             self.state.estimate = Some(estimate);
-            self.state.dirty = true;
+            self.dirty = true;
         }
     }
 
     /// Prices for the estimate: cached listings of the plan's providers, and
     /// OpenRouter's (which needs no key) fetched when none is cached.
     fn prime_listings(&mut self) {
-        let Ok(plan) = self.plan_mut().cloned() else {
+        let Ok(plan) = self.plan_mut() else {
             return;
         };
         let providers: HashSet<String> = plan.seats().map(|s| s.provider.clone()).collect();
         for provider in providers {
-            if let Some(cached) = listing::load(&provider) {
-                self.listings.insert(provider, cached);
-            } else if provider == crate::config::providers::DEFAULT_PROVIDER {
-                self.refresh_listing(&provider);
+            if !self.listings.contains_key(&provider) {
+                let fetch = provider == crate::config::providers::DEFAULT_PROVIDER;
+                self.refresh_listing(&provider, fetch);
             }
         }
+        self.plan_changed();
+    }
+
+    /// The seats changed: show them, and what they may cost.
+    fn plan_changed(&mut self) {
+        self.state.council = self.plan.clone();
         self.update_estimate();
     }
 
-    /// Takes a provider's listing from the disk cache, and fetches it in the
-    /// background when there is none or it is old. The loop folds the
-    /// result in; nothing here waits on the network.
-    fn refresh_listing(&mut self, provider: &str) {
-        if !self.listings.contains_key(provider)
-            && let Some(cached) = listing::load(provider)
-        {
-            self.listings.insert(provider.to_string(), cached);
-        }
+    /// Reads a provider's listing from the disk cache and, when `fetch` and
+    /// there is none or it is old, from the provider, in the background.
+    fn refresh_listing(&mut self, provider: &str, fetch: bool) {
         let fresh = self.listings.get(provider).is_some_and(Listing::is_fresh);
-        if fresh || !self.fetching.insert(provider.to_string()) {
+        // One read at a time, unless this one fetches and that one does not.
+        let busy = self
+            .fetching
+            .get(provider)
+            .is_some_and(|fetching| *fetching || !fetch);
+        if fresh || busy {
             return;
         }
-        let (request, tx, provider) = (
-            self.request.clone(),
-            self.listing_tx.clone(),
-            provider.to_string(),
-        );
-        tokio::spawn(async move {
-            let result = request.list_models(&provider).await;
-            let _ = tx.send((provider, result));
+        self.fetching.insert(provider.to_string(), fetch);
+        let lister = self.request.lister(provider).map_err(|e| e.to_string());
+        let provider = provider.to_string();
+        self.effects.spawn(async move {
+            let cached = {
+                let provider = provider.clone();
+                tokio::task::spawn_blocking(move || listing::load(&provider))
+                    .await
+                    .ok()
+                    .flatten()
+            };
+            if let Some(cached) = cached
+                && (cached.is_fresh() || !fetch)
+            {
+                return Done::Listing(provider, fetch, Ok((cached, false)));
+            }
+            if !fetch {
+                return Done::Listing(provider, fetch, Err(String::new()));
+            }
+            let result = match lister {
+                Ok(p) => p
+                    .list_models()
+                    .await
+                    .map(|models| (Listing::new(models), true))
+                    .map_err(|e| e.message),
+                Err(e) => Err(e),
+            };
+            Done::Listing(provider, fetch, result)
         });
     }
 
-    /// A background listing arrived: keep it, cache it, show it.
-    pub fn on_listing(&mut self, (provider, result): ListingResult) {
-        self.fetching.remove(&provider);
-        match result {
-            Ok(models) => {
-                let listing = Listing::new(models);
-                if provider != crate::provider::local::NAME {
-                    let _ = listing::store(&provider, &listing);
+    /// An effect reported back: fold it in.
+    pub fn on_done(&mut self, done: Done) {
+        match done {
+            Done::Listing(provider, fetched, result) => {
+                if self.fetching.get(&provider) == Some(&fetched) {
+                    self.fetching.remove(&provider);
                 }
-                if let Some(editor) = &mut self.state.panel_editor {
+                self.on_listing(provider, result)
+            }
+            Done::Sessions {
+                batch,
+                problems,
+                finished,
+            } => {
+                if let Some(Overlay::History(browser)) = &mut self.state.view.overlay {
+                    browser.extend(batch, problems);
+                    browser.loading = !finished;
+                    self.dirty = true;
+                }
+            }
+            Done::SessionOpened(path, Ok(loaded)) => self.show_session(&path, loaded),
+            Done::SessionOpened(_, Err(e)) => self.notice(Notice::Error(e)),
+            Done::SessionDeleted(s, result) => {
+                if self.session_path() == Some(s.path.as_path()) {
+                    self.recorder = None;
+                    self.past.clear();
+                    self.last_report = None;
+                }
+                if let Some(Overlay::History(browser)) = &mut self.state.view.overlay
+                    && result.is_ok()
+                {
+                    browser.remove(&s.id);
+                }
+                self.dirty = true;
+                self.notice(match result {
+                    Ok(()) => Notice::Info(format!("deleted session {}", s.id)),
+                    Err(e) => Notice::Error(e),
+                });
+            }
+            Done::PresetSaved(name, result) => self.notice(match result {
+                Ok(path) => Notice::Info(format!("saved preset {name} in {}", path.display())),
+                Err(e) => Notice::Error(e),
+            }),
+            Done::ThemeRemembered(name, result) => self.notice(match result {
+                Ok(()) => Notice::Info(format!("theme {name} (remembered)")),
+                Err(e) => Notice::Error(format!("theme {name}: cannot remember it: {e}")),
+            }),
+            Done::SessionUnsaved(e) => {
+                self.recorder = None;
+                self.notice(Notice::Error(e));
+            }
+        }
+    }
+
+    /// A listing arrived (from the cache or the provider): keep it, cache a
+    /// fetched one, show it.
+    fn on_listing(&mut self, provider: String, result: Result<(Listing, bool), String>) {
+        let editor = match &mut self.state.view.overlay {
+            Some(Overlay::PanelEditor(editor)) => Some(editor),
+            _ => None,
+        };
+        match result {
+            Ok((listing, fetched)) => {
+                if fetched && provider != crate::provider::local::NAME {
+                    let (p, l) = (provider.clone(), listing.clone());
+                    self.effects.blocking(move |_| {
+                        let _ = listing::store(&p, &l);
+                    });
+                }
+                if let Some(editor) = editor {
                     editor.listings.insert(provider.clone(), listing.clone());
                     editor.listing_errors.remove(&provider);
                 }
                 self.listings.insert(provider, listing);
                 self.update_estimate();
+                self.dirty = true;
             }
+            // Nothing cached and nothing asked for.
+            Err(e) if e.is_empty() => {}
             Err(e) => {
-                if let Some(editor) = &mut self.state.panel_editor {
-                    editor
-                        .listing_errors
-                        .insert(provider, crate::sanitize::sanitize(&e));
+                if let Some(editor) = editor {
+                    editor.listing_errors.insert(provider, sanitize(&e));
+                    self.dirty = true;
                 }
             }
         }
-        self.state.dirty = true;
     }
 
     /// Handles one terminal event.
     pub fn on_input(&mut self, event: &Event) {
-        if let Event::Resize(..) = event {
-            self.state.dirty = true;
+        self.dirty = true;
+        let Some(action) = self.keymap.map(self.state.layer(), event) else {
+            return;
+        };
+        let action = self.resolve_pointer(action);
+        let commands = self.state.update(action);
+        self.execute(commands);
+        if !self.state.run.running() {
+            self.update_estimate();
         }
-        if let Some(action) = keymap::map(event, &self.state) {
-            let commands = self.state.update(action);
-            self.execute(commands);
-            if !self.state.running {
-                self.update_estimate();
-            }
+    }
+
+    /// Mouse positions become panes, by the last frame's layout.
+    fn resolve_pointer(&self, action: Action) -> Action {
+        match action {
+            Action::ClickAt { column, row } => match self.areas.pane_at(column, row) {
+                Some(focus) => Action::FocusPane(focus),
+                None => action,
+            },
+            Action::ScrollAt { column, row, lines } => match self.areas.pane_at(column, row) {
+                Some(focus) if focus != Focus::Prompt => Action::ScrollPane(focus, lines),
+                _ => action,
+            },
+            other => other,
         }
     }
 
     /// Folds a batch of council events.
     pub fn on_council_events(&mut self, batch: &mut Vec<CouncilEvent>) {
+        let now = Instant::now();
         for event in batch.drain(..) {
-            self.state.apply(&event);
-            if let Some(writer) = &mut self.session
-                && let Err(e) = writer.record(&event)
-            {
-                self.state.notice =
-                    Some(Notice::Error(format!("the session stops being saved: {e}")));
-                self.session = None;
+            self.state.apply(&event, now);
+            if let Some(recorder) = &self.recorder {
+                recorder.record(&event);
             }
             if let CouncilEvent::RunFinished { .. } = event {
-                self.last_report = Some(self.state.report.clone());
+                self.last_report = Some(self.state.run.report().clone());
             }
         }
-    }
-
-    /// A session file for a run of `council`; a failure is shown, not fatal.
-    fn new_session(&mut self, council: &crate::engine::Council) -> Option<SessionWriter> {
-        let dir = self.sessions_dir.as_ref()?;
-        SessionWriter::start(dir, council)
-            .map_err(|e| self.state.notice = Some(Notice::Error(e)))
-            .ok()
+        self.dirty = true;
     }
 
     /// Shows a saved session's last turn and continues the session: the next
     /// question is a follow-up on its council.
-    fn open_session(&mut self, path: &std::path::Path) {
-        let loaded = match session::load(path) {
-            Ok(s) => s,
-            Err(e) => {
-                self.state.notice = Some(Notice::Error(e.to_string()));
-                return;
-            }
-        };
-        let writer = match SessionWriter::append(path, loaded.turns.len()) {
-            Ok(w) => w,
-            Err(e) => {
-                self.state.notice = Some(Notice::Error(format!("{}: {e}", path.display())));
-                return;
-            }
-        };
+    fn show_session(&mut self, path: &std::path::Path, loaded: session::Session) {
+        let tx = self.effects.sender();
+        self.recorder = Some(Recorder::append(
+            path,
+            loaded.turns.len(),
+            Box::new(move |e| {
+                let _ = tx.send(Done::SessionUnsaved(e));
+            }),
+        ));
         let mut history = loaded.history();
         history.pop();
         self.past = history;
         self.plan = Some(loaded.header.council.clone());
-        self.session = Some(writer);
+        self.plan_changed();
         let turns = loaded.turns.len();
         if let Some(last) = loaded.turns.last().cloned() {
             self.last_report = Some(last.clone());
             self.state.show_report(last);
         }
-        self.state.notice = Some(Notice::Info(format!(
+        self.notice(Notice::Info(format!(
             "session {} · {turns} turn(s){} · a question continues it",
             loaded.header.id,
             if loaded.interrupted {
@@ -499,15 +629,14 @@ impl App {
                 ""
             }
         )));
-        self.update_estimate();
     }
 
     /// Ctrl+N: the next question starts a new conversation and session.
     fn new_conversation(&mut self) {
-        self.session = None;
+        self.recorder = None;
         self.past.clear();
         self.last_report = None;
-        self.state.notice = Some(Notice::Info(
+        self.notice(Notice::Info(
             "new conversation: the next question starts a new session".into(),
         ));
     }
@@ -516,17 +645,48 @@ impl App {
     where
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        terminal
-            .draw(|frame| ui::draw(frame, &mut self.state, &self.theme))
-            .map_err(std::io::Error::other)?;
-        self.state.dirty = false;
+        let env = Env {
+            theme: &self.theme,
+            keymap: &self.keymap,
+            now: Instant::now(),
+            tick: self.tick,
+        };
+        if self.synchronized {
+            crossterm::execute!(
+                std::io::stdout(),
+                crossterm::terminal::BeginSynchronizedUpdate
+            )?;
+        }
+        let mut areas = Areas::default();
+        let drawn = terminal
+            .draw(|frame| areas = ui::draw(frame, &mut self.state, &env))
+            .map(|_| ())
+            .map_err(std::io::Error::other);
+        if self.synchronized {
+            crossterm::execute!(
+                std::io::stdout(),
+                crossterm::terminal::EndSynchronizedUpdate
+            )?;
+        }
+        drawn?;
+        self.areas = areas;
+        self.dirty = false;
+        self.last_frame = Some(env.now);
         self.frames += 1;
         Ok(())
     }
 
-    /// True while a run's events are still coming.
-    pub fn is_listening(&self) -> bool {
-        self.events.is_some()
+    /// When the loop must wake to draw: a pending change (no sooner than a
+    /// frame after the last), or the next animation step while a council
+    /// runs; never while nothing changes.
+    fn next_wake(&self) -> Option<Instant> {
+        let after = |d: Duration| self.last_frame.map_or_else(Instant::now, |t| t + d);
+        let change = self.dirty.then(|| after(FRAME));
+        let animation = self.state.run.running().then(|| after(ANIMATION));
+        match (change, animation) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Runs until the person quits, the input ends or `shutdown` resolves.
@@ -542,12 +702,12 @@ impl App {
         S: Stream<Item = std::io::Result<Event>> + Unpin,
     {
         let mut shutdown = std::pin::pin!(shutdown);
-        let mut tick = tokio::time::interval(FRAME);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut batch = Vec::with_capacity(1024);
+        self.quit = false;
         self.prime_listings();
         self.draw(terminal)?;
-        while !self.state.quit {
+        while !self.quit {
+            let wake = self.next_wake();
             tokio::select! {
                 event = input.next() => match event {
                     Some(Ok(event)) => self.on_input(&event),
@@ -561,23 +721,35 @@ impl App {
                         self.on_council_events(&mut batch);
                     }
                 }
-                Some(listing) = self.listing_rx.recv() => self.on_listing(listing),
-                _ = tick.tick() => {
-                    self.state.on_tick(Instant::now());
-                    if let Some(writer) = &mut self.session {
-                        let _ = writer.tick();
+                Some(done) = self.effects.next() => self.on_done(done),
+                _ = sleep_until(wake) => {
+                    if self.state.run.running() {
+                        self.tick = self.tick.wrapping_add(1);
                     }
-                    if self.state.dirty {
-                        self.draw(terminal)?;
-                    }
+                    self.draw(terminal)?;
                 }
                 _ = &mut shutdown => break,
             }
+        }
+        // What was asked for before quitting still happens and is shown.
+        for done in self.effects.settle(SETTLE).await {
+            self.on_done(done);
+        }
+        if let Some(recorder) = &self.recorder {
+            recorder.sync(SETTLE);
         }
         if let Some(c) = &self.canceller {
             c.cancel();
         }
         Ok(())
+    }
+}
+
+/// Sleeps until `at`; pends forever without it.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
     }
 }
 

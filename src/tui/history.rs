@@ -25,6 +25,8 @@ pub struct HistoryBrowser {
     pub selected: usize,
     /// A delete waiting for `y`.
     pub confirm: Option<SessionSummary>,
+    /// Sessions are still being read.
+    pub loading: bool,
 }
 
 impl HistoryBrowser {
@@ -35,6 +37,27 @@ impl HistoryBrowser {
             filter: String::new(),
             selected: 0,
             confirm: None,
+            loading: false,
+        }
+    }
+
+    /// An empty browser that fills in as sessions are read.
+    pub fn loading() -> Self {
+        Self {
+            loading: true,
+            ..Self::new(Vec::new(), Vec::new())
+        }
+    }
+
+    /// More sessions were read: newest first, the selection kept on the
+    /// session it was on.
+    pub fn extend(&mut self, sessions: Vec<SessionSummary>, problems: Vec<String>) {
+        let selected = self.visible().get(self.selected).map(|s| s.id.clone());
+        self.sessions.extend(sessions);
+        self.sessions.sort_by(|a, b| b.path.cmp(&a.path));
+        self.problems.extend(problems);
+        if let Some(id) = selected {
+            self.selected = self.visible().iter().position(|s| s.id == id).unwrap_or(0);
         }
     }
 

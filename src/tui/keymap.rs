@@ -1,5 +1,9 @@
-//! Terminal input to actions. Which keys mean what depends on the focus:
-//! the editor takes text; panes take single-letter commands.
+//! The one key table: rows of (layers, key, action, help text, hint), built
+//! once from the defaults and the config file's `[keys]` overrides. The key
+//! mapper, the hint bar, the help overlay and the README's key table all
+//! read it, so a rebound key shows everywhere it is named.
+
+use std::collections::BTreeMap;
 
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
@@ -7,191 +11,663 @@ use crossterm::event::{
 
 use crate::config::settings::REBINDABLE;
 use crate::tui::action::Action;
-use crate::tui::state::{Focus, State};
+use crate::tui::layer::Layer;
 
-/// The key map shown in the help overlay and the README: (keys, what they do).
-pub const HELP: &[(&str, &str)] = &[
-    (
-        "Enter",
-        "ask the question (in the editor); zoom the focused pane",
-    ),
-    ("Alt+Enter", "new line in the editor"),
-    ("↑ / ↓", "earlier questions (in an empty editor)"),
-    ("Tab / Shift+Tab", "next / previous pane"),
-    ("i  /", "back to the editor"),
-    ("Esc", "leave the editor, leave zoom, close this help"),
-    ("z", "zoom the focused pane to full screen and back"),
-    ("j k ↑ ↓", "scroll a line"),
-    ("PgUp PgDn ^U ^D", "scroll a page"),
-    ("Home g / End G", "top / bottom (End follows the stream)"),
-    ("1-6  [ ]", "judge tabs: consensus … raw"),
-    (
-        "t / T",
-        "show or hide reasoning / next colour theme (remembered)",
-    ),
-    (
-        "p  Ctrl+P",
-        "edit the panel: members, judge, synthesizer, presets",
-    ),
-    (
-        "c / y",
-        "cancel the focused member / copy the focused pane's text",
-    ),
-    (
-        "r / R",
-        "re-run the focused member / judge and synthesize again",
-    ),
-    ("mouse", "wheel scrolls, click focuses"),
-    (
-        "Ctrl+N / Ctrl+O",
-        "new conversation / saved sessions: open, continue, delete",
-    ),
-    (
-        "Ctrl+C",
-        "cancel the council; quit when idle (twice: always)",
-    ),
-    ("q", "quit (outside the editor)"),
-    ("?", "this help"),
+/// Which pane has the focus, for hints that only make sense there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaneKind {
+    Member,
+    Judge,
+    Synthesis,
+}
+
+/// A key with its modifiers (Shift is part of the character for letters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+impl Key {
+    const fn plain(code: KeyCode) -> Self {
+        Self {
+            code,
+            modifiers: KeyModifiers::NONE,
+        }
+    }
+    const fn ch(c: char) -> Self {
+        Self::plain(KeyCode::Char(c))
+    }
+    const fn ctrl(c: char) -> Self {
+        Self {
+            code: KeyCode::Char(c),
+            modifiers: KeyModifiers::CONTROL,
+        }
+    }
+    const fn alt(code: KeyCode) -> Self {
+        Self {
+            code,
+            modifiers: KeyModifiers::ALT,
+        }
+    }
+
+    /// Whether a pressed key is this one. Shift is ignored for characters
+    /// (terminals report `G` with or without it).
+    fn matches(&self, key: &KeyEvent) -> bool {
+        let relevant = KeyModifiers::CONTROL | KeyModifiers::ALT;
+        let pressed = match key.code {
+            KeyCode::Char(_) => key.modifiers & relevant,
+            _ => key.modifiers & (relevant | KeyModifiers::SHIFT),
+        };
+        self.code == key.code && self.modifiers == pressed
+    }
+
+    /// How the key is written in the help and the hints.
+    pub fn label(&self) -> String {
+        let name = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) if self.modifiers.contains(KeyModifiers::CONTROL) => {
+                c.to_ascii_uppercase().to_string()
+            }
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift+Tab".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::Delete => "Del".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        };
+        let mut prefix = String::new();
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            prefix.push_str("Ctrl+");
+        }
+        if self.modifiers.contains(KeyModifiers::ALT) {
+            prefix.push_str("Alt+");
+        }
+        if self.modifiers.contains(KeyModifiers::SHIFT) {
+            prefix.push_str("Shift+");
+        }
+        prefix + &name
+    }
+}
+
+/// A hint in the bottom line: short text, maybe only for one kind of pane,
+/// maybe different while a council runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hint {
+    pub text: &'static str,
+    /// The text while a council runs, when it differs.
+    pub running: Option<&'static str>,
+    pub only: Option<PaneKind>,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    pub layers: &'static [Layer],
+    pub key: Key,
+    pub action: Action,
+    /// The config file's name for the action (`cancel`), when rebindable.
+    pub name: Option<&'static str>,
+    /// The help overlay's text; rows with the same text share one line.
+    pub help: &'static str,
+    /// How the help line writes the keys, instead of listing each one.
+    pub label: Option<&'static str>,
+    pub hint: Option<Hint>,
+}
+
+const EDITOR: &[Layer] = &[Layer::Prompt];
+const PANES: &[Layer] = &[Layer::Panes];
+const MAIN: &[Layer] = &[Layer::Prompt, Layer::Panes];
+const HELP: &[Layer] = &[Layer::Help];
+const EVERYWHERE: &[Layer] = &[
+    Layer::Prompt,
+    Layer::Panes,
+    Layer::Help,
+    Layer::PanelEditor,
+    Layer::History,
 ];
 
-/// Pane keys changed by the config file's `[keys]` table.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct KeyOverrides {
-    /// (default key, the key that replaces it)
-    swaps: Vec<(char, char)>,
-}
-
-impl KeyOverrides {
-    /// From action names to keys; names not in `REBINDABLE` are ignored
-    /// (the config loader already rejected them).
-    pub fn new(keys: &std::collections::BTreeMap<String, char>) -> Self {
-        let swaps = REBINDABLE
-            .iter()
-            .filter_map(|(action, default)| keys.get(*action).map(|k| (*default, *k)))
-            .collect();
-        Self { swaps }
-    }
-
-    /// The default key a pressed key stands for: an override's key means its
-    /// action; an overridden default key means nothing.
-    fn resolve(&self, pressed: char) -> Option<char> {
-        if let Some((default, _)) = self.swaps.iter().find(|(_, k)| *k == pressed) {
-            return Some(*default);
-        }
-        if self.swaps.iter().any(|(d, _)| *d == pressed) {
-            return None;
-        }
-        Some(pressed)
+fn row(layers: &'static [Layer], key: Key, action: Action, help: &'static str) -> Binding {
+    Binding {
+        layers,
+        key,
+        action,
+        name: None,
+        help,
+        label: None,
+        hint: None,
     }
 }
 
-/// Maps one terminal event to an action, given the current state.
-pub fn map(event: &Event, state: &State) -> Option<Action> {
-    match event {
-        Event::Key(key) if key.kind != KeyEventKind::Release => map_key(key, state),
-        Event::Paste(text) => Some(Action::Paste(text.clone())),
-        Event::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollUp => Some(Action::ScrollAt {
-                column: m.column,
-                row: m.row,
-                lines: -3,
-            }),
-            MouseEventKind::ScrollDown => Some(Action::ScrollAt {
-                column: m.column,
-                row: m.row,
-                lines: 3,
-            }),
-            MouseEventKind::Down(MouseButton::Left) => Some(Action::ClickAt {
-                column: m.column,
-                row: m.row,
-            }),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn map_key(key: &KeyEvent, state: &State) -> Option<Action> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let alt = key.modifiers.contains(KeyModifiers::ALT);
-    if ctrl && key.code == KeyCode::Char('c') {
-        return Some(Action::Interrupt);
-    }
-    if state.panel_editor.is_some() {
-        return Some(Action::PanelKey(*key));
-    }
-    if state.history_browser.is_some() {
-        return Some(Action::HistoryKey(*key));
-    }
-    if ctrl && key.code == KeyCode::Char('o') {
-        return Some(Action::OpenHistory);
-    }
-    if ctrl && key.code == KeyCode::Char('p') {
-        return Some(Action::OpenPanelEditor);
-    }
-    if ctrl && key.code == KeyCode::Char('n') {
-        return Some(Action::NewConversation);
-    }
-    if state.help {
-        return match key.code {
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => Some(Action::Back),
-            _ => None,
-        };
-    }
-    match key.code {
-        KeyCode::Tab => return Some(Action::FocusNext),
-        KeyCode::BackTab => return Some(Action::FocusPrev),
-        KeyCode::Esc => return Some(Action::Back),
-        _ => {}
-    }
-    if state.focus == Focus::Prompt {
-        return Some(match key.code {
-            KeyCode::Enter if alt || key.modifiers.contains(KeyModifiers::SHIFT) => {
-                Action::InsertNewline
-            }
-            KeyCode::Enter => Action::Submit,
-            KeyCode::Up if state.editor.is_empty() || browsing_history(state) => {
-                Action::HistoryPrev
-            }
-            KeyCode::Down if browsing_history(state) => Action::HistoryNext,
-            _ => Action::Edit((*key).into()),
+impl Binding {
+    fn hint(mut self, text: &'static str) -> Self {
+        self.hint = Some(Hint {
+            text,
+            running: None,
+            only: None,
         });
+        self
     }
-    let code = match key.code {
-        KeyCode::Char(c) if !ctrl => KeyCode::Char(state.keys.resolve(c)?),
-        other => other,
-    };
-    Some(match code {
-        KeyCode::Enter | KeyCode::Char('z') => Action::ToggleZoom,
-        KeyCode::Char('j') | KeyCode::Down => Action::Scroll(1),
-        KeyCode::Char('k') | KeyCode::Up => Action::Scroll(-1),
-        KeyCode::Char('d') if ctrl => Action::PageDown,
-        KeyCode::Char('u') if ctrl => Action::PageUp,
-        KeyCode::PageDown | KeyCode::Char(' ') => Action::PageDown,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::Home | KeyCode::Char('g') => Action::ScrollTop,
-        KeyCode::End | KeyCode::Char('G') => Action::ScrollBottom,
-        KeyCode::Char(c @ '1'..='6') => Action::JudgeTab(c as usize - '1' as usize),
-        KeyCode::Char(']') | KeyCode::Right | KeyCode::Char('l') => Action::NextTab,
-        KeyCode::Char('[') | KeyCode::Left | KeyCode::Char('h') => Action::PrevTab,
-        KeyCode::Char('c') => Action::CancelFocused,
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Char('y') => Action::Copy,
-        KeyCode::Char('?') => Action::ToggleHelp,
-        KeyCode::Char('t') => Action::ToggleReasoning,
-        KeyCode::Char('T') => Action::NextTheme,
-        KeyCode::Char('r') => Action::RerunFocused,
-        KeyCode::Char('R') => Action::Rejudge,
-        KeyCode::Char('p') => Action::OpenPanelEditor,
-        KeyCode::Char('i') | KeyCode::Char('/') => Action::FocusEditor,
-        _ => return None,
-    })
+    fn hint_while_running(mut self, idle: &'static str, running: &'static str) -> Self {
+        self.hint = Some(Hint {
+            text: idle,
+            running: Some(running),
+            only: None,
+        });
+        self
+    }
+    fn hint_in(mut self, text: &'static str, pane: PaneKind) -> Self {
+        self.hint = Some(Hint {
+            text,
+            running: None,
+            only: Some(pane),
+        });
+        self
+    }
+    fn label(mut self, label: &'static str) -> Self {
+        self.label = Some(label);
+        self
+    }
 }
 
-/// True while the editor shows a recalled question that was not edited.
-fn browsing_history(state: &State) -> bool {
-    let text = state.editor.lines().join("\n");
-    !text.is_empty() && state.history.contains(&text)
+/// A rebindable pane key: its default comes from the config's list.
+fn named(name: &'static str, action: Action, help: &'static str) -> Binding {
+    let default = REBINDABLE
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, k)| *k)
+        .unwrap_or_else(|| panic!("`{name}` is in settings::REBINDABLE"));
+    Binding {
+        name: Some(name),
+        ..row(PANES, Key::ch(default), action, help)
+    }
+}
+
+/// The default table, in the order the help overlay lists it.
+fn defaults() -> Vec<Binding> {
+    use KeyCode as K;
+    let esc_key = KeyEvent::new(K::Esc, KeyModifiers::NONE);
+    vec![
+        // The editor.
+        row(
+            EDITOR,
+            Key::plain(K::Enter),
+            Action::Submit,
+            "ask the question (in the editor)",
+        )
+        .hint("ask"),
+        row(
+            EDITOR,
+            Key::alt(K::Enter),
+            Action::InsertNewline,
+            "new line in the editor",
+        )
+        .hint("newline"),
+        row(
+            EDITOR,
+            Key {
+                code: K::Enter,
+                modifiers: KeyModifiers::SHIFT,
+            },
+            Action::InsertNewline,
+            "new line in the editor",
+        )
+        .label("Alt/Shift+Enter"),
+        row(
+            EDITOR,
+            Key::plain(K::Up),
+            Action::HistoryPrev,
+            "earlier questions (in an empty editor)",
+        )
+        .hint("history")
+        .label("↑↓"),
+        row(
+            EDITOR,
+            Key::plain(K::Down),
+            Action::HistoryNext,
+            "earlier questions (in an empty editor)",
+        ),
+        // Moving around.
+        row(
+            MAIN,
+            Key::plain(K::Tab),
+            Action::FocusNext,
+            "next / previous pane",
+        )
+        .hint("panes"),
+        row(
+            MAIN,
+            Key::plain(K::BackTab),
+            Action::FocusPrev,
+            "next / previous pane",
+        ),
+        named("editor", Action::FocusEditor, "back to the editor").hint("ask"),
+        row(
+            PANES,
+            Key::ch('/'),
+            Action::FocusEditor,
+            "back to the editor",
+        ),
+        row(
+            MAIN,
+            Key::plain(K::Esc),
+            Action::Back,
+            "leave the editor, leave zoom, close an overlay",
+        ),
+        row(
+            PANES,
+            Key::plain(K::Enter),
+            Action::ToggleZoom,
+            "zoom the focused pane to full screen and back",
+        ),
+        named(
+            "zoom",
+            Action::ToggleZoom,
+            "zoom the focused pane to full screen and back",
+        )
+        .hint("zoom"),
+        // Scrolling.
+        row(PANES, Key::ch('j'), Action::Scroll(1), "scroll a line").hint("scroll"),
+        row(PANES, Key::ch('k'), Action::Scroll(-1), "scroll a line").hint("scroll"),
+        row(
+            PANES,
+            Key::plain(K::Down),
+            Action::Scroll(1),
+            "scroll a line",
+        ),
+        row(
+            PANES,
+            Key::plain(K::Up),
+            Action::Scroll(-1),
+            "scroll a line",
+        ),
+        row(
+            PANES,
+            Key::plain(K::PageUp),
+            Action::PageUp,
+            "scroll a page",
+        )
+        .label("PgUp PgDn ^U ^D Space"),
+        row(
+            PANES,
+            Key::plain(K::PageDown),
+            Action::PageDown,
+            "scroll a page",
+        ),
+        row(PANES, Key::ctrl('u'), Action::PageUp, "scroll a page"),
+        row(PANES, Key::ctrl('d'), Action::PageDown, "scroll a page"),
+        row(PANES, Key::ch(' '), Action::PageDown, "scroll a page"),
+        row(
+            PANES,
+            Key::plain(K::Home),
+            Action::ScrollTop,
+            "top / bottom (End follows the stream)",
+        ),
+        row(
+            PANES,
+            Key::ch('g'),
+            Action::ScrollTop,
+            "top / bottom (End follows the stream)",
+        ),
+        row(
+            PANES,
+            Key::plain(K::End),
+            Action::ScrollBottom,
+            "top / bottom (End follows the stream)",
+        ),
+        row(
+            PANES,
+            Key::ch('G'),
+            Action::ScrollBottom,
+            "top / bottom (End follows the stream)",
+        ),
+        // The judge's tabs.
+        row(
+            PANES,
+            Key::ch('1'),
+            Action::JudgeTab(0),
+            "judge tabs: consensus … raw",
+        )
+        .label("1-6 [ ]")
+        .hint_in("tabs", PaneKind::Judge),
+        row(
+            PANES,
+            Key::ch('2'),
+            Action::JudgeTab(1),
+            "judge tabs: consensus … raw",
+        ),
+        row(
+            PANES,
+            Key::ch('3'),
+            Action::JudgeTab(2),
+            "judge tabs: consensus … raw",
+        ),
+        row(
+            PANES,
+            Key::ch('4'),
+            Action::JudgeTab(3),
+            "judge tabs: consensus … raw",
+        ),
+        row(
+            PANES,
+            Key::ch('5'),
+            Action::JudgeTab(4),
+            "judge tabs: consensus … raw",
+        ),
+        row(
+            PANES,
+            Key::ch('6'),
+            Action::JudgeTab(5),
+            "judge tabs: consensus … raw",
+        ),
+        row(
+            PANES,
+            Key::ch(']'),
+            Action::NextTab,
+            "judge tabs: consensus … raw",
+        ),
+        row(
+            PANES,
+            Key::ch('['),
+            Action::PrevTab,
+            "judge tabs: consensus … raw",
+        ),
+        row(
+            PANES,
+            Key::plain(K::Right),
+            Action::NextTab,
+            "judge tabs: consensus … raw",
+        ),
+        row(
+            PANES,
+            Key::plain(K::Left),
+            Action::PrevTab,
+            "judge tabs: consensus … raw",
+        ),
+        row(
+            PANES,
+            Key::ch('l'),
+            Action::NextTab,
+            "judge tabs: consensus … raw",
+        ),
+        row(
+            PANES,
+            Key::ch('h'),
+            Action::PrevTab,
+            "judge tabs: consensus … raw",
+        ),
+        // Pane commands.
+        named(
+            "reasoning",
+            Action::ToggleReasoning,
+            "show or hide reasoning",
+        )
+        .hint_in("reasoning", PaneKind::Member),
+        named("cancel", Action::CancelFocused, "cancel the focused member")
+            .hint_in("cancel", PaneKind::Member),
+        named("copy", Action::Copy, "copy the focused pane's text").hint("copy"),
+        named("rerun", Action::RerunFocused, "re-run the focused member")
+            .hint_in("re-run", PaneKind::Member),
+        named("rejudge", Action::Rejudge, "judge and synthesize again")
+            .hint_in("re-judge", PaneKind::Judge),
+        named("theme", Action::NextTheme, "next colour theme (remembered)"),
+        named(
+            "panel",
+            Action::OpenPanelEditor,
+            "edit the panel: members, judge, synthesizer, presets",
+        ),
+        row(
+            MAIN,
+            Key::ctrl('p'),
+            Action::OpenPanelEditor,
+            "edit the panel: members, judge, synthesizer, presets",
+        ),
+        row(
+            MAIN,
+            Key::ctrl('n'),
+            Action::NewConversation,
+            "new conversation",
+        ),
+        row(
+            MAIN,
+            Key::ctrl('o'),
+            Action::OpenHistory,
+            "saved sessions: open, continue, delete",
+        ),
+        // Leaving, and this help.
+        row(
+            EVERYWHERE,
+            Key::ctrl('c'),
+            Action::Interrupt,
+            "cancel the council; quit when idle (twice: always)",
+        )
+        .hint_while_running("quit", "cancel"),
+        named("quit", Action::Quit, "quit (outside the editor)").hint("quit"),
+        named("help", Action::ToggleHelp, "this help").hint("help"),
+        row(EDITOR, Key::plain(K::F(1)), Action::ToggleHelp, "this help").hint("help"),
+        row(PANES, Key::plain(K::F(1)), Action::ToggleHelp, "this help"),
+        // Inside the help.
+        row(
+            HELP,
+            Key::plain(K::Esc),
+            Action::ToggleHelp,
+            "close the help",
+        )
+        .hint("close"),
+        row(HELP, Key::ch('?'), Action::ToggleHelp, "close the help"),
+        row(HELP, Key::ch('q'), Action::ToggleHelp, "close the help"),
+        row(
+            HELP,
+            Key::plain(K::F(1)),
+            Action::ToggleHelp,
+            "close the help",
+        ),
+        row(HELP, Key::ch('j'), Action::HelpScroll(1), "scroll the help").hint("scroll"),
+        row(
+            HELP,
+            Key::ch('k'),
+            Action::HelpScroll(-1),
+            "scroll the help",
+        )
+        .hint("scroll"),
+        row(
+            HELP,
+            Key::plain(K::Down),
+            Action::HelpScroll(1),
+            "scroll the help",
+        ),
+        row(
+            HELP,
+            Key::plain(K::Up),
+            Action::HelpScroll(-1),
+            "scroll the help",
+        ),
+        // The overlays take their own keys; Esc is listed here for the hints.
+        row(
+            &[Layer::PanelEditor],
+            Key::plain(K::Esc),
+            Action::PanelKey(esc_key),
+            "close the panel editor (changes apply to the next run)",
+        )
+        .hint("close · changes apply to the next run"),
+        row(
+            &[Layer::History],
+            Key::plain(K::Esc),
+            Action::HistoryKey(esc_key),
+            "close the sessions",
+        )
+        .hint("close the sessions"),
+    ]
+}
+
+/// The table in force.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Self {
+            bindings: defaults(),
+        }
+    }
+}
+
+impl Keymap {
+    /// The defaults with the config file's overrides (`cancel = "x"`): the
+    /// named action moves to the new key, its old key is freed, and another
+    /// pane action on the new key gives way. Names not in `REBINDABLE` were
+    /// refused when the config file was read.
+    pub fn new(overrides: &BTreeMap<String, char>) -> Self {
+        let mut bindings = defaults();
+        for (name, key) in overrides {
+            let key = Key::ch(*key);
+            if !bindings.iter().any(|b| b.name == Some(name.as_str())) {
+                continue;
+            }
+            bindings
+                .retain(|b| b.name == Some(name.as_str()) || !(b.key == key && b.layers == PANES));
+            for b in bindings
+                .iter_mut()
+                .filter(|b| b.name == Some(name.as_str()))
+            {
+                b.key = key;
+            }
+        }
+        Self { bindings }
+    }
+
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// How the first key for `action` is written (the editor's own first).
+    pub fn key_for(&self, action: &Action) -> Option<String> {
+        self.bindings
+            .iter()
+            .find(|b| &b.action == action && b.layers.contains(&Layer::Prompt))
+            .or_else(|| self.bindings.iter().find(|b| &b.action == action))
+            .map(|b| b.key.label())
+    }
+
+    /// One terminal event in `layer` as an action.
+    pub fn map(&self, layer: Layer, event: &Event) -> Option<Action> {
+        match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.map_key(layer, key),
+            Event::Paste(text) => Some(Action::Paste(text.clone())),
+            Event::Mouse(m) => match m.kind {
+                MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => Some(Action::ScrollAt {
+                    column: m.column,
+                    row: m.row,
+                    lines: if m.kind == MouseEventKind::ScrollUp {
+                        -3
+                    } else {
+                        3
+                    },
+                }),
+                MouseEventKind::Down(MouseButton::Left) => Some(Action::ClickAt {
+                    column: m.column,
+                    row: m.row,
+                }),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn map_key(&self, layer: Layer, key: &KeyEvent) -> Option<Action> {
+        if let Some(b) = self
+            .bindings
+            .iter()
+            .find(|b| b.layers.contains(&layer) && b.key.matches(key))
+        {
+            return Some(b.action.clone());
+        }
+        // Keys the table does not name go to whoever takes text.
+        match layer {
+            Layer::Prompt => Some(Action::Edit((*key).into())),
+            Layer::PanelEditor => Some(Action::PanelKey(*key)),
+            Layer::History => Some(Action::HistoryKey(*key)),
+            Layer::Panes | Layer::Help => None,
+        }
+    }
+
+    /// The help overlay's lines: (keys, what they do), rows with the same
+    /// text merged, for the editor and the panes; then the mouse.
+    pub fn help(&self) -> Vec<(String, &'static str)> {
+        let mut lines: Vec<(Vec<String>, Option<&'static str>, bool, &'static str)> = Vec::new();
+        for b in self.bindings.iter().filter(|b| {
+            b.layers
+                .iter()
+                .any(|l| matches!(l, Layer::Prompt | Layer::Panes))
+        }) {
+            let rebound = b.name.is_some_and(|n| {
+                REBINDABLE
+                    .iter()
+                    .any(|(name, default)| *name == n && Key::ch(*default) != b.key)
+            });
+            match lines.iter_mut().find(|(_, _, _, help)| *help == b.help) {
+                Some((keys, label, any_rebound, _)) => {
+                    if !keys.contains(&b.key.label()) {
+                        keys.push(b.key.label());
+                    }
+                    *label = label.or(b.label);
+                    *any_rebound |= rebound;
+                }
+                None => lines.push((vec![b.key.label()], b.label, rebound, b.help)),
+            }
+        }
+        let mut help: Vec<(String, &'static str)> = lines
+            .into_iter()
+            .map(|(keys, label, rebound, help)| match label {
+                // A written-out label only while its keys are the defaults.
+                Some(label) if !rebound => (label.to_string(), help),
+                _ => (keys.join(" "), help),
+            })
+            .collect();
+        help.push(("mouse".into(), "wheel scrolls, click focuses"));
+        help
+    }
+
+    /// The hint line for `layer` (with the focused pane's kind and whether a
+    /// council runs): `key text` pairs, neighbours with the same text joined.
+    pub fn hints(&self, layer: Layer, pane: Option<PaneKind>, running: bool) -> String {
+        let mut parts: Vec<(String, &'static str)> = Vec::new();
+        for b in &self.bindings {
+            let Some(hint) = b.hint else { continue };
+            if !b.layers.contains(&layer) || hint.only.is_some_and(|p| Some(p) != pane) {
+                continue;
+            }
+            let text = match hint.running {
+                Some(r) if running => r,
+                _ => hint.text,
+            };
+            let key = b.label.map_or_else(|| b.key.label(), str::to_string);
+            match parts.last_mut() {
+                Some((keys, last)) if *last == text => {
+                    keys.push('/');
+                    keys.push_str(&key);
+                }
+                _ => parts.push((key, text)),
+            }
+        }
+        parts
+            .into_iter()
+            .map(|(k, t)| format!("{k} {t}"))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
 }
 
 #[cfg(test)]
@@ -210,59 +686,137 @@ mod tests {
 
     #[test]
     fn overridden_keys_take_the_action_and_free_the_default() {
-        let mut state = State::new();
-        state.focus = Focus::Judge;
         let keys = [("cancel".to_string(), 'x'), ("quit".to_string(), 'Q')];
-        state.keys = KeyOverrides::new(&keys.into_iter().collect());
-        let press = |c| map(&key(KeyCode::Char(c), KeyModifiers::NONE), &state);
+        let keymap = Keymap::new(&keys.into_iter().collect());
+        let press = |c| keymap.map(Layer::Panes, &key(KeyCode::Char(c), KeyModifiers::NONE));
         assert_eq!(press('x'), Some(Action::CancelFocused));
         assert_eq!(press('c'), None, "the default key is freed");
         assert_eq!(press('Q'), Some(Action::Quit));
         assert_eq!(press('q'), None);
         assert_eq!(press('z'), Some(Action::ToggleZoom), "others are unchanged");
+        let hints = keymap.hints(Layer::Panes, Some(PaneKind::Member), false);
+        assert!(
+            hints.contains("x cancel") && hints.contains("Q quit"),
+            "{hints}"
+        );
+        let help = keymap.help();
+        assert!(
+            help.contains(&("x".into(), "cancel the focused member")),
+            "{help:?}"
+        );
+    }
+
+    #[test]
+    fn a_key_rebound_onto_another_action_takes_it_over() {
+        let keymap = Keymap::new(&[("copy".to_string(), 'j')].into_iter().collect());
+        let press = |c| keymap.map(Layer::Panes, &key(KeyCode::Char(c), KeyModifiers::NONE));
+        assert_eq!(press('j'), Some(Action::Copy));
+        assert_eq!(press('y'), None);
+        assert_eq!(
+            keymap.map(Layer::Panes, &key(KeyCode::Down, KeyModifiers::NONE)),
+            Some(Action::Scroll(1)),
+            "scrolling keeps its other keys"
+        );
+    }
+
+    #[test]
+    fn every_rebindable_action_is_in_the_table_on_its_default_key() {
+        let keymap = Keymap::default();
+        for (name, default) in REBINDABLE {
+            let b = keymap
+                .bindings()
+                .iter()
+                .find(|b| b.name == Some(*name))
+                .unwrap_or_else(|| panic!("{name} is bound"));
+            assert_eq!(b.key, Key::ch(*default), "{name}");
+        }
     }
 
     #[test]
     fn the_editor_takes_text_and_panes_take_commands() {
-        let mut state = State::new();
+        let keymap = Keymap::default();
+        let map = |layer, code, mods| keymap.map(layer, &key(code, mods));
         assert!(matches!(
-            map(&key(KeyCode::Char('q'), KeyModifiers::NONE), &state),
+            map(Layer::Prompt, KeyCode::Char('q'), KeyModifiers::NONE),
             Some(Action::Edit(_))
         ));
         assert_eq!(
-            map(&key(KeyCode::Enter, KeyModifiers::NONE), &state),
+            map(Layer::Prompt, KeyCode::Enter, KeyModifiers::NONE),
             Some(Action::Submit)
         );
         assert_eq!(
-            map(&key(KeyCode::Enter, KeyModifiers::ALT), &state),
+            map(Layer::Prompt, KeyCode::Enter, KeyModifiers::ALT),
             Some(Action::InsertNewline)
         );
         assert_eq!(
-            map(&key(KeyCode::Up, KeyModifiers::NONE), &state),
+            map(Layer::Prompt, KeyCode::Up, KeyModifiers::NONE),
             Some(Action::HistoryPrev)
         );
-        state.focus = Focus::Judge;
         assert_eq!(
-            map(&key(KeyCode::Char('q'), KeyModifiers::NONE), &state),
+            map(Layer::Prompt, KeyCode::F(1), KeyModifiers::NONE),
+            Some(Action::ToggleHelp)
+        );
+        assert_eq!(
+            map(Layer::Panes, KeyCode::Char('q'), KeyModifiers::NONE),
             Some(Action::Quit)
         );
         assert_eq!(
-            map(&key(KeyCode::Char('3'), KeyModifiers::NONE), &state),
+            map(Layer::Panes, KeyCode::Char('3'), KeyModifiers::NONE),
             Some(Action::JudgeTab(2))
         );
         assert_eq!(
-            map(&key(KeyCode::Enter, KeyModifiers::NONE), &state),
-            Some(Action::ToggleZoom)
+            map(Layer::Panes, KeyCode::Char('G'), KeyModifiers::SHIFT),
+            Some(Action::ScrollBottom)
         );
         assert_eq!(
-            map(&key(KeyCode::Char('c'), KeyModifiers::CONTROL), &state),
-            Some(Action::Interrupt)
+            map(Layer::Panes, KeyCode::Enter, KeyModifiers::NONE),
+            Some(Action::ToggleZoom)
+        );
+        for layer in [Layer::Prompt, Layer::Panes, Layer::Help, Layer::History] {
+            assert_eq!(
+                map(layer, KeyCode::Char('c'), KeyModifiers::CONTROL),
+                Some(Action::Interrupt)
+            );
+        }
+        // Overlays take their keys; the help takes only its own.
+        assert!(matches!(
+            map(Layer::History, KeyCode::Char('q'), KeyModifiers::NONE),
+            Some(Action::HistoryKey(_))
+        ));
+        assert_eq!(map(Layer::Help, KeyCode::Tab, KeyModifiers::NONE), None);
+        assert_eq!(
+            map(Layer::Help, KeyCode::Esc, KeyModifiers::NONE),
+            Some(Action::ToggleHelp)
+        );
+    }
+
+    #[test]
+    fn hints_follow_the_layer_the_pane_and_the_run() {
+        let keymap = Keymap::default();
+        assert_eq!(
+            keymap.hints(Layer::Prompt, None, false),
+            "Enter ask · Alt+Enter newline · ↑↓ history · Tab panes · Ctrl+C quit · F1 help"
+        );
+        assert!(
+            keymap
+                .hints(Layer::Prompt, None, true)
+                .contains("Ctrl+C cancel")
+        );
+        let judge = keymap.hints(Layer::Panes, Some(PaneKind::Judge), false);
+        assert!(
+            judge.contains("1-6 [ ] tabs") && !judge.contains("cancel"),
+            "{judge}"
+        );
+        let member = keymap.hints(Layer::Panes, Some(PaneKind::Member), false);
+        assert!(
+            member.contains("j/k scroll") && member.contains("c cancel"),
+            "{member}"
         );
     }
 
     #[test]
     fn mouse_and_paste() {
-        let state = State::new();
+        let keymap = Keymap::default();
         let wheel = Event::Mouse(MouseEvent {
             kind: MouseEventKind::ScrollDown,
             column: 3,
@@ -270,7 +824,7 @@ mod tests {
             modifiers: KeyModifiers::NONE,
         });
         assert_eq!(
-            map(&wheel, &state),
+            keymap.map(Layer::Panes, &wheel),
             Some(Action::ScrollAt {
                 column: 3,
                 row: 4,
@@ -278,7 +832,7 @@ mod tests {
             })
         );
         assert_eq!(
-            map(&Event::Paste("a\nb".into()), &state),
+            keymap.map(Layer::Prompt, &Event::Paste("a\nb".into())),
             Some(Action::Paste("a\nb".into()))
         );
     }

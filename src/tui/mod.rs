@@ -4,8 +4,10 @@
 pub mod action;
 pub mod app;
 pub mod clipboard;
+pub(crate) mod effects;
 pub mod history;
 pub mod keymap;
+pub mod layer;
 pub mod markdown;
 pub mod panel_editor;
 pub mod state;
@@ -78,21 +80,18 @@ pub async fn run(
     terminal.clear()?;
 
     let (themes, current, theme_error) = load_themes(settings.theme.clone());
-    let mut app = App::new(request, Box::new(clipboard::SystemClipboard::default())).with_themes(
-        themes,
-        current,
-        crate::config::paths::ui_state_file(),
-    );
-    if let Some(e) = theme_error {
-        app.state.notice = Some(state::Notice::Error(e));
-    }
-    app.state.keys = keymap::KeyOverrides::new(&settings.keys);
-    let mut app = app
+    let mut app = App::new(request, Box::new(clipboard::SystemClipboard::default()))
+        .with_themes(themes, current, crate::paths::ui_state_file())
+        .with_keymap(keymap::Keymap::new(&settings.keys))
+        .with_synchronized_output(true)
         .with_sessions(crate::session::sessions_dir())
         .with_options(crate::engine::RunOptions {
             context: settings.context.into(),
             ..Default::default()
         });
+    if let Some(e) = theme_error {
+        app.state.view.notice = Some(state::Notice::Error(e));
+    }
     if let Some(q) = question.filter(|q| !q.trim().is_empty()) {
         app.ask(q.trim());
     }
@@ -104,12 +103,12 @@ pub async fn run(
 /// then the remembered choice, then `preferred` (the config file's), then
 /// `dark`. A broken user theme file is reported, not fatal.
 fn load_themes(preferred: Option<String>) -> (Vec<theme::Theme>, theme::Theme, Option<String>) {
-    let (themes, errors) = theme::all_themes(crate::config::paths::themes_dir().as_deref());
+    let (themes, errors) = theme::all_themes(crate::paths::themes_dir().as_deref());
     let mut error = errors.first().map(ToString::to_string);
     if theme::no_color_requested() {
         return (themes, theme::no_color(), error);
     }
-    let remembered = crate::config::paths::ui_state_file().and_then(|p| theme::remembered(&p));
+    let remembered = crate::paths::ui_state_file().and_then(|p| theme::remembered(&p));
     let wanted = remembered.or(preferred);
     let current = match &wanted {
         Some(name) => match themes.iter().find(|t| &t.name == name) {

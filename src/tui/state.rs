@@ -1,19 +1,24 @@
-//! The TUI's state and the plain functions that change it: council events
-//! are folded in, actions update it and may return commands for the loop.
-//! Nothing here does I/O.
+//! The TUI's state and the plain functions that change it. The run (what
+//! the council produced, folded from its events) is kept apart from the view
+//! (focus, the open overlay, scroll positions, render caches, the editor):
+//! events change the run, actions change the view and may return commands
+//! for the loop. Nothing here does I/O.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use ratatui::layout::Rect;
 use ratatui_textarea::TextArea;
 
 use crate::engine::estimate::CostEstimate;
-use crate::engine::{CouncilEvent, RunReport, RunScope, Status};
+use crate::engine::report::MemberReport;
+use crate::engine::{CouncilEvent, RunReport, RunScope, SeatInfo};
 use crate::sanitize::sanitize;
 use crate::tui::action::{Action, Command};
-use crate::tui::history::{HistoryBrowser, HistoryOutcome};
+use crate::tui::history::HistoryOutcome;
+use crate::tui::keymap::PaneKind;
+use crate::tui::layer::{Layer, Overlay};
 use crate::tui::markdown::MarkdownCache;
-use crate::tui::panel_editor::{EditorOutcome, PanelEditor};
+use crate::tui::panel_editor::EditorOutcome;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -113,23 +118,29 @@ impl Scroll {
     }
 }
 
-/// A streaming text pane: display text (sanitized as it arrives), its
-/// rendered lines and where it is scrolled.
-#[derive(Debug, Default)]
-pub struct PaneView {
+impl Focus {
+    pub fn pane_kind(self) -> Option<PaneKind> {
+        match self {
+            Focus::Prompt => None,
+            Focus::Member(_) => Some(PaneKind::Member),
+            Focus::Judge => Some(PaneKind::Judge),
+            Focus::Synthesis => Some(PaneKind::Synthesis),
+        }
+    }
+}
+
+/// A stream's text as displayed (sanitized as it arrives) and its timing.
+#[derive(Debug, Default, Clone)]
+pub struct StreamText {
     pub text: String,
     pub reasoning: String,
-    pub show_reasoning: bool,
-    pub cache: MarkdownCache,
-    pub reasoning_cache: MarkdownCache,
-    pub scroll: Scroll,
     /// Delta events received: an estimate of tokens until usage arrives.
     pub deltas: u64,
     pub started_at: Option<Instant>,
     pub first_token_at: Option<Instant>,
 }
 
-impl PaneView {
+impl StreamText {
     fn push_text(&mut self, text: &str, now: Instant) {
         self.text.push_str(&sanitize(text));
         self.deltas += 1;
@@ -140,615 +151,70 @@ impl PaneView {
         self.reasoning.push_str(&sanitize(text));
         self.first_token_at.get_or_insert(now);
     }
-}
 
-/// Screen areas from the last draw, for mouse hit-testing.
-#[derive(Debug, Default, Clone)]
-pub struct Areas {
-    pub members: Vec<(usize, Rect)>,
-    pub judge: Rect,
-    pub synthesis: Rect,
-    pub prompt: Rect,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Notice {
-    Info(String),
-    Error(String),
-}
-
-pub struct State {
-    pub report: RunReport,
-    pub running: bool,
-    pub members: Vec<PaneView>,
-    pub judge: PaneView,
-    pub judge_tab: JudgeTab,
-    pub judge_scroll: Scroll,
-    pub synthesis: PaneView,
-    pub focus: Focus,
-    pub zoomed: bool,
-    pub help: bool,
-    pub editor: TextArea<'static>,
-    pub history: Vec<String>,
-    history_pos: Option<usize>,
-    pub notice: Option<Notice>,
-    /// Set by a Ctrl-C that cancelled a run: the next one quits.
-    interrupt_armed: bool,
-    pub started: Option<Instant>,
-    pub now: Instant,
-    pub tick: u64,
-    pub quit: bool,
-    pub dirty: bool,
-    pub areas: Areas,
-    /// First member row shown when the panel has more rows than fit.
-    pub member_row: usize,
-    /// Pane keys the config file changed.
-    pub keys: crate::tui::keymap::KeyOverrides,
-    /// The panel editor, while it is open.
-    pub panel_editor: Option<PanelEditor>,
-    /// The history browser, while it is open.
-    pub history_browser: Option<HistoryBrowser>,
-    /// The most the next run (or the running one) may cost, from the
-    /// models' prices; shown until real costs arrive.
-    pub estimate: Option<CostEstimate>,
-}
-
-impl Default for State {
-    fn default() -> Self {
-        Self::new()
+    fn shown(text: &str, reasoning: &str) -> Self {
+        Self {
+            text: sanitize(text),
+            reasoning: sanitize(reasoning),
+            ..Self::default()
+        }
     }
 }
 
-impl State {
-    pub fn new() -> Self {
-        let mut editor = TextArea::default();
-        editor.set_placeholder_text("Ask the council a question…");
-        editor.set_wrap_mode(ratatui_textarea::WrapMode::Word);
-        Self {
-            report: RunReport::default(),
-            running: false,
-            members: Vec::new(),
-            judge: PaneView::default(),
-            judge_tab: JudgeTab::default(),
-            judge_scroll: Scroll::default(),
-            synthesis: PaneView::default(),
-            focus: Focus::Prompt,
-            zoomed: false,
-            help: false,
-            editor,
-            history: Vec::new(),
-            history_pos: None,
-            notice: None,
-            interrupt_armed: false,
-            started: None,
-            now: Instant::now(),
-            tick: 0,
-            quit: false,
-            dirty: true,
-            areas: Areas::default(),
-            member_row: 0,
-            keys: Default::default(),
-            panel_editor: None,
-            history_browser: None,
-            estimate: None,
-        }
+/// The run on screen: the report folded from the engine's events, and each
+/// stream's display text. Member texts follow the report's members through
+/// every change made here, so the two cannot drift apart.
+#[derive(Debug, Default)]
+pub struct Run {
+    report: RunReport,
+    members: Vec<StreamText>,
+    judge: StreamText,
+    synthesis: StreamText,
+    running: bool,
+    /// When the run in progress (or the last one) started.
+    started: Option<Instant>,
+}
+
+impl Run {
+    pub fn report(&self) -> &RunReport {
+        &self.report
+    }
+
+    pub fn running(&self) -> bool {
+        self.running
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// A member's report and display text.
+    pub fn member(&self, i: usize) -> Option<(&MemberReport, &StreamText)> {
+        Some((self.report.members.get(i)?, self.members.get(i)?))
+    }
+
+    pub fn members(&self) -> impl Iterator<Item = (&MemberReport, &StreamText)> {
+        self.report.members.iter().zip(&self.members)
+    }
+
+    pub fn judge(&self) -> &StreamText {
+        &self.judge
+    }
+
+    pub fn synthesis(&self) -> &StreamText {
+        &self.synthesis
     }
 
     /// Elapsed time of the current or last run.
-    pub fn elapsed(&self) -> Option<Duration> {
+    pub fn elapsed(&self, now: Instant) -> Option<Duration> {
         match (self.running, self.started, self.report.elapsed_ms) {
-            (true, Some(started), _) => Some(self.now.saturating_duration_since(started)),
+            (true, Some(started), _) => Some(now.saturating_duration_since(started)),
             (_, _, Some(ms)) => Some(Duration::from_millis(ms)),
             _ => None,
-        }
-    }
-
-    /// Folds one council event into the state.
-    pub fn apply(&mut self, event: &CouncilEvent) {
-        self.report.apply(event);
-        self.dirty = true;
-        let now = self.now;
-        match event {
-            CouncilEvent::RunStarted { members, scope, .. } => {
-                match scope {
-                    RunScope::Full => {
-                        self.members = members.iter().map(|_| PaneView::default()).collect();
-                        self.judge = PaneView::default();
-                        self.synthesis = PaneView::default();
-                        self.judge_scroll = Scroll::default();
-                        self.judge_tab = JudgeTab::default();
-                        self.member_row = 0;
-                    }
-                    RunScope::Members(indices) => {
-                        self.members.resize_with(members.len(), PaneView::default);
-                        for &i in indices {
-                            if let Some(p) = self.members.get_mut(i) {
-                                *p = PaneView::default();
-                            }
-                        }
-                    }
-                    RunScope::Judgement => {
-                        self.judge = PaneView::default();
-                        self.synthesis = PaneView::default();
-                        self.judge_scroll = Scroll::default();
-                    }
-                }
-                self.running = true;
-                self.started.get_or_insert(now);
-            }
-            CouncilEvent::MemberStarted { member } => {
-                if let Some(p) = self.members.get_mut(*member) {
-                    p.started_at = Some(now);
-                }
-            }
-            CouncilEvent::MemberDelta { member, text } => {
-                if let Some(p) = self.members.get_mut(*member) {
-                    p.push_text(text, now);
-                }
-            }
-            CouncilEvent::MemberReasoning { member, text } => {
-                if let Some(p) = self.members.get_mut(*member) {
-                    p.push_reasoning(text, now);
-                }
-            }
-            CouncilEvent::JudgeStarted { .. } => self.judge.started_at = Some(now),
-            CouncilEvent::JudgeDelta { text } => self.judge.push_text(text, now),
-            CouncilEvent::JudgeFailed { .. } if !self.judge.text.is_empty() => {
-                self.judge_tab = JudgeTab::Raw
-            }
-            CouncilEvent::SynthesisStarted { .. } => self.synthesis.started_at = Some(now),
-            CouncilEvent::SynthesisDelta { text } => self.synthesis.push_text(text, now),
-            CouncilEvent::RunFinished { .. } => {
-                self.running = false;
-                self.interrupt_armed = false;
-            }
-            _ => {}
-        }
-    }
-
-    /// Panes in Tab order after the editor.
-    fn focus_order(&self) -> Vec<Focus> {
-        let mut order = vec![Focus::Prompt];
-        order.extend((0..self.members.len()).map(Focus::Member));
-        if !self.members.is_empty() {
-            order.push(Focus::Judge);
-            order.push(Focus::Synthesis);
-        }
-        order
-    }
-
-    fn move_focus(&mut self, step: isize) {
-        let order = self.focus_order();
-        let at = order.iter().position(|f| *f == self.focus).unwrap_or(0) as isize;
-        let next = (at + step).rem_euclid(order.len() as isize) as usize;
-        self.focus = order[next];
-        if self.focus == Focus::Prompt {
-            self.zoomed = false;
-        }
-    }
-
-    fn focused_scroll(&mut self) -> Option<&mut Scroll> {
-        match self.focus {
-            Focus::Prompt => None,
-            Focus::Member(i) => self.members.get_mut(i).map(|p| &mut p.scroll),
-            Focus::Judge => Some(&mut self.judge_scroll),
-            Focus::Synthesis => Some(&mut self.synthesis.scroll),
-        }
-    }
-
-    /// The text `y` copies: the focused pane's, as shown (sanitized).
-    fn focused_text(&self) -> Option<String> {
-        let text = match self.focus {
-            Focus::Prompt => self.editor.lines().join("\n"),
-            Focus::Member(i) => self.members.get(i)?.text.clone(),
-            Focus::Judge => self.judge.text.clone(),
-            Focus::Synthesis => self.synthesis.text.clone(),
-        };
-        (!text.is_empty()).then_some(text)
-    }
-
-    fn pane_at(&self, column: u16, row: u16) -> Option<Focus> {
-        let hit = |r: &Rect| r.contains(ratatui::layout::Position { x: column, y: row });
-        if let Some((i, _)) = self.areas.members.iter().find(|(_, r)| hit(r)) {
-            return Some(Focus::Member(*i));
-        }
-        if hit(&self.areas.judge) {
-            return Some(Focus::Judge);
-        }
-        if hit(&self.areas.synthesis) {
-            return Some(Focus::Synthesis);
-        }
-        if hit(&self.areas.prompt) {
-            return Some(Focus::Prompt);
-        }
-        None
-    }
-
-    fn set_editor_text(&mut self, text: &str) {
-        self.editor.select_all();
-        self.editor.cut();
-        self.editor.insert_str(text);
-    }
-
-    /// Applies an action; returns the commands the loop must carry out.
-    pub fn update(&mut self, action: Action) -> Vec<Command> {
-        self.dirty = true;
-        if !matches!(action, Action::Interrupt) {
-            self.interrupt_armed = false;
-        }
-        if self.help && !matches!(action, Action::Interrupt | Action::Quit) {
-            if matches!(action, Action::Back | Action::ToggleHelp) {
-                self.help = false;
-            }
-            return Vec::new();
-        }
-        match action {
-            Action::Submit => return self.submit(),
-            Action::InsertNewline => self.editor.insert_newline(),
-            Action::Edit(input) => {
-                self.history_pos = None;
-                self.editor.input(input);
-            }
-            Action::Paste(text) => {
-                self.focus = Focus::Prompt;
-                // Pasted text is the person's own, but strip escapes all the same.
-                let text = sanitize(&text.replace("\r\n", "\n"));
-                self.editor.insert_str(text);
-            }
-            Action::HistoryPrev => {
-                if self.history.is_empty() {
-                    return Vec::new();
-                }
-                let pos = match self.history_pos {
-                    None => self.history.len() - 1,
-                    Some(p) => p.saturating_sub(1),
-                };
-                self.history_pos = Some(pos);
-                let text = self.history[pos].clone();
-                self.set_editor_text(&text);
-            }
-            Action::HistoryNext => match self.history_pos {
-                Some(p) if p + 1 < self.history.len() => {
-                    self.history_pos = Some(p + 1);
-                    let text = self.history[p + 1].clone();
-                    self.set_editor_text(&text);
-                }
-                Some(_) => {
-                    self.history_pos = None;
-                    self.set_editor_text("");
-                }
-                None => {}
-            },
-            Action::FocusNext => self.move_focus(1),
-            Action::FocusPrev => self.move_focus(-1),
-            Action::FocusEditor => {
-                self.focus = Focus::Prompt;
-                self.zoomed = false;
-            }
-            Action::Back => {
-                if self.zoomed {
-                    self.zoomed = false;
-                } else if self.focus == Focus::Prompt {
-                    if !self.members.is_empty() {
-                        self.focus = Focus::Member(0);
-                    }
-                } else {
-                    self.notice = None;
-                }
-            }
-            Action::ToggleZoom => {
-                if self.focus != Focus::Prompt {
-                    self.zoomed = !self.zoomed;
-                }
-            }
-            Action::Scroll(n) => {
-                if let Some(s) = self.focused_scroll() {
-                    s.by(n);
-                }
-            }
-            Action::PageUp | Action::PageDown => {
-                let down = action == Action::PageDown;
-                if let Some(s) = self.focused_scroll() {
-                    let page = s.page.saturating_sub(1).max(1) as isize;
-                    s.by(if down { page } else { -page });
-                }
-            }
-            Action::ScrollTop => {
-                if let Some(s) = self.focused_scroll() {
-                    s.top();
-                }
-            }
-            Action::ScrollBottom => {
-                if let Some(s) = self.focused_scroll() {
-                    s.bottom();
-                }
-            }
-            Action::JudgeTab(i) => {
-                if let Some(tab) = JudgeTab::ALL.get(i) {
-                    self.judge_tab = *tab;
-                    self.judge_scroll = Scroll {
-                        follow: false,
-                        ..Scroll::default()
-                    };
-                }
-            }
-            Action::NextTab | Action::PrevTab => {
-                let step = if action == Action::NextTab {
-                    1
-                } else {
-                    JudgeTab::ALL.len() - 1
-                };
-                self.judge_tab =
-                    JudgeTab::ALL[(self.judge_tab.index() + step) % JudgeTab::ALL.len()];
-                self.judge_scroll = Scroll {
-                    follow: false,
-                    ..Scroll::default()
-                };
-            }
-            Action::CancelFocused => {
-                if let Focus::Member(i) = self.focus
-                    && self
-                        .report
-                        .members
-                        .get(i)
-                        .is_some_and(|m| !m.status.is_settled())
-                {
-                    return vec![Command::CancelMember(i)];
-                }
-            }
-            Action::Interrupt => {
-                if self.running && !self.interrupt_armed {
-                    self.interrupt_armed = true;
-                    self.notice = Some(Notice::Info("cancelling… Ctrl-C again quits".into()));
-                    return vec![Command::CancelRun];
-                }
-                self.quit = true;
-                return vec![Command::Quit];
-            }
-            Action::Quit => {
-                self.quit = true;
-                return vec![Command::Quit];
-            }
-            Action::Copy => {
-                if let Some(text) = self.focused_text() {
-                    self.notice = Some(Notice::Info(format!(
-                        "copied {} characters",
-                        text.chars().count()
-                    )));
-                    return vec![Command::Copy(text)];
-                }
-            }
-            Action::ToggleHelp => self.help = !self.help,
-            Action::NextTheme => return vec![Command::NextTheme],
-            Action::RerunFocused => return self.rerun_focused(),
-            Action::OpenPanelEditor => return vec![Command::OpenPanelEditor],
-            Action::NewConversation if self.running => {
-                self.notice = Some(Notice::Info(
-                    "a council is running: Ctrl-C cancels it".into(),
-                ));
-            }
-            Action::NewConversation => return vec![Command::NewConversation],
-            Action::OpenHistory if self.running => {
-                self.notice = Some(Notice::Info(
-                    "a council is running: Ctrl-C cancels it".into(),
-                ));
-            }
-            Action::OpenHistory => return vec![Command::OpenHistory],
-            Action::HistoryKey(key) => {
-                let Some(browser) = &mut self.history_browser else {
-                    return Vec::new();
-                };
-                match browser.handle(key) {
-                    HistoryOutcome::Stay => {}
-                    HistoryOutcome::Close => self.history_browser = None,
-                    HistoryOutcome::Open(s) => {
-                        self.history_browser = None;
-                        return vec![Command::OpenSession(s.path)];
-                    }
-                    HistoryOutcome::Delete(s) => return vec![Command::DeleteSession(s)],
-                }
-            }
-            Action::PanelKey(key) => return self.panel_key(key),
-            Action::Rejudge => return self.rejudge(),
-            Action::ToggleReasoning => match self.focus {
-                Focus::Member(i) => {
-                    if let Some(p) = self.members.get_mut(i) {
-                        p.show_reasoning = !p.show_reasoning;
-                    }
-                }
-                _ => {
-                    let show = !self.members.iter().any(|p| p.show_reasoning);
-                    self.members
-                        .iter_mut()
-                        .for_each(|p| p.show_reasoning = show);
-                }
-            },
-            Action::ScrollAt { column, row, lines } => {
-                if let Some(focus) = self.pane_at(column, row) {
-                    let previous = self.focus;
-                    self.focus = focus;
-                    if let Some(s) = self.focused_scroll() {
-                        s.by(lines);
-                    }
-                    self.focus = previous;
-                }
-            }
-            Action::ClickAt { column, row } => {
-                if let Some(focus) = self.pane_at(column, row) {
-                    self.focus = focus;
-                }
-            }
-        }
-        Vec::new()
-    }
-
-    fn submit(&mut self) -> Vec<Command> {
-        let question = self.editor.lines().join("\n").trim().to_string();
-        if question.is_empty() {
-            return Vec::new();
-        }
-        if self.running {
-            self.notice = Some(Notice::Info(
-                "a council is running: Ctrl-C cancels it".into(),
-            ));
-            return Vec::new();
-        }
-        if self.history.last() != Some(&question) {
-            self.history.push(question.clone());
-        }
-        self.history_pos = None;
-        self.set_editor_text("");
-        self.notice = None;
-        self.started = Some(self.now);
-        // Panes and report go together: a pane without its report entry
-        // cannot be drawn.
-        self.report = RunReport::default();
-        self.members.clear();
-        self.judge = PaneView::default();
-        self.synthesis = PaneView::default();
-        if matches!(self.focus, Focus::Member(_)) {
-            self.focus = Focus::Prompt;
-        }
-        self.zoomed = false;
-        vec![Command::StartRun(question)]
-    }
-
-    /// `r`: runs the focused member again (with its current settings); the
-    /// others keep their answers.
-    fn rerun_focused(&mut self) -> Vec<Command> {
-        let Focus::Member(i) = self.focus else {
-            self.notice = Some(Notice::Info(
-                "focus a member to re-run it; R re-judges and re-synthesizes".into(),
-            ));
-            return Vec::new();
-        };
-        if !self.can_continue() {
-            return Vec::new();
-        }
-        self.started = Some(self.now);
-        self.notice = None;
-        vec![Command::RerunMember(i)]
-    }
-
-    /// `R`: the judge and the synthesis again, over the answers there are.
-    fn rejudge(&mut self) -> Vec<Command> {
-        if !self.can_continue() {
-            return Vec::new();
-        }
-        if self.report.answered().next().is_none() {
-            self.notice = Some(Notice::Info("no member has an answer to judge".into()));
-            return Vec::new();
-        }
-        self.started = Some(self.now);
-        self.notice = None;
-        vec![Command::Rejudge]
-    }
-
-    fn panel_key(&mut self, key: crossterm::event::KeyEvent) -> Vec<Command> {
-        let Some(editor) = &mut self.panel_editor else {
-            return Vec::new();
-        };
-        match editor.handle(key) {
-            EditorOutcome::Stay => Vec::new(),
-            EditorOutcome::Save(name) => vec![Command::SavePreset(name, editor.plan.clone())],
-            EditorOutcome::Close => {
-                let plan = self.panel_editor.take().expect("open").plan;
-                if !self.report.question.is_empty() {
-                    self.notice = Some(Notice::Info(
-                        "the panel applies to the next run; r re-runs a member with it".into(),
-                    ));
-                }
-                vec![Command::ApplyPlan(plan)]
-            }
-        }
-    }
-
-    /// After the panel was edited: members and panes follow the new seats,
-    /// matched by name (so a removed or moved member takes its answer with
-    /// it); returns the indices of members that are new and have no answer.
-    pub fn reseat(&mut self, seats: &[crate::engine::SeatInfo]) -> Vec<usize> {
-        let mut old: Vec<(crate::engine::report::MemberReport, PaneView)> =
-            std::mem::take(&mut self.report.members)
-                .into_iter()
-                .zip(std::mem::take(&mut self.members))
-                .collect();
-        let mut added = Vec::new();
-        for (i, seat) in seats.iter().enumerate() {
-            let (report, pane) = match old.iter().position(|(m, _)| m.name == seat.name) {
-                Some(j) => old.remove(j),
-                None => {
-                    added.push(i);
-                    (
-                        crate::engine::report::MemberReport::queued(seat),
-                        PaneView::default(),
-                    )
-                }
-            };
-            self.report.members.push(report);
-            self.members.push(pane);
-        }
-        if let Focus::Member(i) = self.focus
-            && i >= self.members.len()
-        {
-            self.focus = Focus::Prompt;
-        }
-        self.dirty = true;
-        added
-    }
-
-    /// Shows a saved turn as if it had just run: every pane, judge tab and
-    /// the synthesis as they were.
-    pub fn show_report(&mut self, report: RunReport) {
-        let pane = |text: &str, reasoning: &str| PaneView {
-            text: sanitize(text),
-            reasoning: sanitize(reasoning),
-            ..PaneView::default()
-        };
-        self.members = report
-            .members
-            .iter()
-            .map(|m| pane(&m.text, &m.reasoning))
-            .collect();
-        self.judge = pane(&report.judge.text, "");
-        self.synthesis = pane(&report.synthesis.text, "");
-        self.judge_scroll = Scroll::default();
-        self.judge_tab = JudgeTab::default();
-        self.member_row = 0;
-        self.focus = Focus::Prompt;
-        self.zoomed = false;
-        self.running = false;
-        self.started = None;
-        self.report = report;
-        self.dirty = true;
-    }
-
-    /// A re-run needs a finished run to continue.
-    fn can_continue(&mut self) -> bool {
-        let why = if self.running {
-            "a council is running: wait for it, or Ctrl-C cancels it"
-        } else if self.report.question.is_empty() {
-            "ask a question first"
-        } else {
-            return true;
-        };
-        self.notice = Some(Notice::Info(why.into()));
-        false
-    }
-
-    /// A run could not start (bad configuration): say why.
-    pub fn start_failed(&mut self, message: String) {
-        self.running = false;
-        self.started = None;
-        self.notice = Some(Notice::Error(message));
-        self.dirty = true;
-    }
-
-    /// Advances the spinner and clock; redraws only while something moves.
-    pub fn on_tick(&mut self, now: Instant) {
-        self.now = now;
-        if self.running {
-            self.tick = self.tick.wrapping_add(1);
-            self.dirty = true;
         }
     }
 
@@ -763,12 +229,647 @@ impl State {
         (settled, self.report.members.len())
     }
 
-    pub fn member_status(&self, i: usize) -> Status {
-        self.report
+    fn apply(&mut self, event: &CouncilEvent, now: Instant) {
+        self.report.apply(event);
+        match event {
+            CouncilEvent::RunStarted { scope, .. } => {
+                match scope {
+                    RunScope::Full => {
+                        self.members.clear();
+                        self.judge = StreamText::default();
+                        self.synthesis = StreamText::default();
+                    }
+                    RunScope::Members(indices) => {
+                        for &i in indices {
+                            if let Some(m) = self.members.get_mut(i) {
+                                *m = StreamText::default();
+                            }
+                        }
+                    }
+                    RunScope::Judgement => {
+                        self.judge = StreamText::default();
+                        self.synthesis = StreamText::default();
+                    }
+                }
+                self.running = true;
+                self.started = Some(now);
+            }
+            CouncilEvent::MemberStarted { member } => {
+                if let Some(m) = self.members.get_mut(*member) {
+                    m.started_at = Some(now);
+                }
+            }
+            CouncilEvent::MemberDelta { member, text } => {
+                if let Some(m) = self.members.get_mut(*member) {
+                    m.push_text(text, now);
+                }
+            }
+            CouncilEvent::MemberReasoning { member, text } => {
+                if let Some(m) = self.members.get_mut(*member) {
+                    m.push_reasoning(text, now);
+                }
+            }
+            CouncilEvent::JudgeStarted { .. } => self.judge.started_at = Some(now),
+            CouncilEvent::JudgeDelta { text } => self.judge.push_text(text, now),
+            CouncilEvent::SynthesisStarted { .. } => self.synthesis.started_at = Some(now),
+            CouncilEvent::SynthesisDelta { text } => self.synthesis.push_text(text, now),
+            CouncilEvent::RunFinished { .. } => self.running = false,
+            _ => {}
+        }
+        self.align();
+    }
+
+    /// One text per member of the report: the one place they are matched.
+    fn align(&mut self) {
+        self.members
+            .resize_with(self.report.members.len(), StreamText::default);
+    }
+
+    /// Nothing on screen: a new question is about to run.
+    fn clear(&mut self) {
+        *self = Self::default();
+    }
+
+    /// After the panel was edited: members follow the new seats, matched by
+    /// name (a removed or moved member takes its answer with it); returns
+    /// the indices of members that are new and have no answer.
+    fn reseat(&mut self, seats: &[SeatInfo]) -> Vec<usize> {
+        let mut old: Vec<(MemberReport, StreamText)> = std::mem::take(&mut self.report.members)
+            .into_iter()
+            .zip(std::mem::take(&mut self.members))
+            .collect();
+        let mut added = Vec::new();
+        for (i, seat) in seats.iter().enumerate() {
+            let (report, text) = match old.iter().position(|(m, _)| m.name == seat.name) {
+                Some(j) => old.remove(j),
+                None => {
+                    added.push(i);
+                    (MemberReport::queued(seat), StreamText::default())
+                }
+            };
+            self.report.members.push(report);
+            self.members.push(text);
+        }
+        added
+    }
+
+    /// A saved turn, as it was.
+    fn show(&mut self, report: RunReport) {
+        self.members = report
             .members
-            .get(i)
-            .map(|m| m.status)
-            .unwrap_or_default()
+            .iter()
+            .map(|m| StreamText::shown(&m.text, &m.reasoning))
+            .collect();
+        self.judge = StreamText::shown(&report.judge.text, "");
+        self.synthesis = StreamText::shown(&report.synthesis.text, "");
+        self.running = false;
+        self.started = None;
+        self.report = report;
+    }
+}
+
+/// How one pane is shown: its rendered lines and where it is scrolled.
+#[derive(Debug, Default)]
+pub struct PaneView {
+    pub cache: MarkdownCache,
+    pub reasoning_cache: MarkdownCache,
+    pub scroll: Scroll,
+    pub show_reasoning: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Info(String),
+    Error(String),
+}
+
+/// What is shown and how: focus, the open overlay, panes' scroll and
+/// render caches (member panes by name, so they follow a member wherever
+/// the panel moves it), the editor and its history.
+pub struct View {
+    pub focus: Focus,
+    pub zoomed: bool,
+    pub overlay: Option<Overlay>,
+    pub judge_tab: JudgeTab,
+    pub judge: PaneView,
+    pub synthesis: PaneView,
+    members: HashMap<String, PaneView>,
+    /// First member row shown when the panel has more rows than fit.
+    pub member_row: usize,
+    pub editor: TextArea<'static>,
+    pub history: Vec<String>,
+    history_pos: Option<usize>,
+    pub notice: Option<Notice>,
+    /// Set by a Ctrl-C that cancelled a run: the next one quits.
+    interrupt_armed: bool,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        let mut editor = TextArea::default();
+        editor.set_placeholder_text("Ask the council a question…");
+        editor.set_wrap_mode(ratatui_textarea::WrapMode::Word);
+        Self {
+            focus: Focus::Prompt,
+            zoomed: false,
+            overlay: None,
+            judge_tab: JudgeTab::default(),
+            judge: PaneView::default(),
+            synthesis: PaneView::default(),
+            members: HashMap::new(),
+            member_row: 0,
+            editor,
+            history: Vec::new(),
+            history_pos: None,
+            notice: None,
+            interrupt_armed: false,
+        }
+    }
+}
+
+impl View {
+    /// The pane of the member called `name`.
+    pub fn member_pane(&mut self, name: &str) -> &mut PaneView {
+        if !self.members.contains_key(name) {
+            self.members.insert(name.to_string(), PaneView::default());
+        }
+        self.members.get_mut(name).expect("inserted above")
+    }
+
+    fn member_pane_ref(&self, name: &str) -> Option<&PaneView> {
+        self.members.get(name)
+    }
+
+    /// Panes of a new run start unscrolled, on the first tab.
+    fn reset_panes(&mut self) {
+        self.members.clear();
+        self.judge = PaneView::default();
+        self.synthesis = PaneView::default();
+        self.judge_tab = JudgeTab::default();
+        self.member_row = 0;
+    }
+
+    fn set_editor_text(&mut self, text: &str) {
+        self.editor.select_all();
+        self.editor.cut();
+        self.editor.insert_str(text);
+    }
+
+    /// True while the editor shows a recalled question that was not edited.
+    fn browsing_history(&self) -> bool {
+        let text = self.editor.lines().join("\n");
+        !text.is_empty() && self.history.contains(&text)
+    }
+}
+
+pub struct State {
+    pub run: Run,
+    pub view: View,
+    /// The most the next run (or the running one) may cost, from the
+    /// models' prices; shown until real costs arrive.
+    pub estimate: Option<CostEstimate>,
+    /// The council that answers the next question, as far as it is known.
+    pub council: Option<crate::config::CouncilPlan>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl State {
+    pub fn new() -> Self {
+        Self {
+            run: Run::default(),
+            view: View::default(),
+            estimate: None,
+            council: None,
+        }
+    }
+
+    /// What has the keyboard.
+    pub fn layer(&self) -> Layer {
+        match &self.view.overlay {
+            Some(overlay) => overlay.layer(),
+            None if self.view.focus == Focus::Prompt => Layer::Prompt,
+            None => Layer::Panes,
+        }
+    }
+
+    /// Folds one council event into the state.
+    pub fn apply(&mut self, event: &CouncilEvent, now: Instant) {
+        self.run.apply(event, now);
+        match event {
+            CouncilEvent::RunStarted { scope, .. } => match scope {
+                RunScope::Full => self.view.reset_panes(),
+                RunScope::Members(indices) => {
+                    for &i in indices {
+                        if let Some((m, _)) = self.run.member(i) {
+                            let name = m.name.clone();
+                            *self.view.member_pane(&name) = PaneView::default();
+                        }
+                    }
+                }
+                RunScope::Judgement => {
+                    self.view.judge = PaneView::default();
+                    self.view.synthesis = PaneView::default();
+                }
+            },
+            CouncilEvent::JudgeFailed { .. } if !self.run.judge.text.is_empty() => {
+                self.view.judge_tab = JudgeTab::Raw
+            }
+            CouncilEvent::RunFinished { .. } => self.view.interrupt_armed = false,
+            _ => {}
+        }
+    }
+
+    /// Panes in Tab order after the editor.
+    fn focus_order(&self) -> Vec<Focus> {
+        let mut order = vec![Focus::Prompt];
+        order.extend((0..self.run.len()).map(Focus::Member));
+        if !self.run.is_empty() {
+            order.push(Focus::Judge);
+            order.push(Focus::Synthesis);
+        }
+        order
+    }
+
+    fn move_focus(&mut self, step: isize) {
+        let order = self.focus_order();
+        let at = order
+            .iter()
+            .position(|f| *f == self.view.focus)
+            .unwrap_or(0) as isize;
+        let next = (at + step).rem_euclid(order.len() as isize) as usize;
+        self.view.focus = order[next];
+        if self.view.focus == Focus::Prompt {
+            self.view.zoomed = false;
+        }
+    }
+
+    fn scroll_of(&mut self, focus: Focus) -> Option<&mut Scroll> {
+        match focus {
+            Focus::Prompt => None,
+            Focus::Member(i) => {
+                let name = self.run.member(i)?.0.name.clone();
+                Some(&mut self.view.member_pane(&name).scroll)
+            }
+            Focus::Judge => Some(&mut self.view.judge.scroll),
+            Focus::Synthesis => Some(&mut self.view.synthesis.scroll),
+        }
+    }
+
+    /// The text `y` copies: the focused pane's, as shown (sanitized).
+    fn focused_text(&self) -> Option<String> {
+        let text = match self.view.focus {
+            Focus::Prompt => self.view.editor.lines().join("\n"),
+            Focus::Member(i) => self.run.member(i)?.1.text.clone(),
+            Focus::Judge => self.run.judge.text.clone(),
+            Focus::Synthesis => self.run.synthesis.text.clone(),
+        };
+        (!text.is_empty()).then_some(text)
+    }
+
+    /// Whether a member's reasoning is shown.
+    pub fn shows_reasoning(&self, name: &str) -> bool {
+        self.view
+            .member_pane_ref(name)
+            .is_some_and(|p| p.show_reasoning)
+    }
+
+    /// Applies an action; returns the commands the loop must carry out.
+    pub fn update(&mut self, action: Action) -> Vec<Command> {
+        if !matches!(action, Action::Interrupt) {
+            self.view.interrupt_armed = false;
+        }
+        match action {
+            Action::Submit => return self.submit(),
+            Action::InsertNewline => self.view.editor.insert_newline(),
+            Action::Edit(input) => {
+                self.view.history_pos = None;
+                self.view.editor.input(input);
+            }
+            Action::Paste(text) => {
+                self.view.focus = Focus::Prompt;
+                // Pasted text is the person's own, but strip escapes all the same.
+                let text = sanitize(&text.replace("\r\n", "\n"));
+                self.view.editor.insert_str(text);
+            }
+            Action::HistoryPrev
+                if !self.view.editor.is_empty() && !self.view.browsing_history() =>
+            {
+                self.view.editor.input(ratatui_textarea::Input {
+                    key: ratatui_textarea::Key::Up,
+                    ..Default::default()
+                });
+            }
+            Action::HistoryPrev => {
+                if self.view.history.is_empty() {
+                    return Vec::new();
+                }
+                let pos = match self.view.history_pos {
+                    None => self.view.history.len() - 1,
+                    Some(p) => p.saturating_sub(1),
+                };
+                self.view.history_pos = Some(pos);
+                let text = self.view.history[pos].clone();
+                self.view.set_editor_text(&text);
+            }
+            Action::HistoryNext if !self.view.browsing_history() => {
+                self.view.editor.input(ratatui_textarea::Input {
+                    key: ratatui_textarea::Key::Down,
+                    ..Default::default()
+                });
+            }
+            Action::HistoryNext => match self.view.history_pos {
+                Some(p) if p + 1 < self.view.history.len() => {
+                    self.view.history_pos = Some(p + 1);
+                    let text = self.view.history[p + 1].clone();
+                    self.view.set_editor_text(&text);
+                }
+                Some(_) => {
+                    self.view.history_pos = None;
+                    self.view.set_editor_text("");
+                }
+                None => {}
+            },
+            Action::FocusNext => self.move_focus(1),
+            Action::FocusPrev => self.move_focus(-1),
+            Action::FocusEditor => {
+                self.view.focus = Focus::Prompt;
+                self.view.zoomed = false;
+            }
+            Action::Back => {
+                if self.view.zoomed {
+                    self.view.zoomed = false;
+                } else if self.view.focus == Focus::Prompt {
+                    if !self.run.is_empty() {
+                        self.view.focus = Focus::Member(0);
+                    }
+                } else {
+                    self.view.notice = None;
+                }
+            }
+            Action::ToggleZoom => {
+                if self.view.focus != Focus::Prompt {
+                    self.view.zoomed = !self.view.zoomed;
+                }
+            }
+            Action::Scroll(n) => {
+                if let Some(s) = self.scroll_of(self.view.focus) {
+                    s.by(n);
+                }
+            }
+            Action::PageUp | Action::PageDown => {
+                let down = action == Action::PageDown;
+                if let Some(s) = self.scroll_of(self.view.focus) {
+                    let page = s.page.saturating_sub(1).max(1) as isize;
+                    s.by(if down { page } else { -page });
+                }
+            }
+            Action::ScrollTop => {
+                if let Some(s) = self.scroll_of(self.view.focus) {
+                    s.top();
+                }
+            }
+            Action::ScrollBottom => {
+                if let Some(s) = self.scroll_of(self.view.focus) {
+                    s.bottom();
+                }
+            }
+            Action::JudgeTab(i) => {
+                if let Some(tab) = JudgeTab::ALL.get(i) {
+                    self.show_tab(*tab);
+                }
+            }
+            Action::NextTab | Action::PrevTab => {
+                let step = if action == Action::NextTab {
+                    1
+                } else {
+                    JudgeTab::ALL.len() - 1
+                };
+                let tab = JudgeTab::ALL[(self.view.judge_tab.index() + step) % JudgeTab::ALL.len()];
+                self.show_tab(tab);
+            }
+            Action::CancelFocused => {
+                if let Focus::Member(i) = self.view.focus
+                    && self
+                        .run
+                        .member(i)
+                        .is_some_and(|(m, _)| !m.status.is_settled())
+                {
+                    return vec![Command::CancelMember(i)];
+                }
+            }
+            Action::Interrupt => {
+                if self.run.running && !self.view.interrupt_armed {
+                    self.view.interrupt_armed = true;
+                    self.view.notice = Some(Notice::Info("cancelling… Ctrl-C again quits".into()));
+                    return vec![Command::CancelRun];
+                }
+                return vec![Command::Quit];
+            }
+            Action::Quit => return vec![Command::Quit],
+            Action::Copy => {
+                if let Some(text) = self.focused_text() {
+                    self.view.notice = Some(Notice::Info(format!(
+                        "copied {} characters",
+                        text.chars().count()
+                    )));
+                    return vec![Command::Copy(text)];
+                }
+            }
+            Action::ToggleHelp => {
+                self.view.overlay = match self.view.overlay.take() {
+                    Some(Overlay::Help { .. }) => None,
+                    None => Some(Overlay::Help { offset: 0 }),
+                    other => other,
+                }
+            }
+            Action::HelpScroll(n) => {
+                if let Some(Overlay::Help { offset }) = &mut self.view.overlay {
+                    *offset = offset.saturating_add_signed(n);
+                }
+            }
+            Action::NextTheme => return vec![Command::NextTheme],
+            Action::RerunFocused => return self.rerun_focused(),
+            Action::OpenPanelEditor => return vec![Command::OpenPanelEditor],
+            Action::NewConversation | Action::OpenHistory if self.run.running => {
+                self.view.notice = Some(Notice::Info(
+                    "a council is running: Ctrl-C cancels it".into(),
+                ));
+            }
+            Action::NewConversation => return vec![Command::NewConversation],
+            Action::OpenHistory => return vec![Command::OpenHistory],
+            Action::HistoryKey(key) => {
+                let Some(Overlay::History(browser)) = &mut self.view.overlay else {
+                    return Vec::new();
+                };
+                match browser.handle(key) {
+                    HistoryOutcome::Stay => {}
+                    HistoryOutcome::Close => self.view.overlay = None,
+                    HistoryOutcome::Open(s) => {
+                        self.view.overlay = None;
+                        return vec![Command::OpenSession(s.path)];
+                    }
+                    HistoryOutcome::Delete(s) => return vec![Command::DeleteSession(s)],
+                }
+            }
+            Action::PanelKey(key) => return self.panel_key(key),
+            Action::Rejudge => return self.rejudge(),
+            Action::ToggleReasoning => match self.view.focus {
+                Focus::Member(i) => {
+                    if let Some((m, _)) = self.run.member(i) {
+                        let name = m.name.clone();
+                        let pane = self.view.member_pane(&name);
+                        pane.show_reasoning = !pane.show_reasoning;
+                    }
+                }
+                _ => {
+                    let names: Vec<String> =
+                        self.run.members().map(|(m, _)| m.name.clone()).collect();
+                    let show = !names.iter().any(|n| self.shows_reasoning(n));
+                    for name in names {
+                        self.view.member_pane(&name).show_reasoning = show;
+                    }
+                }
+            },
+            Action::FocusPane(focus) => self.view.focus = focus,
+            Action::ScrollPane(focus, lines) => {
+                if let Some(s) = self.scroll_of(focus) {
+                    s.by(lines);
+                }
+            }
+            // Pointer positions are resolved by the loop, which knows the layout.
+            Action::ScrollAt { .. } | Action::ClickAt { .. } => {}
+        }
+        Vec::new()
+    }
+
+    fn show_tab(&mut self, tab: JudgeTab) {
+        self.view.judge_tab = tab;
+        self.view.judge.scroll = Scroll {
+            follow: false,
+            ..Scroll::default()
+        };
+    }
+
+    fn submit(&mut self) -> Vec<Command> {
+        let question = self.view.editor.lines().join("\n").trim().to_string();
+        if question.is_empty() {
+            return Vec::new();
+        }
+        if self.run.running {
+            self.view.notice = Some(Notice::Info(
+                "a council is running: Ctrl-C cancels it".into(),
+            ));
+            return Vec::new();
+        }
+        if self.view.history.last() != Some(&question) {
+            self.view.history.push(question.clone());
+        }
+        self.view.history_pos = None;
+        self.view.set_editor_text("");
+        self.view.notice = None;
+        self.run.clear();
+        self.view.reset_panes();
+        if matches!(self.view.focus, Focus::Member(_)) {
+            self.view.focus = Focus::Prompt;
+        }
+        self.view.zoomed = false;
+        vec![Command::StartRun(question)]
+    }
+
+    /// `r`: runs the focused member again (with its current settings); the
+    /// others keep their answers.
+    fn rerun_focused(&mut self) -> Vec<Command> {
+        let Focus::Member(i) = self.view.focus else {
+            self.view.notice = Some(Notice::Info(
+                "focus a member to re-run it; R re-judges and re-synthesizes".into(),
+            ));
+            return Vec::new();
+        };
+        if !self.can_continue() {
+            return Vec::new();
+        }
+        self.view.notice = None;
+        vec![Command::RerunMember(i)]
+    }
+
+    /// `R`: the judge and the synthesis again, over the answers there are.
+    fn rejudge(&mut self) -> Vec<Command> {
+        if !self.can_continue() {
+            return Vec::new();
+        }
+        if self.run.report.answered().next().is_none() {
+            self.view.notice = Some(Notice::Info("no member has an answer to judge".into()));
+            return Vec::new();
+        }
+        self.view.notice = None;
+        vec![Command::Rejudge]
+    }
+
+    fn panel_key(&mut self, key: crossterm::event::KeyEvent) -> Vec<Command> {
+        let Some(Overlay::PanelEditor(editor)) = &mut self.view.overlay else {
+            return Vec::new();
+        };
+        match editor.handle(key) {
+            EditorOutcome::Stay => Vec::new(),
+            EditorOutcome::Save(name) => vec![Command::SavePreset(name, editor.plan.clone())],
+            EditorOutcome::Close => {
+                let Some(Overlay::PanelEditor(editor)) = self.view.overlay.take() else {
+                    unreachable!("matched above");
+                };
+                if !self.run.report.question.is_empty() {
+                    self.view.notice = Some(Notice::Info(
+                        "the panel applies to the next run; r re-runs a member with it".into(),
+                    ));
+                }
+                vec![Command::ApplyPlan(editor.plan)]
+            }
+        }
+    }
+
+    /// After the panel was edited: members follow the new seats by name;
+    /// returns the indices of members that are new and have no answer.
+    pub fn reseat(&mut self, seats: &[SeatInfo]) -> Vec<usize> {
+        let added = self.run.reseat(seats);
+        if let Focus::Member(i) = self.view.focus
+            && i >= self.run.len()
+        {
+            self.view.focus = Focus::Prompt;
+        }
+        added
+    }
+
+    /// Shows a saved turn as if it had just run: every pane, judge tab and
+    /// the synthesis as they were.
+    pub fn show_report(&mut self, report: RunReport) {
+        self.run.show(report);
+        self.view.reset_panes();
+        self.view.focus = Focus::Prompt;
+        self.view.zoomed = false;
+    }
+
+    /// A re-run needs a finished run to continue.
+    fn can_continue(&mut self) -> bool {
+        let why = if self.run.running {
+            "a council is running: wait for it, or Ctrl-C cancels it"
+        } else if self.run.report.question.is_empty() {
+            "ask a question first"
+        } else {
+            return true;
+        };
+        self.view.notice = Some(Notice::Info(why.into()));
+        false
+    }
+
+    /// A run could not start (bad configuration): say why.
+    pub fn start_failed(&mut self, message: String) {
+        self.run.running = false;
+        self.run.started = None;
+        self.view.notice = Some(Notice::Error(message));
     }
 }
 
@@ -786,9 +887,15 @@ mod tests {
         }
     }
 
+    impl State {
+        fn apply_now(&mut self, event: &CouncilEvent) {
+            self.apply(event, Instant::now());
+        }
+    }
+
     fn started(n: usize) -> State {
         let mut s = State::new();
-        s.apply(&CouncilEvent::RunStarted {
+        s.apply_now(&CouncilEvent::RunStarted {
             question: "Q".into(),
             scope: Default::default(),
             preset: None,
@@ -802,24 +909,24 @@ mod tests {
     #[test]
     fn deltas_are_sanitized_and_counted() {
         let mut s = started(2);
-        s.apply(&CouncilEvent::MemberStarted { member: 1 });
-        s.apply(&CouncilEvent::MemberDelta {
+        s.apply_now(&CouncilEvent::MemberStarted { member: 1 });
+        s.apply_now(&CouncilEvent::MemberDelta {
             member: 1,
             text: "hi \u{1b}]0;title\u{7}there\u{1b}[2J".into(),
         });
-        assert_eq!(s.members[1].text, "hi there");
-        assert_eq!(s.members[1].deltas, 1);
+        assert_eq!(s.run.member(1).unwrap().1.text, "hi there");
+        assert_eq!(s.run.member(1).unwrap().1.deltas, 1);
         // The report keeps what the model sent, for export.
-        assert!(s.report.members[1].text.contains('\u{1b}'));
+        assert!(s.run.report().members[1].text.contains('\u{1b}'));
     }
 
     #[test]
     fn focus_cycles_through_every_pane() {
         let mut s = started(2);
-        let mut seen = vec![s.focus];
+        let mut seen = vec![s.view.focus];
         for _ in 0..5 {
             s.update(Action::FocusNext);
-            seen.push(s.focus);
+            seen.push(s.view.focus);
         }
         assert_eq!(
             seen,
@@ -833,19 +940,19 @@ mod tests {
             ]
         );
         s.update(Action::FocusPrev);
-        assert_eq!(s.focus, Focus::Synthesis);
+        assert_eq!(s.view.focus, Focus::Synthesis);
     }
 
     #[test]
     fn submit_starts_a_run_and_remembers_the_question() {
         let mut s = State::new();
-        s.editor.insert_str("Why?");
+        s.view.editor.insert_str("Why?");
         assert_eq!(s.update(Action::Submit), [Command::StartRun("Why?".into())]);
-        assert!(s.editor.is_empty());
+        assert!(s.view.editor.is_empty());
         s.update(Action::HistoryPrev);
-        assert_eq!(s.editor.lines(), ["Why?"]);
+        assert_eq!(s.view.editor.lines(), ["Why?"]);
         s.update(Action::HistoryNext);
-        assert!(s.editor.is_empty());
+        assert!(s.view.editor.is_empty());
         // Empty questions do nothing.
         assert!(s.update(Action::Submit).is_empty());
     }
@@ -853,48 +960,48 @@ mod tests {
     #[test]
     fn a_second_question_clears_panes_with_the_report() {
         let mut s = started(2);
-        s.apply(&CouncilEvent::RunFinished {
+        s.apply_now(&CouncilEvent::RunFinished {
             outcome: crate::engine::RunOutcome::Synthesized,
             usage: Default::default(),
             elapsed_ms: 1,
         });
-        s.focus = Focus::Member(1);
-        s.editor.insert_str("Again?");
+        s.view.focus = Focus::Member(1);
+        s.view.editor.insert_str("Again?");
         assert_eq!(
             s.update(Action::Submit),
             [Command::StartRun("Again?".into())]
         );
         assert_eq!(
-            s.members.len(),
-            s.report.members.len(),
+            s.run.len(),
+            s.run.report().members.len(),
             "drawable until the run starts"
         );
-        assert_eq!(s.focus, Focus::Prompt);
+        assert_eq!(s.view.focus, Focus::Prompt);
     }
 
     #[test]
     fn reruns_need_a_finished_run_and_a_focused_member() {
         let mut idle = State::new();
-        idle.focus = Focus::Member(0);
+        idle.view.focus = Focus::Member(0);
         assert!(idle.update(Action::RerunFocused).is_empty());
         assert_eq!(
-            idle.notice,
+            idle.view.notice,
             Some(Notice::Info("ask a question first".into()))
         );
 
         let mut s = started(2);
-        s.focus = Focus::Member(1);
+        s.view.focus = Focus::Member(1);
         assert!(
             s.update(Action::RerunFocused).is_empty(),
             "not while running"
         );
         assert!(s.update(Action::Rejudge).is_empty());
-        s.apply(&CouncilEvent::MemberDelta {
+        s.apply_now(&CouncilEvent::MemberDelta {
             member: 0,
             text: "an answer".into(),
         });
         for member in 0..2 {
-            s.apply(&CouncilEvent::MemberFinished {
+            s.apply_now(&CouncilEvent::MemberFinished {
                 member,
                 finish_reason: None,
                 usage: Default::default(),
@@ -903,14 +1010,14 @@ mod tests {
                 malformed_events: 0,
             });
         }
-        s.apply(&CouncilEvent::RunFinished {
+        s.apply_now(&CouncilEvent::RunFinished {
             outcome: crate::engine::RunOutcome::Synthesized,
             usage: Default::default(),
             elapsed_ms: 1,
         });
         assert_eq!(s.update(Action::RerunFocused), [Command::RerunMember(1)]);
         assert_eq!(s.update(Action::Rejudge), [Command::Rejudge]);
-        s.focus = Focus::Judge;
+        s.view.focus = Focus::Judge;
         assert!(
             s.update(Action::RerunFocused).is_empty(),
             "only a member re-runs"
@@ -921,9 +1028,7 @@ mod tests {
     fn ctrl_c_cancels_then_quits() {
         let mut s = started(1);
         assert_eq!(s.update(Action::Interrupt), [Command::CancelRun]);
-        assert!(!s.quit);
         assert_eq!(s.update(Action::Interrupt), [Command::Quit]);
-        assert!(s.quit);
 
         let mut idle = State::new();
         assert_eq!(idle.update(Action::Interrupt), [Command::Quit]);
@@ -932,11 +1037,11 @@ mod tests {
     #[test]
     fn cancel_targets_the_focused_running_member() {
         let mut s = started(2);
-        s.apply(&CouncilEvent::MemberStarted { member: 1 });
+        s.apply_now(&CouncilEvent::MemberStarted { member: 1 });
         s.update(Action::FocusNext);
         s.update(Action::FocusNext);
         assert_eq!(s.update(Action::CancelFocused), [Command::CancelMember(1)]);
-        s.apply(&CouncilEvent::MemberFailed {
+        s.apply_now(&CouncilEvent::MemberFailed {
             member: 1,
             error: ProviderError::new(ErrorKind::Dropped, "x"),
             ttft_ms: None,
@@ -962,10 +1067,10 @@ mod tests {
     #[test]
     fn judge_failure_with_text_switches_to_raw() {
         let mut s = started(1);
-        s.apply(&CouncilEvent::JudgeDelta {
+        s.apply_now(&CouncilEvent::JudgeDelta {
             text: "not json".into(),
         });
-        s.apply(&CouncilEvent::JudgeFailed {
+        s.apply_now(&CouncilEvent::JudgeFailed {
             failure: crate::engine::judge::JudgeFailure::new(
                 crate::engine::judge::JudgeFailureKind::NotJson,
                 "x",
@@ -973,16 +1078,19 @@ mod tests {
             usage: Usage::default(),
             elapsed_ms: 3,
         });
-        assert_eq!(s.judge_tab, JudgeTab::Raw);
+        assert_eq!(s.view.judge_tab, JudgeTab::Raw);
     }
 
     #[test]
-    fn help_swallows_keys_until_closed() {
+    fn help_is_a_layer_of_its_own_until_closed() {
         let mut s = started(1);
+        assert_eq!(s.layer(), Layer::Prompt);
         s.update(Action::ToggleHelp);
+        assert_eq!(s.layer(), Layer::Help);
+        // The help layer maps Esc to ToggleHelp; it closes and the editor has the keys again.
+        s.update(Action::ToggleHelp);
+        assert_eq!(s.layer(), Layer::Prompt);
         s.update(Action::FocusNext);
-        assert_eq!(s.focus, Focus::Prompt);
-        s.update(Action::Back);
-        assert!(!s.help);
+        assert_eq!(s.layer(), Layer::Panes);
     }
 }

@@ -6,6 +6,8 @@
 #![allow(dead_code)]
 
 pub mod model;
+pub mod sessions;
+pub mod tui;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -13,6 +13,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::models;
+use crate::provider::openai::models::{ModelInfo, Pricing};
 use crate::provider::{
     ChatRequest, Completion, DeltaSink, ErrorKind, Message, Provider, ProviderError,
 };
@@ -66,6 +67,31 @@ impl LocalProvider {
 impl Provider for LocalProvider {
     fn name(&self) -> &str {
         NAME
+    }
+
+    /// The GGUF files in the models dir, as `local/<name>`, free.
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
+        let dir = self.models_dir.clone();
+        Box::pin(async move {
+            let Some(dir) = dir else {
+                return Ok(Vec::new());
+            };
+            let listed = tokio::task::spawn_blocking(move || models::list(&dir))
+                .await
+                .unwrap_or_default();
+            Ok(listed
+                .into_iter()
+                .map(|m| ModelInfo {
+                    id: format!("local/{}", m.name),
+                    name: None,
+                    context_length: m.info.ok().and_then(|i| i.context_length),
+                    pricing: Some(Pricing {
+                        prompt: Some(0.0),
+                        completion: Some(0.0),
+                    }),
+                })
+                .collect())
+        })
     }
 
     fn stream_chat<'a>(

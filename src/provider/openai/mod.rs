@@ -289,6 +289,10 @@ const APP_REFERER: &str = match option_env!("CARGO_PKG_HOMEPAGE") {
 };
 
 impl Provider for OpenAiProvider {
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<models::ModelInfo>, ProviderError>> {
+        Box::pin(OpenAiProvider::list_models(self))
+    }
+
     fn name(&self) -> &str {
         &self.config.name
     }

@@ -1,4 +1,6 @@
-//! The help overlay: every key.
+//! The help overlay: every key, from the key table in force (so a key
+//! rebound in the config file shows as rebound), scrolled when it does not
+//! fit.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -6,12 +8,14 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::tui::keymap::HELP;
+use super::Env;
 use crate::tui::markdown::wrap_plain;
-use crate::tui::theme::Theme;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let key_width = HELP
+/// Draws the help at `offset` lines down (kept within the list).
+pub fn draw(frame: &mut Frame<'_>, area: Rect, offset: &mut usize, env: &Env<'_>) {
+    let theme = env.theme;
+    let help = env.keymap.help();
+    let key_width = help
         .iter()
         .map(|(k, _)| k.chars().count())
         .max()
@@ -23,29 +27,36 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         .fg(theme.accent)
         .add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line<'static>> = Vec::new();
-    for (k, what) in HELP {
+    for (k, what) in &help {
         for (i, part) in wrap_plain(what, text_width, Style::default())
             .into_iter()
             .enumerate()
         {
-            let key = if i == 0 { *k } else { "" };
+            let key = if i == 0 { k.as_str() } else { "" };
             let mut spans = vec![Span::styled(format!("{key:>key_width$}  "), key_style)];
             spans.extend(part.spans);
             lines.push(Line::from(spans));
         }
     }
     let room = area.height.saturating_sub(4) as usize;
-    if lines.len() > room {
-        // Say what is cut rather than cut silently.
-        let hidden = lines.len() + 1 - room;
-        lines.truncate(room.saturating_sub(1));
-        lines.push(Line::from(Span::styled(
-            format!("… {hidden} more lines: enlarge the terminal to see every key"),
-            Style::default().fg(theme.dim),
-        )));
-    }
+    let title = if lines.len() > room {
+        // Say what is cut rather than cut silently, and let it scroll.
+        let max = lines.len() - room;
+        *offset = (*offset).min(max);
+        let shown = format!(
+            " Keys · {}-{} of {} · j/k scroll · Esc closes ",
+            *offset + 1,
+            *offset + room,
+            lines.len()
+        );
+        lines = lines.into_iter().skip(*offset).take(room).collect();
+        shown
+    } else {
+        *offset = 0;
+        " Keys · Esc closes ".into()
+    };
     let height = lines.len() as u16 + 2;
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
-    let inner = super::popup(frame, popup, " Keys · Esc closes ".into(), theme);
+    let inner = super::popup(frame, popup, title, theme);
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -17,7 +17,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, browser: &HistoryBrowser, theme: 
     let inner = super::popup(
         frame,
         popup,
-        format!(" Sessions · {} saved ", browser.sessions.len()),
+        if browser.loading {
+            format!(
+                " Sessions · {} read so far, reading… ",
+                browser.sessions.len()
+            )
+        } else {
+            format!(" Sessions · {} saved ", browser.sessions.len())
+        },
         theme,
     );
     if inner.height < 4 {
@@ -67,7 +74,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, browser: &HistoryBrowser, theme: 
         .collect();
     if visible.is_empty() {
         rows.push(Line::from(Span::styled(
-            if browser.sessions.is_empty() {
+            if browser.loading {
+                "reading the saved sessions…"
+            } else if browser.sessions.is_empty() {
                 "no sessions yet: every question asked is saved"
             } else {
                 "nothing matches the filter"

@@ -9,7 +9,7 @@ use ratatui::widgets::Tabs;
 use unicode_width::UnicodeWidthStr;
 
 use super::body::{self, Part};
-use super::{compact, pane_block, status_span};
+use super::{Areas, Env, compact, pane_block, status_span};
 use crate::engine::Status;
 use crate::engine::judge::{Analysis, Contradiction, Finding, Quote};
 use crate::sanitize::sanitize;
@@ -17,33 +17,33 @@ use crate::tui::markdown::{wrap_plain, wrap_prefixed};
 use crate::tui::state::{Focus, JudgeTab, State};
 use crate::tui::theme::Theme;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme) {
-    state.areas.judge = area;
-    let judge = &state.report.judge;
-    let mut title = vec![
+pub fn draw(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    state: &mut State,
+    env: &Env<'_>,
+    areas: &mut Areas,
+) {
+    areas.judge = area;
+    let theme = env.theme;
+    let judge = &state.run.report().judge;
+    let title = vec![
         Span::styled(
             " Judge ",
             Style::default()
                 .fg(theme.title)
                 .add_modifier(Modifier::BOLD),
         ),
-        status_span(judge.status, state.tick, theme),
+        status_span(judge.status, env.tick, theme),
+        // The shuffle's seed is in the raw tab, the JSON and the session.
         Span::styled(
-            format!(" · {}", judge.model),
+            format!(" · {} ", judge.model),
             Style::default().fg(theme.dim),
         ),
     ];
-    if let Some(labels) = &judge.labels {
-        title.push(Span::styled(
-            format!(" · seed {} ", labels.seed),
-            Style::default().fg(theme.dim),
-        ));
-    } else {
-        title.push(Span::raw(" "));
-    }
     let block = pane_block(
         Line::from(title),
-        state.focus == Focus::Judge,
+        state.view.focus == Focus::Judge,
         theme.border,
         theme,
     );
@@ -54,7 +54,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme)
     }
     let [tabs_area, body_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-    let analysis = state.report.judge.analysis.as_ref();
+    let analysis = state.run.report().judge.analysis.as_ref();
     let count = |tab: JudgeTab| -> Option<usize> {
         let a = analysis?;
         Some(match tab {
@@ -95,7 +95,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme)
     {
         Some(titles) => {
             let tabs = Tabs::new(titles.into_iter().map(Line::from))
-                .select(state.judge_tab.index())
+                .select(state.view.judge_tab.index())
                 .style(Style::default().fg(theme.dim))
                 .highlight_style(
                     Style::default()
@@ -108,7 +108,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme)
         }
         None => {
             // Too narrow for every tab: the current one, with where it is.
-            let tab = state.judge_tab;
+            let tab = state.view.judge_tab;
             let count = count(tab).map(|n| format!(" {n}")).unwrap_or_default();
             let line = Line::from(vec![
                 Span::styled("◂ ", Style::default().fg(theme.dim)),
@@ -125,12 +125,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme)
     }
 
     let width = body_area.width as usize;
-    let lines = body_lines(state, theme, width);
+    let lines = body_lines(state, env, width);
     body::draw(
         frame,
         body_area,
         &[Part::Lines(lines)],
-        &mut state.judge_scroll,
+        &mut state.view.judge.scroll,
     );
 }
 
@@ -145,22 +145,35 @@ fn short_title(tab: JudgeTab) -> &'static str {
     }
 }
 
-fn body_lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
-    let judge = &state.report.judge;
+fn body_lines(state: &State, env: &Env<'_>, width: usize) -> Vec<Line<'static>> {
+    let theme = env.theme;
+    let judge = &state.run.report().judge;
     let dim = Style::default().fg(theme.dim);
-    if state.judge_tab == JudgeTab::Raw {
-        if state.judge.text.is_empty() {
+    if state.view.judge_tab == JudgeTab::Raw {
+        let raw = &state.run.judge().text;
+        if raw.is_empty() {
             return vec![Line::from(Span::styled(
                 "the judge's raw reply appears here",
                 dim,
             ))];
         }
-        return wrap_plain(&state.judge.text, width, Style::default().fg(theme.text));
+        let mut lines: Vec<Line<'static>> = judge
+            .labels
+            .iter()
+            .map(|l| {
+                Line::from(Span::styled(
+                    format!("labels shuffled with seed {}", l.seed),
+                    dim,
+                ))
+            })
+            .collect();
+        lines.extend(wrap_plain(raw, width, Style::default().fg(theme.text)));
+        return lines;
     }
     match (judge.status, judge.analysis.as_ref()) {
         (Status::Done, Some(analysis)) => section_lines(analysis, state, theme, width),
         (Status::Queued, _) => {
-            let (done, total) = state.panel_progress();
+            let (done, total) = state.run.panel_progress();
             if total == 0 {
                 vec![Line::from(Span::styled(
                     "the judge reads the panel's answers once they are in",
@@ -181,10 +194,10 @@ fn body_lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> 
                 .unwrap_or(0);
             vec![
                 Line::from(vec![
-                    status_span(Status::Streaming, state.tick, theme),
+                    status_span(Status::Streaming, env.tick, theme),
                     Span::raw(format!(
                         " comparing {answers} answers · {} received",
-                        bytes(state.judge.text.len())
+                        bytes(state.run.judge().text.len())
                     )),
                 ]),
                 Line::from(Span::styled("6 shows the raw reply as it arrives", dim)),
@@ -239,7 +252,7 @@ fn section_lines(
         }
         lines
     };
-    match state.judge_tab {
+    match state.view.judge_tab {
         JudgeTab::Consensus => findings(&analysis.consensus, "consensus"),
         JudgeTab::BlindSpots => findings(&analysis.blind_spots, "blind spots"),
         JudgeTab::UniqueInsights => findings(&analysis.unique_insights, "unique insights"),
@@ -263,7 +276,13 @@ fn section_lines(
 
 /// A member's badge style by name; names the judge made up get a plain one.
 fn badge(name: &str, state: &State, theme: &Theme) -> Span<'static> {
-    let style = match state.report.members.iter().position(|m| m.name == name) {
+    let style = match state
+        .run
+        .report()
+        .members
+        .iter()
+        .position(|m| m.name == name)
+    {
         Some(i) => theme.badge(i),
         None => Style::default().fg(theme.text).bg(theme.dim),
     };

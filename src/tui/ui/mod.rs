@@ -1,5 +1,6 @@
 //! Drawing: a function of the state (plus the caches and scroll positions
-//! it keeps), generic over the backend so tests draw to a buffer.
+//! its view keeps), generic over the backend so tests draw to a buffer. The
+//! layout it chose comes back as [`Areas`], never into the run's state.
 
 mod body;
 mod help;
@@ -17,74 +18,125 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
+use crate::sanitize::sanitize;
+
+use std::time::Instant;
+
 use crate::engine::Status;
-use crate::tui::state::{Areas, Focus, State};
+use crate::tui::keymap::Keymap;
+use crate::tui::layer::Overlay;
+use crate::tui::state::{Focus, State};
 use crate::tui::theme::Theme;
 
 /// Below this size only a notice is drawn.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 12;
 
-/// Draws the whole screen.
-pub fn draw(frame: &mut Frame<'_>, state: &mut State, theme: &Theme) {
+/// What a frame is drawn with besides the state.
+pub struct Env<'a> {
+    pub theme: &'a Theme,
+    pub keymap: &'a Keymap,
+    /// The frame's time, for clocks and rates.
+    pub now: Instant,
+    /// Spinner frames so far.
+    pub tick: u64,
+}
+
+/// Where a frame put each pane, for the mouse.
+#[derive(Debug, Default, Clone)]
+pub struct Areas {
+    pub members: Vec<(usize, Rect)>,
+    pub judge: Rect,
+    pub synthesis: Rect,
+    pub prompt: Rect,
+}
+
+impl Areas {
+    /// The pane under a point.
+    pub fn pane_at(&self, column: u16, row: u16) -> Option<Focus> {
+        let hit = |r: &Rect| r.contains(ratatui::layout::Position { x: column, y: row });
+        if let Some((i, _)) = self.members.iter().find(|(_, r)| hit(r)) {
+            return Some(Focus::Member(*i));
+        }
+        [
+            (self.judge, Focus::Judge),
+            (self.synthesis, Focus::Synthesis),
+            (self.prompt, Focus::Prompt),
+        ]
+        .into_iter()
+        .find(|(r, _)| hit(r))
+        .map(|(_, f)| f)
+    }
+}
+
+/// Draws the whole screen; returns where the panes went.
+pub fn draw(frame: &mut Frame<'_>, state: &mut State, env: &Env<'_>) -> Areas {
+    let theme = env.theme;
     let area = frame.area();
-    state.areas = Areas::default();
+    let mut areas = Areas::default();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(
             "terminal too small: {}x{}, council needs {MIN_WIDTH}x{MIN_HEIGHT}",
             area.width, area.height
         );
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
-        return;
+        return areas;
     }
-    let [stage, main, hints] = Layout::vertical([
+    let question = !state.run.report().question.is_empty();
+    let [stage, question_area, main, hints] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(u16::from(question)),
         Constraint::Min(1),
         Constraint::Length(1),
     ])
     .areas(area);
-    status::draw_stage_bar(frame, stage, state, theme);
-    status::draw_hints(frame, hints, state, theme);
+    status::draw_stage_bar(frame, stage, state, env);
+    status::draw_question(frame, question_area, state, theme);
+    status::draw_hints(frame, hints, state, env);
 
-    if state.zoomed && state.focus != Focus::Prompt {
-        match state.focus {
-            Focus::Member(i) => panels::draw_member(frame, main, state, theme, i),
-            Focus::Judge => judge::draw(frame, main, state, theme),
-            Focus::Synthesis => synthesis::draw(frame, main, state, theme),
+    let focus = state.view.focus;
+    if state.view.zoomed && focus != Focus::Prompt {
+        match focus {
+            Focus::Member(i) => panels::draw_member(frame, main, state, env, i, &mut areas),
+            Focus::Judge => judge::draw(frame, main, state, env, &mut areas),
+            Focus::Synthesis => synthesis::draw(frame, main, state, env, &mut areas),
             Focus::Prompt => {}
         }
     } else {
         let prompt_height = prompt::height(state, main.height);
         let [panes, prompt_area] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(prompt_height)]).areas(main);
-        if state.members.is_empty() {
-            draw_welcome(frame, panes, theme);
+        if state.run.is_empty() {
+            draw_welcome(frame, panes, state, env);
         } else {
             let [top, bottom] =
                 Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
                     .areas(panes);
-            panels::draw(frame, top, state, theme);
+            panels::draw(frame, top, state, env, &mut areas);
             let [left, right] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                     .areas(bottom);
-            judge::draw(frame, left, state, theme);
-            synthesis::draw(frame, right, state, theme);
+            judge::draw(frame, left, state, env, &mut areas);
+            synthesis::draw(frame, right, state, env, &mut areas);
         }
+        areas.prompt = prompt_area;
         prompt::draw(frame, prompt_area, state, theme);
     }
-    if let Some(editor) = &mut state.panel_editor {
-        panel_editor::draw(frame, area, editor, theme);
+    match &mut state.view.overlay {
+        Some(Overlay::PanelEditor(editor)) => panel_editor::draw(frame, area, editor, theme),
+        Some(Overlay::History(browser)) => history::draw(frame, area, browser, theme),
+        Some(Overlay::Help { offset }) => help::draw(frame, area, offset, env),
+        None => {}
     }
-    if let Some(browser) = &state.history_browser {
-        history::draw(frame, area, browser, theme);
-    }
-    if state.help {
-        help::draw(frame, area, theme);
-    }
+    areas
 }
 
-fn draw_welcome(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let lines = vec![
+/// Before the first question: what council does, who sits on it, and how
+/// to ask.
+fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>) {
+    let theme = env.theme;
+    let dim = Style::default().fg(theme.dim);
+    let mut lines = vec![
         Line::from(Span::styled(
             "council",
             Style::default()
@@ -96,11 +148,55 @@ fn draw_welcome(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         Line::from("in its own pane; the judge maps where they agree and disagree; the"),
         Line::from("synthesizer writes the final answer."),
         Line::default(),
-        Line::from(Span::styled(
-            "? lists every key.",
-            Style::default().fg(theme.dim),
-        )),
     ];
+    if let Some(plan) = &state.council {
+        let title = match &plan.preset {
+            Some(p) => format!("The council ({}):", sanitize(p)),
+            None => "The council:".into(),
+        };
+        lines.push(Line::from(Span::styled(
+            title,
+            Style::default().add_modifier(Modifier::BOLD),
+        )));
+        let width = plan
+            .seats()
+            .map(|s| sanitize(&s.name).chars().count())
+            .max()
+            .unwrap_or(0);
+        let seat = |role: String, style: Style, s: &crate::engine::SeatSpec| {
+            Line::from(vec![
+                Span::styled(format!("  {role:<12} "), style),
+                Span::raw(format!("{:<width$}", sanitize(&s.name))),
+                Span::styled(format!("  {}", sanitize(&s.model)), dim),
+            ])
+        };
+        for (i, m) in plan.members.iter().enumerate() {
+            let style = Style::default().fg(theme.member(i));
+            lines.push(seat(format!("member {}", i + 1), style, m));
+        }
+        lines.push(seat(
+            "judge".into(),
+            Style::default().fg(theme.title),
+            &plan.judge,
+        ));
+        lines.push(seat(
+            "synthesizer".into(),
+            Style::default().fg(theme.title),
+            &plan.synthesizer,
+        ));
+        lines.push(Line::default());
+    }
+    use crate::tui::action::Action;
+    let key = |action: Action| env.keymap.key_for(&action).unwrap_or_default();
+    lines.push(Line::from(Span::styled(
+        format!(
+            "{} lists every key; {} edits the panel; {} opens saved sessions.",
+            key(Action::ToggleHelp),
+            key(Action::OpenPanelEditor),
+            key(Action::OpenHistory)
+        ),
+        dim,
+    )));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)

@@ -6,11 +6,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::body::{self, Part};
-use super::{compact, pane_block, seconds, status_span};
+use super::{Areas, Env, compact, pane_block, seconds, status_span};
 use crate::engine::Status;
+use crate::engine::report::MemberReport;
 use crate::tui::markdown::wrap_plain;
-use crate::tui::state::{Focus, State};
-use crate::tui::theme::Theme;
+use crate::tui::state::{Focus, State, StreamText};
 
 /// Narrowest and shortest useful member panes.
 const MIN_PANE_WIDTH: u16 = 26;
@@ -24,22 +24,31 @@ pub fn grid(n: usize, area: Rect) -> (usize, usize, usize) {
     (cols, rows, fit)
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme) {
-    let n = state.members.len().min(state.report.members.len());
+pub fn draw(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    state: &mut State,
+    env: &Env<'_>,
+    areas: &mut Areas,
+) {
+    let theme = env.theme;
+    let n = state.run.len();
     let (cols, rows, fit) = grid(n, area);
     // Keep the focused member's row in view when not every row fits.
-    if let Focus::Member(i) = state.focus {
+    let view = &mut state.view;
+    if let Focus::Member(i) = view.focus {
         let row = i / cols;
-        if row < state.member_row {
-            state.member_row = row;
-        } else if row >= state.member_row + fit {
-            state.member_row = row + 1 - fit;
+        if row < view.member_row {
+            view.member_row = row;
+        } else if row >= view.member_row + fit {
+            view.member_row = row + 1 - fit;
         }
     }
-    state.member_row = state.member_row.min(rows.saturating_sub(fit));
+    view.member_row = view.member_row.min(rows.saturating_sub(fit));
+    let member_row = view.member_row;
     let row_areas = Layout::vertical(vec![Constraint::Ratio(1, fit as u32); fit]).split(area);
     for (r, row_area) in row_areas.iter().enumerate() {
-        let first = (state.member_row + r) * cols;
+        let first = (member_row + r) * cols;
         let in_row = (n - first.min(n)).min(cols);
         if in_row == 0 {
             continue;
@@ -47,12 +56,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme)
         let cells =
             Layout::horizontal(vec![Constraint::Ratio(1, cols as u32); cols]).split(*row_area);
         for c in 0..in_row {
-            draw_member(frame, cells[c], state, theme, first + c);
+            draw_member(frame, cells[c], state, env, first + c, areas);
         }
     }
     if fit < rows {
-        let shown_first = state.member_row * cols + 1;
-        let shown_last = ((state.member_row + fit) * cols).min(n);
+        let shown_first = member_row * cols + 1;
+        let shown_last = ((member_row + fit) * cols).min(n);
         let note = format!(" members {shown_first}-{shown_last} of {n} · Tab moves ");
         let x = area.x + area.width.saturating_sub(note.chars().count() as u16 + 1);
         let y = area.y + area.height.saturating_sub(1);
@@ -63,11 +72,22 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme)
 }
 
 /// One member's pane: title with live figures, then error, reasoning and text.
-pub fn draw_member(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme, i: usize) {
-    state.areas.members.push((i, area));
-    let focused = state.focus == Focus::Member(i);
+pub fn draw_member(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    state: &mut State,
+    env: &Env<'_>,
+    i: usize,
+    areas: &mut Areas,
+) {
+    let theme = env.theme;
+    let Some((report, stream)) = state.run.member(i) else {
+        return;
+    };
+    areas.members.push((i, area));
+    let focused = state.view.focus == Focus::Member(i);
     let colour = theme.member(i);
-    let title = member_title(state, theme, i);
+    let title = member_title(report, stream, env, i);
     let block = pane_block(title, focused, colour, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -76,7 +96,6 @@ pub fn draw_member(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: 
     }
     let width = inner.width as usize;
     let md = theme.markdown();
-    let report = &state.report.members[i];
     let mut head: Vec<Line<'static>> = Vec::new();
     if let Some(error) = &report.error {
         let style = Style::default().fg(theme.error);
@@ -85,15 +104,15 @@ pub fn draw_member(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: 
             width,
             style,
         ));
-        if !state.members[i].text.is_empty() {
+        if !stream.text.is_empty() {
             head.push(Line::from(Span::styled(
                 "text received before the failure:",
                 Style::default().fg(theme.dim),
             )));
         }
     }
-    let pane = &mut state.members[i];
-    let reasoning_len = pane.reasoning.chars().count();
+    let pane = state.view.member_pane(&report.name);
+    let reasoning_len = stream.reasoning.chars().count();
     if reasoning_len > 0 && !pane.show_reasoning {
         head.push(Line::from(Span::styled(
             format!(
@@ -117,7 +136,7 @@ pub fn draw_member(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: 
         dim.text = Style::default()
             .fg(theme.dim)
             .add_modifier(Modifier::ITALIC);
-        pane.reasoning_cache.update(&pane.reasoning, width, &dim);
+        pane.reasoning_cache.update(&stream.reasoning, width, &dim);
         parts.push(Part::Lines(vec![Line::from(Span::styled(
             "▾ reasoning · t hides it",
             Style::default().fg(theme.dim),
@@ -128,14 +147,18 @@ pub fn draw_member(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: 
             Style::default().fg(theme.dim),
         ))]));
     }
-    pane.cache.update(&pane.text, width, &md);
+    pane.cache.update(&stream.text, width, &md);
     parts.push(Part::Cached(&pane.cache));
     body::draw(frame, inner, &parts, &mut pane.scroll);
 }
 
-fn member_title(state: &State, theme: &Theme, i: usize) -> Line<'static> {
-    let report = &state.report.members[i];
-    let pane = &state.members[i];
+fn member_title(
+    report: &MemberReport,
+    pane: &StreamText,
+    env: &Env<'_>,
+    i: usize,
+) -> Line<'static> {
+    let theme = env.theme;
     let colour = theme.member(i);
     let sep = || Span::styled(" · ", Style::default().fg(theme.dim));
     // Most telling first: borders cut long titles from the right.
@@ -144,7 +167,7 @@ fn member_title(state: &State, theme: &Theme, i: usize) -> Line<'static> {
             format!(" {} ", report.name),
             Style::default().fg(colour).add_modifier(Modifier::BOLD),
         ),
-        status_span(report.status, state.tick, theme),
+        status_span(report.status, env.tick, theme),
     ];
     let done = report.status.is_settled();
     let tokens = if report.usage.completion_tokens > 0 {
@@ -162,7 +185,7 @@ fn member_title(state: &State, theme: &Theme, i: usize) -> Line<'static> {
         spans.push(Span::raw(format!("{approx}{} tok", compact(tokens))));
         let generating_ms = match (pane.first_token_at, report.elapsed_ms, report.ttft_ms) {
             (_, Some(elapsed), Some(ttft)) if done => elapsed.saturating_sub(ttft),
-            (Some(first), _, _) => state.now.saturating_duration_since(first).as_millis() as u64,
+            (Some(first), _, _) => env.now.saturating_duration_since(first).as_millis() as u64,
             _ => 0,
         };
         if generating_ms >= 200 {

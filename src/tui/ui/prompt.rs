@@ -11,35 +11,35 @@ use crate::tui::theme::Theme;
 
 /// Rows for the editor: its lines plus borders, between 3 and a third of the screen.
 pub fn height(state: &State, available: u16) -> u16 {
-    let lines = state.editor.lines().len() as u16;
+    let lines = state.view.editor.lines().len() as u16;
     (lines + 2).clamp(3, (available / 3).max(3))
 }
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme) {
-    state.areas.prompt = area;
-    let focused = state.focus == Focus::Prompt;
+    let focused = state.view.focus == Focus::Prompt;
     let mut title = vec![Span::styled(
         " Ask ",
         Style::default()
             .fg(theme.title)
             .add_modifier(Modifier::BOLD),
     )];
-    if state.running {
+    if state.run.running() {
         title.push(Span::styled(
             "· a council is running · Ctrl-C cancels ",
             Style::default().fg(theme.dim),
         ));
     }
     let block = pane_block(Line::from(title), focused, theme.border, theme);
-    state.editor.set_block(block);
-    state.editor.set_cursor_line_style(Style::default());
+    state.view.editor.set_block(block);
+    state.view.editor.set_cursor_line_style(Style::default());
     state
+        .view
         .editor
         .set_placeholder_style(Style::default().fg(theme.dim));
-    state.editor.set_cursor_style(if focused {
+    state.view.editor.set_cursor_style(if focused {
         Style::default().add_modifier(Modifier::REVERSED)
     } else {
         Style::default()
     });
-    frame.render_widget(&state.editor, area);
+    frame.render_widget(&state.view.editor, area);
 }

@@ -7,10 +7,12 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::Env;
 use super::{compact, seconds};
 use crate::engine::Status;
 use crate::provider::Usage;
-use crate::tui::state::{Focus, Notice, State};
+use crate::sanitize::sanitize;
+use crate::tui::state::{Notice, State};
 use crate::tui::theme::Theme;
 
 fn stage_style(status: Status, theme: &Theme) -> Style {
@@ -25,9 +27,10 @@ fn stage_style(status: Status, theme: &Theme) -> Style {
     }
 }
 
-pub fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
-    let report = &state.report;
-    let (settled, total) = state.panel_progress();
+pub fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>) {
+    let theme = env.theme;
+    let report = state.run.report();
+    let (settled, total) = state.run.panel_progress();
     let panel_status = if total == 0 {
         Status::Queued
     } else if settled == total {
@@ -86,7 +89,7 @@ pub fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &
         u
     };
     let mut right = Vec::new();
-    if let Some(elapsed) = state.elapsed() {
+    if let Some(elapsed) = state.run.elapsed(env.now) {
         right.push(format!("⏱ {}", seconds(elapsed.as_millis() as u64)));
     }
     let tokens = usage.prompt_tokens + usage.completion_tokens;
@@ -111,8 +114,27 @@ pub fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &
     frame.render_widget(Paragraph::new(right).alignment(Alignment::Right), area);
 }
 
-pub fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
-    let line = match &state.notice {
+/// The question being answered, on one line under the stage bar.
+pub fn draw_question(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    if area.height == 0 {
+        return;
+    }
+    let question = sanitize(&state.run.report().question).replace('\n', " ");
+    let line = Line::from(vec![
+        Span::styled(
+            " Q ",
+            Style::default()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(question, Style::default().fg(theme.text)),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+pub fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>) {
+    let theme = env.theme;
+    let line = match &state.view.notice {
         Some(Notice::Error(e)) => Line::from(Span::styled(
             format!(" {e}"),
             Style::default()
@@ -124,28 +146,11 @@ pub fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Them
             Style::default().fg(theme.accent),
         )),
         None => {
-            let hints = match state.focus {
-                _ if state.help => "Esc closes help",
-                _ if state.history_browser.is_some() => "Esc closes the sessions",
-                _ if state.panel_editor.is_some() => {
-                    "Esc closes the panel editor · changes apply to the next run"
-                }
-                Focus::Prompt if state.running => {
-                    "Enter ask · Alt+Enter newline · ↑↓ history · Tab panes · Ctrl-C cancel · ? help"
-                }
-                Focus::Prompt => {
-                    "Enter ask · Alt+Enter newline · ↑↓ history · Tab panes · Ctrl-C quit · ? help"
-                }
-                Focus::Member(_) => {
-                    "j/k scroll · z zoom · t reasoning · c cancel · y copy · Tab next · i ask · q quit · ? help"
-                }
-                Focus::Judge => {
-                    "1-6 / [ ] tabs · j/k scroll · z zoom · y copy raw · Tab next · i ask · q quit · ? help"
-                }
-                Focus::Synthesis => {
-                    "j/k scroll · z zoom · y copy · Tab next · i ask · q quit · ? help"
-                }
-            };
+            let hints = env.keymap.hints(
+                state.layer(),
+                state.view.focus.pane_kind(),
+                state.run.running(),
+            );
             Line::from(Span::styled(
                 format!(" {hints}"),
                 Style::default().fg(theme.dim),

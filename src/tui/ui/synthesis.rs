@@ -6,16 +6,22 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::body::{self, Part};
-use super::{pane_block, status_span};
+use super::{Areas, Env, pane_block, status_span};
 use crate::engine::Status;
 use crate::sanitize::sanitize;
 use crate::tui::markdown::wrap_plain;
 use crate::tui::state::{Focus, State};
-use crate::tui::theme::Theme;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme) {
-    state.areas.synthesis = area;
-    let synth = &state.report.synthesis;
+pub fn draw(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    state: &mut State,
+    env: &Env<'_>,
+    areas: &mut Areas,
+) {
+    areas.synthesis = area;
+    let theme = env.theme;
+    let synth = &state.run.report().synthesis;
     let mut title = vec![
         Span::styled(
             " Synthesis ",
@@ -23,7 +29,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme)
                 .fg(theme.title)
                 .add_modifier(Modifier::BOLD),
         ),
-        status_span(synth.status, state.tick, theme),
+        status_span(synth.status, env.tick, theme),
         Span::styled(
             format!(" · {}", synth.model),
             Style::default().fg(theme.dim),
@@ -41,7 +47,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme)
     title.push(Span::raw(" "));
     let block = pane_block(
         Line::from(title),
-        state.focus == Focus::Synthesis,
+        state.view.focus == Focus::Synthesis,
         theme.border,
         theme,
     );
@@ -66,8 +72,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme)
         )),
         _ => {}
     }
-    let pane = &mut state.synthesis;
-    pane.cache.update(&pane.text, width, &theme.markdown());
+    let text = &state.run.synthesis().text;
+    let pane = &mut state.view.synthesis;
+    pane.cache.update(text, width, &theme.markdown());
     body::draw(
         frame,
         inner,

@@ -1,0 +1,108 @@
+//! A session written on a thread of its own: the caller hands events over
+//! a channel and never waits on the disk. Text is flushed at least every
+//! [`FLUSH_EVERY`] even while no event comes.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::time::Duration;
+
+use super::log::{FLUSH_EVERY, SessionWriter};
+use crate::config::CouncilPlan;
+use crate::engine::CouncilEvent;
+
+enum Msg {
+    Event(CouncilEvent),
+    /// Answer once everything before this is flushed.
+    Sync(Sender<()>),
+}
+
+/// The writer thread's handle. Dropping it lets the thread flush and end.
+pub struct Recorder {
+    tx: Sender<Msg>,
+    path: PathBuf,
+}
+
+/// Where a failure to save is reported (from the writer thread).
+pub type OnError = Box<dyn Fn(String) + Send>;
+
+impl Recorder {
+    /// A new session for `plan` in `dir`, under a fresh id.
+    pub fn start(dir: &Path, plan: CouncilPlan, on_error: OnError) -> Self {
+        let (id, created) = super::new_id();
+        let path = dir.join(format!("{id}.jsonl"));
+        let dir = dir.to_path_buf();
+        Self::spawn(path, on_error, move || {
+            SessionWriter::create(&dir, &id, &created, plan)
+                .map_err(|e| format!("this run is not saved ({}: {e})", dir.display()))
+        })
+    }
+
+    /// Continues the session in `path`, which has `turns` turns.
+    pub fn append(path: &Path, turns: usize, on_error: OnError) -> Self {
+        let target = path.to_path_buf();
+        Self::spawn(path.to_path_buf(), on_error, move || {
+            SessionWriter::append(&target, turns).map_err(|e| format!("{}: {e}", target.display()))
+        })
+    }
+
+    fn spawn(
+        path: PathBuf,
+        on_error: OnError,
+        open: impl FnOnce() -> Result<SessionWriter, String> + Send + 'static,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let spawned = std::thread::Builder::new()
+            .name("session-writer".into())
+            .spawn(move || {
+                let mut writer = match open() {
+                    Ok(w) => w,
+                    Err(e) => return on_error(e),
+                };
+                let fail = |e: std::io::Error| {
+                    on_error(format!("the session stops being saved: {e}"));
+                };
+                loop {
+                    let result = match rx.recv_timeout(FLUSH_EVERY) {
+                        Ok(Msg::Event(event)) => writer.record(&event),
+                        Ok(Msg::Sync(done)) => {
+                            let r = writer.flush();
+                            let _ = done.send(());
+                            r
+                        }
+                        Err(RecvTimeoutError::Timeout) => writer.tick(),
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    };
+                    if let Err(e) = result {
+                        return fail(e);
+                    }
+                }
+                if let Err(e) = writer.flush() {
+                    fail(e);
+                }
+            });
+        if let Err(e) = spawned {
+            // No thread: say so; events sent to the closed channel are dropped.
+            eprintln!("council: cannot start the session writer: {e}");
+        }
+        Self { tx, path }
+    }
+
+    /// The session's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn record(&self, event: &CouncilEvent) {
+        let _ = self.tx.send(Msg::Event(event.clone()));
+    }
+
+    /// Waits (at most `timeout`) until everything recorded so far is on
+    /// disk; false when the writer did not answer in time or has stopped.
+    pub fn sync(&self, timeout: Duration) -> bool {
+        let (done_tx, done_rx) = mpsc::channel();
+        if self.tx.send(Msg::Sync(done_tx)).is_err() {
+            return false;
+        }
+        done_rx.recv_timeout(timeout).is_ok()
+    }
+}

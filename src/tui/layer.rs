@@ -1,0 +1,37 @@
+//! What has the keyboard: the editor, the panes, or one overlay. Drawing,
+//! key mapping and the hint bar all read [`Layer`]; only one overlay can be
+//! open at a time because [`Overlay`] is one value, not three flags.
+
+use crate::tui::history::HistoryBrowser;
+use crate::tui::panel_editor::PanelEditor;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layer {
+    /// The question editor.
+    Prompt,
+    /// A member, the judge or the synthesis pane.
+    Panes,
+    Help,
+    PanelEditor,
+    History,
+}
+
+/// An open overlay with its own state.
+pub enum Overlay {
+    /// The key list, scrolled by `offset` lines.
+    Help {
+        offset: usize,
+    },
+    PanelEditor(Box<PanelEditor>),
+    History(HistoryBrowser),
+}
+
+impl Overlay {
+    pub fn layer(&self) -> Layer {
+        match self {
+            Overlay::Help { .. } => Layer::Help,
+            Overlay::PanelEditor(_) => Layer::PanelEditor,
+            Overlay::History(_) => Layer::History,
+        }
+    }
+}
