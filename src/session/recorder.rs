@@ -11,7 +11,7 @@ use crate::config::CouncilPlan;
 use crate::engine::CouncilEvent;
 
 enum Msg {
-    Event(CouncilEvent),
+    Event(Box<CouncilEvent>),
     /// Answer once everything before this is flushed.
     Sync(Sender<()>),
 }
@@ -93,7 +93,7 @@ impl Recorder {
     }
 
     pub fn record(&self, event: &CouncilEvent) {
-        let _ = self.tx.send(Msg::Event(event.clone()));
+        let _ = self.tx.send(Msg::Event(Box::new(event.clone())));
     }
 
     /// Waits (at most `timeout`) until everything recorded so far is on

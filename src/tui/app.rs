@@ -264,7 +264,9 @@ impl App {
                 Command::NewConversation => self.new_conversation(),
                 Command::OpenHistory => self.open_history(),
                 Command::OpenSession(path) => self.effects.blocking(move |tx| {
-                    let loaded = session::load(&path).map_err(|e| e.to_string());
+                    let loaded = session::load(&path)
+                        .map(Box::new)
+                        .map_err(|e| e.to_string());
                     let _ = tx.send(Done::SessionOpened(path, loaded));
                 }),
                 Command::DeleteSession(s) => self.effects.blocking(move |tx| {
@@ -487,7 +489,7 @@ impl App {
                     self.dirty = true;
                 }
             }
-            Done::SessionOpened(path, Ok(loaded)) => self.show_session(&path, loaded),
+            Done::SessionOpened(path, Ok(loaded)) => self.show_session(&path, *loaded),
             Done::SessionOpened(_, Err(e)) => self.notice(Notice::Error(e)),
             Done::SessionDeleted(s, result) => {
                 if self.session_path() == Some(s.path.as_path()) {

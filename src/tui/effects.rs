@@ -25,7 +25,7 @@ pub enum Done {
         problems: Vec<String>,
         finished: bool,
     },
-    SessionOpened(PathBuf, Result<Session, String>),
+    SessionOpened(PathBuf, Result<Box<Session>, String>),
     SessionDeleted(SessionSummary, Result<(), String>),
     PresetSaved(String, Result<PathBuf, String>),
     ThemeRemembered(String, Result<(), String>),

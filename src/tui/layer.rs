@@ -16,7 +16,9 @@ pub enum Layer {
     History,
 }
 
-/// An open overlay with its own state.
+/// An open overlay with its own state (the history browser is held
+/// inline: only one overlay exists at a time).
+#[allow(clippy::large_enum_variant)]
 pub enum Overlay {
     /// The key list, scrolled by `offset` lines.
     Help {

@@ -9,7 +9,7 @@ use council::session::SessionWriter;
 
 /// Writes `n` one-turn sessions into `dir`, asking "Question {i}?".
 pub fn write_many(dir: &Path, n: usize) {
-    let seat = |name: &str| SeatSpec::new(name, &format!("x/{name}"), "custom");
+    let seat = |name: &str| SeatSpec::new(name, format!("x/{name}"), "custom");
     let plan = CouncilPlan {
         preset: Some("budget".into()),
         members: vec![seat("alpha")],
