@@ -31,7 +31,10 @@ fn handler(tokens: usize, gap: Option<Duration>) -> impl Fn(&Recorded, usize) ->
         }
         let mut steps = Vec::with_capacity(tokens * 2 + 3);
         for i in 0..tokens {
-            steps.push(Step::Write(content(&format!("word{i} "))));
+            // Paragraphs of 40 words, as models write; one endless
+            // paragraph would measure re-wrapping the open block instead.
+            let end = if i % 40 == 39 { ".\n\n" } else { " " };
+            steps.push(Step::Write(content(&format!("word{i}{end}"))));
             if let Some(gap) = gap {
                 steps.push(Step::Sleep(gap));
             }

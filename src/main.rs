@@ -11,7 +11,11 @@ fn main() -> ExitCode {
         eprintln!("council: {e}");
     }
     let args = cli::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread drives the network, the engine's events and the screen:
+    // the work per token is small, and idle workers of a multi-threaded
+    // runtime spin on every wake-up. Disk work and the embedded engine run
+    // on threads of their own.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -42,3 +42,29 @@ fn the_readme_examples_parse() {
     assert_eq!(settings.keys.get("cancel"), Some(&'x'));
     assert!(settings.providers.contains_key("gpu-box"));
 }
+
+/// The screen shown in the README (and `assets/screen.txt`) is the one the
+/// snapshot test draws, so it cannot drift from the code.
+#[test]
+fn the_readme_screen_is_the_snapshot() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+    let screen = std::fs::read_to_string(format!("{root}/assets/screen.txt")).expect("screen");
+    let snapshot = std::fs::read_to_string(format!(
+        "{root}/tests/snapshots/tui_snapshots__judge_tab_2_120x40.snap"
+    ))
+    .expect("snapshot");
+    let drawn: String = snapshot
+        .splitn(3, "---\n")
+        .nth(2)
+        .expect("snapshot body")
+        .lines()
+        .filter(|l| l.len() >= 2)
+        .map(|l| format!("{}\n", &l[1..l.len() - 1]))
+        .collect();
+    assert_eq!(screen, drawn, "assets/screen.txt differs from the snapshot");
+    assert!(
+        readme.contains(&format!("```text\n{screen}```")),
+        "README.md does not show assets/screen.txt"
+    );
+}

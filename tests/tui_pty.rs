@@ -53,42 +53,48 @@ fn wait_for(screen: &Arc<Mutex<Screen>>, what: &str, text: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_real_binary_answers_in_a_terminal_and_gives_it_back() {
-    let server = Server::start(handler).await;
-    let base_url = server.base_url.clone();
+/// The binary running in a pseudo-terminal, and what it shows.
+struct Term {
+    pty: portable_pty::PtyPair,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    screen: Arc<Mutex<Screen>>,
+    keys: Arc<Mutex<Box<dyn Write + Send>>>,
+}
 
-    let result = tokio::task::spawn_blocking(move || {
-        let pty = native_pty_system()
+impl Term {
+    /// Starts council with `args` in a `rows` x `cols` terminal; its config,
+    /// data and cache live under a folder of the test's own.
+    fn spawn(name: &str, args: &[&str], rows: u16, cols: u16) -> Term {
+        let pair = native_pty_system()
             .openpty(PtySize {
-                rows: 40,
-                cols: 120,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
             .expect("open a pty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_council"));
-        cmd.args(["--base-url", &base_url, "--panel", "x/alpha,y/beta"]);
+        cmd.args(args);
         cmd.env_remove("OPENROUTER_API_KEY");
         cmd.env_remove("OPENAI_API_KEY");
         cmd.env("TERM", "xterm-256color");
-        let config = std::env::temp_dir().join("council-pty-test");
-        cmd.env("XDG_CONFIG_HOME", config.join("config"));
-        cmd.env("XDG_DATA_HOME", config.join("data"));
-        cmd.env("XDG_CACHE_HOME", config.join("cache"));
-        let mut child = pty.slave.spawn_command(cmd).expect("spawn council");
-        drop(pty.slave);
+        let home = std::env::temp_dir().join(format!("council-pty-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        cmd.env("XDG_CONFIG_HOME", home.join("config"));
+        cmd.env("XDG_DATA_HOME", home.join("data"));
+        cmd.env("XDG_CACHE_HOME", home.join("cache"));
+        let child = pair.slave.spawn_command(cmd).expect("spawn council");
 
         let screen = Arc::new(Mutex::new(Screen {
             raw: Vec::new(),
             parser: vt100::Parser::new(
-                NonZeroU16::new(40).unwrap(),
-                NonZeroU16::new(120).unwrap(),
+                NonZeroU16::new(rows).unwrap(),
+                NonZeroU16::new(cols).unwrap(),
                 0,
             ),
         }));
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let keys = Arc::new(Mutex::new(pty.master.take_writer().unwrap()));
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let keys = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
         let (sink, answer) = (screen.clone(), keys.clone());
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
@@ -109,14 +115,58 @@ async fn the_real_binary_answers_in_a_terminal_and_gives_it_back() {
                 }
             }
         });
-        let type_keys = |bytes: &[u8]| {
-            let mut w = keys.lock().unwrap();
-            w.write_all(bytes).unwrap();
-            w.flush().unwrap();
-        };
+        Term {
+            pty: pair,
+            child,
+            screen,
+            keys,
+        }
+    }
 
+    fn type_keys(&self, bytes: &[u8]) {
+        let mut w = self.keys.lock().unwrap();
+        w.write_all(bytes).unwrap();
+        w.flush().unwrap();
+    }
+
+    fn wait_for(&self, what: &str, text: &str) {
+        wait_for(&self.screen, what, text)
+    }
+
+    fn contents(&self) -> String {
+        contents(&self.screen)
+    }
+
+    /// Waits for the child to exit after a quit key.
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "council did not quit");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_binary_answers_in_a_terminal_and_gives_it_back() {
+    let server = Server::start(handler).await;
+    let base_url = server.base_url.clone();
+
+    let result = tokio::task::spawn_blocking(move || {
+        let mut term = Term::spawn(
+            "answers",
+            &["--base-url", &base_url, "--panel", "x/alpha,y/beta"],
+            40,
+            120,
+        );
+        let screen = term.screen.clone();
+        let type_keys = |bytes: &[u8]| term.type_keys(bytes);
         wait_for(&screen, "the prompt editor", "Ask the council a question");
-        let raw_mode = pty
+        let raw_mode = term
+            .pty
             .master
             .get_termios()
             .map(|t| !t.local_flags.contains(LocalFlags::ICANON));
@@ -137,18 +187,11 @@ async fn the_real_binary_answers_in_a_terminal_and_gives_it_back() {
         assert!(during.contains("short wavelengths scatter."));
 
         // Nothing runs, so one Ctrl-C quits.
-        type_keys(b"\x03");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "council did not quit on Ctrl-C");
-            std::thread::sleep(Duration::from_millis(25));
-        };
+        term.type_keys(b"\x03");
+        let status = term.wait_exit();
         // Let the reader drain what the child wrote last.
         std::thread::sleep(Duration::from_millis(200));
-        let cooked = pty.master.get_termios().map(|t| {
+        let cooked = term.pty.master.get_termios().map(|t| {
             t.local_flags
                 .contains(LocalFlags::ICANON | LocalFlags::ECHO)
         });
@@ -184,5 +227,65 @@ async fn the_real_binary_answers_in_a_terminal_and_gives_it_back() {
         server.count(),
         4,
         "two members, the judge and the synthesis"
+    );
+}
+
+/// Before anything is asked: `?` on the empty prompt opens the help the
+/// welcome screen promises, and a bracketed paste whose lines are split by
+/// lone carriage returns (tmux `paste-buffer -p`) keeps every line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_opens_on_the_first_screen_and_pasted_lines_survive() {
+    let server = Server::start(handler).await;
+    let base_url = server.base_url.clone();
+
+    tokio::task::spawn_blocking(move || {
+        let mut term = Term::spawn(
+            "first-screen",
+            &["--base-url", &base_url, "--panel", "x/alpha,y/beta"],
+            24,
+            80,
+        );
+        term.wait_for("the prompt editor", "Ask the council a question");
+        let hints = term.contents();
+        assert!(hints.contains("?/F1 help"), "the hint bar:\n{hints}");
+
+        term.type_keys(b"?");
+        term.wait_for("the help", "Esc closes");
+        term.type_keys(b"\x1b");
+        term.wait_for("the editor again", "Ask the council a question");
+        let after = term.contents();
+        assert!(
+            !after.contains("Esc closes"),
+            "Esc closes the help:\n{after}"
+        );
+        assert!(
+            !after.contains("│ ?"),
+            "`?` opened the help and typed nothing:\n{after}"
+        );
+
+        term.type_keys(b"\x1b[200~first line\rsecond line\rthird line\x1b[201~");
+        term.wait_for("the pasted text", "third line");
+        let pasted = term.contents();
+        let rows: Vec<&str> = pasted.lines().filter(|l| l.contains(" line")).collect();
+        assert_eq!(rows.len(), 3, "one row per pasted line:\n{pasted}");
+
+        // Once something is typed, `?` is just a character.
+        term.type_keys(b"?\r");
+        term.wait_for("the run to finish", "✓ done");
+        term.type_keys(b"\x03");
+        assert!(term.wait_exit().success());
+    })
+    .await
+    .unwrap();
+
+    let question = server
+        .requests()
+        .iter()
+        .find(|r| !r.is_judge() && !r.is_synthesis())
+        .map(|r| r.body.to_string())
+        .expect("a member was asked");
+    assert!(
+        question.contains(r"first line\nsecond line\nthird line?"),
+        "the question keeps its line breaks: {question}"
     );
 }

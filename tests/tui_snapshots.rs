@@ -396,7 +396,8 @@ fn rebound_keys_show_in_the_hints_and_the_help() {
     let terminal = render(&mut s, (120, 40));
     let screen = format!("{}", terminal.backend());
     assert!(screen.contains("x  cancel the focused member"), "{screen}");
-    assert!(screen.contains("H F1  this help"), "{screen}");
+    // `?` still opens it from an empty editor, where H would be typed.
+    assert!(screen.contains("H ? F1  this help"), "{screen}");
     insta::assert_snapshot!("rebound_help_120x40", terminal.backend());
 }
 

@@ -5,6 +5,7 @@ pub(crate) mod file_error;
 pub mod presets;
 pub mod providers;
 pub mod settings;
+pub(crate) mod toml_dir;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -106,15 +107,7 @@ impl CouncilRequest {
                     .unwrap_or_else(|| default_provider.clone()),
             }
         };
-        let spec = |seat: &SeatConfig, name: String| SeatSpec {
-            name,
-            model: seat.model.clone(),
-            provider: provider_for(seat),
-            system_prompt: seat.system_prompt.clone(),
-            temperature: seat.temperature,
-            max_tokens: seat.max_tokens,
-            web_search: seat.web_search,
-        };
+        let spec = |seat: &SeatConfig, name: String| seat.to_spec(name, provider_for(seat));
 
         let seats: Vec<SeatConfig> = if !self.panel.is_empty() {
             self.panel.iter().map(SeatConfig::model).collect()

@@ -8,6 +8,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::config::ConfigError;
 use crate::config::file_error::toml_error;
+use crate::config::toml_dir;
+use crate::engine::SeatSpec;
 
 /// A preset as written in TOML.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,21 +73,64 @@ fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 }
 
 fn temperature<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f32>, D::Error> {
-    let t = f32::deserialize(d)?;
-    if !(0.0..=2.0).contains(&t) {
-        return Err(serde::de::Error::custom(format!(
-            "{t} is out of range: use 0.0 to 2.0"
-        )));
-    }
-    Ok(Some(t))
+    check_temperature(f32::deserialize(d)?)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 fn max_tokens<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    let n = u32::deserialize(d)?;
-    if n == 0 {
-        return Err(serde::de::Error::custom("must be at least 1"));
+    check_max_tokens(u32::deserialize(d)?)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// The temperatures a seat accepts, wherever one is typed (a preset, the
+/// panel editor).
+pub fn check_temperature(t: f32) -> Result<f32, String> {
+    if (0.0..=2.0).contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!("{t} is out of range: use 0.0 to 2.0"))
     }
-    Ok(Some(n))
+}
+
+/// The reply lengths a seat accepts, wherever one is typed.
+pub fn check_max_tokens(n: u32) -> Result<u32, String> {
+    if n == 0 {
+        Err("must be at least 1".into())
+    } else {
+        Ok(n)
+    }
+}
+
+impl SeatConfig {
+    /// The engine's seat for this entry, under its resolved name and provider.
+    pub fn to_spec(&self, name: String, provider: String) -> SeatSpec {
+        SeatSpec {
+            name,
+            model: self.model.clone(),
+            provider,
+            system_prompt: self.system_prompt.clone(),
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            web_search: self.web_search,
+        }
+    }
+}
+
+impl From<&SeatSpec> for SeatConfig {
+    /// A seat as a preset writes it: name and provider spelled out.
+    fn from(s: &SeatSpec) -> Self {
+        SeatConfig {
+            name: Some(s.name.clone()),
+            model: s.model.clone(),
+            provider: Some(s.provider.clone()),
+            system_prompt: s.system_prompt.clone(),
+            temperature: s.temperature,
+            max_tokens: s.max_tokens,
+            web_search: s.web_search,
+        }
+    }
 }
 
 /// Where a preset came from.
@@ -131,53 +176,21 @@ pub fn parse_preset(text: &str, origin: &str) -> Result<Preset, ConfigError> {
 /// built-in's name replaces it). Unreadable user files are returned as
 /// errors beside the presets that did load.
 pub fn all_presets(user_dir: Option<&Path>) -> (Vec<NamedPreset>, Vec<ConfigError>) {
-    let mut presets: Vec<NamedPreset> = BUILTIN
-        .iter()
-        .map(|(name, text)| NamedPreset {
-            name: (*name).into(),
-            source: PresetSource::Builtin,
-            preset: parse_preset(text, &format!("presets/{name}.toml"))
-                .expect("shipped presets parse"),
-        })
-        .collect();
-    let mut errors = Vec::new();
-    let Some(dir) = user_dir else {
-        return (presets, errors);
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return (presets, errors);
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        match load_preset_file(&path) {
-            Ok(named) => {
-                presets.retain(|p| p.name != named.name);
-                presets.push(named);
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    (presets, errors)
+    toml_dir::load_layered("presets", BUILTIN, user_dir, named_preset, |p| &p.name)
 }
 
 pub fn load_preset_file(path: &Path) -> Result<NamedPreset, ConfigError> {
-    let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-        origin: origin.clone(),
-        message: format!("cannot read: {e}"),
-    })?;
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    toml_dir::load_file(path, named_preset)
+}
+
+fn named_preset(entry: toml_dir::Entry<'_>) -> Result<NamedPreset, ConfigError> {
     Ok(NamedPreset {
-        name,
-        source: PresetSource::File(path.to_path_buf()),
-        preset: parse_preset(&text, &origin)?,
+        name: entry.name.into(),
+        source: match entry.source {
+            toml_dir::Source::Builtin => PresetSource::Builtin,
+            toml_dir::Source::File(path) => PresetSource::File(path.to_path_buf()),
+        },
+        preset: parse_preset(entry.text, entry.origin)?,
     })
 }
 
@@ -188,15 +201,7 @@ pub fn save_preset(
     name: &str,
     plan: &crate::config::CouncilPlan,
 ) -> Result<PathBuf, ConfigError> {
-    let seat = |s: &crate::engine::SeatSpec| SeatConfig {
-        name: Some(s.name.clone()),
-        model: s.model.clone(),
-        provider: Some(s.provider.clone()),
-        system_prompt: s.system_prompt.clone(),
-        temperature: s.temperature,
-        max_tokens: s.max_tokens,
-        web_search: s.web_search,
-    };
+    let seat = |s: &SeatSpec| SeatConfig::from(s);
     let preset = Preset {
         description: plan
             .preset

@@ -11,7 +11,7 @@ use crate::config::CouncilPlan;
 use crate::engine::CouncilEvent;
 
 enum Msg {
-    Event(Box<CouncilEvent>),
+    Events(Vec<CouncilEvent>),
     /// Answer once everything before this is flushed.
     Sync(Sender<()>),
 }
@@ -23,7 +23,7 @@ pub struct Recorder {
 }
 
 /// Where a failure to save is reported (from the writer thread).
-pub type OnError = Box<dyn Fn(String) + Send>;
+pub(super) type OnError = Box<dyn Fn(String) + Send>;
 
 impl Recorder {
     /// A new session for `plan` in `dir`, under a fresh id.
@@ -63,7 +63,9 @@ impl Recorder {
                 };
                 loop {
                     let result = match rx.recv_timeout(FLUSH_EVERY) {
-                        Ok(Msg::Event(event)) => writer.record(&event),
+                        Ok(Msg::Events(events)) => {
+                            events.iter().try_for_each(|event| writer.record(event))
+                        }
                         Ok(Msg::Sync(done)) => {
                             let r = writer.flush();
                             let _ = done.send(());
@@ -92,8 +94,11 @@ impl Recorder {
         &self.path
     }
 
-    pub fn record(&self, event: &CouncilEvent) {
-        let _ = self.tx.send(Msg::Event(Box::new(event.clone())));
+    /// Hands a batch of events to the writer in one message.
+    pub fn record_all(&self, events: Vec<CouncilEvent>) {
+        if !events.is_empty() {
+            let _ = self.tx.send(Msg::Events(events));
+        }
     }
 
     /// Waits (at most `timeout`) until everything recorded so far is on

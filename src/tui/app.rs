@@ -36,9 +36,9 @@ use crate::tui::theme::{self, Theme};
 use crate::tui::ui::{self, Areas, Env};
 
 /// At most 60 frames a second.
-pub const FRAME: Duration = Duration::from_millis(16);
+pub(crate) const FRAME: Duration = Duration::from_millis(16);
 /// While a council runs, the spinner and the clock move this often.
-pub const ANIMATION: Duration = Duration::from_millis(100);
+pub(crate) const ANIMATION: Duration = Duration::from_millis(100);
 /// How long quitting waits for effects in flight (a save, a delete).
 const SETTLE: Duration = Duration::from_secs(2);
 
@@ -589,14 +589,17 @@ impl App {
     /// Folds a batch of council events.
     pub fn on_council_events(&mut self, batch: &mut Vec<CouncilEvent>) {
         let now = Instant::now();
-        for event in batch.drain(..) {
-            self.state.apply(&event, now);
-            if let Some(recorder) = &self.recorder {
-                recorder.record(&event);
-            }
+        for event in batch.iter() {
+            self.state.apply(event, now);
             if let CouncilEvent::RunFinished { .. } = event {
                 self.last_report = Some(self.state.run.report().clone());
             }
+        }
+        // One hand-over per batch: waking the writer per token costs more
+        // than drawing.
+        match &self.recorder {
+            Some(recorder) => recorder.record_all(std::mem::take(batch)),
+            None => batch.clear(),
         }
         self.dirty = true;
     }

@@ -34,7 +34,7 @@ pub enum Done {
 }
 
 /// Effects in flight and the channel they report on.
-pub struct Effects {
+pub(crate) struct Effects {
     tx: UnboundedSender<Done>,
     rx: UnboundedReceiver<Done>,
     tasks: JoinSet<()>,
@@ -53,19 +53,19 @@ impl Default for Effects {
 
 impl Effects {
     /// A sender for work that reports from elsewhere (a writer thread).
-    pub fn sender(&self) -> UnboundedSender<Done> {
+    pub(crate) fn sender(&self) -> UnboundedSender<Done> {
         self.tx.clone()
     }
 
     /// Runs blocking work (files) on the blocking pool.
-    pub fn blocking(&mut self, work: impl FnOnce(&UnboundedSender<Done>) + Send + 'static) {
+    pub(crate) fn blocking(&mut self, work: impl FnOnce(&UnboundedSender<Done>) + Send + 'static) {
         self.reap();
         let tx = self.tx.clone();
         self.tasks.spawn_blocking(move || work(&tx));
     }
 
     /// Runs async work (the network).
-    pub fn spawn(&mut self, work: impl Future<Output = Done> + Send + 'static) {
+    pub(crate) fn spawn(&mut self, work: impl Future<Output = Done> + Send + 'static) {
         self.reap();
         let tx = self.tx.clone();
         self.tasks.spawn(async move {
@@ -79,13 +79,13 @@ impl Effects {
     }
 
     /// The next report.
-    pub async fn next(&mut self) -> Option<Done> {
+    pub(crate) async fn next(&mut self) -> Option<Done> {
         self.rx.recv().await
     }
 
     /// Waits (at most `limit`) for the effects in flight, then hands back
     /// every report not yet taken, so nothing asked for is lost on quit.
-    pub async fn settle(&mut self, limit: Duration) -> Vec<Done> {
+    pub(crate) async fn settle(&mut self, limit: Duration) -> Vec<Done> {
         let _ = tokio::time::timeout(limit, async {
             while self.tasks.join_next().await.is_some() {}
         })

@@ -125,12 +125,14 @@ pub struct Binding {
     pub hint: Option<Hint>,
 }
 
-const EDITOR: &[Layer] = &[Layer::Prompt];
+const EDITOR: &[Layer] = &[Layer::Prompt, Layer::EmptyPrompt];
+const EMPTY_EDITOR: &[Layer] = &[Layer::EmptyPrompt];
 const PANES: &[Layer] = &[Layer::Panes];
-const MAIN: &[Layer] = &[Layer::Prompt, Layer::Panes];
+const MAIN: &[Layer] = &[Layer::Prompt, Layer::EmptyPrompt, Layer::Panes];
 const HELP: &[Layer] = &[Layer::Help];
 const EVERYWHERE: &[Layer] = &[
     Layer::Prompt,
+    Layer::EmptyPrompt,
     Layer::Panes,
     Layer::Help,
     Layer::PanelEditor,
@@ -454,6 +456,7 @@ fn defaults() -> Vec<Binding> {
         .hint_while_running("quit", "cancel"),
         named("quit", Action::Quit, "quit (outside the editor)").hint("quit"),
         named("help", Action::ToggleHelp, "this help").hint("help"),
+        row(EMPTY_EDITOR, Key::ch('?'), Action::ToggleHelp, "this help").hint("help"),
         row(EDITOR, Key::plain(K::F(1)), Action::ToggleHelp, "this help").hint("help"),
         row(PANES, Key::plain(K::F(1)), Action::ToggleHelp, "this help"),
         // Inside the help.
@@ -561,6 +564,15 @@ impl Keymap {
             .map(|b| b.key.label())
     }
 
+    /// Every key for `action` in `layer`, as written.
+    pub fn keys_in(&self, layer: Layer, action: &Action) -> Vec<String> {
+        self.bindings
+            .iter()
+            .filter(|b| &b.action == action && b.layers.contains(&layer))
+            .map(|b| b.key.label())
+            .collect()
+    }
+
     /// One terminal event in `layer` as an action.
     pub fn map(&self, layer: Layer, event: &Event) -> Option<Action> {
         match event {
@@ -596,7 +608,7 @@ impl Keymap {
         }
         // Keys the table does not name go to whoever takes text.
         match layer {
-            Layer::Prompt => Some(Action::Edit((*key).into())),
+            Layer::Prompt | Layer::EmptyPrompt => Some(Action::Edit((*key).into())),
             Layer::PanelEditor => Some(Action::PanelKey(*key)),
             Layer::History => Some(Action::HistoryKey(*key)),
             Layer::Panes | Layer::Help => None,
@@ -610,7 +622,7 @@ impl Keymap {
         for b in self.bindings.iter().filter(|b| {
             b.layers
                 .iter()
-                .any(|l| matches!(l, Layer::Prompt | Layer::Panes))
+                .any(|l| matches!(l, Layer::Prompt | Layer::EmptyPrompt | Layer::Panes))
         }) {
             let rebound = b.name.is_some_and(|n| {
                 REBINDABLE
@@ -642,7 +654,16 @@ impl Keymap {
 
     /// The hint line for `layer` (with the focused pane's kind and whether a
     /// council runs): `key text` pairs, neighbours with the same text joined.
-    pub fn hints(&self, layer: Layer, pane: Option<PaneKind>, running: bool) -> String {
+    /// The hint bar for `layer`, at most `width` columns: when the hints do
+    /// not fit, the ones just before the last two (quit, help) give way, so
+    /// the way to the help always shows.
+    pub fn hints(
+        &self,
+        layer: Layer,
+        pane: Option<PaneKind>,
+        running: bool,
+        width: usize,
+    ) -> String {
         let mut parts: Vec<(String, &'static str)> = Vec::new();
         for b in &self.bindings {
             let Some(hint) = b.hint else { continue };
@@ -662,11 +683,15 @@ impl Keymap {
                 _ => parts.push((key, text)),
             }
         }
-        parts
-            .into_iter()
-            .map(|(k, t)| format!("{k} {t}"))
-            .collect::<Vec<_>>()
-            .join(" · ")
+        let mut parts: Vec<String> = parts.into_iter().map(|(k, t)| format!("{k} {t}")).collect();
+        let fits = |parts: &[String]| {
+            let columns: usize = parts.iter().map(|p| p.chars().count()).sum();
+            columns + 3 * parts.len().saturating_sub(1) <= width
+        };
+        while !fits(&parts) && parts.len() > 2 {
+            parts.remove(parts.len().saturating_sub(3));
+        }
+        parts.join(" · ")
     }
 }
 
@@ -694,7 +719,7 @@ mod tests {
         assert_eq!(press('Q'), Some(Action::Quit));
         assert_eq!(press('q'), None);
         assert_eq!(press('z'), Some(Action::ToggleZoom), "others are unchanged");
-        let hints = keymap.hints(Layer::Panes, Some(PaneKind::Member), false);
+        let hints = keymap.hints(Layer::Panes, Some(PaneKind::Member), false, usize::MAX);
         assert!(
             hints.contains("x cancel") && hints.contains("Q quit"),
             "{hints}"
@@ -794,24 +819,40 @@ mod tests {
     fn hints_follow_the_layer_the_pane_and_the_run() {
         let keymap = Keymap::default();
         assert_eq!(
-            keymap.hints(Layer::Prompt, None, false),
+            keymap.hints(Layer::Prompt, None, false, usize::MAX),
             "Enter ask · Alt+Enter newline · ↑↓ history · Tab panes · Ctrl+C quit · F1 help"
         );
         assert!(
             keymap
-                .hints(Layer::Prompt, None, true)
+                .hints(Layer::Prompt, None, true, usize::MAX)
                 .contains("Ctrl+C cancel")
         );
-        let judge = keymap.hints(Layer::Panes, Some(PaneKind::Judge), false);
+        let judge = keymap.hints(Layer::Panes, Some(PaneKind::Judge), false, usize::MAX);
         assert!(
             judge.contains("1-6 [ ] tabs") && !judge.contains("cancel"),
             "{judge}"
         );
-        let member = keymap.hints(Layer::Panes, Some(PaneKind::Member), false);
+        let member = keymap.hints(Layer::Panes, Some(PaneKind::Member), false, usize::MAX);
         assert!(
             member.contains("j/k scroll") && member.contains("c cancel"),
             "{member}"
         );
+        assert_eq!(
+            keymap.hints(Layer::EmptyPrompt, None, false, usize::MAX),
+            "Enter ask · Alt+Enter newline · ↑↓ history · Tab panes · Ctrl+C quit · ?/F1 help"
+        );
+    }
+
+    #[test]
+    fn narrow_hints_drop_the_middle_and_keep_quit_and_help() {
+        let keymap = Keymap::default();
+        let narrow = keymap.hints(Layer::EmptyPrompt, None, false, 60);
+        assert!(narrow.chars().count() <= 60, "{narrow}");
+        assert!(narrow.ends_with("Ctrl+C quit · ?/F1 help"), "{narrow}");
+        assert!(narrow.starts_with("Enter ask"), "{narrow}");
+        assert!(!narrow.contains("Tab panes"), "{narrow}");
+        let tiny = keymap.hints(Layer::EmptyPrompt, None, false, 10);
+        assert_eq!(tiny, "Ctrl+C quit · ?/F1 help", "the last two always stay");
     }
 
     #[test]

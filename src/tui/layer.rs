@@ -9,6 +9,9 @@ use crate::tui::panel_editor::PanelEditor;
 pub enum Layer {
     /// The question editor.
     Prompt,
+    /// The question editor with nothing typed: `?` opens the help there,
+    /// as the welcome screen says, instead of typing itself.
+    EmptyPrompt,
     /// A member, the judge or the synthesis pane.
     Panes,
     Help,

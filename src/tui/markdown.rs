@@ -25,7 +25,7 @@ pub struct MarkdownStyle {
 }
 
 /// Renders `src` (already sanitized) into lines at most `width` columns wide.
-pub fn render(src: &str, width: usize, style: &MarkdownStyle) -> Vec<Line<'static>> {
+pub(crate) fn render(src: &str, width: usize, style: &MarkdownStyle) -> Vec<Line<'static>> {
     let mut w = Writer::new(width.max(4), style);
     let parser = Parser::new_ext(
         src,
@@ -39,7 +39,7 @@ pub fn render(src: &str, width: usize, style: &MarkdownStyle) -> Vec<Line<'stati
 }
 
 /// Wraps plain text (no markdown) into lines of at most `width` columns.
-pub fn wrap_plain(src: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+pub(crate) fn wrap_plain(src: &str, width: usize, style: Style) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for line in src.split('\n') {
         lines.extend(wrap(&[], &[], &[(line.to_string(), style)], width.max(4)));
@@ -49,7 +49,7 @@ pub fn wrap_plain(src: &str, width: usize, style: Style) -> Vec<Line<'static>> {
 
 /// Wraps plain text with a prefix on the first line and another on the rest
 /// (a bullet and its hanging indent).
-pub fn wrap_prefixed(
+pub(crate) fn wrap_prefixed(
     first: Span<'static>,
     rest: Span<'static>,
     text: &str,

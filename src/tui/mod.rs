@@ -2,13 +2,13 @@
 //! synthesis and a prompt editor, all fed by the engine's event stream.
 
 pub mod action;
-pub mod app;
+pub(crate) mod app;
 pub mod clipboard;
 pub(crate) mod effects;
-pub mod history;
+pub(crate) mod history;
 pub mod keymap;
 pub mod layer;
-pub mod markdown;
+pub(crate) mod markdown;
 pub mod panel_editor;
 pub mod state;
 pub mod theme;

@@ -8,6 +8,7 @@ use ratatui_textarea::TextArea;
 use std::collections::HashMap;
 
 use crate::config::CouncilPlan;
+use crate::config::presets::{check_max_tokens, check_temperature};
 use crate::engine::SeatSpec;
 use crate::engine::council::unique_names;
 use crate::models::listing::Listing;
@@ -331,7 +332,7 @@ impl PanelEditor {
                 seat.temperature = match trimmed {
                     "" => None,
                     t => match t.parse::<f32>() {
-                        Ok(v) if (0.0..=2.0).contains(&v) => Some(v),
+                        Ok(v) if check_temperature(v).is_ok() => Some(v),
                         _ => return Err("temperature: a number from 0.0 to 2.0, or empty".into()),
                     },
                 }
@@ -340,7 +341,7 @@ impl PanelEditor {
                 seat.max_tokens = match trimmed {
                     "" => None,
                     t => match t.parse::<u32>() {
-                        Ok(v) if v >= 1 => Some(v),
+                        Ok(v) if check_max_tokens(v).is_ok() => Some(v),
                         _ => return Err("max tokens: a whole number from 1, or empty".into()),
                     },
                 }

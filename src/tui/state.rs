@@ -452,6 +452,9 @@ impl State {
     pub fn layer(&self) -> Layer {
         match &self.view.overlay {
             Some(overlay) => overlay.layer(),
+            None if self.view.focus == Focus::Prompt && self.view.editor.is_empty() => {
+                Layer::EmptyPrompt
+            }
             None if self.view.focus == Focus::Prompt => Layer::Prompt,
             None => Layer::Panes,
         }
@@ -552,8 +555,10 @@ impl State {
             }
             Action::Paste(text) => {
                 self.view.focus = Focus::Prompt;
-                // Pasted text is the person's own, but strip escapes all the same.
-                let text = sanitize(&text.replace("\r\n", "\n"));
+                // Pasted text is the person's own, but strip escapes all the
+                // same. Terminals send line breaks as `\r\n` or a lone `\r`
+                // (tmux `paste-buffer -p`); both are newlines here.
+                let text = sanitize(&text.replace("\r\n", "\n").replace('\r', "\n"));
                 self.view.editor.insert_str(text);
             }
             Action::HistoryPrev
@@ -1084,12 +1089,14 @@ mod tests {
     #[test]
     fn help_is_a_layer_of_its_own_until_closed() {
         let mut s = started(1);
-        assert_eq!(s.layer(), Layer::Prompt);
+        assert_eq!(s.layer(), Layer::EmptyPrompt);
         s.update(Action::ToggleHelp);
         assert_eq!(s.layer(), Layer::Help);
         // The help layer maps Esc to ToggleHelp; it closes and the editor has the keys again.
         s.update(Action::ToggleHelp);
-        assert_eq!(s.layer(), Layer::Prompt);
+        assert_eq!(s.layer(), Layer::EmptyPrompt);
+        s.update(Action::Paste("why?".into()));
+        assert_eq!(s.layer(), Layer::Prompt, "typed text makes `?` a character");
         s.update(Action::FocusNext);
         assert_eq!(s.layer(), Layer::Panes);
     }

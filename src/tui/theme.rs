@@ -2,7 +2,7 @@
 //! and the user's themes dir. Each member has a colour used everywhere it
 //! appears: its pane border, its badges in the judge's findings.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 use ratatui::style::{Color, Modifier, Style};
@@ -163,42 +163,13 @@ pub fn parse_colour(value: &str) -> Option<Color> {
 /// like a built-in replaces it). Broken user files come back as errors
 /// beside the themes that loaded.
 pub fn all_themes(user_dir: Option<&Path>) -> (Vec<Theme>, Vec<ConfigError>) {
-    let mut themes: Vec<Theme> = BUILTIN
-        .iter()
-        .map(|(name, text)| {
-            parse_theme(name, text, &format!("themes/{name}.toml")).expect("shipped themes parse")
-        })
-        .collect();
-    let mut errors = Vec::new();
-    let mut paths: Vec<PathBuf> = user_dir
-        .and_then(|d| std::fs::read_dir(d).ok())
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let origin = path.display().to_string();
-        let loaded = std::fs::read_to_string(&path)
-            .map_err(|e| ConfigError::File {
-                origin: origin.clone(),
-                message: format!("cannot read: {e}"),
-            })
-            .and_then(|text| parse_theme(&name, &text, &origin));
-        match loaded {
-            Ok(theme) => {
-                themes.retain(|t| t.name != theme.name);
-                themes.push(theme);
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    (themes, errors)
+    crate::config::toml_dir::load_layered(
+        "themes",
+        BUILTIN,
+        user_dir,
+        |e| parse_theme(e.name, e.text, e.origin),
+        |t| &t.name,
+    )
 }
 
 /// For `NO_COLOR`: the terminal's own colours; focus and status are shown

@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarStat
 use crate::tui::markdown::MarkdownCache;
 use crate::tui::state::Scroll;
 
-pub enum Part<'a> {
+pub(super) enum Part<'a> {
     Lines(Vec<Line<'static>>),
     Cached(&'a MarkdownCache),
 }
@@ -25,7 +25,7 @@ impl Part<'_> {
 
 /// Draws `parts` into `area` (a block's inner area), scrolled by `scroll`;
 /// the block's right border carries a scrollbar when the text overflows.
-pub fn draw(frame: &mut Frame<'_>, area: Rect, parts: &[Part<'_>], scroll: &mut Scroll) {
+pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, parts: &[Part<'_>], scroll: &mut Scroll) {
     let total: usize = parts.iter().map(Part::len).sum();
     let height = area.height as usize;
     let start = scroll.fit(total, height);

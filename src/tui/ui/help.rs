@@ -12,7 +12,7 @@ use super::Env;
 use crate::tui::markdown::wrap_plain;
 
 /// Draws the help at `offset` lines down (kept within the list).
-pub fn draw(frame: &mut Frame<'_>, area: Rect, offset: &mut usize, env: &Env<'_>) {
+pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, offset: &mut usize, env: &Env<'_>) {
     let theme = env.theme;
     let help = env.keymap.help();
     let key_width = help

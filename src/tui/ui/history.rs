@@ -10,7 +10,7 @@ use crate::sanitize::sanitize;
 use crate::tui::history::HistoryBrowser;
 use crate::tui::theme::Theme;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, browser: &HistoryBrowser, theme: &Theme) {
+pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, browser: &HistoryBrowser, theme: &Theme) {
     let width = area.width.saturating_sub(4).min(120);
     let height = area.height.saturating_sub(2).min(30);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));

@@ -17,7 +17,7 @@ use crate::tui::markdown::{wrap_plain, wrap_prefixed};
 use crate::tui::state::{Focus, JudgeTab, State};
 use crate::tui::theme::Theme;
 
-pub fn draw(
+pub(super) fn draw(
     frame: &mut Frame<'_>,
     area: Rect,
     state: &mut State,

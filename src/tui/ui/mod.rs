@@ -188,10 +188,13 @@ fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>)
     }
     use crate::tui::action::Action;
     let key = |action: Action| env.keymap.key_for(&action).unwrap_or_default();
+    let help = env
+        .keymap
+        .keys_in(crate::tui::layer::Layer::EmptyPrompt, &Action::ToggleHelp)
+        .join(" or ");
     lines.push(Line::from(Span::styled(
         format!(
-            "{} lists every key; {} edits the panel; {} opens saved sessions.",
-            key(Action::ToggleHelp),
+            "{help} lists every key; {} edits the panel; {} opens saved sessions.",
             key(Action::OpenPanelEditor),
             key(Action::OpenHistory)
         ),

@@ -14,7 +14,7 @@ use crate::tui::theme::Theme;
 
 const HINTS: &str = "↑↓ seat · Tab field · Enter edit · a add · d duplicate · x remove · K/J move · s save as preset · Esc done";
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: &Theme) {
+pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: &Theme) {
     let width = area.width.saturating_sub(4).min(110);
     let height = area.height.saturating_sub(2).min(30);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));

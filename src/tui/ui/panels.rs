@@ -17,14 +17,14 @@ const MIN_PANE_WIDTH: u16 = 26;
 const MIN_PANE_HEIGHT: u16 = 5;
 
 /// Columns and rows for `n` panes in `area`, and how many rows fit.
-pub fn grid(n: usize, area: Rect) -> (usize, usize, usize) {
+pub(super) fn grid(n: usize, area: Rect) -> (usize, usize, usize) {
     let cols = ((area.width / MIN_PANE_WIDTH).max(1) as usize).min(n.max(1));
     let rows = n.div_ceil(cols);
     let fit = ((area.height / MIN_PANE_HEIGHT).max(1) as usize).min(rows);
     (cols, rows, fit)
 }
 
-pub fn draw(
+pub(super) fn draw(
     frame: &mut Frame<'_>,
     area: Rect,
     state: &mut State,
@@ -72,7 +72,7 @@ pub fn draw(
 }
 
 /// One member's pane: title with live figures, then error, reasoning and text.
-pub fn draw_member(
+pub(super) fn draw_member(
     frame: &mut Frame<'_>,
     area: Rect,
     state: &mut State,

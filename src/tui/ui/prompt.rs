@@ -10,12 +10,12 @@ use crate::tui::state::{Focus, State};
 use crate::tui::theme::Theme;
 
 /// Rows for the editor: its lines plus borders, between 3 and a third of the screen.
-pub fn height(state: &State, available: u16) -> u16 {
+pub(super) fn height(state: &State, available: u16) -> u16 {
     let lines = state.view.editor.lines().len() as u16;
     (lines + 2).clamp(3, (available / 3).max(3))
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme) {
+pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme) {
     let focused = state.view.focus == Focus::Prompt;
     let mut title = vec![Span::styled(
         " Ask ",

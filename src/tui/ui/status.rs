@@ -27,7 +27,7 @@ fn stage_style(status: Status, theme: &Theme) -> Style {
     }
 }
 
-pub fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>) {
+pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>) {
     let theme = env.theme;
     let report = state.run.report();
     let (settled, total) = state.run.panel_progress();
@@ -115,7 +115,7 @@ pub fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, env: &En
 }
 
 /// The question being answered, on one line under the stage bar.
-pub fn draw_question(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+pub(super) fn draw_question(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     if area.height == 0 {
         return;
     }
@@ -132,7 +132,7 @@ pub fn draw_question(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &T
     frame.render_widget(Paragraph::new(line), area);
 }
 
-pub fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>) {
+pub(super) fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>) {
     let theme = env.theme;
     let line = match &state.view.notice {
         Some(Notice::Error(e)) => Line::from(Span::styled(
@@ -150,6 +150,7 @@ pub fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_
                 state.layer(),
                 state.view.focus.pane_kind(),
                 state.run.running(),
+                usize::from(area.width.saturating_sub(1)),
             );
             Line::from(Span::styled(
                 format!(" {hints}"),

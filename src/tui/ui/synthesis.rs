@@ -12,7 +12,7 @@ use crate::sanitize::sanitize;
 use crate::tui::markdown::wrap_plain;
 use crate::tui::state::{Focus, State};
 
-pub fn draw(
+pub(super) fn draw(
     frame: &mut Frame<'_>,
     area: Rect,
     state: &mut State,
