@@ -40,6 +40,7 @@ fn council(base_url: &str) -> Council {
         members: vec![seat("a"), seat("b"), seat("c"), seat("d")],
         judge: seat("judge"),
         synthesizer: seat("synth"),
+        endpoints: Default::default(),
     }
 }
 

@@ -31,6 +31,7 @@ fn council(server: &Server, members: &[(&str, &str)]) -> Council {
         members: members.iter().map(|(n, m)| seat(&provider, n, m)).collect(),
         judge: seat(&provider, "judge", "judge/model"),
         synthesizer: seat(&provider, "synthesizer", "synth/model"),
+        endpoints: Default::default(),
     }
 }
 

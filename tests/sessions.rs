@@ -41,6 +41,7 @@ fn seats(names: &[&str]) -> CouncilPlan {
         members: names.iter().map(|n| seat(n)).collect(),
         judge: seat("judge"),
         synthesizer: seat("synthesizer"),
+        endpoints: Default::default(),
     }
 }
 
@@ -57,6 +58,7 @@ async fn run_and_save(server: &Server, dir: &Path) -> (Vec<CouncilEvent>, PathBu
         members: plan.members.iter().map(seat).collect(),
         judge: seat(&plan.judge),
         synthesizer: seat(&plan.synthesizer),
+        endpoints: Default::default(),
     };
     let (id, created) = session::new_id();
     let mut writer = SessionWriter::create(dir, &id, &created, plan).unwrap();
@@ -487,4 +489,61 @@ async fn a_follow_up_carries_the_earlier_turns_as_context() {
     assert!(!loaded.interrupted);
     assert_eq!(session::list(&dir).0[0].turns, 3);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A session started on `--base-url` continues without the flag: the
+/// session records the endpoint and the key's variable, never the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_on_a_custom_endpoint_continues_without_the_flag() {
+    let server = Server::start(handler).await;
+    let dir = scratch("custom-endpoint");
+    const KEY: &str = "sk-session-test-secret";
+    let ask = |args: Vec<String>| {
+        let dir = dir.clone();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+                .args(&args)
+                .env_remove("OPENROUTER_API_KEY")
+                .env("COUNCIL_SESSION_KEY", KEY)
+                .env("COUNCIL_SESSIONS_DIR", &dir)
+                .env("XDG_CONFIG_HOME", dir.join("config"))
+                .stdin(Stdio::null())
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let first = ask(args(&[
+        "ask",
+        "--base-url",
+        &server.base_url,
+        "--api-key-env",
+        "COUNCIL_SESSION_KEY",
+        "--panel",
+        "x/alpha,x/beta",
+        "Why is the sky blue?",
+    ]))
+    .await;
+    assert!(first.status.success());
+    let (list, _) = session::list(&dir);
+    let id = list[0].id.clone();
+    let file = std::fs::read_to_string(&list[0].path).unwrap();
+    assert!(file.contains(&server.base_url), "the endpoint is recorded");
+    assert!(file.contains("COUNCIL_SESSION_KEY"));
+    assert!(!file.contains(KEY), "the key never reaches the session");
+
+    let second = ask(args(&["ask", "--session", &id, "And at sunset?"])).await;
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 8, "both turns ran on the recorded endpoint");
+    assert!(requests[4..].iter().all(|r| {
+        r.headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v == &format!("Bearer {KEY}"))
+    }));
 }

@@ -55,6 +55,8 @@ fn wait_for(screen: &Arc<Mutex<Screen>>, what: &str, text: &str) {
 
 /// The binary running in a pseudo-terminal, and what it shows.
 struct Term {
+    /// Holds the config, data and cache folders.
+    home: std::path::PathBuf,
     pty: portable_pty::PtyPair,
     child: Box<dyn portable_pty::Child + Send + Sync>,
     screen: Arc<Mutex<Screen>>,
@@ -65,6 +67,10 @@ impl Term {
     /// Starts council with `args` in a `rows` x `cols` terminal; its config,
     /// data and cache live under a folder of the test's own.
     fn spawn(name: &str, args: &[&str], rows: u16, cols: u16) -> Term {
+        Self::spawn_with(name, args, &[], rows, cols)
+    }
+
+    fn spawn_with(name: &str, args: &[&str], envs: &[(&str, &str)], rows: u16, cols: u16) -> Term {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -78,6 +84,9 @@ impl Term {
         cmd.env_remove("OPENROUTER_API_KEY");
         cmd.env_remove("OPENAI_API_KEY");
         cmd.env("TERM", "xterm-256color");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
         let home = std::env::temp_dir().join(format!("council-pty-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
@@ -116,6 +125,7 @@ impl Term {
             }
         });
         Term {
+            home,
             pty: pair,
             child,
             screen,
@@ -288,4 +298,80 @@ async fn help_opens_on_the_first_screen_and_pasted_lines_survive() {
         question.contains(r"first line\nsecond line\nthird line?"),
         "the question keeps its line breaks: {question}"
     );
+}
+
+/// A council on `--base-url` saved as a preset from the panel editor runs
+/// again from that preset without the flag: the preset keeps the endpoint
+/// and the name of the key's variable, never the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preset_saved_on_a_custom_endpoint_runs_without_the_flag() {
+    let server = Server::start(handler).await;
+    let base_url = server.base_url.clone();
+    const KEY: &str = "sk-pty-test-secret";
+
+    let home = tokio::task::spawn_blocking(move || {
+        let mut term = Term::spawn_with(
+            "saved-preset",
+            &[
+                "--base-url",
+                &base_url,
+                "--api-key-env",
+                "COUNCIL_PTY_KEY",
+                "--panel",
+                "x/alpha,y/beta",
+            ],
+            &[("COUNCIL_PTY_KEY", KEY)],
+            40,
+            120,
+        );
+        term.wait_for("the prompt editor", "Ask the council a question");
+        term.type_keys(b"\x10");
+        term.wait_for("the panel editor", "x/alpha");
+        term.type_keys(b"s");
+        std::thread::sleep(Duration::from_millis(100));
+        term.type_keys(b"on-my-server\r");
+        term.wait_for("the saved notice", "saved preset on-my-server");
+        term.type_keys(b"\x1b");
+        std::thread::sleep(Duration::from_millis(100));
+        term.type_keys(b"\x03");
+        assert!(term.wait_exit().success());
+        term.home.clone()
+    })
+    .await
+    .unwrap();
+
+    let preset = std::fs::read_to_string(home.join("config/council/presets/on-my-server.toml"))
+        .expect("the preset file");
+    assert!(preset.contains(&server.base_url), "{preset}");
+    assert!(preset.contains("COUNCIL_PTY_KEY"), "{preset}");
+    assert!(!preset.contains(KEY), "the key never reaches a file");
+
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .args(["ask", "--preset", "on-my-server", "Why is the sky blue?"])
+        .env_remove("OPENROUTER_API_KEY")
+        .env("COUNCIL_PTY_KEY", KEY)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The TUI may have asked the endpoint for its models; count the chats.
+    let requests: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .collect();
+    assert_eq!(requests.len(), 4, "the preset's council ran on the server");
+    assert!(requests.iter().all(|r| {
+        r.headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v == &format!("Bearer {KEY}"))
+    }));
 }

@@ -304,6 +304,7 @@ fn idle() {
         ],
         judge: spec("judge", "~anthropic/claude-opus-latest"),
         synthesizer: spec("synthesizer", "~anthropic/claude-opus-latest"),
+        endpoints: Default::default(),
     });
     snap("idle", &mut s);
     let screen = format!("{}", render(&mut s, (120, 40)).backend());
@@ -478,6 +479,7 @@ fn editor_over_finished_run() -> Script {
             ],
             judge: spec("judge", "~anthropic/claude-opus-latest"),
             synthesizer: spec("synthesizer", "~anthropic/claude-opus-latest"),
+            endpoints: Default::default(),
         },
     ))));
     s

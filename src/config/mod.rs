@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::council::{Council, Seat, SeatSpec, member_names, unique_names};
+use crate::engine::council::{
+    Council, Endpoint, Endpoints, Seat, SeatSpec, member_names, unique_names,
+};
 use crate::provider::{Provider, RetryPolicy, Timeouts};
 pub use presets::{NamedPreset, Preset, SeatConfig};
 pub use providers::ProviderConfig;
@@ -63,6 +65,9 @@ pub struct CouncilPlan {
     pub members: Vec<SeatSpec>,
     pub judge: SeatSpec,
     pub synthesizer: SeatSpec,
+    /// Where the seats' providers that are not built in live.
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
 }
 
 impl CouncilPlan {
@@ -80,6 +85,7 @@ impl From<&Council> for CouncilPlan {
             members: council.members.iter().map(|s| s.spec.clone()).collect(),
             judge: council.judge.spec.clone(),
             synthesizer: council.synthesizer.spec.clone(),
+            endpoints: council.endpoints.clone(),
         }
     }
 }
@@ -143,7 +149,7 @@ impl CouncilRequest {
                 }
                 spec(&seat, name.into())
             };
-        Ok(CouncilPlan {
+        let mut plan = CouncilPlan {
             preset: self.preset.as_ref().map(|p| p.name.clone()),
             judge: role(&self.judge, preset.map(|p| &p.judge), "judge"),
             synthesizer: role(
@@ -152,7 +158,38 @@ impl CouncilRequest {
                 "synthesizer",
             ),
             members,
-        })
+            endpoints: Endpoints::new(),
+        };
+        let from_preset = preset.map(|p| &p.providers);
+        plan.endpoints = plan
+            .seats()
+            .filter_map(|seat| {
+                let name = &seat.provider;
+                self.endpoint(name, from_preset)
+                    .map(|endpoint| (name.clone(), endpoint))
+            })
+            .collect();
+        Ok(plan)
+    }
+
+    /// The endpoint to record for a provider that is not built in: the one
+    /// `--base-url` gives, the config file's, or the preset's.
+    fn endpoint(&self, name: &str, from_preset: Option<&Endpoints>) -> Option<Endpoint> {
+        if name == CUSTOM_PROVIDER
+            && let Some(url) = &self.base_url
+        {
+            return Some(Endpoint {
+                base_url: url.clone(),
+                api_key_env: self.api_key_env.clone(),
+            });
+        }
+        if let Some(p) = self.providers.iter().find(|p| p.name == name) {
+            return (providers::find_provider(name).is_none()).then(|| Endpoint {
+                base_url: p.base_url.clone(),
+                api_key_env: p.api_key_env.clone(),
+            });
+        }
+        from_preset.and_then(|e| e.get(name)).cloned()
     }
 
     /// Resolves seats and connects their providers (reading keys from the
@@ -169,8 +206,9 @@ impl CouncilRequest {
             timeouts.idle = t;
         }
         let mut connected: HashMap<String, Arc<dyn Provider>> = HashMap::new();
+        let endpoints = plan.endpoints;
         let mut seat = |spec: SeatSpec| -> Result<Seat, ConfigError> {
-            let config = self.provider_config(&spec.provider)?;
+            let config = self.provider_config(&spec.provider, &endpoints)?;
             if spec.web_search && !providers::is_openrouter(&config.base_url) {
                 return Err(ConfigError::Invalid(format!(
                     "`{}` asks for web search, which only OpenRouter offers (its provider is `{}`)",
@@ -192,26 +230,40 @@ impl CouncilRequest {
             .into_iter()
             .map(&mut seat)
             .collect::<Result<Vec<_>, _>>()?;
+        let judge = seat(plan.judge)?;
+        let synthesizer = seat(plan.synthesizer)?;
         Ok(Council {
             preset: plan.preset,
             members,
-            judge: seat(plan.judge)?,
-            synthesizer: seat(plan.synthesizer)?,
+            judge,
+            synthesizer,
+            endpoints,
         })
     }
 
     /// A provider to ask what it serves: no key is required (OpenRouter
     /// lists without one; a key is sent when there is one). Connecting does
     /// no I/O; the listing itself is the provider's.
-    pub fn lister(&self, provider: &str) -> Result<Arc<dyn Provider>, ConfigError> {
+    pub fn lister(
+        &self,
+        provider: &str,
+        endpoints: &Endpoints,
+    ) -> Result<Arc<dyn Provider>, ConfigError> {
         let config = ProviderConfig {
             key_required: false,
-            ..self.provider_config(provider)?
+            ..self.provider_config(provider, endpoints)?
         };
         providers::connect(&config, self.timeouts, RetryPolicy::none())
     }
 
-    fn provider_config(&self, name: &str) -> Result<ProviderConfig, ConfigError> {
+    /// How to reach provider `name`: `--base-url` for `custom`, then the
+    /// config file's providers, then the plan's recorded endpoints, then
+    /// the built-in ones.
+    fn provider_config(
+        &self,
+        name: &str,
+        endpoints: &Endpoints,
+    ) -> Result<ProviderConfig, ConfigError> {
         if name == CUSTOM_PROVIDER
             && let Some(url) = &self.base_url
         {
@@ -223,7 +275,16 @@ impl CouncilRequest {
             });
         }
         let configured = self.providers.iter().find(|p| p.name == name).cloned();
+        let recorded = || {
+            endpoints.get(name).map(|e| ProviderConfig {
+                name: name.into(),
+                base_url: e.base_url.clone(),
+                api_key_env: e.api_key_env.clone(),
+                key_required: e.api_key_env.is_some(),
+            })
+        };
         let mut config = configured
+            .or_else(recorded)
             .or_else(|| providers::find_provider(name))
             .ok_or_else(|| ConfigError::UnknownProvider {
                 name: name.into(),

@@ -10,6 +10,7 @@ use crate::config::ConfigError;
 use crate::config::file_error::toml_error;
 use crate::config::toml_dir;
 use crate::engine::SeatSpec;
+use crate::engine::council::Endpoints;
 
 /// A preset as written in TOML.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,6 +24,11 @@ pub struct Preset {
     pub members: Vec<SeatConfig>,
     pub judge: SeatConfig,
     pub synthesizer: SeatConfig,
+    /// Endpoints for providers that are not built in (`[providers.NAME]`
+    /// with `base_url` and `api_key_env`), written when a council on
+    /// `--base-url` is saved.
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub providers: Endpoints,
 }
 
 /// One seat of a preset.
@@ -211,6 +217,7 @@ pub fn save_preset(
         members: plan.members.iter().map(seat).collect(),
         judge: seat(&plan.judge),
         synthesizer: seat(&plan.synthesizer),
+        providers: plan.endpoints.clone(),
     };
     let path = dir.join(format!("{name}.toml"));
     let err = |message: String| ConfigError::File {

@@ -70,7 +70,24 @@ pub struct Council {
     pub members: Vec<Seat>,
     pub judge: Seat,
     pub synthesizer: Seat,
+    /// The endpoints of seats whose provider is not built in (`--base-url`,
+    /// a config or preset `[providers.NAME]`), so a saved preset or session
+    /// runs again as it ran.
+    pub endpoints: Endpoints,
 }
+
+/// How to reach a provider that is not built in: its URL and the name of
+/// the variable holding its key (never the key).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    pub base_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+}
+
+/// Endpoints by provider name.
+pub type Endpoints = std::collections::BTreeMap<String, Endpoint>;
 
 /// Member names from model slugs: the last path segment
 /// (`anthropic/claude-opus-4` becomes `claude-opus-4`), made unique with

@@ -439,7 +439,16 @@ impl App {
             return;
         }
         self.fetching.insert(provider.to_string(), fetch);
-        let lister = self.request.lister(provider).map_err(|e| e.to_string());
+        let endpoints = self
+            .state
+            .council
+            .as_ref()
+            .map(|plan| plan.endpoints.clone())
+            .unwrap_or_default();
+        let lister = self
+            .request
+            .lister(provider, &endpoints)
+            .map_err(|e| e.to_string());
         let provider = provider.to_string();
         self.effects.spawn(async move {
             let cached = {

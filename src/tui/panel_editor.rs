@@ -417,6 +417,7 @@ mod tests {
             members: vec![seat("a", "x/a"), seat("b", "x/b")],
             judge: seat("judge", "x/j"),
             synthesizer: seat("synthesizer", "x/s"),
+            endpoints: Default::default(),
         })
     }
 

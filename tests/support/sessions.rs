@@ -15,6 +15,7 @@ pub fn write_many(dir: &Path, n: usize) {
         members: vec![seat("alpha")],
         judge: seat("judge"),
         synthesizer: seat("synth"),
+        endpoints: Default::default(),
     };
     for i in 0..n {
         let id = format!("20261123-{i:06}-0000");
