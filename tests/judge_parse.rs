@@ -39,10 +39,8 @@ fn fenced_json_with_prose_around_it() {
 Let me know if you need anything else."#;
     let a = parse_analysis(reply, &map).unwrap();
     assert_eq!(a.consensus.len(), 1);
-    assert_eq!(
-        a.consensus[0].members,
-        [name(&map, "A"), name(&map, "B"), name(&map, "C")]
-    );
+    // In panel order, whatever order the labels were shuffled into.
+    assert_eq!(a.consensus[0].members, ["claude", "gpt", "gemini"]);
     assert_eq!(a.consensus[0].quotes[1].member, name(&map, "C"));
     assert_eq!(a.consensus[0].quotes[1].text, "O(1) average lookups");
     assert_eq!(a.blind_spots[0].point, "Memory overhead");
@@ -77,7 +75,10 @@ fn missing_sections_are_empty_and_quotes_add_their_members() {
     let map = labels();
     let reply = r#"{"consensus": [{"point": "p", "labels": ["A"], "quotes": [{"label": "B", "quote": "q"}]}]}"#;
     let a = parse_analysis(reply, &map).unwrap();
-    assert_eq!(a.consensus[0].members, [name(&map, "A"), name(&map, "B")]);
+    let mut both = [name(&map, "A"), name(&map, "B")];
+    let panel = ["claude", "gpt", "gemini"];
+    both.sort_by_key(|n| panel.iter().position(|p| p == n));
+    assert_eq!(a.consensus[0].members, both, "both, in panel order");
     assert!(a.contradictions.is_empty() && a.partial_coverage.is_empty());
 }
 
@@ -136,4 +137,37 @@ fn failures_say_why() {
 
     let e = fail("[1, 2, 3]");
     assert_eq!(e.kind, JudgeFailureKind::NotJson);
+}
+
+#[test]
+fn members_come_back_in_panel_order_not_label_order() {
+    let map = labels();
+    let label_of = |name: &str| {
+        map.assignments
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap()
+            .label
+            .clone()
+    };
+    // Labels written gemini first, then claude; a quote names gpt only.
+    let reply = format!(
+        r#"{{"consensus": [{{"point": "p", "labels": ["{}", "{}"],
+             "quotes": [{{"label": "{}", "quote": "q"}}]}}],
+           "contradictions": [{{"topic": "t", "stances": [
+             {{"labels": ["{}", "Response Z", "{}"], "stance": "s", "quotes": []}}]}}],
+           "blind_spots": [], "unique_insights": [], "partial_coverage": []}}"#,
+        label_of("gemini"),
+        label_of("claude"),
+        label_of("gpt"),
+        label_of("gemini"),
+        label_of("gpt"),
+    );
+    let a = parse_analysis(&reply, &map).unwrap();
+    assert_eq!(a.consensus[0].members, ["claude", "gpt", "gemini"]);
+    assert_eq!(
+        a.contradictions[0].stances[0].members,
+        ["gpt", "gemini", "Response Z"],
+        "a made-up label is kept, last"
+    );
 }

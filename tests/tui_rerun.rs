@@ -100,16 +100,32 @@ async fn an_edited_member_reruns_alone_then_judge_and_synthesis_run_again() {
     // Edit the second member, then `r` on its pane and `R`.
     app.plan_mut().unwrap().members[1].system_prompt = Some("Be brief.".into());
     let s = server.clone();
-    drive(&mut app, |keys| async move {
+    let mut term = terminal(120, 40);
+    support::tui::drive(&mut app, &mut term, |keys| async move {
         keys.press(KeyCode::Tab);
         keys.press(KeyCode::Tab);
         keys.press(KeyCode::Char('r'));
         settled(&s, 6).await;
+        keys.ctrl('c');
+    })
+    .await;
+    // The judgement and synthesis were written before the new answer.
+    assert!(app.state.run.report().stale);
+    let shown = support::tui::screen(&term);
+    assert!(
+        shown.contains("Judge ⚠ stale · R re-judges") && shown.contains("Synthesis ⚠ stale"),
+        "{shown}"
+    );
+    let s = server.clone();
+    support::tui::drive(&mut app, &mut term, |keys| async move {
         keys.press(KeyCode::Char('R'));
         settled(&s, 8).await;
         keys.ctrl('c');
     })
     .await;
+    assert!(!app.state.run.report().stale, "judged again");
+    let shown = support::tui::screen(&term);
+    assert!(!shown.contains("stale"), "{shown}");
 
     let requests = server.requests();
     assert_eq!(requests.len(), 8, "one member, one judge, one synthesis");
@@ -175,6 +191,7 @@ async fn a_member_added_to_a_finished_run_runs_alone() {
     assert_eq!(report.members[0].text, before[0]);
     assert_eq!(report.members[1].text, before[1]);
     assert_eq!(report.judge, judged, "nothing was judged again");
+    assert!(report.stale, "the judgement predates the new member");
     assert_eq!(report.outcome, Some(RunOutcome::Answered));
 }
 

@@ -79,6 +79,10 @@ pub struct RunReport {
     pub usage: Usage,
     pub elapsed_ms: Option<u64>,
     pub outcome: Option<RunOutcome>,
+    /// The judgement and synthesis predate answers that changed since (a
+    /// member re-run or added); judging again clears it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
     /// What the run in progress covers; a partial run adds to the totals.
     #[serde(skip)]
     pub scope: RunScope,
@@ -112,6 +116,9 @@ impl RunReport {
                     }
                 }
                 self.outcome = None;
+                self.stale |= [self.judge.status, self.synthesis.status]
+                    .iter()
+                    .any(|s| *s != Status::Queued && *s != Status::Skipped);
                 self.scope = RunScope::Members(indices.clone());
             }
             E::RunStarted {
@@ -129,6 +136,7 @@ impl RunReport {
                     ..SynthesisReport::default()
                 };
                 self.outcome = None;
+                self.stale = false;
                 self.scope = RunScope::Judgement;
             }
             E::RunStarted {
@@ -313,5 +321,46 @@ impl MemberReport {
             model: seat.model.clone(),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started(scope: RunScope) -> CouncilEvent {
+        let seat = |name: &str| SeatInfo {
+            name: name.into(),
+            model: format!("x/{name}"),
+            provider: "custom".into(),
+        };
+        CouncilEvent::RunStarted {
+            question: "Q?".into(),
+            scope,
+            preset: None,
+            members: vec![seat("a"), seat("b")],
+            judge: seat("judge"),
+            synthesizer: seat("synthesizer"),
+        }
+    }
+
+    #[test]
+    fn answers_changed_after_a_judgement_make_it_stale_until_judged_again() {
+        let mut report = RunReport::from_events(&[started(RunScope::Full)]);
+        report.apply(&started(RunScope::Members(vec![1])));
+        assert!(!report.stale, "nothing was judged yet");
+
+        report.judge.status = Status::Done;
+        report.synthesis.status = Status::Done;
+        report.apply(&started(RunScope::Members(vec![1])));
+        assert!(report.stale, "a member re-ran after the judgement");
+        report.apply(&started(RunScope::Judgement));
+        assert!(!report.stale, "judged again");
+
+        report.judge.status = Status::Failed;
+        report.apply(&started(RunScope::Members(vec![0])));
+        assert!(report.stale, "a synthesis was written, so it is stale too");
+        report.apply(&started(RunScope::Full));
+        assert!(!report.stale, "a new question starts afresh");
     }
 }

@@ -20,6 +20,10 @@ fn status(s: Status) -> &'static str {
     }
 }
 
+/// Said of a judgement and synthesis written before answers changed.
+const STALE: &str =
+    "\n> **Stale:** answers changed after this was written (a member was re-run or added).\n";
+
 fn cost(c: Option<f64>) -> String {
     c.map_or("-".into(), |c| format!("${c:.4}"))
 }
@@ -91,6 +95,9 @@ fn turn_markdown(out: &mut String, turn: &RunReport) {
     }
     let j = &turn.judge;
     let _ = writeln!(out, "\n### Judge ({}, {})", j.model, status(j.status));
+    if turn.stale {
+        out.push_str(STALE);
+    }
     match &j.analysis {
         Some(a) => {
             findings(out, "Consensus", &a.consensus);
@@ -121,6 +128,10 @@ fn turn_markdown(out: &mut String, turn: &RunReport) {
     }
     let s = &turn.synthesis;
     let _ = writeln!(out, "\n### Synthesis ({}, {})\n", s.model, status(s.status));
+    if turn.stale {
+        out.push_str(STALE.trim_start());
+        out.push('\n');
+    }
     let text = s.text.trim();
     out.push_str(if text.is_empty() { "_(none)_" } else { text });
     out.push('\n');
@@ -163,4 +174,24 @@ pub fn json(session: &Session) -> serde_json::Value {
         turns: &session.turns,
     })
     .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_judgement_and_synthesis_say_so() {
+        let mut turn = RunReport {
+            question: "Q?".into(),
+            ..RunReport::default()
+        };
+        let mut fresh = String::new();
+        turn_markdown(&mut fresh, &turn);
+        assert!(!fresh.contains("Stale"), "{fresh}");
+        turn.stale = true;
+        let mut stale = String::new();
+        turn_markdown(&mut stale, &turn);
+        assert_eq!(stale.matches("**Stale:**").count(), 2, "{stale}");
+    }
 }

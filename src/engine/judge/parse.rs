@@ -269,16 +269,32 @@ fn map_labels(written: &[String], labels: &LabelMap) -> Vec<String> {
     out
 }
 
+/// The members an item concerns, in panel order (not the shuffled order
+/// the judge read them in): those it labels, and any it quotes without
+/// labelling. Names the judge made up come last, as written.
+fn concerned(written: &[String], quotes: &[Quote], labels: &LabelMap) -> Vec<String> {
+    let mut members = map_labels(written, labels);
+    for q in quotes {
+        if !members.contains(&q.member) {
+            members.push(q.member.clone());
+        }
+    }
+    let panel_index = |name: &String| {
+        labels
+            .assignments
+            .iter()
+            .find(|a| &a.name == name)
+            .map_or(usize::MAX, |a| a.member)
+    };
+    // Stable: made-up names keep the order they were written in.
+    members.sort_by_key(panel_index);
+    members
+}
+
 impl RawFinding {
     fn map(self, labels: &LabelMap) -> Finding {
-        let mut members = map_labels(&self.labels, labels);
         let quotes = map_quotes(self.quotes, labels);
-        // A quote names its member even when `labels` forgot it.
-        for q in &quotes {
-            if !members.contains(&q.member) {
-                members.push(q.member.clone());
-            }
-        }
+        let members = concerned(&self.labels, &quotes, labels);
         Finding {
             point: self.point,
             members,
@@ -293,13 +309,8 @@ impl RawContradiction {
             .stances
             .into_iter()
             .map(|s| {
-                let mut members = map_labels(&s.labels, labels);
                 let quotes = map_quotes(s.quotes, labels);
-                for q in &quotes {
-                    if !members.contains(&q.member) {
-                        members.push(q.member.clone());
-                    }
-                }
+                let members = concerned(&s.labels, &quotes, labels);
                 Stance {
                     members,
                     stance: s.stance,

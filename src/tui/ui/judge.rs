@@ -9,7 +9,7 @@ use ratatui::widgets::Tabs;
 use unicode_width::UnicodeWidthStr;
 
 use super::body::{self, Part};
-use super::{Areas, Env, compact, pane_block, status_span};
+use super::{Areas, Env, compact, pane_block, stage_status_span, status_span};
 use crate::engine::Status;
 use crate::engine::judge::{Analysis, Contradiction, Finding, Quote};
 use crate::sanitize::sanitize;
@@ -34,7 +34,7 @@ pub(super) fn draw(
                 .fg(theme.title)
                 .add_modifier(Modifier::BOLD),
         ),
-        status_span(judge.status, env.tick, theme),
+        stage_status_span(judge.status, state, env),
         // The shuffle's seed is in the raw tab, the JSON and the session.
         Span::styled(
             format!(" · {} ", judge.model),

@@ -276,6 +276,26 @@ pub(crate) fn status_span(status: Status, tick: u64, theme: &Theme) -> Span<'sta
     }
 }
 
+/// The judge's or synthesis's status; a finished one over answers that
+/// changed since says so, with the key that judges again.
+pub(crate) fn stage_status_span(
+    status: Status,
+    state: &crate::tui::state::State,
+    env: &Env<'_>,
+) -> Span<'static> {
+    if state.run.report().stale && !state.run.running() && status != Status::Queued {
+        let key = env
+            .keymap
+            .key_for(&crate::tui::action::Action::Rejudge)
+            .unwrap_or_default();
+        return Span::styled(
+            format!("⚠ stale · {key} re-judges"),
+            Style::default().fg(env.theme.warn),
+        );
+    }
+    status_span(status, env.tick, env.theme)
+}
+
 /// Compact numbers: 950, 12.3k, 1.2M.
 pub(crate) fn compact(n: u64) -> String {
     match n {

@@ -65,14 +65,16 @@ pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, e
             stage_style(panel_status, theme),
         ));
         left.push(arrow());
-        left.push(Span::styled(
-            "Judge",
-            stage_style(report.judge.status, theme),
-        ));
+        let stale = report.stale && !state.run.running();
+        let settled_style = |status: Status| match status {
+            Status::Done if stale => Style::default().fg(theme.warn),
+            _ => stage_style(status, theme),
+        };
+        left.push(Span::styled("Judge", settled_style(report.judge.status)));
         left.push(arrow());
         left.push(Span::styled(
             "Synthesis",
-            stage_style(report.synthesis.status, theme),
+            settled_style(report.synthesis.status),
         ));
     }
 

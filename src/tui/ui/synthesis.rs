@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::body::{self, Part};
-use super::{Areas, Env, pane_block, status_span};
+use super::{Areas, Env, pane_block, stage_status_span};
 use crate::engine::Status;
 use crate::sanitize::sanitize;
 use crate::tui::markdown::wrap_plain;
@@ -29,7 +29,7 @@ pub(super) fn draw(
                 .fg(theme.title)
                 .add_modifier(Modifier::BOLD),
         ),
-        status_span(synth.status, env.tick, theme),
+        stage_status_span(synth.status, state, env),
         Span::styled(
             format!(" · {}", synth.model),
             Style::default().fg(theme.dim),
