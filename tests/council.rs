@@ -109,7 +109,9 @@ async fn a_full_run_fills_every_stage() {
     assert_eq!(labels.seed, 7);
     let name = |l: &str| labels.resolve(l).unwrap().name.clone();
     let analysis = report.judge.analysis.clone().unwrap();
-    assert_eq!(analysis.consensus[0].members, [name("A"), name("B")]);
+    // Both labels, listed in panel order (not the order they were shuffled in).
+    assert_eq!(analysis.consensus[0].members, ["alpha", "beta"]);
+    assert_ne!(name("A"), "alpha", "seed 7 shuffles the order");
     assert_eq!(analysis.consensus[0].quotes[1].member, name("B"));
     assert_eq!(analysis.contradictions[0].stances[1].members, [name("B")]);
     assert_eq!(analysis.unique_insights[0].members, [name("B")]);

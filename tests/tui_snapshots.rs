@@ -557,3 +557,64 @@ fn model_picker() {
     assert!(editor.picker.is_none());
     assert_eq!(editor.plan.members[0].model, "openai/gpt-5.4-mini");
 }
+
+#[test]
+fn four_members_sit_two_by_two_at_80x24() {
+    let mut s = Script::new();
+    s.event(CouncilEvent::RunStarted {
+        question: "Q".into(),
+        scope: Default::default(),
+        preset: None,
+        members: (0..4)
+            .map(|i| seat(&format!("member-{i}"), "a/b"))
+            .collect(),
+        judge: seat("judge", "j"),
+        synthesizer: seat("synth", "s"),
+    });
+    for m in 0..4 {
+        stream(&mut s, m, CLAUDE);
+    }
+    let terminal = render(&mut s, (80, 24));
+    let text = format!("{}", terminal.backend());
+    let rows_with = |name: &str| {
+        text.lines()
+            .position(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} is shown:\n{text}"))
+    };
+    assert_eq!(rows_with("member-0"), rows_with("member-1"), "{text}");
+    assert_eq!(rows_with("member-2"), rows_with("member-3"), "{text}");
+    assert!(rows_with("member-2") > rows_with("member-0"), "{text}");
+    insta::assert_snapshot!("four_members_80x24", terminal.backend());
+}
+
+#[test]
+fn a_finished_pane_shows_its_beginning_unless_it_was_scrolled() {
+    let mut s = Script::new();
+    started(&mut s);
+    stream(&mut s, 0, CLAUDE);
+    stream(&mut s, 1, CLAUDE);
+    // While streaming, panes follow the tail; the person scrolls member 1.
+    render(&mut s, (80, 24));
+    s.action(Action::ScrollPane(Focus::Member(1), -2));
+    finish(&mut s, 0, 143, 900, 7100, 0.0112);
+    finish(&mut s, 1, 143, 900, 7100, 0.0112);
+    let terminal = render(&mut s, (80, 24));
+    let buffer = terminal.backend().buffer();
+    // The first text row of each pane (row 3: stage bar, question, title).
+    let first_row = |x0: u16| -> String {
+        (x0..x0 + 24)
+            .map(|x| buffer[(x, 3)].symbol().to_string())
+            .collect()
+    };
+    assert!(
+        first_row(1).contains("Short answer"),
+        "member 0 went back to its beginning: {:?}",
+        first_row(1)
+    );
+    assert!(
+        !first_row(27).contains("Short answer"),
+        "member 1 stays where the person scrolled it: {:?}",
+        first_row(27)
+    );
+    assert!(!s.state.view.member_pane("gpt").scroll.follow);
+}

@@ -70,6 +70,8 @@ impl JudgeTab {
 pub struct Scroll {
     pub offset: usize,
     pub follow: bool,
+    /// The person scrolled this pane; a finished stream leaves it be.
+    pub touched: bool,
     /// The largest offset at the last draw (content height minus view height).
     pub max: usize,
     /// The view's height at the last draw, for paging.
@@ -81,6 +83,7 @@ impl Default for Scroll {
         Self {
             offset: 0,
             follow: true,
+            touched: false,
             max: 0,
             page: 1,
         }
@@ -89,6 +92,7 @@ impl Default for Scroll {
 
 impl Scroll {
     pub fn by(&mut self, lines: isize) {
+        self.touched = true;
         let offset = if self.follow { self.max } else { self.offset };
         let next = offset.saturating_add_signed(lines).min(self.max);
         self.offset = next;
@@ -96,13 +100,24 @@ impl Scroll {
     }
 
     pub fn top(&mut self) {
+        self.touched = true;
         self.offset = 0;
         self.follow = self.max == 0;
     }
 
     pub fn bottom(&mut self) {
+        self.touched = true;
         self.offset = self.max;
         self.follow = true;
+    }
+
+    /// A stream ended: a pane the person never scrolled goes back to its
+    /// beginning, where the answer (or the judge's first item) starts.
+    pub fn finished(&mut self) {
+        if !self.touched {
+            self.offset = 0;
+            self.follow = false;
+        }
     }
 
     /// Fits the scroll to content of `total` lines in a view of `height`;
@@ -482,6 +497,14 @@ impl State {
             CouncilEvent::JudgeFailed { .. } if !self.run.judge.text.is_empty() => {
                 self.view.judge_tab = JudgeTab::Raw
             }
+            CouncilEvent::MemberFinished { member, .. } => {
+                if let Some((m, _)) = self.run.member(*member) {
+                    let name = m.name.clone();
+                    self.view.member_pane(&name).scroll.finished();
+                }
+            }
+            CouncilEvent::JudgeFinished { .. } => self.view.judge.scroll.finished(),
+            CouncilEvent::SynthesisFinished { .. } => self.view.synthesis.scroll.finished(),
             CouncilEvent::RunFinished { .. } => self.view.interrupt_armed = false,
             _ => {}
         }

@@ -4,6 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
 
 use super::body::{self, Part};
 use super::{Areas, Env, compact, pane_block, seconds, status_span};
@@ -16,10 +17,14 @@ use crate::tui::state::{Focus, State, StreamText};
 const MIN_PANE_WIDTH: u16 = 26;
 const MIN_PANE_HEIGHT: u16 = 5;
 
-/// Columns and rows for `n` panes in `area`, and how many rows fit.
+/// Columns and rows for `n` panes in `area`, and how many rows fit. Rows
+/// are as even as the width allows: 4 panes where 3 fit across are 2 x 2,
+/// not 3 + 1.
 pub(super) fn grid(n: usize, area: Rect) -> (usize, usize, usize) {
-    let cols = ((area.width / MIN_PANE_WIDTH).max(1) as usize).min(n.max(1));
-    let rows = n.div_ceil(cols);
+    let n = n.max(1);
+    let most = ((area.width / MIN_PANE_WIDTH).max(1) as usize).min(n);
+    let rows = n.div_ceil(most);
+    let cols = n.div_ceil(rows);
     let fit = ((area.height / MIN_PANE_HEIGHT).max(1) as usize).min(rows);
     (cols, rows, fit)
 }
@@ -87,7 +92,14 @@ pub(super) fn draw_member(
     areas.members.push((i, area));
     let focused = state.view.focus == Focus::Member(i);
     let colour = theme.member(i);
-    let title = member_title(report, stream, env, i);
+    // The border's corners take two columns.
+    let title = member_title(
+        report,
+        stream,
+        env,
+        i,
+        area.width.saturating_sub(2) as usize,
+    );
     let block = pane_block(title, focused, colour, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -152,49 +164,57 @@ pub(super) fn draw_member(
     body::draw(frame, inner, &parts, &mut pane.scroll);
 }
 
+/// A member pane's title within `width` columns: the name and status
+/// always, then what matters most while comparing members (tokens, cost),
+/// then speed and time to first token, then the model, each only when it
+/// fits whole. A zoomed pane is wide enough for all of it.
 fn member_title(
     report: &MemberReport,
     pane: &StreamText,
     env: &Env<'_>,
     i: usize,
+    width: usize,
 ) -> Line<'static> {
     let theme = env.theme;
     let colour = theme.member(i);
-    let sep = || Span::styled(" · ", Style::default().fg(theme.dim));
-    // Most telling first: borders cut long titles from the right.
-    let mut spans = vec![
-        Span::styled(
-            format!(" {} ", report.name),
-            Style::default().fg(colour).add_modifier(Modifier::BOLD),
-        ),
-        status_span(report.status, env.tick, theme),
-    ];
+    let name = Span::styled(
+        format!(" {} ", report.name),
+        Style::default().fg(colour).add_modifier(Modifier::BOLD),
+    );
+    let status = status_span(report.status, env.tick, theme);
     let done = report.status.is_settled();
     let tokens = if report.usage.completion_tokens > 0 {
         report.usage.completion_tokens
     } else {
         pane.deltas
     };
+    // (display order, priority, text): kept by priority, shown in order.
+    let mut extras: Vec<(u8, u8, Span<'static>)> = Vec::new();
     if tokens > 0 {
-        spans.push(sep());
         let approx = if report.usage.completion_tokens > 0 {
             ""
         } else {
             "~"
         };
-        spans.push(Span::raw(format!("{approx}{} tok", compact(tokens))));
+        extras.push((0, 0, Span::raw(format!("{approx}{} tok", compact(tokens)))));
         let generating_ms = match (pane.first_token_at, report.elapsed_ms, report.ttft_ms) {
             (_, Some(elapsed), Some(ttft)) if done => elapsed.saturating_sub(ttft),
             (Some(first), _, _) => env.now.saturating_duration_since(first).as_millis() as u64,
             _ => 0,
         };
         if generating_ms >= 200 {
-            spans.push(sep());
-            spans.push(Span::raw(format!(
-                "{:.0} tok/s",
-                tokens as f64 * 1000.0 / generating_ms as f64
-            )));
+            extras.push((
+                2,
+                2,
+                Span::raw(format!(
+                    "{:.0} tok/s",
+                    tokens as f64 * 1000.0 / generating_ms as f64
+                )),
+            ));
         }
+    }
+    if let Some(cost) = report.usage.cost {
+        extras.push((1, 1, Span::raw(format!("${cost:.4}"))));
     }
     let ttft = report
         .ttft_ms
@@ -203,19 +223,54 @@ fn member_title(
             _ => None,
         });
     if let Some(ttft) = ttft {
-        spans.push(sep());
-        spans.push(Span::raw(format!("ttft {}", seconds(ttft))));
+        extras.push((3, 3, Span::raw(format!("ttft {}", seconds(ttft)))));
     }
-    if let Some(cost) = report.usage.cost {
-        spans.push(sep());
-        spans.push(Span::raw(format!("${cost:.4}")));
-    }
-    spans.push(sep());
-    spans.push(Span::styled(
-        format!("{} ", report.model),
-        Style::default().fg(theme.dim),
+    extras.push((
+        4,
+        4,
+        Span::styled(report.model.clone(), Style::default().fg(theme.dim)),
     ));
+
+    const SEP: usize = 3;
+    extras.sort_by_key(|(_, priority, _)| *priority);
+    // A narrow pane gives the status's word up before the token count.
+    let first_extra = extras
+        .first()
+        .map_or(0, |(_, _, s)| SEP + s.content.width());
+    let full = name.content.width() + status.content.width() + 1;
+    let status = if full + first_extra > width {
+        short_status(status)
+    } else {
+        status
+    };
+    let mut used = name.content.width() + status.content.width() + 1;
+    let mut spans = vec![name, status];
+    let mut kept: Vec<(u8, Span<'static>)> = Vec::new();
+    for (order, _, span) in extras {
+        let w = SEP + span.content.width();
+        if used + w <= width {
+            used += w;
+            kept.push((order, span));
+        }
+    }
+    kept.sort_by_key(|(order, _)| *order);
+    for (_, span) in kept {
+        spans.push(Span::styled(" · ", Style::default().fg(theme.dim)));
+        spans.push(span);
+    }
+    spans.push(Span::raw(" "));
     Line::from(spans)
+}
+
+/// A status label cut to its symbol: `✓ done` becomes `✓`.
+fn short_status(span: Span<'static>) -> Span<'static> {
+    let symbol = span
+        .content
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    Span::styled(symbol, span.style)
 }
 
 #[cfg(test)]
@@ -227,7 +282,13 @@ mod tests {
         assert_eq!(grid(3, Rect::new(0, 0, 120, 20)), (3, 1, 1));
         assert_eq!(grid(3, Rect::new(0, 0, 80, 10)), (3, 1, 1));
         assert_eq!(grid(8, Rect::new(0, 0, 80, 12)), (3, 3, 2));
-        assert_eq!(grid(8, Rect::new(0, 0, 200, 40)), (7, 2, 2));
+        assert_eq!(grid(8, Rect::new(0, 0, 200, 40)), (4, 2, 2));
+        assert_eq!(
+            grid(4, Rect::new(0, 0, 80, 20)),
+            (2, 2, 2),
+            "2 x 2, not 3 + 1"
+        );
+        assert_eq!(grid(5, Rect::new(0, 0, 80, 20)), (3, 2, 2));
         assert_eq!(grid(1, Rect::new(0, 0, 20, 3)), (1, 1, 1));
     }
 }
