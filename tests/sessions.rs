@@ -339,6 +339,7 @@ fn the_markdown_export_is_stable() {
     let path = save_scripted(&dir);
     let loaded = session::load(&path).unwrap();
     insta::assert_snapshot!("export_markdown", session::export::markdown(&loaded));
+    insta::assert_snapshot!("show_text", session::export::text(&loaded));
     let json = session::export::json(&loaded);
     assert_eq!(json["id"], "20261123-080000-abcd");
     assert_eq!(json["version"], session::VERSION);
@@ -382,6 +383,23 @@ async fn sessions_show_and_export_from_the_command_line() {
         String::from_utf8(out.stdout).unwrap(),
         session::export::markdown(&loaded)
     );
+    // `last` is the latest session, wherever an id is asked for.
+    let out = run(&["show", "last"]).await;
+    assert!(out.status.success());
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(shown, session::export::text(&loaded));
+    assert!(
+        shown.starts_with("Session 20261123-080000-abcd · budget"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("###") && !shown.contains("| ---"),
+        "not Markdown: {shown}"
+    );
+    let out = run(&["export", "last", "--format", "json"]).await;
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["id"], "20261123-080000-abcd");
     let out = run(&["show", "nope"]).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no session nope"));
@@ -533,12 +551,23 @@ async fn a_session_on_a_custom_endpoint_continues_without_the_flag() {
     assert!(file.contains("COUNCIL_SESSION_KEY"));
     assert!(!file.contains(KEY), "the key never reaches the session");
 
-    let second = ask(args(&["ask", "--session", &id, "And at sunset?"])).await;
+    // `last` finds it; the JSON names the session the turn was saved in.
+    let second = ask(args(&[
+        "ask",
+        "--session",
+        "last",
+        "--json",
+        "And at sunset?",
+    ]))
+    .await;
     assert!(
         second.status.success(),
         "{}",
         String::from_utf8_lossy(&second.stderr)
     );
+    let report: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(report["session_id"], id.as_str());
+    assert_eq!(report["question"], "And at sunset?");
     let requests = server.requests();
     assert_eq!(requests.len(), 8, "both turns ran on the recorded endpoint");
     assert!(requests[4..].iter().all(|r| {

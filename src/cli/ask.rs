@@ -186,6 +186,7 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
             }
         }
     }
+    let mut session_id = None;
     if let Some(writer) = session.take() {
         let id = writer
             .path()
@@ -194,12 +195,20 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
             .unwrap_or_default();
         drop(writer);
         eprintln!("council: saved as session {id}");
+        session_id = Some(id);
     }
     if wrote_synthesis && !report.synthesis.text.ends_with('\n') {
         let _ = writeln!(stdout);
     }
     if args.json {
-        match serde_json::to_string_pretty(&report) {
+        // The report, and the session it was saved in (null when unsaved).
+        let document = serde_json::to_value(&report).map(|mut v| {
+            if let Some(object) = v.as_object_mut() {
+                object.insert("session_id".into(), session_id.clone().into());
+            }
+            v
+        });
+        match document.and_then(|v| serde_json::to_string_pretty(&v)) {
             Ok(json) => {
                 let _ = writeln!(stdout, "{json}");
             }

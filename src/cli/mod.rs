@@ -51,7 +51,7 @@ pub enum Command {
     Sessions(sessions::ListArgs),
     /// Print a saved session.
     Show {
-        /// The session's id (or the start of it).
+        /// The session's id, the start of it, or `last` (the latest).
         id: String,
     },
     /// A saved session as a Markdown report or JSON.
@@ -102,9 +102,9 @@ pub struct AskArgs {
     /// Print one JSON document with every stage at the end instead of streaming.
     #[arg(long)]
     pub json: bool,
-    /// Continue a saved session: the question is a follow-up, asked with the
-    /// earlier turns as context, by the session's council unless --preset or
-    /// --panel is given.
+    /// Continue a saved session (an id, the start of one, or `last`): the
+    /// question is a follow-up, asked with the earlier turns as context, by
+    /// the session's council unless --preset or --panel is given.
     #[arg(long, value_name = "ID")]
     pub session: Option<String>,
     /// What members see of earlier turns: the council's syntheses, or their own answers

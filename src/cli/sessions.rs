@@ -23,7 +23,7 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The session's id (or the start of it).
+    /// The session's id, the start of it, or `last` (the latest).
     pub id: String,
     #[arg(long, value_enum, default_value = "md")]
     pub format: Format,
@@ -77,11 +77,11 @@ fn open(id: &str) -> Result<Session, ExitCode> {
     session::load(&path).map_err(|e| fail(EXIT_FAILED, e))
 }
 
-/// A readable print: the Markdown report, made safe for the terminal.
+/// A readable print for the terminal (`export` gives Markdown or JSON).
 pub fn show(id: &str) -> ExitCode {
     match open(id) {
         Ok(s) => {
-            print!("{}", sanitize(&session::export::markdown(&s)));
+            print!("{}", sanitize(&session::export::text(&s)));
             ExitCode::SUCCESS
         }
         Err(code) => code,

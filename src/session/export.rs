@@ -1,5 +1,6 @@
 //! A session as a Markdown report (question, a table of the members, each
-//! answer, the judge's sections, the synthesis) or as JSON.
+//! answer, the judge's sections, the synthesis), as plain text to read in a
+//! terminal (`council show`), or as JSON.
 
 use std::fmt::Write;
 
@@ -156,6 +157,165 @@ fn findings(out: &mut String, title: &str, items: &[Finding]) {
             let _ = writeln!(out, "  > “{}” ({})", q.text.trim(), q.member);
         }
     }
+}
+
+/// The session as plain text for a terminal: aligned columns, indented
+/// answers and findings, no Markdown markup of its own. The caller makes it
+/// safe to print (model text is untrusted).
+pub fn text(session: &Session) -> String {
+    let mut out = String::new();
+    let h = &session.header;
+    let preset = h.council.preset.as_deref().unwrap_or("custom panel");
+    let total: f64 = session.turns.iter().filter_map(|t| t.usage.cost).sum();
+    let _ = writeln!(
+        out,
+        "Session {} · {preset} · created {} · {} turn(s) · ${total:.4}",
+        h.id,
+        h.created,
+        session.turns.len()
+    );
+    if session.interrupted {
+        out.push_str("The last turn was interrupted before it finished.\n");
+    }
+    for (i, turn) in session.turns.iter().enumerate() {
+        let _ = writeln!(out, "\n━━ Turn {} {}", i + 1, "━".repeat(60));
+        turn_text(&mut out, turn);
+    }
+    out
+}
+
+/// `text` indented by `by` spaces, blank lines kept blank.
+fn indented(text: &str, by: usize) -> String {
+    let pad = " ".repeat(by);
+    text.trim()
+        .lines()
+        .map(|l| {
+            if l.trim().is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn turn_text(out: &mut String, turn: &RunReport) {
+    let _ = writeln!(out, "Q  {}\n", indented(&turn.question, 3).trim_start());
+    let rows: Vec<[String; 6]> = turn
+        .members
+        .iter()
+        .map(|m| {
+            [
+                m.name.clone(),
+                m.model.clone(),
+                status(m.status).to_string(),
+                m.usage.completion_tokens.to_string(),
+                cost(m.usage.cost),
+                seconds(m.elapsed_ms),
+            ]
+        })
+        .collect();
+    let head = ["member", "model", "status", "tokens", "cost", "time"].map(String::from);
+    let widths: Vec<usize> = (0..6)
+        .map(|c| {
+            std::iter::once(&head)
+                .chain(&rows)
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&head).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (v, w))| match c {
+                3..=5 => format!("{v:>w$}"),
+                _ => format!("{v:<w$}"),
+            })
+            .collect();
+        let _ = writeln!(out, "   {}", cells.join("  ").trim_end());
+    }
+    for m in &turn.members {
+        let _ = writeln!(out, "\n── {} ({}) · {}", m.name, m.model, status(m.status));
+        if let Some(e) = &m.error {
+            let _ = writeln!(out, "   failed: {}", e.trim());
+        }
+        let text = if m.text.trim().is_empty() {
+            "(no answer)"
+        } else {
+            &m.text
+        };
+        let _ = writeln!(out, "{}", indented(text, 3));
+    }
+    let j = &turn.judge;
+    let _ = writeln!(out, "\n── Judge ({}) · {}", j.model, status(j.status));
+    if turn.stale {
+        out.push_str("   stale: answers changed after this was written\n");
+    }
+    match &j.analysis {
+        Some(a) => {
+            let section = |out: &mut String, title: &str, items: &[Finding]| {
+                if items.is_empty() {
+                    return;
+                }
+                let _ = writeln!(out, "   {title}");
+                for f in items {
+                    let _ = writeln!(out, "     • {}  [{}]", f.point.trim(), f.members.join(", "));
+                    for q in &f.quotes {
+                        let _ = writeln!(out, "         “{}” — {}", q.text.trim(), q.member);
+                    }
+                }
+            };
+            section(out, "Consensus", &a.consensus);
+            if !a.contradictions.is_empty() {
+                out.push_str("   Contradictions\n");
+                for c in &a.contradictions {
+                    let _ = writeln!(out, "     • {}", c.topic.trim());
+                    for st in &c.stances {
+                        let _ = writeln!(
+                            out,
+                            "         {}: {}",
+                            st.members.join(", "),
+                            st.stance.trim()
+                        );
+                        for q in &st.quotes {
+                            let _ = writeln!(out, "           “{}” — {}", q.text.trim(), q.member);
+                        }
+                    }
+                }
+            }
+            section(out, "Blind spots", &a.blind_spots);
+            section(out, "Unique insights", &a.unique_insights);
+            section(out, "Partial coverage", &a.partial_coverage);
+        }
+        None => {
+            if let Some(e) = &j.error {
+                let _ = writeln!(out, "   no analysis: {}", e.trim());
+            }
+        }
+    }
+    let s = &turn.synthesis;
+    let _ = writeln!(out, "\n── Synthesis ({}) · {}", s.model, status(s.status));
+    if turn.stale {
+        out.push_str("   stale: answers changed after this was written\n");
+    }
+    let text = if s.text.trim().is_empty() {
+        "(none)"
+    } else {
+        &s.text
+    };
+    let _ = writeln!(out, "{}", indented(text, 3));
+    let _ = writeln!(
+        out,
+        "\n   Total: {} tokens in, {} out, {}, {}.",
+        turn.usage.prompt_tokens,
+        turn.usage.completion_tokens,
+        cost(turn.usage.cost),
+        seconds(turn.elapsed_ms)
+    );
 }
 
 /// The session as one JSON document: the header's fields and every turn in

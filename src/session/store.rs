@@ -114,8 +114,15 @@ impl SessionSummary {
     }
 }
 
-/// The session file whose id is `id`, or starts with it when only one does.
+/// What `last` stands for where a session id is asked for.
+pub const LAST: &str = "last";
+
+/// The session file whose id is `id`, or starts with it when only one does;
+/// `last` is the session written to most recently.
 pub fn find(dir: &Path, id: &str) -> Result<PathBuf, String> {
+    if id == LAST {
+        return latest(dir).ok_or_else(|| format!("no sessions yet in {}", dir.display()));
+    }
     let exact = dir.join(format!("{id}.jsonl"));
     if exact.is_file() {
         return Ok(exact);
@@ -135,6 +142,18 @@ pub fn find(dir: &Path, id: &str) -> Result<PathBuf, String> {
         0 => Err(format!("no session {id} in {}", dir.display())),
         n => Err(format!("{n} sessions start with {id}: give more of the id")),
     }
+}
+
+/// The session file written to most recently (a follow-up on an old
+/// session makes it the latest).
+pub fn latest(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()
+        .map(|(_, path)| path)
 }
 
 /// Every session in `dir`, newest first; unreadable files come back as
