@@ -71,6 +71,20 @@ impl Term {
     }
 
     fn spawn_with(name: &str, args: &[&str], envs: &[(&str, &str)], rows: u16, cols: u16) -> Term {
+        let home = std::env::temp_dir().join(format!("council-pty-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        Self::spawn_at(home, args, envs, rows, cols)
+    }
+
+    /// Starts council with its config, data and cache under `home`, as
+    /// they are (a restart).
+    fn spawn_at(
+        home: std::path::PathBuf,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        rows: u16,
+        cols: u16,
+    ) -> Term {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -87,8 +101,6 @@ impl Term {
         for (k, v) in envs {
             cmd.env(k, v);
         }
-        let home = std::env::temp_dir().join(format!("council-pty-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&home);
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_DATA_HOME", home.join("data"));
         cmd.env("XDG_CACHE_HOME", home.join("cache"));
@@ -374,4 +386,31 @@ async fn a_preset_saved_on_a_custom_endpoint_runs_without_the_flag() {
             .iter()
             .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v == &format!("Bearer {KEY}"))
     }));
+}
+
+/// `↑` in the prompt reaches questions asked before a restart: they come
+/// from the saved sessions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prompt_history_survives_a_restart() {
+    let server = Server::start(handler).await;
+    let base_url = server.base_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let args = ["--base-url", base_url.as_str(), "--panel", "x/alpha,y/beta"];
+        let mut first = Term::spawn_with("history", &args, &[], 24, 80);
+        first.wait_for("the prompt editor", "Ask the council a question");
+        first.type_keys(b"Why is the sea salty?\r");
+        first.wait_for("the run to finish", "Synthesis ✓ done");
+        std::thread::sleep(Duration::from_millis(300));
+        first.type_keys(b"\x03");
+        assert!(first.wait_exit().success());
+
+        let mut second = Term::spawn_at(first.home.clone(), &args, &[], 24, 80);
+        second.wait_for("the prompt editor", "Ask the council a question");
+        second.type_keys(b"\x1b[A");
+        second.wait_for("the earlier question", "Why is the sea salty?");
+        second.type_keys(b"\x03");
+        assert!(second.wait_exit().success());
+    })
+    .await
+    .unwrap();
 }

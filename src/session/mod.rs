@@ -11,7 +11,10 @@ mod store;
 
 pub use log::{FLUSH_EVERY, SessionWriter, load};
 pub use recorder::Recorder;
-pub use store::{SessionSummary, find, list, list_in_batches, new_id, sessions_dir};
+pub use store::{
+    LAST, SessionSummary, find, latest, list, list_in_batches, new_id, past_questions,
+    sessions_dir,
+};
 
 use serde::{Deserialize, Serialize};
 

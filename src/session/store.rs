@@ -46,6 +46,9 @@ pub struct SessionSummary {
     pub status: String,
     #[serde(skip)]
     pub path: PathBuf,
+    /// Every turn's question, in order (kept in the index, not printed).
+    #[serde(skip)]
+    pub questions: Vec<String>,
 }
 
 /// The index beside the sessions: each file's summary, valid while the
@@ -58,6 +61,10 @@ struct IndexEntry {
     len: u64,
     modified_ns: u128,
     summary: SessionSummary,
+    /// Absent in indexes written before questions were kept: such entries
+    /// are read again.
+    #[serde(default)]
+    questions: Option<Vec<String>>,
 }
 
 /// A session file with what tells whether its summary is still good.
@@ -75,6 +82,7 @@ impl IndexEntry {
             len: f.len,
             modified_ns: f.modified_ns,
             summary: summary.clone(),
+            questions: Some(summary.questions.clone()),
         }
     }
 }
@@ -106,6 +114,7 @@ impl SessionSummary {
                 .map(|t| t.question.clone())
                 .unwrap_or_default(),
             preset: session.header.council.preset.clone(),
+            questions: session.turns.iter().map(|t| t.question.clone()).collect(),
             turns: session.turns.len(),
             cost: session.turns.iter().filter_map(|t| t.usage.cost).sum(),
             status: status.into(),
@@ -169,6 +178,22 @@ pub fn list(dir: &Path) -> (Vec<SessionSummary>, Vec<SessionError>) {
     (summaries, errors)
 }
 
+/// The questions of the newest sessions, oldest first, at most `limit`:
+/// the prompt's `↑` history after a restart.
+pub fn past_questions(dir: &Path, limit: usize) -> Vec<String> {
+    let (summaries, _) = list(dir);
+    let mut newest_first: Vec<String> = Vec::new();
+    for s in &summaries {
+        newest_first.extend(s.questions.iter().rev().cloned());
+        if newest_first.len() >= limit {
+            break;
+        }
+    }
+    newest_first.truncate(limit);
+    newest_first.reverse();
+    newest_first
+}
+
 /// Lists `dir` in batches of at most `batch` summaries, handing each to
 /// `each` as soon as it is known: first every file the index still
 /// describes (no file is read for them), then the new and changed files,
@@ -208,9 +233,15 @@ pub fn list_in_batches(
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default();
-    let mut known: std::collections::HashMap<(&str, u64, u128), &SessionSummary> = index
+    let mut known: std::collections::HashMap<(&str, u64, u128), SessionSummary> = index
         .iter()
-        .map(|e| ((e.file.as_str(), e.len, e.modified_ns), &e.summary))
+        .filter_map(|e| {
+            let summary = SessionSummary {
+                questions: e.questions.clone()?,
+                ..e.summary.clone()
+            };
+            Some(((e.file.as_str(), e.len, e.modified_ns), summary))
+        })
         .collect();
 
     let mut fresh = Vec::new();
@@ -219,10 +250,10 @@ pub fn list_in_batches(
     for f in &files {
         match known.remove(&f.key()) {
             Some(summary) => {
-                entries.push(IndexEntry::of(f, summary));
+                entries.push(IndexEntry::of(f, &summary));
                 fresh.push(SessionSummary {
                     path: f.path.clone(),
-                    ..summary.clone()
+                    ..summary
                 });
             }
             None => stale.push(f),

@@ -41,6 +41,8 @@ pub(crate) const FRAME: Duration = Duration::from_millis(16);
 pub(crate) const ANIMATION: Duration = Duration::from_millis(100);
 /// How long quitting waits for effects in flight (a save, a delete).
 const SETTLE: Duration = Duration::from_secs(2);
+/// How many questions of saved sessions `↑` reaches.
+const PAST_QUESTIONS: usize = 500;
 
 pub struct App {
     pub state: State,
@@ -67,6 +69,8 @@ pub struct App {
     /// and the conversation so far: the earlier turns, and the last report
     /// (kept when a run ends, since a new question clears the screen's).
     sessions_dir: Option<PathBuf>,
+    /// Whether the questions of saved sessions were asked for (once).
+    past_questions_asked: bool,
     recorder: Option<Recorder>,
     past: Vec<PastTurn>,
     last_report: Option<RunReport>,
@@ -102,6 +106,7 @@ impl App {
             fetching: HashMap::new(),
             effects: Effects::default(),
             sessions_dir: None,
+            past_questions_asked: false,
             recorder: None,
             past: Vec::new(),
             last_report: None,
@@ -406,6 +411,24 @@ impl App {
 
     /// Prices for the estimate: cached listings of the plan's providers, and
     /// OpenRouter's (which needs no key) fetched when none is cached.
+    /// The prompt's `↑` history reaches the questions of saved sessions,
+    /// read once, off the loop.
+    fn prime_past_questions(&mut self) {
+        if self.past_questions_asked {
+            return;
+        }
+        let Some(dir) = self.sessions_dir.clone() else {
+            return;
+        };
+        self.past_questions_asked = true;
+        self.effects.blocking(move |tx| {
+            let _ = tx.send(Done::PastQuestions(session::past_questions(
+                &dir,
+                PAST_QUESTIONS,
+            )));
+        });
+    }
+
     fn prime_listings(&mut self) {
         let Ok(plan) = self.plan_mut() else {
             return;
@@ -525,6 +548,13 @@ impl App {
                 Ok(()) => Notice::Info(format!("theme {name} (remembered)")),
                 Err(e) => Notice::Error(format!("theme {name}: cannot remember it: {e}")),
             }),
+            Done::PastQuestions(mut past) => {
+                // Questions asked in this run stay the most recent.
+                let history = &mut self.state.view.history;
+                past.retain(|q| !history.contains(q));
+                past.append(history);
+                *history = past;
+            }
             Done::SessionUnsaved(e) => {
                 self.recorder = None;
                 self.notice(Notice::Error(e));
@@ -719,6 +749,7 @@ impl App {
         let mut batch = Vec::with_capacity(1024);
         self.quit = false;
         self.prime_listings();
+        self.prime_past_questions();
         self.draw(terminal)?;
         while !self.quit {
             let wake = self.next_wake();

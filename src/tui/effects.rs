@@ -25,6 +25,8 @@ pub enum Done {
         problems: Vec<String>,
         finished: bool,
     },
+    /// Questions asked in earlier sessions, oldest first, for `↑`.
+    PastQuestions(Vec<String>),
     SessionOpened(PathBuf, Result<Box<Session>, String>),
     SessionDeleted(SessionSummary, Result<(), String>),
     PresetSaved(String, Result<PathBuf, String>),

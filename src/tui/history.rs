@@ -139,6 +139,7 @@ mod tests {
             cost: 0.01,
             status: "done".into(),
             path: format!("/s/{id}.jsonl").into(),
+            questions: vec![question.into()],
         }
     }
 
