@@ -480,3 +480,73 @@ async fn the_session_browser_opens_at_once_and_fills_in() {
     assert!(dir.join(".index.json").is_file(), "the index was written");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// After a follow-up, `{` and `}` step through the conversation's turns:
+/// every pane shows the earlier turn as it was, re-runs wait for the
+/// latest, and `}` brings the latest back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn earlier_turns_stay_reachable_with_braces() {
+    let server = std::sync::Arc::new(Server::start(handler).await);
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into(), "x/beta".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut terminal = terminal(120, 40);
+    let s = server.clone();
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("First?");
+        syntheses(&s, 1).await;
+        keys.type_line("Second?");
+        syntheses(&s, 2).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut terminal).unwrap();
+    assert!(screen(&terminal).contains("turn 2/2"));
+    assert!(screen(&terminal).contains(" Q Second?"));
+
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.press(KeyCode::Tab);
+        keys.press(KeyCode::Char('{'));
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut terminal).unwrap();
+    let earlier = screen(&terminal);
+    assert!(
+        earlier.contains("turn 1/2") && earlier.contains(" Q First?"),
+        "{earlier}"
+    );
+    assert_eq!(app.state.run.report().question, "First?");
+    assert!(app.state.run.report().synthesis.text.contains("scattering"));
+
+    let chats = server.requests().len();
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.press(KeyCode::Char('r'));
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut terminal).unwrap();
+    assert_eq!(
+        server.requests().len(),
+        chats,
+        "nothing re-runs an earlier turn"
+    );
+    assert!(screen(&terminal).contains("goes back to the latest"));
+
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.press(KeyCode::Char('}'));
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut terminal).unwrap();
+    let latest = screen(&terminal);
+    assert!(
+        latest.contains("turn 2/2") && latest.contains(" Q Second?"),
+        "{latest}"
+    );
+    assert_eq!(app.state.run.report().question, "Second?");
+}

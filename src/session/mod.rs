@@ -12,8 +12,7 @@ mod store;
 pub use log::{FLUSH_EVERY, SessionWriter, load};
 pub use recorder::Recorder;
 pub use store::{
-    LAST, SessionSummary, find, latest, list, list_in_batches, new_id, past_questions,
-    sessions_dir,
+    LAST, SessionSummary, find, latest, list, list_in_batches, new_id, past_questions, sessions_dir,
 };
 
 use serde::{Deserialize, Serialize};

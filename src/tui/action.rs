@@ -33,6 +33,10 @@ pub enum Action {
     JudgeTab(usize),
     NextTab,
     PrevTab,
+    /// `{`: show the conversation's turn before the one on screen.
+    EarlierTurn,
+    /// `}`: the turn after it (the latest one at the end).
+    LaterTurn,
     CancelFocused,
     /// Ctrl-C: cancel a running council; quit when nothing runs or on a second press.
     Interrupt,

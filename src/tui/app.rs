@@ -351,6 +351,7 @@ impl App {
             // A new question continues the conversation: the last one joins the history.
             if let Some(report) = self.last_report.take() {
                 self.past.push(PastTurn::from(&report));
+                self.state.turns.push(report);
             }
             if self.recorder.is_none()
                 && let Some(dir) = &self.sessions_dir
@@ -527,6 +528,7 @@ impl App {
                 if self.session_path() == Some(s.path.as_path()) {
                     self.recorder = None;
                     self.past.clear();
+                    self.state.turns.set_earlier(Vec::new());
                     self.last_report = None;
                 }
                 if let Some(Overlay::History(browser)) = &mut self.state.view.overlay
@@ -660,6 +662,9 @@ impl App {
         self.plan = Some(loaded.header.council.clone());
         self.plan_changed();
         let turns = loaded.turns.len();
+        self.state
+            .turns
+            .set_earlier(loaded.turns[..turns.saturating_sub(1)].to_vec());
         if let Some(last) = loaded.turns.last().cloned() {
             self.last_report = Some(last.clone());
             self.state.show_report(last);
@@ -679,6 +684,7 @@ impl App {
     fn new_conversation(&mut self) {
         self.recorder = None;
         self.past.clear();
+        self.state.turns.set_earlier(Vec::new());
         self.last_report = None;
         self.notice(Notice::Info(
             "new conversation: the next question starts a new session".into(),

@@ -398,6 +398,18 @@ fn defaults() -> Vec<Binding> {
         ),
         row(
             PANES,
+            Key::ch('{'),
+            Action::EarlierTurn,
+            "earlier / later turn of the conversation",
+        ),
+        row(
+            PANES,
+            Key::ch('}'),
+            Action::LaterTurn,
+            "earlier / later turn of the conversation",
+        ),
+        row(
+            PANES,
             Key::ch('l'),
             Action::NextTab,
             "judge tabs: consensus … raw",

@@ -176,6 +176,42 @@ impl StreamText {
     }
 }
 
+/// A follow-up keeps the turns before it reachable: `{` and `}` show them
+/// in every pane, as they were; the latest comes back at the end.
+#[derive(Debug, Default)]
+pub struct Turns {
+    earlier: Vec<RunReport>,
+    /// The earlier turn on screen, and the latest put aside meanwhile.
+    viewing: Option<(usize, Box<RunReport>)>,
+}
+
+impl Turns {
+    /// Turns before the latest.
+    pub fn set_earlier(&mut self, earlier: Vec<RunReport>) {
+        self.earlier = earlier;
+        self.viewing = None;
+    }
+
+    /// A finished turn becomes an earlier one (a follow-up was asked).
+    pub fn push(&mut self, turn: RunReport) {
+        self.earlier.push(turn);
+    }
+
+    /// (the turn on screen, counted from 1; how many there are), once the
+    /// conversation has more than one.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        let total = self.earlier.len() + 1;
+        (total > 1).then(|| {
+            let at = self.viewing.as_ref().map_or(total, |(i, _)| i + 1);
+            (at, total)
+        })
+    }
+
+    pub fn viewing_earlier(&self) -> bool {
+        self.viewing.is_some()
+    }
+}
+
 /// The run on screen: the report folded from the engine's events, and each
 /// stream's display text. Member texts follow the report's members through
 /// every change made here, so the two cannot drift apart.
@@ -440,6 +476,8 @@ impl View {
 pub struct State {
     pub run: Run,
     pub view: View,
+    /// The conversation's earlier turns, and which one is on screen.
+    pub turns: Turns,
     /// The most the next run (or the running one) may cost, from the
     /// models' prices; shown until real costs arrive.
     pub estimate: Option<CostEstimate>,
@@ -458,6 +496,7 @@ impl State {
         Self {
             run: Run::default(),
             view: View::default(),
+            turns: Turns::default(),
             estimate: None,
             council: None,
         }
@@ -571,6 +610,8 @@ impl State {
         }
         match action {
             Action::Submit => return self.submit(),
+            Action::EarlierTurn => self.step_turn(-1),
+            Action::LaterTurn => self.step_turn(1),
             Action::InsertNewline => self.view.editor.insert_newline(),
             Action::Edit(input) => {
                 self.view.history_pos = None;
@@ -800,6 +841,7 @@ impl State {
         self.view.history_pos = None;
         self.view.set_editor_text("");
         self.view.notice = None;
+        self.leave_earlier_turn();
         self.run.clear();
         self.view.reset_panes();
         if matches!(self.view.focus, Focus::Member(_)) {
@@ -862,6 +904,8 @@ impl State {
     /// After the panel was edited: members follow the new seats by name;
     /// returns the indices of members that are new and have no answer.
     pub fn reseat(&mut self, seats: &[SeatInfo]) -> Vec<usize> {
+        // Edits apply to the latest turn, never to one kept for reading.
+        self.leave_earlier_turn();
         let added = self.run.reseat(seats);
         if let Focus::Member(i) = self.view.focus
             && i >= self.run.len()
@@ -880,10 +924,55 @@ impl State {
         self.view.zoomed = false;
     }
 
-    /// A re-run needs a finished run to continue.
+    /// `{` / `}`: the turn before or after the one on screen.
+    fn step_turn(&mut self, by: isize) {
+        if self.run.running {
+            self.view.notice = Some(Notice::Info(
+                "a council is running: its turn stays on screen until it ends".into(),
+            ));
+            return;
+        }
+        let Some((at, total)) = self.turns.position() else {
+            self.view.notice = Some(Notice::Info("this conversation has one turn".into()));
+            return;
+        };
+        let to = (at as isize + by).clamp(1, total as isize) as usize;
+        if to == at {
+            return;
+        }
+        let latest = match self.turns.viewing.take() {
+            Some((_, latest)) => *latest,
+            None => self.run.report().clone(),
+        };
+        let (focus, zoomed) = (self.view.focus, self.view.zoomed);
+        if to == total {
+            self.show_report(latest);
+        } else {
+            let turn = self.turns.earlier[to - 1].clone();
+            self.turns.viewing = Some((to - 1, Box::new(latest)));
+            self.show_report(turn);
+        }
+        // Stepping through turns keeps the pane in focus (when it exists).
+        if !matches!(focus, Focus::Member(i) if i >= self.run.len()) {
+            self.view.focus = focus;
+            self.view.zoomed = zoomed;
+        }
+        self.view.notice = Some(Notice::Info(format!("turn {to} of {total}")));
+    }
+
+    /// Back to the latest turn, if an earlier one is on screen.
+    fn leave_earlier_turn(&mut self) {
+        if let Some((_, latest)) = self.turns.viewing.take() {
+            self.show_report(*latest);
+        }
+    }
+
+    /// A re-run needs a finished run to continue, and the latest turn.
     fn can_continue(&mut self) -> bool {
         let why = if self.run.running {
             "a council is running: wait for it, or Ctrl-C cancels it"
+        } else if self.turns.viewing_earlier() {
+            "an earlier turn is on screen: } goes back to the latest"
         } else if self.run.report.question.is_empty() {
             "ask a question first"
         } else {

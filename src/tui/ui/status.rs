@@ -59,6 +59,14 @@ pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, e
             Style::default().fg(theme.dim),
         ),
     ];
+    if let Some((at, turns)) = state.turns.position() {
+        let style = if state.turns.viewing_earlier() {
+            Style::default().fg(theme.warn).add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().fg(theme.dim)
+        };
+        left.push(Span::styled(format!("turn {at}/{turns} "), style));
+    }
     if total > 0 {
         left.push(Span::styled(
             format!("Panel {settled}/{total}"),
