@@ -87,7 +87,7 @@ async fn a_typed_question_fills_every_pane_tab_and_the_synthesis() {
         "The sky is blue because of scattering."
     );
     assert_eq!(state.view.history, ["Why is the sky blue?"]);
-    assert_eq!(server.requests().len(), 5, "3 members, judge, synthesis");
+    assert_eq!(server.chats().len(), 5, "3 members, judge, synthesis");
 
     // 900 member deltas and more arrived; frames were drawn per tick, not per token.
     assert!(app.frames < 300, "{} frames for ~905 deltas", app.frames);
@@ -523,7 +523,7 @@ async fn earlier_turns_stay_reachable_with_braces() {
     assert_eq!(app.state.run.report().question, "First?");
     assert!(app.state.run.report().synthesis.text.contains("scattering"));
 
-    let chats = server.requests().len();
+    let chats = server.chats().len();
     drive(&mut app, &mut terminal, |keys| async move {
         keys.press(KeyCode::Char('r'));
         keys.ctrl('c');
@@ -531,7 +531,7 @@ async fn earlier_turns_stay_reachable_with_braces() {
     .await;
     app.draw(&mut terminal).unwrap();
     assert_eq!(
-        server.requests().len(),
+        server.chats().len(),
         chats,
         "nothing re-runs an earlier turn"
     );
@@ -549,4 +549,94 @@ async fn earlier_turns_stay_reachable_with_braces() {
         "{latest}"
     );
     assert_eq!(app.state.run.report().question, "Second?");
+}
+
+/// A custom endpoint's models are listed in the background at start, so
+/// the cost estimate is there before the model picker was ever opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_estimate_for_a_custom_endpoint_needs_no_picker() {
+    let server = std::sync::Arc::new(
+        Server::start(|r: &Recorded, i: usize| {
+            if r.method == "GET" && r.path.ends_with("/models") {
+                let priced = |id: &str| {
+                    json!({"id": id, "pricing": {"prompt": "0.000001", "completion": "0.00001"}})
+                };
+                return Reply::status(
+                    200,
+                    &json!({"data": [priced("x/alpha"), priced("x/beta")]}).to_string(),
+                );
+            }
+            handler(r, i)
+        })
+        .await,
+    );
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into(), "x/beta".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut terminal = terminal(120, 40);
+    let s = server.clone();
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_text("Why?");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while s.requests().iter().all(|r| r.finished.is_none()) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no listing was asked for"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut terminal).unwrap();
+    assert!(
+        app.state.view.overlay.is_none(),
+        "the picker was never opened"
+    );
+    let estimate = app
+        .state
+        .estimate
+        .expect("an estimate from the start-up listing");
+    assert!(estimate.complete, "{estimate:?}");
+    assert!(screen(&terminal).contains("est. ≤$"));
+}
+
+/// A passing notice ("copied …") goes by itself; the loop wakes for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passing_notice_clears_itself() {
+    let server = std::sync::Arc::new(Server::start(handler).await);
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut terminal = terminal(120, 40);
+    let s = server.clone();
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("Why?");
+        syntheses(&s, 1).await;
+        keys.press(KeyCode::Tab);
+        keys.press(KeyCode::Char('y'));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    assert!(
+        screen(&terminal).contains("copied"),
+        "{}",
+        screen(&terminal)
+    );
+    drive(&mut app, &mut terminal, |keys| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(4500)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    let later = screen(&terminal);
+    assert!(!later.contains("copied"), "{later}");
+    assert!(app.state.view.notice.is_none());
 }

@@ -246,7 +246,7 @@ async fn the_real_binary_answers_in_a_terminal_and_gives_it_back() {
     assert!(find(b"\x1b[?1049h"), "the alternate screen was used");
     assert!(!find(b"\x1b]0;pwned"), "model output never sets the title");
     assert_eq!(
-        server.count(),
+        server.chats().len(),
         4,
         "two members, the judge and the synthesis"
     );
@@ -301,7 +301,7 @@ async fn help_opens_on_the_first_screen_and_pasted_lines_survive() {
     .unwrap();
 
     let question = server
-        .requests()
+        .chats()
         .iter()
         .find(|r| !r.is_judge() && !r.is_synthesis())
         .map(|r| r.body.to_string())

@@ -13,6 +13,9 @@ use support::tui::{Keys, settled, terminal};
 use support::{Recorded, Reply, Server, judge_json};
 
 fn handler(r: &Recorded, _: usize) -> Reply {
+    if r.method == "GET" && r.path.ends_with("/models") {
+        return Reply::status(200, r#"{"data": [{"id": "x/alpha"}, {"id": "x/zeta"}]}"#);
+    }
     if r.is_judge() {
         return Reply::text(&[&judge_json()]);
     }
@@ -127,7 +130,7 @@ async fn an_edited_member_reruns_alone_then_judge_and_synthesis_run_again() {
     let shown = support::tui::screen(&term);
     assert!(!shown.contains("stale"), "{shown}");
 
-    let requests = server.requests();
+    let requests = server.chats();
     assert_eq!(requests.len(), 8, "one member, one judge, one synthesis");
     let rerun = &requests[5];
     assert!(!rerun.is_judge() && !rerun.is_synthesis());
@@ -180,7 +183,7 @@ async fn a_member_added_to_a_finished_run_runs_alone() {
     })
     .await;
 
-    let requests = server.requests();
+    let requests = server.chats();
     assert_eq!(requests.len(), 5, "only the new member ran");
     assert_eq!(requests[4].model(), "x/delta");
     let report = app.state.run.report();
@@ -214,8 +217,8 @@ async fn a_model_changed_in_the_panel_editor_is_what_r_runs() {
         keys.press(KeyCode::Tab);
         keys.press(KeyCode::Tab);
         keys.press(KeyCode::Char('r'));
-        // Four chats, the picker's listing, the re-run.
-        settled(&s, 6).await;
+        // Four chats, then the re-run.
+        settled(&s, 5).await;
         keys.ctrl('c');
     })
     .await;
@@ -226,7 +229,7 @@ async fn a_model_changed_in_the_panel_editor_is_what_r_runs() {
         .count();
     assert_eq!(
         listings, 1,
-        "opening the editor lists the endpoint's models once"
+        "the endpoint's models are listed once, at start; the editor uses that"
     );
     let chats: Vec<_> = requests
         .iter()
@@ -251,8 +254,8 @@ async fn panes_follow_an_edited_panel_and_an_added_member_runs_alone() {
         keys.press(KeyCode::Char('x'));
         keys.press(KeyCode::Char('a'));
         keys.press(KeyCode::Esc);
-        // Four chats, the editor's listing, the new member.
-        settled(&s, 6).await;
+        // Four chats, then the new member.
+        settled(&s, 5).await;
         keys.ctrl('c');
     })
     .await;

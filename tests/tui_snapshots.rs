@@ -618,3 +618,43 @@ fn a_finished_pane_shows_its_beginning_unless_it_was_scrolled() {
     );
     assert!(!s.state.view.member_pane("gpt").scroll.follow);
 }
+
+#[test]
+fn a_long_judge_failure_wraps_and_members_without_a_prompt_say_none() {
+    let mut s = mid_stream();
+    s.event(CouncilEvent::JudgeStarted {
+        model: "~anthropic/claude-opus-latest".into(),
+        labels: LabelMap::shuffled(&[(0, "claude-opus".into()), (1, "gpt".into())], 3),
+    });
+    s.event(CouncilEvent::JudgeFailed {
+        failure: council::engine::judge::JudgeFailure::new(
+            council::engine::judge::JudgeFailureKind::NotJson,
+            "the reply was not JSON: expected value at line 1 column 1, and no fenced block or brace-balanced object was found anywhere in the reply's end",
+        ),
+        usage: Usage::default(),
+        elapsed_ms: 10,
+    });
+    s.state.view.judge_tab = council::tui::state::JudgeTab::Consensus;
+    let text = format!("{}", render(&mut s, (120, 40)).backend());
+    assert!(
+        text.contains("reply's end"),
+        "the whole failure shows:\n{text}"
+    );
+    assert!(text.contains("6 shows the"), "{text}");
+
+    let mut e = editor_over_finished_run();
+    let text = format!("{}", render(&mut e, (120, 40)).backend());
+    assert!(
+        text.contains("system prompt (none)"),
+        "claude-opus gets no system message:\n{text}"
+    );
+    // Down past the three members: the judge.
+    for _ in 0..3 {
+        key(&mut e, KeyCode::Down);
+    }
+    let text = format!("{}", render(&mut e, (120, 40)).backend());
+    assert!(
+        text.contains("system prompt (the built-in prompt)"),
+        "the judge does:\n{text}"
+    );
+}

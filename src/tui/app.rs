@@ -41,6 +41,8 @@ pub(crate) const FRAME: Duration = Duration::from_millis(16);
 pub(crate) const ANIMATION: Duration = Duration::from_millis(100);
 /// How long quitting waits for effects in flight (a save, a delete).
 const SETTLE: Duration = Duration::from_secs(2);
+/// How long a passing notice ("copied 120 characters") stays.
+const NOTICE_FOR: Duration = Duration::from_secs(4);
 /// How many questions of saved sessions `↑` reaches.
 const PAST_QUESTIONS: usize = 500;
 
@@ -69,6 +71,8 @@ pub struct App {
     /// and the conversation so far: the earlier turns, and the last report
     /// (kept when a run ends, since a new question clears the screen's).
     sessions_dir: Option<PathBuf>,
+    /// The notice on screen and since when, so a passing one can clear.
+    notice_seen: Option<(Notice, Instant)>,
     /// Whether the questions of saved sessions were asked for (once).
     past_questions_asked: bool,
     recorder: Option<Recorder>,
@@ -107,6 +111,7 @@ impl App {
             effects: Effects::default(),
             sessions_dir: None,
             past_questions_asked: false,
+            notice_seen: None,
             recorder: None,
             past: Vec::new(),
             last_report: None,
@@ -430,18 +435,40 @@ impl App {
         });
     }
 
+    /// Where a provider's listing is cached on disk: by name for built-in
+    /// providers, by name and URL for the others (two `--base-url` servers
+    /// are both `custom`).
+    fn listing_key(&self, provider: &str) -> String {
+        let endpoint = self
+            .state
+            .council
+            .as_ref()
+            .and_then(|plan| plan.endpoints.get(provider));
+        match endpoint {
+            Some(e) => {
+                // FNV-1a: stable across builds, unlike the std hasher.
+                let hash = e.base_url.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+                });
+                format!("{provider}-{hash:016x}")
+            }
+            None => provider.to_string(),
+        }
+    }
+
     fn prime_listings(&mut self) {
         let Ok(plan) = self.plan_mut() else {
             return;
         };
         let providers: HashSet<String> = plan.seats().map(|s| s.provider.clone()).collect();
+        self.plan_changed();
         for provider in providers {
+            // Fetched in the background at start (unless fresh on disk), so
+            // the cost estimate has prices before the picker is opened.
             if !self.listings.contains_key(&provider) {
-                let fetch = provider == crate::config::providers::DEFAULT_PROVIDER;
-                self.refresh_listing(&provider, fetch);
+                self.refresh_listing(&provider, true);
             }
         }
-        self.plan_changed();
     }
 
     /// The seats changed: show them, and what they may cost.
@@ -474,10 +501,10 @@ impl App {
             .lister(provider, &endpoints)
             .map_err(|e| e.to_string());
         let provider = provider.to_string();
+        let key = self.listing_key(&provider);
         self.effects.spawn(async move {
             let cached = {
-                let provider = provider.clone();
-                tokio::task::spawn_blocking(move || listing::load(&provider))
+                tokio::task::spawn_blocking(move || listing::load(&key))
                     .await
                     .ok()
                     .flatten()
@@ -567,6 +594,7 @@ impl App {
     /// A listing arrived (from the cache or the provider): keep it, cache a
     /// fetched one, show it.
     fn on_listing(&mut self, provider: String, result: Result<(Listing, bool), String>) {
+        let key = self.listing_key(&provider);
         let editor = match &mut self.state.view.overlay {
             Some(Overlay::PanelEditor(editor)) => Some(editor),
             _ => None,
@@ -574,7 +602,7 @@ impl App {
         match result {
             Ok((listing, fetched)) => {
                 if fetched && provider != crate::provider::local::NAME {
-                    let (p, l) = (provider.clone(), listing.clone());
+                    let (p, l) = (key, listing.clone());
                     self.effects.blocking(move |_| {
                         let _ = listing::store(&p, &l);
                     });
@@ -695,10 +723,14 @@ impl App {
     where
         B::Error: std::error::Error + Send + Sync + 'static,
     {
+        let now = Instant::now();
+        if self.notice_seen.as_ref().map(|(n, _)| n) != self.state.view.notice.as_ref() {
+            self.notice_seen = self.state.view.notice.clone().map(|n| (n, now));
+        }
         let env = Env {
             theme: &self.theme,
             keymap: &self.keymap,
-            now: Instant::now(),
+            now,
             tick: self.tick,
         };
         if self.synchronized {
@@ -733,9 +765,15 @@ impl App {
         let after = |d: Duration| self.last_frame.map_or_else(Instant::now, |t| t + d);
         let change = self.dirty.then(|| after(FRAME));
         let animation = self.state.run.running().then(|| after(ANIMATION));
-        match (change, animation) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let expiry = self.notice_expiry();
+        [change, animation, expiry].into_iter().flatten().min()
+    }
+
+    /// When the passing notice on screen should go (errors stay).
+    fn notice_expiry(&self) -> Option<Instant> {
+        match &self.notice_seen {
+            Some((Notice::Info(_), since)) => Some(*since + NOTICE_FOR),
+            _ => None,
         }
     }
 
@@ -774,6 +812,9 @@ impl App {
                 }
                 Some(done) = self.effects.next() => self.on_done(done),
                 _ = sleep_until(wake) => {
+                    if self.notice_expiry().is_some_and(|at| at <= Instant::now()) {
+                        self.state.view.notice = None;
+                    }
                     if self.state.run.running() {
                         self.tick = self.tick.wrapping_add(1);
                     }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::config::CouncilPlan;
 use crate::config::presets::{check_max_tokens, check_temperature};
 use crate::engine::SeatSpec;
-use crate::engine::council::unique_names;
+use crate::engine::council::{member_names, unique_names};
 use crate::models::listing::Listing;
 use crate::provider::openai::models::ModelInfo;
 
@@ -85,6 +85,9 @@ pub struct PanelEditor {
     pub saving: Option<TextArea<'static>>,
     /// Why the last edit was refused.
     pub error: Option<String>,
+    /// Members added here whose names were made from their model: a new
+    /// model renames them (until a name is typed).
+    named_by_model: std::collections::HashSet<String>,
 }
 
 impl PanelEditor {
@@ -94,6 +97,7 @@ impl PanelEditor {
             listings: HashMap::new(),
             listing_errors: HashMap::new(),
             picker: None,
+            named_by_model: Default::default(),
             selected: 0,
             field: Field::Model,
             input: None,
@@ -145,7 +149,7 @@ impl PanelEditor {
         }
     }
 
-    fn is_member(&self) -> bool {
+    pub fn is_member(&self) -> bool {
         self.selected < self.plan.members.len()
     }
 
@@ -196,7 +200,7 @@ impl PanelEditor {
             }
         };
         let row = self.selected;
-        self.seat_mut(row).model = chosen;
+        self.set_model(row, chosen);
         self.picker = None;
     }
 
@@ -320,13 +324,15 @@ impl PanelEditor {
                 if is_member && others.iter().any(|n| n == trimmed) {
                     return Err(format!("another member is called {trimmed}"));
                 }
-                seat.name = trimmed.into();
+                let old = std::mem::replace(&mut seat.name, trimmed.into());
+                self.named_by_model.remove(&old);
             }
             Field::Model => {
                 if trimmed.is_empty() {
                     return Err("a model cannot be empty".into());
                 }
-                seat.model = trimmed.into();
+                let model = trimmed.to_string();
+                self.set_model(row, model);
             }
             Field::Temperature => {
                 seat.temperature = match trimmed {
@@ -370,6 +376,7 @@ impl PanelEditor {
         let mut names: Vec<String> = self.plan.members.iter().map(|m| m.name.clone()).collect();
         names.push(seat.name.clone());
         seat.name = unique_names(names).pop().expect("one name per member");
+        self.named_by_model.insert(seat.name.clone());
         let at = if self.is_member() {
             self.selected + 1
         } else {
@@ -377,6 +384,28 @@ impl PanelEditor {
         };
         self.plan.members.insert(at, seat);
         self.selected = at;
+    }
+
+    /// A new model for seat `row`; a member added here and named after its
+    /// model takes the new model's name.
+    fn set_model(&mut self, row: usize, model: String) {
+        let renamed = row < self.plan.members.len()
+            && self.named_by_model.remove(&self.plan.members[row].name);
+        if renamed {
+            let mut names: Vec<String> = self
+                .plan
+                .members
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != row)
+                .map(|(_, m)| m.name.clone())
+                .collect();
+            names.extend(member_names(&[model.as_str()]));
+            let name = unique_names(names).pop().expect("one name per member");
+            self.named_by_model.insert(name.clone());
+            self.plan.members[row].name = name;
+        }
+        self.seat_mut(row).model = model;
     }
 
     fn remove_member(&mut self) {
@@ -575,5 +604,25 @@ mod tests {
             EditorOutcome::Save("my-council".into())
         );
         assert_eq!(press(&mut e, KeyCode::Esc), EditorOutcome::Close);
+    }
+
+    #[test]
+    fn an_added_member_takes_its_new_models_name_until_one_is_typed() {
+        let mut e = editor();
+        press(&mut e, KeyCode::Char('a'));
+        assert_eq!(e.plan.members[1].name, "a-2");
+        e.set_model(1, "y/zeta".into());
+        assert_eq!(e.plan.members[1].name, "zeta");
+        e.set_model(1, "y/b".into());
+        assert_eq!(e.plan.members[1].name, "b-2", "unique among the others");
+        e.field = Field::Name;
+        e.commit("mine").unwrap();
+        e.set_model(1, "y/q".into());
+        assert_eq!(e.plan.members[1].name, "mine", "a typed name stays");
+        e.set_model(0, "y/k".into());
+        assert_eq!(
+            e.plan.members[0].name, "a",
+            "members from before keep theirs"
+        );
     }
 }

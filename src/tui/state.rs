@@ -224,6 +224,9 @@ pub struct Run {
     running: bool,
     /// When the run in progress (or the last one) started.
     started: Option<Instant>,
+    /// Time the turn had taken before a partial run (a re-run, a re-judge)
+    /// began: the clock goes on from there instead of restarting at zero.
+    elapsed_before: Duration,
 }
 
 impl Run {
@@ -263,7 +266,9 @@ impl Run {
     /// Elapsed time of the current or last run.
     pub fn elapsed(&self, now: Instant) -> Option<Duration> {
         match (self.running, self.started, self.report.elapsed_ms) {
-            (true, Some(started), _) => Some(now.saturating_duration_since(started)),
+            (true, Some(started), _) => {
+                Some(self.elapsed_before + now.saturating_duration_since(started))
+            }
             (_, _, Some(ms)) => Some(Duration::from_millis(ms)),
             _ => None,
         }
@@ -302,6 +307,10 @@ impl Run {
                         self.synthesis = StreamText::default();
                     }
                 }
+                self.elapsed_before = match scope {
+                    RunScope::Full => Duration::ZERO,
+                    _ => Duration::from_millis(self.report.elapsed_ms.unwrap_or(0)),
+                };
                 self.running = true;
                 self.started = Some(now);
             }
@@ -1211,5 +1220,33 @@ mod tests {
         assert_eq!(s.layer(), Layer::Prompt, "typed text makes `?` a character");
         s.update(Action::FocusNext);
         assert_eq!(s.layer(), Layer::Panes);
+    }
+
+    #[test]
+    fn a_partial_run_continues_the_turns_clock() {
+        let mut s = started(2);
+        s.apply_now(&CouncilEvent::RunFinished {
+            outcome: crate::engine::RunOutcome::Synthesized,
+            usage: Usage::default(),
+            elapsed_ms: 5000,
+        });
+        let t0 = Instant::now();
+        s.apply(
+            &CouncilEvent::RunStarted {
+                question: "Q".into(),
+                scope: RunScope::Members(vec![1]),
+                preset: None,
+                members: (0..2).map(|i| seat(&format!("m{i}"))).collect(),
+                judge: seat("judge"),
+                synthesizer: seat("synth"),
+            },
+            t0,
+        );
+        let shown = s.run.elapsed(t0 + Duration::from_secs(2)).unwrap();
+        assert_eq!(
+            shown,
+            Duration::from_secs(7),
+            "5 s before, 2 s of the re-run"
+        );
     }
 }

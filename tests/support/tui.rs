@@ -82,10 +82,10 @@ where
     driver.await.unwrap();
 }
 
-/// Waits until the server has finished `n` replies, then for their events.
+/// Waits until the server has finished `n` chat replies, then for their events.
 pub async fn settled(server: &Server, n: usize) {
     wait_until(server, |s| {
-        let requests = s.requests();
+        let requests = s.chats();
         requests.len() >= n && requests.iter().all(|r| r.finished.is_some())
     })
     .await;

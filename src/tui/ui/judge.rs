@@ -157,16 +157,18 @@ fn body_lines(state: &State, env: &Env<'_>, width: usize) -> Vec<Line<'static>> 
                 dim,
             ))];
         }
-        let mut lines: Vec<Line<'static>> = judge
-            .labels
-            .iter()
-            .map(|l| {
-                Line::from(Span::styled(
-                    format!("labels shuffled with seed {}", l.seed),
-                    dim,
-                ))
-            })
-            .collect();
+        // Why the reply could not be read, wrapped (it can be long).
+        let mut lines: Vec<Line<'static>> = match (&judge.status, &judge.error) {
+            (Status::Failed, Some(error)) => wrap_plain(
+                &format!("✗ {}", sanitize(error)),
+                width,
+                Style::default().fg(theme.error),
+            ),
+            _ => Vec::new(),
+        };
+        lines.extend(judge.labels.iter().flat_map(|l| {
+            wrap_plain(&format!("labels shuffled with seed {}", l.seed), width, dim)
+        }));
         lines.extend(wrap_plain(raw, width, Style::default().fg(theme.text)));
         return lines;
     }
@@ -212,10 +214,11 @@ fn body_lines(state: &State, env: &Env<'_>, width: usize) -> Vec<Line<'static>> 
                 width,
                 Style::default().fg(theme.error),
             );
-            lines.push(Line::from(Span::styled(
+            lines.extend(wrap_plain(
                 "the synthesizer worked from the raw answers; 6 shows the judge's reply",
+                width,
                 dim,
-            )));
+            ));
             lines
         }
         (Status::Skipped, _) => vec![Line::from(Span::styled("not run: no member answered", dim))],

@@ -215,6 +215,13 @@ fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, them
         ..area
     };
     let seat = editor.seat(editor.selected).clone();
+    // Members get no system message unless one is set; the judge and the
+    // synthesizer get council's own prompt.
+    let no_prompt = if editor.is_member() {
+        "(none)"
+    } else {
+        "(the built-in prompt)"
+    };
     let label_width = 14;
     let mut y = area.y;
     let bottom = area.y + area.height;
@@ -259,7 +266,7 @@ fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, them
         }
         let value = PanelEditor::value(&seat, field);
         let shown = match (field, value.is_empty()) {
-            (Field::SystemPrompt, true) => "(the built-in prompt)".to_string(),
+            (Field::SystemPrompt, true) => no_prompt.to_string(),
             (_, true) => "(default)".to_string(),
             (Field::SystemPrompt, false) => {
                 let first = value.lines().next().unwrap_or_default();
