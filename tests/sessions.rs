@@ -231,10 +231,7 @@ fn scripted_events() -> Vec<CouncilEvent> {
         completion_tokens: o,
         cost: Some(c),
     };
-    let quote = |m: &str, t: &str| Quote {
-        member: m.into(),
-        text: t.into(),
-    };
+    let quote = |m: &str, t: &str| Quote::new(m, t);
     vec![
         CouncilEvent::RunStarted {
             question: "Is a | pipe safe in tables?".into(),
@@ -285,6 +282,7 @@ fn scripted_events() -> Vec<CouncilEvent> {
                     point: "Escaping works".into(),
                     members: vec!["alpha".into()],
                     quotes: vec![quote("alpha", "escaped as `\\|`")],
+                    ..Finding::default()
                 }],
                 contradictions: vec![Contradiction {
                     topic: "Whether to bother".into(),
@@ -292,6 +290,7 @@ fn scripted_events() -> Vec<CouncilEvent> {
                         members: vec!["alpha".into()],
                         stance: "Yes".into(),
                         quotes: vec![],
+                        ..Stance::default()
                     }],
                 }],
                 blind_spots: vec![],

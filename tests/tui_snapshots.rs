@@ -135,14 +135,12 @@ fn mid_stream() -> Script {
 }
 
 fn analysis() -> Analysis {
-    let q = |m: &str, t: &str| Quote {
-        member: m.into(),
-        text: t.into(),
-    };
+    let q = |m: &str, t: &str| Quote::new(m, t);
     let f = |p: &str, members: &[&str], quotes: Vec<Quote>| Finding {
         point: p.into(),
         members: members.iter().map(|m| m.to_string()).collect(),
         quotes,
+        ..Finding::default()
     };
     Analysis {
         consensus: vec![
@@ -170,11 +168,13 @@ fn analysis() -> Analysis {
                         "gpt",
                         "air molecules are much smaller than the wavelength",
                     )],
+                    ..Stance::default()
                 },
                 Stance {
                     members: vec!["gemini-pro".into()],
                     stance: "Ozone absorption matters too, especially at twilight".into(),
                     quotes: vec![q("gemini-pro", "that is only half the story")],
+                    ..Stance::default()
                 },
             ],
         }],

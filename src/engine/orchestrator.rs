@@ -404,7 +404,14 @@ impl Orchestrator {
         }
         match out.result {
             Ok(completion) => match judge::parse_analysis(&out.text, &labels) {
-                Ok(analysis) => {
+                Ok(mut analysis) => {
+                    let named_answers: Vec<(String, &str)> = answers
+                        .iter()
+                        .map(|(i, text)| {
+                            (self.council.members[*i].spec.name.clone(), text.as_str())
+                        })
+                        .collect();
+                    judge::ground(&mut analysis, &named_answers);
                     self.send(CouncilEvent::JudgeFinished {
                         analysis: analysis.clone(),
                         usage: completion.usage,

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatInfo};
-use crate::engine::judge::{Analysis, LabelMap};
+use crate::engine::judge::{Analysis, Grounding, LabelMap};
 use crate::provider::Usage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -54,6 +54,12 @@ pub struct JudgeReport {
     pub labels: Option<LabelMap>,
     pub usage: Usage,
     pub elapsed_ms: Option<u64>,
+    /// How many of the analysis's quotes were found where attributed.
+    #[serde(default)]
+    pub grounding: Option<Grounding>,
+    /// Members whose model is the judge's own: it may prefer their text.
+    #[serde(default)]
+    pub judge_is_member: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -86,6 +92,15 @@ pub struct RunReport {
     /// What the run in progress covers; a partial run adds to the totals.
     #[serde(skip)]
     pub scope: RunScope,
+}
+
+/// The members sharing the judge's model.
+fn same_model(members: &[SeatInfo], judge: &SeatInfo) -> Vec<String> {
+    members
+        .iter()
+        .filter(|m| m.model == judge.model)
+        .map(|m| m.name.clone())
+        .collect()
 }
 
 impl RunReport {
@@ -123,12 +138,14 @@ impl RunReport {
             }
             E::RunStarted {
                 scope: RunScope::Judgement,
+                members,
                 judge,
                 synthesizer,
                 ..
             } => {
                 self.judge = JudgeReport {
                     model: judge.model.clone(),
+                    judge_is_member: same_model(members, judge),
                     ..JudgeReport::default()
                 };
                 self.synthesis = SynthesisReport {
@@ -153,6 +170,7 @@ impl RunReport {
                     members: members.iter().map(MemberReport::queued).collect(),
                     judge: JudgeReport {
                         model: judge.model.clone(),
+                        judge_is_member: same_model(members, judge),
                         ..JudgeReport::default()
                     },
                     synthesis: SynthesisReport {
@@ -224,7 +242,18 @@ impl RunReport {
                 elapsed_ms,
             } => {
                 self.judge.status = Status::Done;
-                self.judge.analysis = Some(analysis.clone());
+                // Checked again here against the answers as folded, so a
+                // session written before quotes were checked reads the same.
+                let mut analysis = analysis.clone();
+                let answers: Vec<(String, &str)> = self
+                    .members
+                    .iter()
+                    .filter(|m| m.status == Status::Done)
+                    .map(|m| (m.name.clone(), m.text.as_str()))
+                    .collect();
+                crate::engine::judge::ground(&mut analysis, &answers);
+                self.judge.grounding = Some(analysis.grounding());
+                self.judge.analysis = Some(analysis);
                 self.judge.usage = *usage;
                 self.judge.elapsed_ms = Some(*elapsed_ms);
             }

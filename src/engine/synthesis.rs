@@ -103,6 +103,7 @@ mod tests {
                 point: "It works".into(),
                 members: vec!["gpt".into()],
                 quotes: vec![],
+                ..Finding::default()
             }],
             contradictions: vec![Contradiction {
                 topic: "Speed".into(),
@@ -110,6 +111,7 @@ mod tests {
                     members: vec!["gpt".into()],
                     stance: "fast".into(),
                     quotes: vec![],
+                    ..Stance::default()
                 }],
             }],
             ..Analysis::default()

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::grounding::Grounded;
+
 /// What the judge found across the panel's answers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
@@ -37,12 +39,35 @@ pub struct Finding {
     /// Member names this item concerns.
     pub members: Vec<String>,
     pub quotes: Vec<Quote>,
+    /// Whether its quotes were found in the answers they are attributed to.
+    #[serde(default)]
+    pub grounded: Grounded,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Quote {
     pub member: String,
     pub text: String,
+    /// Found in `member`'s answer (see [`super::grounding::locate`]).
+    #[serde(default)]
+    pub verified: bool,
+    /// Where, as byte offsets into `member`'s answer, when verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<(usize, usize)>,
+    /// Not in `member`'s answer but in this member's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_in: Option<String>,
+}
+
+impl Quote {
+    /// A quote not checked yet.
+    pub fn new(member: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            member: member.into(),
+            text: text.into(),
+            ..Self::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -57,4 +82,6 @@ pub struct Stance {
     pub members: Vec<String>,
     pub stance: String,
     pub quotes: Vec<Quote>,
+    #[serde(default)]
+    pub grounded: Grounded,
 }

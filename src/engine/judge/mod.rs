@@ -2,6 +2,7 @@
 //! their structure as JSON (prompt, schema, tolerant parser, label mapping).
 
 pub mod analysis;
+pub mod grounding;
 pub mod labels;
 pub mod parse;
 
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use analysis::{Analysis, Contradiction, Finding, Quote, Stance};
+pub use grounding::{Grounded, Grounding, ground, locate};
 pub use labels::{LabelAssignment, LabelMap};
 pub use parse::parse_analysis;
 

@@ -252,10 +252,7 @@ fn map_quotes(quotes: Vec<RawQuote>, labels: &LabelMap) -> Vec<Quote> {
     quotes
         .into_iter()
         .filter(|q| !q.quote.trim().is_empty())
-        .map(|q| Quote {
-            member: labels.name_for(&q.label),
-            text: q.quote,
-        })
+        .map(|q| Quote::new(labels.name_for(&q.label), q.quote))
         .collect()
 }
 
@@ -299,6 +296,7 @@ impl RawFinding {
             point: self.point,
             members,
             quotes,
+            grounded: Default::default(),
         }
     }
 }
@@ -315,6 +313,7 @@ impl RawContradiction {
                     members,
                     stance: s.stance,
                     quotes,
+                    grounded: Default::default(),
                 }
             })
             .collect();
