@@ -334,3 +334,114 @@ async fn presets_are_listed_and_shown_and_the_config_file_is_found_and_checked()
         run.stderr
     );
 }
+
+/// The judge quotes each member once verbatim (re-cased), once fabricated,
+/// and once with the other member's words; `--json` says which held up.
+fn grounding_handler(r: &Recorded, _: usize) -> Reply {
+    const ALPHA: &str = "Blue light **scatters** more. Alpha alone says: dust matters.";
+    const BETA: &str = "Blue light scatters more. Beta alone says: ozone matters.";
+    if r.is_judge() {
+        // Which label the judge prompt gave each answer.
+        let prompt = r.user_prompt();
+        let label_of = |answer: &str| {
+            let at = prompt.find(answer).expect("the answer is in the prompt");
+            let head = prompt[..at].rfind("# Response ").unwrap() + "# Response ".len();
+            prompt[head..].chars().next().unwrap().to_string()
+        };
+        let (a, b) = (label_of(ALPHA), label_of(BETA));
+        let reply = serde_json::json!({
+            "consensus": [{"point": "Blue scatters more", "labels": [&a, &b], "quotes": [
+                {"label": &a, "quote": "BLUE LIGHT scatters   more"},
+                {"label": &b, "quote": "blue light scatters more"}]}],
+            "contradictions": [{"topic": "What else matters", "stances": [
+                {"labels": [&a], "stance": "dust", "quotes": [{"label": &a, "quote": "Alpha alone says … dust matters"}]},
+                {"labels": [&b], "stance": "ozone", "quotes": [{"label": &b, "quote": "dust matters"}]}]}],
+            "blind_spots": [],
+            "unique_insights": [{"point": "Made up", "labels": [&b], "quotes": [
+                {"label": &b, "quote": "the sea is a mirror"}]}],
+            "partial_coverage": []
+        });
+        Reply::text(&[&reply.to_string()])
+    } else if r.is_synthesis() {
+        Reply::text(&["Done."])
+    } else if r.model() == "x/alpha" {
+        Reply::text(&[ALPHA])
+    } else {
+        Reply::text(&[BETA])
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_reports_which_quotes_were_found_where() {
+    let server = Server::start(grounding_handler).await;
+    let run = council(
+        &[
+            "ask",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/alpha,x/beta",
+            "--judge",
+            "x/alpha",
+            "Why blue?",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let judge = &report["judge"];
+    let analysis = &judge["analysis"];
+    let answer = |name: &str| -> String {
+        report["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let sliced = |q: &Value| -> String {
+        let (s, e) = (
+            q["span"][0].as_u64().unwrap(),
+            q["span"][1].as_u64().unwrap(),
+        );
+        answer(q["member"].as_str().unwrap())[s as usize..e as usize].to_string()
+    };
+
+    let agreed = &analysis["consensus"][0];
+    assert_eq!(agreed["grounded"], "all");
+    for q in agreed["quotes"].as_array().unwrap() {
+        assert_eq!(q["verified"], true, "{q}");
+        assert_eq!(
+            sliced(q).to_lowercase().replace("**", ""),
+            "blue light scatters more"
+        );
+    }
+    let stances = &analysis["contradictions"][0]["stances"];
+    let alpha_dust = &stances[0]["quotes"][0];
+    assert_eq!(alpha_dust["verified"], true, "an ellipsis, pieces in order");
+    assert_eq!(sliced(alpha_dust), "Alpha alone says: dust matters");
+    let beta_dust = &stances[1]["quotes"][0];
+    assert_eq!(beta_dust["verified"], false);
+    assert_eq!(beta_dust["found_in"], "alpha", "the words are alpha's");
+    assert!(beta_dust.get("span").is_none());
+    assert_eq!(stances[1]["grounded"], "none");
+    let made_up = &analysis["unique_insights"][0];
+    assert_eq!(made_up["quotes"][0]["verified"], false);
+    assert!(made_up["quotes"][0].get("found_in").is_none());
+    assert_eq!(made_up["grounded"], "none");
+    assert_eq!(
+        judge["grounding"],
+        serde_json::json!({"quotes": 5, "verified": 3})
+    );
+    assert_eq!(
+        judge["judge_is_member"],
+        serde_json::json!(["alpha"]),
+        "the judge runs alpha's model"
+    );
+}

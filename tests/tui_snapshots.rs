@@ -658,3 +658,55 @@ fn a_long_judge_failure_wraps_and_members_without_a_prompt_say_none() {
         "the judge does:\n{text}"
     );
 }
+
+#[test]
+fn unverified_quotes_are_marked() {
+    let mut s = mid_stream();
+    stream(&mut s, 2, &GEMINI[90..]);
+    finish(&mut s, 0, 143, 900, 7100, 0.0112);
+    finish(&mut s, 2, 61, 2600, 7300, 0.0034);
+    s.event(CouncilEvent::JudgeStarted {
+        model: "~openai/gpt-latest".into(),
+        labels: LabelMap::shuffled(&[(0, "claude-opus".into()), (1, "gpt".into())], 1),
+    });
+    s.event(CouncilEvent::JudgeFinished {
+        analysis: Analysis {
+            consensus: vec![Finding {
+                point: "Scattering explains it".into(),
+                members: vec!["claude-opus".into(), "gpt".into(), "gemini-pro".into()],
+                quotes: vec![
+                    Quote::new("claude-opus", "Shorter wavelengths SCATTER much more"),
+                    Quote::new("gpt", "the sky is green at noon"),
+                    Quote::new(
+                        "gemini-pro",
+                        "air molecules are much smaller than the wavelength",
+                    ),
+                ],
+                ..Finding::default()
+            }],
+            ..Analysis::default()
+        },
+        usage: Usage::default(),
+        elapsed_ms: 10,
+    });
+    s.action(Action::FocusPrev).action(Action::FocusPrev);
+    snap("unverified_quotes", &mut s);
+    let text = format!("{}", render(&mut s, (200, 60)).backend());
+    assert!(text.contains("quotes 1/3 found"), "{text}");
+    assert!(
+        text.contains("? “the sky is green at noon” — not found in gpt"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not found in gemini-pro (it is gpt's)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("“Shorter wavelengths SCATTER much more” — claude-opus"),
+        "{text}"
+    );
+    // Wide: the full tab names win over the marks; narrower: the marks show.
+    assert!(text.contains("1:Consensus 1│"), "{text}");
+    let mid = format!("{}", render(&mut s, (120, 40)).backend());
+    assert!(mid.contains("Agree 1 ✓0"), "{mid}");
+}

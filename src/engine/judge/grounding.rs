@@ -202,22 +202,36 @@ mod tests {
             ("verbatim", "because of", Some("because of")),
             ("case", "THE SKY LOOKS", Some("The sky looks")),
             ("whitespace", "the   sky\n looks", Some("The sky looks")),
-            ("emphasis", "looks blue because", Some("looks *blue* because")),
+            (
+                "emphasis",
+                "looks blue because",
+                Some("looks *blue* because"),
+            ),
             (
                 "bold and punctuation",
                 "Rayleigh scattering, air molecules",
                 Some("Rayleigh scattering**: air molecules"),
             ),
-            ("typographic apostrophe", "don't scatter", Some("don’t scatter")),
+            (
+                "typographic apostrophe",
+                "don't scatter",
+                Some("don’t scatter"),
+            ),
             ("dash", "much - they", Some("much — they")),
             ("curly quotes", "“air molecules”", Some("air molecules")),
             (
                 "ellipsis in order",
                 "The sky … short wavelengths",
-                Some("The sky looks *blue* because of **Rayleigh scattering**: air molecules don’t scatter red light much — they scatter short wavelengths"),
+                Some(
+                    "The sky looks *blue* because of **Rayleigh scattering**: air molecules don’t scatter red light much — they scatter short wavelengths",
+                ),
             ),
             ("three dots", "sky looks...more air", Some("*")),
-            ("ellipsis out of order", "short wavelengths ... The sky", None),
+            (
+                "ellipsis out of order",
+                "short wavelengths ... The sky",
+                None,
+            ),
             ("fabricated", "the ocean reflects the sky", None),
             ("paraphrase", "molecules of air scatter blue", None),
             ("part of a word", "cattering", None),
@@ -252,11 +266,18 @@ mod tests {
             }],
             ..Analysis::default()
         };
-        ground(&mut analysis, &[("a".into(), "A blue sky."), ("b".into(), "Grey.")]);
+        ground(
+            &mut analysis,
+            &[("a".into(), "A blue sky."), ("b".into(), "Grey.")],
+        );
         let q = &analysis.consensus[0].quotes;
         assert!(q[0].verified && q[0].span == Some((2, 10)));
         assert!(!q[1].verified);
-        assert_eq!(q[1].found_in.as_deref(), Some("a"), "found in another answer");
+        assert_eq!(
+            q[1].found_in.as_deref(),
+            Some("a"),
+            "found in another answer"
+        );
         assert!(!q[2].verified && q[2].found_in.is_none());
         assert_eq!(analysis.consensus[0].grounded, Grounded::Some);
         assert_eq!(

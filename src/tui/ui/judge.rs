@@ -11,7 +11,7 @@ use unicode_width::UnicodeWidthStr;
 use super::body::{self, Part};
 use super::{Areas, Env, compact, pane_block, stage_status_span, status_span};
 use crate::engine::Status;
-use crate::engine::judge::{Analysis, Contradiction, Finding, Quote};
+use crate::engine::judge::{Analysis, Contradiction, Finding, Grounded, Quote};
 use crate::sanitize::sanitize;
 use crate::tui::markdown::{wrap_plain, wrap_prefixed};
 use crate::tui::state::{Focus, JudgeTab, State};
@@ -27,7 +27,8 @@ pub(super) fn draw(
     areas.judge = area;
     let theme = env.theme;
     let judge = &state.run.report().judge;
-    let title = vec![
+    // What tells most first: a narrow border cuts the rest.
+    let mut title = vec![
         Span::styled(
             " Judge ",
             Style::default()
@@ -35,12 +36,29 @@ pub(super) fn draw(
                 .add_modifier(Modifier::BOLD),
         ),
         stage_status_span(judge.status, state, env),
-        // The shuffle's seed is in the raw tab, the JSON and the session.
-        Span::styled(
-            format!(" · {} ", judge.model),
-            Style::default().fg(theme.dim),
-        ),
+        Span::raw(" "),
     ];
+    if let Some(g) = judge.grounding.filter(|g| g.quotes > 0) {
+        title.push(Span::styled(
+            format!("· quotes {}/{} found ", g.verified, g.quotes),
+            Style::default().fg(if g.verified == g.quotes {
+                theme.ok
+            } else {
+                theme.warn
+            }),
+        ));
+    }
+    if !judge.judge_is_member.is_empty() {
+        title.push(Span::styled(
+            format!("· self-judging: {} ", judge.judge_is_member.join(", ")),
+            Style::default().fg(theme.warn),
+        ));
+    }
+    // The shuffle's seed is in the raw tab, the JSON and the session.
+    title.push(Span::styled(
+        format!("· {} ", judge.model),
+        Style::default().fg(theme.dim),
+    ));
     let block = pane_block(
         Line::from(title),
         state.view.focus == Focus::Judge,
@@ -55,20 +73,44 @@ pub(super) fn draw(
     let [tabs_area, body_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
     let analysis = state.run.report().judge.analysis.as_ref();
-    let count = |tab: JudgeTab| -> Option<usize> {
+    // Items in a tab, and how many of them have every quote found (shown
+    // when the tab quotes anything).
+    let count = |tab: JudgeTab| -> Option<(usize, Option<usize>)> {
         let a = analysis?;
-        Some(match tab {
-            JudgeTab::Consensus => a.consensus.len(),
-            JudgeTab::Contradictions => a.contradictions.len(),
-            JudgeTab::BlindSpots => a.blind_spots.len(),
-            JudgeTab::UniqueInsights => a.unique_insights.len(),
-            JudgeTab::PartialCoverage => a.partial_coverage.len(),
+        let of = |items: &[Finding]| {
+            let quoted = items.iter().any(|f| !f.quotes.is_empty());
+            let all = items.iter().filter(|f| f.grounded == Grounded::All).count();
+            (items.len(), quoted.then_some(all))
+        };
+        let (n, grounded) = match tab {
+            JudgeTab::Consensus => of(&a.consensus),
+            JudgeTab::Contradictions => {
+                let stances = a.contradictions.iter().flat_map(|c| &c.stances);
+                let quoted = stances.clone().any(|s| !s.quotes.is_empty());
+                let all = a
+                    .contradictions
+                    .iter()
+                    .filter(|c| c.stances.iter().all(|s| s.grounded == Grounded::All))
+                    .count();
+                (a.contradictions.len(), quoted.then_some(all))
+            }
+            JudgeTab::BlindSpots => of(&a.blind_spots),
+            JudgeTab::UniqueInsights => of(&a.unique_insights),
+            JudgeTab::PartialCoverage => of(&a.partial_coverage),
             JudgeTab::Raw => return None,
+        };
+        Some((n, grounded))
+    };
+    let counted = |tab: JudgeTab, marks: bool| -> Option<String> {
+        let (n, grounded) = count(tab)?;
+        Some(match grounded.filter(|_| marks) {
+            Some(g) => format!("{n} ✓{g}"),
+            None => n.to_string(),
         })
     };
     // The longest titles that fit: full names with their keys, short names
     // with keys, or short names alone.
-    let make = |short: bool, numbered: bool| -> Vec<String> {
+    let make = |short: bool, numbered: bool, marks: bool| -> Vec<String> {
         JudgeTab::ALL
             .iter()
             .enumerate()
@@ -79,7 +121,7 @@ pub(super) fn draw(
                 } else {
                     String::new()
                 };
-                match count(*t) {
+                match counted(*t, marks) {
                     Some(n) => format!("{key}{name} {n}"),
                     None => format!("{key}{name}"),
                 }
@@ -89,9 +131,17 @@ pub(super) fn draw(
     let fits = |titles: &[String]| {
         titles.iter().map(|t| t.chars().count() + 1).sum::<usize>() <= inner.width as usize
     };
-    match [make(false, true), make(true, true), make(true, false)]
-        .into_iter()
-        .find(|t| fits(t))
+    // The product's words in full when they fit; grounding marks (✓n: items
+    // whose quotes were all found) give way before that.
+    match [
+        make(false, true, true),
+        make(false, true, false),
+        make(true, true, true),
+        make(true, false, true),
+        make(true, false, false),
+    ]
+    .into_iter()
+    .find(|t| fits(t))
     {
         Some(titles) => {
             let tabs = Tabs::new(titles.into_iter().map(Line::from))
@@ -109,7 +159,9 @@ pub(super) fn draw(
         None => {
             // Too narrow for every tab: the current one, with where it is.
             let tab = state.view.judge_tab;
-            let count = count(tab).map(|n| format!(" {n}")).unwrap_or_default();
+            let count = counted(tab, true)
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default();
             let line = Line::from(vec![
                 Span::styled("◂ ", Style::default().fg(theme.dim)),
                 Span::styled(
@@ -323,18 +375,42 @@ fn badge_lines(
     lines
 }
 
+/// A quote found in its member's answer reads as a quote; one that was not
+/// is marked `?` and says so, with whose words it is when it is someone's.
 fn quote_lines(quotes: &[Quote], theme: &Theme, width: usize, indent: usize) -> Vec<Line<'static>> {
-    let style = Style::default()
+    let found = Style::default()
         .fg(theme.dim)
         .add_modifier(Modifier::ITALIC);
+    let not_found = Style::default().fg(theme.warn).add_modifier(Modifier::DIM);
     let pad = " ".repeat(indent);
     quotes
         .iter()
         .flat_map(|q| {
+            let (text, style, first) = if q.verified {
+                (
+                    format!("“{}” — {}", sanitize(&q.text), sanitize(&q.member)),
+                    found,
+                    pad.clone(),
+                )
+            } else {
+                let whose = match &q.found_in {
+                    Some(other) => format!(" (it is {}'s)", sanitize(other)),
+                    None => String::new(),
+                };
+                (
+                    format!(
+                        "“{}” — not found in {}{whose}",
+                        sanitize(&q.text),
+                        sanitize(&q.member)
+                    ),
+                    not_found,
+                    format!("{}? ", &pad[..pad.len().saturating_sub(2)]),
+                )
+            };
             wrap_prefixed(
+                Span::styled(first, not_found),
                 Span::raw(pad.clone()),
-                Span::raw(pad.clone()),
-                &format!("“{}” — {}", sanitize(&q.text), sanitize(&q.member)),
+                &text,
                 style,
                 width,
             )
