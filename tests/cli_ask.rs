@@ -445,3 +445,113 @@ async fn json_reports_which_quotes_were_found_where() {
         "the judge runs alpha's model"
     );
 }
+
+/// Two judge samples: the second reads the answers in the reverse order of
+/// the first; what both found is kept, and the share that recurred is told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_judge_samples_swap_the_order_and_keep_what_recurs() {
+    fn handler(r: &Recorded, _: usize) -> Reply {
+        if r.is_judge() {
+            let prompt = r.user_prompt();
+            let label_of = |answer: &str| {
+                let at = prompt.find(answer).expect("the answer is in the prompt");
+                let head = prompt[..at].rfind("# Response ").unwrap() + "# Response ".len();
+                prompt[head..].chars().next().unwrap().to_string()
+            };
+            let (a, b) = (label_of("Alpha says"), label_of("Beta says"));
+            // The first sample (alpha read first) adds one finding; the
+            // second another; both agree on the consensus.
+            let alpha_first = prompt.find("Alpha says") < prompt.find("Beta says");
+            let extra = if alpha_first { &a } else { &b };
+            let reply = serde_json::json!({
+                "consensus": [{"point": "Both say blue", "labels": [&a, &b], "quotes": []}],
+                "contradictions": [],
+                "blind_spots": [],
+                "unique_insights": [{"point": "only once", "labels": [extra], "quotes": []}],
+                "partial_coverage": []
+            });
+            return Reply::text(&[&reply.to_string()]);
+        }
+        if r.is_synthesis() {
+            return Reply::text(&["Done."]);
+        }
+        let who = if r.model() == "x/alpha" {
+            "Alpha"
+        } else {
+            "Beta"
+        };
+        Reply::text(&[&format!("{who} says blue.")])
+    }
+    let server = Server::start(handler).await;
+    let run = council(
+        &[
+            "ask",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/alpha,x/beta",
+            "--judge",
+            "x/judge",
+            "--judge-samples",
+            "2",
+            "Why blue?",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let judges: Vec<Recorded> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_judge())
+        .collect();
+    assert_eq!(judges.len(), 2, "two samples");
+    let order = |r: &Recorded| {
+        let p = r.user_prompt();
+        p.find("Alpha says") < p.find("Beta says")
+    };
+    assert_ne!(
+        order(&judges[0]),
+        order(&judges[1]),
+        "the second is reversed"
+    );
+
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let judge = &report["judge"];
+    assert_eq!(
+        judge["consistency"]["samples"], 2,
+        "{}",
+        judge["consistency"]
+    );
+    assert_eq!(judge["consistency"]["findings"], 3);
+    assert_eq!(judge["consistency"]["recurring"], 1);
+    let share = judge["consistency"]["share"].as_f64().unwrap();
+    assert!((share - 1.0 / 3.0).abs() < 1e-9, "{share}");
+    let analysis = &judge["analysis"];
+    assert_eq!(analysis["consensus"].as_array().unwrap().len(), 1);
+    assert_eq!(analysis["consensus"][0]["samples"], 2);
+    assert!(
+        analysis["unique_insights"].as_array().unwrap().is_empty(),
+        "a finding one sample made is dropped"
+    );
+
+    let bad = council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/a",
+            "--judge-samples",
+            "0",
+            "Q?",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("--judge-samples"), "{}", bad.stderr);
+}

@@ -292,6 +292,7 @@ fn scripted_events() -> Vec<CouncilEvent> {
                         quotes: vec![],
                         ..Stance::default()
                     }],
+                    ..Contradiction::default()
                 }],
                 blind_spots: vec![],
                 unique_insights: vec![],
@@ -299,6 +300,7 @@ fn scripted_events() -> Vec<CouncilEvent> {
             },
             usage: usage(300, 60, 0.004),
             elapsed_ms: 3000,
+            consistency: None,
         },
         CouncilEvent::SynthesisStarted {
             model: "x/synthesizer".into(),

@@ -177,6 +177,7 @@ fn analysis() -> Analysis {
                     ..Stance::default()
                 },
             ],
+            ..Contradiction::default()
         }],
         blind_spots: vec![f(
             "Why the sky is not violet: the eye's colour response",
@@ -232,6 +233,7 @@ fn finished() -> Script {
             cost: Some(0.04),
         },
         elapsed_ms: 7600,
+        consistency: None,
     });
     s.event(CouncilEvent::SynthesisStarted {
         model: "~anthropic/claude-opus-latest".into(),
@@ -688,6 +690,7 @@ fn unverified_quotes_are_marked() {
         },
         usage: Usage::default(),
         elapsed_ms: 10,
+        consistency: None,
     });
     s.action(Action::FocusPrev).action(Action::FocusPrev);
     snap("unverified_quotes", &mut s);

@@ -48,6 +48,7 @@ pub fn council_request(
         preset,
         panel: args.panel.iter().map(|m| m.trim().to_string()).collect(),
         judge: args.judge.clone(),
+        judge_samples: args.judge_samples,
         synthesizer: args.synth.clone(),
         base_url: args.base_url.clone(),
         api_key_env: args.api_key_env.clone(),

@@ -81,6 +81,10 @@ pub struct CouncilArgs {
     /// Judge model.
     #[arg(long, value_name = "MODEL")]
     pub judge: Option<String>,
+    /// How many times the judge reads the answers, each in another label
+    /// order (the second reversed); keeps the findings that recur (1-8).
+    #[arg(long, value_name = "N")]
+    pub judge_samples: Option<u32>,
     /// Synthesizer model.
     #[arg(long = "synth", value_name = "MODEL")]
     pub synth: Option<String>,

@@ -43,6 +43,9 @@ pub struct CouncilRequest {
     /// Panel models replacing the preset's members.
     pub panel: Vec<String>,
     pub judge: Option<String>,
+    /// How many times the judge reads the answers (`--judge-samples`), over
+    /// the preset's `samples`.
+    pub judge_samples: Option<u32>,
     pub synthesizer: Option<String>,
     /// One endpoint for every seat.
     pub base_url: Option<String>,
@@ -149,9 +152,14 @@ impl CouncilRequest {
                 }
                 spec(&seat, name.into())
             };
+        let mut judge = role(&self.judge, preset.map(|p| &p.judge), "judge");
+        if let Some(n) = self.judge_samples {
+            judge.samples = presets::check_samples(n)
+                .map_err(|e| ConfigError::Invalid(format!("--judge-samples: {e}")))?;
+        }
         let mut plan = CouncilPlan {
             preset: self.preset.as_ref().map(|p| p.name.clone()),
-            judge: role(&self.judge, preset.map(|p| &p.judge), "judge"),
+            judge,
             synthesizer: role(
                 &self.synthesizer,
                 preset.map(|p| &p.synthesizer),

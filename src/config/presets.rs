@@ -52,6 +52,14 @@ pub struct SeatConfig {
     /// OpenRouter's web search for this seat.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub web_search: bool,
+    /// The judge's samples (1 to 8): it reads the answers this many times,
+    /// in different label orders, and keeps the findings that recur.
+    #[serde(
+        default,
+        deserialize_with = "samples",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub samples: Option<u32>,
 }
 
 impl SeatConfig {
@@ -64,6 +72,7 @@ impl SeatConfig {
             temperature: None,
             max_tokens: None,
             web_search: false,
+            samples: None,
         }
     }
 }
@@ -82,6 +91,21 @@ fn temperature<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f32>, D::Error>
     check_temperature(f32::deserialize(d)?)
         .map(Some)
         .map_err(serde::de::Error::custom)
+}
+
+fn samples<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    check_samples(u32::deserialize(d)?)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// How many times a judge may read the answers.
+pub fn check_samples(n: u32) -> Result<u32, String> {
+    if (1..=8).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is out of range: use 1 to 8"))
+    }
 }
 
 fn max_tokens<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
@@ -120,6 +144,7 @@ impl SeatConfig {
             temperature: self.temperature,
             max_tokens: self.max_tokens,
             web_search: self.web_search,
+            samples: self.samples.unwrap_or(1),
         }
     }
 }
@@ -135,6 +160,7 @@ impl From<&SeatSpec> for SeatConfig {
             temperature: s.temperature,
             max_tokens: s.max_tokens,
             web_search: s.web_search,
+            samples: (s.samples > 1).then_some(s.samples),
         }
     }
 }

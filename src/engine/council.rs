@@ -25,6 +25,18 @@ pub struct SeatSpec {
     /// Web search (OpenRouter's web plugin) for this seat's requests.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub web_search: bool,
+    /// For the judge: how many times it reads the answers, each time in
+    /// another label order (the second the reverse of the first).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub samples: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 impl SeatSpec {
@@ -42,6 +54,7 @@ impl SeatSpec {
             temperature: None,
             max_tokens: None,
             web_search: false,
+            samples: 1,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::judge::{Analysis, JudgeFailure, LabelMap};
+use crate::engine::judge::{Analysis, Consistency, JudgeFailure, LabelMap};
 use crate::provider::{ProviderError, Usage};
 
 /// Who sits in a seat, as shown to people (no provider handles, no keys).
@@ -97,6 +97,9 @@ pub enum CouncilEvent {
         analysis: Analysis,
         usage: Usage,
         elapsed_ms: u64,
+        /// With several judge samples: how steady the judge was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consistency: Option<Consistency>,
     },
     /// No analysis: the raw text that arrived is in the deltas.
     JudgeFailed {

@@ -351,31 +351,118 @@ impl Orchestrator {
     }
 
     /// Runs the judge over the answers; returns the analysis when it parsed.
+    /// With `samples` above 1 it reads them that many times, the second in
+    /// the reverse order of the first, and keeps the findings that recur.
     async fn run_judge(&self, answers: &[(usize, String)]) -> (Option<judge::Analysis>, Usage) {
         let seat = &self.council.judge;
+        let samples = seat.spec.samples.max(1) as usize;
         let seed = self.options.seed.unwrap_or_else(rand::random);
         let named: Vec<(usize, String)> = answers
             .iter()
             .map(|(i, _)| (*i, self.council.members[*i].spec.name.clone()))
             .collect();
-        let labels = LabelMap::shuffled(&named, seed);
+        let first = LabelMap::shuffled(&named, seed);
         // The prompt indexes answers by member; members without one are never labelled.
         let mut by_member = vec![String::new(); self.council.members.len()];
         for (i, text) in answers {
             by_member[*i] = text.clone();
         }
+        let named_answers: Vec<(String, &str)> = answers
+            .iter()
+            .map(|(i, text)| (self.council.members[*i].spec.name.clone(), text.as_str()))
+            .collect();
         self.send(CouncilEvent::JudgeStarted {
             model: seat.spec.model.clone(),
-            labels: labels.clone(),
+            labels: first.clone(),
         });
 
+        let mut usage = Usage::default();
+        let mut elapsed_ms = 0;
+        let mut analyses = Vec::with_capacity(samples);
+        let mut failure = None;
+        for sample in 0..samples {
+            let labels = match sample {
+                0 => first.clone(),
+                1 => first.reversed(),
+                k => LabelMap::shuffled(&named, seed.wrapping_add(k as u64)),
+            };
+            if sample > 0 {
+                let order = if sample == 1 {
+                    "reversed"
+                } else {
+                    "reshuffled"
+                };
+                self.send(CouncilEvent::JudgeDelta {
+                    text: format!(
+                        "\n\n--- sample {} of {samples}, labels {order}: {} ---\n\n",
+                        sample + 1,
+                        labels
+                            .assignments
+                            .iter()
+                            .map(|a| format!("{}={}", a.label, a.name))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                });
+            }
+            let out = self.judge_once(&labels, &by_member).await;
+            elapsed_ms += out.elapsed_ms;
+            match out.result {
+                Ok(completion) => {
+                    usage.add(&completion.usage);
+                    match judge::parse_analysis(&out.text, &labels) {
+                        Ok(mut analysis) => {
+                            judge::ground(&mut analysis, &named_answers);
+                            analyses.push(analysis);
+                        }
+                        Err(f) => failure = Some(f),
+                    }
+                }
+                Err(e) => {
+                    let cancelled = e.is_cancelled();
+                    let kind = if cancelled {
+                        JudgeFailureKind::Cancelled
+                    } else {
+                        JudgeFailureKind::Upstream
+                    };
+                    failure = Some(JudgeFailure::new(kind, e.message));
+                    if cancelled {
+                        analyses.clear();
+                        break;
+                    }
+                }
+            }
+        }
+        if analyses.is_empty() {
+            self.send(CouncilEvent::JudgeFailed {
+                failure: failure.unwrap_or_else(|| {
+                    JudgeFailure::new(JudgeFailureKind::Empty, "no sample came back")
+                }),
+                usage,
+                elapsed_ms,
+            });
+            return (None, usage);
+        }
+        let (analysis, consistency) = judge::merge(analyses);
+        self.send(CouncilEvent::JudgeFinished {
+            analysis: analysis.clone(),
+            usage,
+            elapsed_ms,
+            consistency: (samples > 1).then_some(consistency),
+        });
+        (Some(analysis), usage)
+    }
+
+    /// One reading of the answers under `labels`, streamed as judge deltas.
+    async fn judge_once(&self, labels: &LabelMap, by_member: &[String]) -> StageOutput {
+        let seat = &self.council.judge;
         let mut request = ChatRequest {
             model: seat.spec.model.clone(),
             messages: judge::messages(
                 seat.spec.system_prompt.as_deref(),
                 &self.question,
-                &labels,
-                &by_member,
+                labels,
+                by_member,
             ),
             temperature: Some(seat.spec.temperature.unwrap_or(0.0)),
             max_tokens: seat.spec.max_tokens,
@@ -402,47 +489,7 @@ impl Orchestrator {
             request.json_schema = None;
             out = stream_stage(seat, &request, self.cancel.run.child_token(), emit).await;
         }
-        match out.result {
-            Ok(completion) => match judge::parse_analysis(&out.text, &labels) {
-                Ok(mut analysis) => {
-                    let named_answers: Vec<(String, &str)> = answers
-                        .iter()
-                        .map(|(i, text)| {
-                            (self.council.members[*i].spec.name.clone(), text.as_str())
-                        })
-                        .collect();
-                    judge::ground(&mut analysis, &named_answers);
-                    self.send(CouncilEvent::JudgeFinished {
-                        analysis: analysis.clone(),
-                        usage: completion.usage,
-                        elapsed_ms: out.elapsed_ms,
-                    });
-                    (Some(analysis), completion.usage)
-                }
-                Err(failure) => {
-                    self.send(CouncilEvent::JudgeFailed {
-                        failure,
-                        usage: completion.usage,
-                        elapsed_ms: out.elapsed_ms,
-                    });
-                    (None, completion.usage)
-                }
-            },
-            Err(e) => {
-                let kind = if e.is_cancelled() {
-                    JudgeFailureKind::Cancelled
-                } else {
-                    JudgeFailureKind::Upstream
-                };
-                let failure = JudgeFailure::new(kind, e.message);
-                self.send(CouncilEvent::JudgeFailed {
-                    failure,
-                    usage: Usage::default(),
-                    elapsed_ms: out.elapsed_ms,
-                });
-                (None, Usage::default())
-            }
-        }
+        out
     }
 
     async fn run_synthesis(

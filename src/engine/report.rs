@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatInfo};
-use crate::engine::judge::{Analysis, Grounding, LabelMap};
+use crate::engine::judge::{Analysis, Consistency, Grounding, LabelMap};
 use crate::provider::Usage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -60,6 +60,9 @@ pub struct JudgeReport {
     /// Members whose model is the judge's own: it may prefer their text.
     #[serde(default)]
     pub judge_is_member: Vec<String>,
+    /// With several samples: how many findings recurred across them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<Consistency>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -240,7 +243,9 @@ impl RunReport {
                 analysis,
                 usage,
                 elapsed_ms,
+                consistency,
             } => {
+                self.judge.consistency = *consistency;
                 self.judge.status = Status::Done;
                 // Checked again here against the answers as folded, so a
                 // session written before quotes were checked reads the same.

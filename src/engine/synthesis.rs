@@ -113,6 +113,7 @@ mod tests {
                     quotes: vec![],
                     ..Stance::default()
                 }],
+                ..Contradiction::default()
             }],
             ..Analysis::default()
         };

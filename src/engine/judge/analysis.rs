@@ -42,6 +42,9 @@ pub struct Finding {
     /// Whether its quotes were found in the answers they are attributed to.
     #[serde(default)]
     pub grounded: Grounded,
+    /// With several judge samples: how many of them made this finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -75,6 +78,9 @@ pub struct Contradiction {
     pub topic: String,
     /// One entry per side.
     pub stances: Vec<Stance>,
+    /// With several judge samples: how many of them made this finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

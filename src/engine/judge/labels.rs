@@ -41,6 +41,25 @@ impl LabelMap {
         Self { seed, assignments }
     }
 
+    /// The same members read in the opposite order, labelled A, B, ... again:
+    /// the answer read last is read first.
+    pub fn reversed(&self) -> Self {
+        let assignments = self
+            .assignments
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, a)| LabelAssignment {
+                label: letters(i),
+                ..a.clone()
+            })
+            .collect();
+        Self {
+            seed: self.seed,
+            assignments,
+        }
+    }
+
     /// The member name a label the judge wrote refers to. Accepts the forms
     /// judges actually write: `A`, `Response A`, `response_a`, `[A]`, `Response-A`.
     pub fn resolve(&self, written: &str) -> Option<&LabelAssignment> {

@@ -2,6 +2,7 @@
 //! their structure as JSON (prompt, schema, tolerant parser, label mapping).
 
 pub mod analysis;
+pub mod consistency;
 pub mod grounding;
 pub mod labels;
 pub mod parse;
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use analysis::{Analysis, Contradiction, Finding, Quote, Stance};
+pub use consistency::{Consistency, merge};
 pub use grounding::{Grounded, Grounding, ground, locate};
 pub use labels::{LabelAssignment, LabelMap};
 pub use parse::parse_analysis;

@@ -297,6 +297,7 @@ impl RawFinding {
             members,
             quotes,
             grounded: Default::default(),
+            samples: None,
         }
     }
 }
@@ -320,6 +321,7 @@ impl RawContradiction {
         Contradiction {
             topic: self.topic,
             stances,
+            samples: None,
         }
     }
 }

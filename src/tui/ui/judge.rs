@@ -48,6 +48,15 @@ pub(super) fn draw(
             }),
         ));
     }
+    if let Some(c) = judge.consistency {
+        title.push(Span::styled(
+            format!(
+                "· {} samples: {}/{} findings recur ",
+                c.samples, c.recurring, c.findings
+            ),
+            Style::default().fg(if c.share >= 0.5 { theme.ok } else { theme.warn }),
+        ));
+    }
     if !judge.judge_is_member.is_empty() {
         title.push(Span::styled(
             format!("· self-judging: {} ", judge.judge_is_member.join(", ")),
