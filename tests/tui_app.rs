@@ -640,3 +640,79 @@ async fn a_passing_notice_clears_itself() {
     assert!(!later.contains("copied"), "{later}");
     assert!(app.state.view.notice.is_none());
 }
+
+/// Through the loop, with keys: on the judge's pane, Enter goes to the
+/// quoted member's pane and scrolls the passage into view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_on_a_judge_item_shows_the_quoted_passage() {
+    fn quoting(r: &Recorded, i: usize) -> Reply {
+        if r.is_judge() {
+            // Quote words near the end of whichever answer is under A.
+            let prompt = r.user_prompt();
+            let head = prompt.find("# Response A\n\n").unwrap() + "# Response A\n\n".len();
+            let model = prompt[head..].split("-word").next().unwrap().to_string();
+            let quote = format!("{model}-word280 {model}-word281 {model}-word282");
+            let reply = json!({
+                "consensus": [{"point": "A deep point", "labels": ["A", "B"],
+                    "quotes": [{"label": "A", "quote": quote}]}],
+                "contradictions": [], "blind_spots": [], "unique_insights": [],
+                "partial_coverage": []
+            });
+            return Reply::text(&[&reply.to_string()]);
+        }
+        handler(r, i)
+    }
+    let server = std::sync::Arc::new(Server::start(quoting).await);
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into(), "x/beta".into()],
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut terminal = terminal(120, 40);
+    let s = server.clone();
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("Why?");
+        syntheses(&s, 1).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // Editor, alpha, beta, then the judge.
+        for _ in 0..3 {
+            keys.press(KeyCode::Tab);
+        }
+        keys.press(KeyCode::Enter);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    let quoted = app
+        .state
+        .run
+        .report()
+        .judge
+        .analysis
+        .as_ref()
+        .unwrap()
+        .consensus[0]
+        .quotes[0]
+        .member
+        .clone();
+    let index = app
+        .state
+        .run
+        .report()
+        .members
+        .iter()
+        .position(|m| m.name == quoted)
+        .unwrap();
+    assert_eq!(
+        app.state.view.focus,
+        council::tui::state::Focus::Member(index),
+        "the quoted member's pane has the keyboard"
+    );
+    app.draw(&mut terminal).unwrap();
+    let shown = screen(&terminal);
+    assert!(
+        shown.contains("word281"),
+        "the passage near the end of a 300-word answer is in view:\n{shown}"
+    );
+}

@@ -713,3 +713,45 @@ fn unverified_quotes_are_marked() {
     let mid = format!("{}", render(&mut s, (120, 40)).backend());
     assert!(mid.contains("Agree 1 ✓0"), "{mid}");
 }
+
+/// Judge items are selected with j/k; Enter shows the item's quote in its
+/// member's pane, scrolled to and highlighted; Esc goes back.
+#[test]
+fn a_judge_item_leads_to_its_quote() {
+    let mut s = finished();
+    for _ in 0..4 {
+        s.action(Action::FocusNext);
+    }
+    assert_eq!(s.state.view.focus, Focus::Judge);
+    s.action(Action::Scroll(1));
+    assert_eq!(s.state.view.judge_item, 1);
+    snap("judge_item_selected", &mut s);
+    let text = format!("{}", render(&mut s, (120, 40)).backend());
+    assert!(text.contains("▶ Scattering strength grows"), "{text}");
+
+    s.action(Action::Open);
+    assert_eq!(
+        s.state.view.focus,
+        Focus::Member(0),
+        "claude-opus is quoted"
+    );
+    snap("quote_in_member", &mut s);
+    for size in [(80, 24), (120, 40), (200, 60)] {
+        let terminal = render(&mut s, size);
+        let buffer = terminal.backend().buffer();
+        let marked: String = buffer
+            .content()
+            .iter()
+            .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+            .map(|c| c.symbol())
+            .collect();
+        assert!(
+            marked.contains("1/λ⁴"),
+            "the quoted passage is highlighted at {size:?}: {marked:?}"
+        );
+    }
+    s.action(Action::Back);
+    assert_eq!(s.state.view.focus, Focus::Judge);
+    assert_eq!(s.state.view.judge_item, 1);
+    assert!(s.state.view.jump.is_none());
+}

@@ -33,6 +33,12 @@ pub enum Action {
     JudgeTab(usize),
     NextTab,
     PrevTab,
+    /// Enter on a pane: on a judge item, go to its quoted passage in the
+    /// member's pane; elsewhere, zoom.
+    Open,
+    /// `n` / `N`: the next or previous quote of the judge item gone to.
+    NextQuote,
+    PrevQuote,
     /// `{`: show the conversation's turn before the one on screen.
     EarlierTurn,
     /// `}`: the turn after it (the latest one at the end).

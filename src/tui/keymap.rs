@@ -269,8 +269,21 @@ fn defaults() -> Vec<Binding> {
         row(
             PANES,
             Key::plain(K::Enter),
-            Action::ToggleZoom,
-            "zoom the focused pane to full screen and back",
+            Action::Open,
+            "on a judge item: its quote in the member's pane (Esc back); else zoom",
+        )
+        .hint_in("quote", PaneKind::Judge),
+        row(
+            PANES,
+            Key::ch('n'),
+            Action::NextQuote,
+            "next / previous quote of the judge item gone to",
+        ),
+        row(
+            PANES,
+            Key::ch('N'),
+            Action::PrevQuote,
+            "next / previous quote of the judge item gone to",
         ),
         named(
             "zoom",

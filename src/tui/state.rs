@@ -176,6 +176,21 @@ impl StreamText {
     }
 }
 
+/// A judge item's quote shown in the member's pane it quotes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Jump {
+    pub tab: JudgeTab,
+    pub item: usize,
+    /// Which of the item's verified quotes.
+    pub quote: usize,
+    pub member: usize,
+    /// Byte span in the member's answer.
+    pub span: (usize, usize),
+    /// Body lines to highlight, once the pane was drawn and scrolled to
+    /// them, and the width they were found at (a resize finds them again).
+    pub lines: Option<(usize, usize, usize)>,
+}
+
 /// A follow-up keeps the turns before it reachable: `{` and `}` show them
 /// in every pane, as they were; the latest comes back at the end.
 #[derive(Debug, Default)]
@@ -411,6 +426,12 @@ pub struct View {
     pub zoomed: bool,
     pub overlay: Option<Overlay>,
     pub judge_tab: JudgeTab,
+    /// The highlighted item of the judge's tab (`j`/`k` move it).
+    pub judge_item: usize,
+    /// Set when the highlight moved: the next frame scrolls it into view.
+    pub judge_item_moved: bool,
+    /// A judge quote gone to with Enter: shown in its member's pane.
+    pub jump: Option<Jump>,
     pub judge: PaneView,
     pub synthesis: PaneView,
     members: HashMap<String, PaneView>,
@@ -434,6 +455,9 @@ impl Default for View {
             zoomed: false,
             overlay: None,
             judge_tab: JudgeTab::default(),
+            judge_item: 0,
+            judge_item_moved: false,
+            jump: None,
             judge: PaneView::default(),
             synthesis: PaneView::default(),
             members: HashMap::new(),
@@ -466,6 +490,8 @@ impl View {
         self.judge = PaneView::default();
         self.synthesis = PaneView::default();
         self.judge_tab = JudgeTab::default();
+        self.judge_item = 0;
+        self.jump = None;
         self.member_row = 0;
     }
 
@@ -681,6 +707,13 @@ impl State {
             Action::Back => {
                 if self.view.zoomed {
                     self.view.zoomed = false;
+                } else if let (Some(jump), Focus::Member(_)) = (&self.view.jump, self.view.focus) {
+                    // Back to the judge item the quote came from.
+                    self.view.judge_tab = jump.tab;
+                    self.view.judge_item = jump.item;
+                    self.view.judge_item_moved = true;
+                    self.view.focus = Focus::Judge;
+                    self.view.jump = None;
                 } else if self.view.focus == Focus::Prompt {
                     if !self.run.is_empty() {
                         self.view.focus = Focus::Member(0);
@@ -694,11 +727,41 @@ impl State {
                     self.view.zoomed = !self.view.zoomed;
                 }
             }
+            Action::Scroll(n) if self.judge_item_count() > 0 => {
+                // On the judge's map, j/k move from item to item.
+                let last = self.judge_item_count() - 1;
+                let item = self.view.judge_item.saturating_add_signed(n.signum());
+                self.view.judge_item = item.min(last);
+                self.view.judge_item_moved = true;
+            }
             Action::Scroll(n) => {
                 if let Some(s) = self.scroll_of(self.view.focus) {
                     s.by(n);
                 }
             }
+            Action::Open => {
+                if self.judge_item_count() > 0 {
+                    self.go_to_quote(self.view.judge_item, 0);
+                } else if self.view.focus != Focus::Prompt {
+                    self.view.zoomed = !self.view.zoomed;
+                }
+            }
+            Action::NextQuote | Action::PrevQuote => match self.view.jump.clone() {
+                Some(jump) => {
+                    let count = self.verified_quotes(jump.tab, jump.item).len().max(1);
+                    let step = if action == Action::NextQuote {
+                        1
+                    } else {
+                        count - 1
+                    };
+                    self.go_to_quote(jump.item, (jump.quote + step) % count.max(1));
+                }
+                None => {
+                    self.view.notice = Some(Notice::Info(
+                        "Enter on a judge item goes to its quotes first".into(),
+                    ));
+                }
+            },
             Action::PageUp | Action::PageDown => {
                 let down = action == Action::PageDown;
                 if let Some(s) = self.scroll_of(self.view.focus) {
@@ -827,6 +890,7 @@ impl State {
 
     fn show_tab(&mut self, tab: JudgeTab) {
         self.view.judge_tab = tab;
+        self.view.judge_item = 0;
         self.view.judge.scroll = Scroll {
             follow: false,
             ..Scroll::default()
@@ -931,6 +995,87 @@ impl State {
         self.view.reset_panes();
         self.view.focus = Focus::Prompt;
         self.view.zoomed = false;
+    }
+
+    /// How many items the judge pane shows, when it has the keyboard on a
+    /// tab of items (0 otherwise).
+    fn judge_item_count(&self) -> usize {
+        if self.view.focus != Focus::Judge {
+            return 0;
+        }
+        let Some(a) = &self.run.report().judge.analysis else {
+            return 0;
+        };
+        match self.view.judge_tab {
+            JudgeTab::Consensus => a.consensus.len(),
+            JudgeTab::Contradictions => a.contradictions.len(),
+            JudgeTab::BlindSpots => a.blind_spots.len(),
+            JudgeTab::UniqueInsights => a.unique_insights.len(),
+            JudgeTab::PartialCoverage => a.partial_coverage.len(),
+            JudgeTab::Raw => 0,
+        }
+    }
+
+    /// The verified quotes of item `item` of `tab`, in order.
+    fn verified_quotes(&self, tab: JudgeTab, item: usize) -> Vec<crate::engine::judge::Quote> {
+        let Some(a) = &self.run.report().judge.analysis else {
+            return Vec::new();
+        };
+        let finding = |items: &[crate::engine::judge::Finding]| {
+            items
+                .get(item)
+                .map(|f| f.quotes.clone())
+                .unwrap_or_default()
+        };
+        let quotes = match tab {
+            JudgeTab::Consensus => finding(&a.consensus),
+            JudgeTab::BlindSpots => finding(&a.blind_spots),
+            JudgeTab::UniqueInsights => finding(&a.unique_insights),
+            JudgeTab::PartialCoverage => finding(&a.partial_coverage),
+            JudgeTab::Contradictions => a
+                .contradictions
+                .get(item)
+                .map(|c| c.stances.iter().flat_map(|s| s.quotes.clone()).collect())
+                .unwrap_or_default(),
+            JudgeTab::Raw => Vec::new(),
+        };
+        quotes.into_iter().filter(|q| q.verified).collect()
+    }
+
+    /// Shows quote `quote` of judge item `item` in its member's pane.
+    fn go_to_quote(&mut self, item: usize, quote: usize) {
+        let tab = self.view.judge_tab;
+        let quotes = self.verified_quotes(tab, item);
+        let Some(q) = quotes.get(quote) else {
+            self.view.notice = Some(Notice::Info(
+                "this item quotes nothing found in the answers".into(),
+            ));
+            return;
+        };
+        let (Some(span), Some(member)) = (
+            q.span,
+            self.run
+                .report()
+                .members
+                .iter()
+                .position(|m| m.name == q.member),
+        ) else {
+            return;
+        };
+        self.view.jump = Some(Jump {
+            tab,
+            item,
+            quote,
+            member,
+            span,
+            lines: None,
+        });
+        self.view.focus = Focus::Member(member);
+        self.view.notice = Some(Notice::Info(format!(
+            "quote {} of {} · n/N next/previous · Esc back to the judge",
+            quote + 1,
+            quotes.len()
+        )));
     }
 
     /// `{` / `}`: the turn before or after the one on screen.

@@ -3,6 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Margin, Rect};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState};
 
@@ -15,7 +16,7 @@ pub(super) enum Part<'a> {
 }
 
 impl Part<'_> {
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         match self {
             Part::Lines(l) => l.len(),
             Part::Cached(c) => c.len(),
@@ -25,7 +26,14 @@ impl Part<'_> {
 
 /// Draws `parts` into `area` (a block's inner area), scrolled by `scroll`;
 /// the block's right border carries a scrollbar when the text overflows.
-pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, parts: &[Part<'_>], scroll: &mut Scroll) {
+/// Lines `highlight.0..=highlight.1` (of the whole body) are marked.
+pub(super) fn draw(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    parts: &[Part<'_>],
+    scroll: &mut Scroll,
+    highlight: Option<(usize, usize)>,
+) {
     let total: usize = parts.iter().map(Part::len).sum();
     let height = area.height as usize;
     let start = scroll.fit(total, height);
@@ -46,6 +54,14 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, parts: &[Part<'_>], scroll
             Part::Cached(c) => lines.extend(c.slice(skip, want)),
         }
         skip = 0;
+    }
+    if let Some((first, last)) = highlight {
+        let marked = Style::default().add_modifier(Modifier::REVERSED);
+        for (i, line) in lines.iter_mut().enumerate() {
+            if (first..=last).contains(&(start + i)) {
+                *line = std::mem::take(line).patch_style(marked);
+            }
+        }
     }
     frame.render_widget(Paragraph::new(lines), area);
     if total > height && area.height >= 3 {

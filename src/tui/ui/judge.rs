@@ -186,12 +186,38 @@ pub(super) fn draw(
     }
 
     let width = body_area.width as usize;
-    let lines = body_lines(state, env, width);
+    let (mut lines, starts) = body_lines(state, env, width);
+    let view = &mut state.view;
+    // The highlighted item, while the pane has the keyboard: marked, and
+    // scrolled into view when it moved.
+    if view.focus == Focus::Judge
+        && let Some(&start) = starts.get(view.judge_item)
+    {
+        if let Some(first) = lines[start].spans.first_mut() {
+            *first = Span::styled(
+                "▶ ",
+                Style::default()
+                    .fg(theme.focus)
+                    .add_modifier(Modifier::BOLD),
+            );
+        }
+        if view.judge_item_moved {
+            let scroll = &mut view.judge.scroll;
+            let height = body_area.height as usize;
+            if start < scroll.offset || start + 1 >= scroll.offset + height {
+                scroll.offset = start;
+            }
+            scroll.follow = false;
+            scroll.touched = true;
+            view.judge_item_moved = false;
+        }
+    }
     body::draw(
         frame,
         body_area,
         &[Part::Lines(lines)],
-        &mut state.view.judge.scroll,
+        &mut view.judge.scroll,
+        None,
     );
 }
 
@@ -206,7 +232,19 @@ fn short_title(tab: JudgeTab) -> &'static str {
     }
 }
 
-fn body_lines(state: &State, env: &Env<'_>, width: usize) -> Vec<Line<'static>> {
+/// The pane's lines, and where each judge item starts among them (none
+/// outside a tab of items).
+fn body_lines(state: &State, env: &Env<'_>, width: usize) -> (Vec<Line<'static>>, Vec<usize>) {
+    let judge = &state.run.report().judge;
+    match (judge.status, judge.analysis.as_ref(), state.view.judge_tab) {
+        (Status::Done, Some(analysis), tab) if tab != JudgeTab::Raw => {
+            section_lines(analysis, state, env.theme, width)
+        }
+        _ => (other_lines(state, env, width), Vec::new()),
+    }
+}
+
+fn other_lines(state: &State, env: &Env<'_>, width: usize) -> Vec<Line<'static>> {
     let theme = env.theme;
     let judge = &state.run.report().judge;
     let dim = Style::default().fg(theme.dim);
@@ -234,7 +272,7 @@ fn body_lines(state: &State, env: &Env<'_>, width: usize) -> Vec<Line<'static>> 
         return lines;
     }
     match (judge.status, judge.analysis.as_ref()) {
-        (Status::Done, Some(analysis)) => section_lines(analysis, state, theme, width),
+        (Status::Done, Some(analysis)) => section_lines(analysis, state, theme, width).0,
         (Status::Queued, _) => {
             let (done, total) = state.run.panel_progress();
             if total == 0 {
@@ -296,25 +334,29 @@ fn section_lines(
     state: &State,
     theme: &Theme,
     width: usize,
-) -> Vec<Line<'static>> {
+) -> (Vec<Line<'static>>, Vec<usize>) {
     let empty = |what: &str| {
         vec![Line::from(Span::styled(
             format!("no {what} found"),
             Style::default().fg(theme.dim),
         ))]
     };
-    let findings = |items: &[Finding], what: &str| {
+    let mut lines = Vec::new();
+    let mut starts = Vec::new();
+    let mut item = |lines: &mut Vec<Line<'static>>, item_lines: Vec<Line<'static>>| {
+        if !lines.is_empty() {
+            lines.push(Line::default());
+        }
+        starts.push(lines.len());
+        lines.extend(item_lines);
+    };
+    let mut findings = |items: &[Finding], what: &str| {
         if items.is_empty() {
-            return empty(what);
+            lines = empty(what);
         }
-        let mut lines = Vec::new();
-        for (n, f) in items.iter().enumerate() {
-            if n > 0 {
-                lines.push(Line::default());
-            }
-            lines.extend(finding_lines(f, state, theme, width));
+        for f in items {
+            item(&mut lines, finding_lines(f, state, theme, width));
         }
-        lines
     };
     match state.view.judge_tab {
         JudgeTab::Consensus => findings(&analysis.consensus, "consensus"),
@@ -323,19 +365,15 @@ fn section_lines(
         JudgeTab::PartialCoverage => findings(&analysis.partial_coverage, "partial coverage"),
         JudgeTab::Contradictions => {
             if analysis.contradictions.is_empty() {
-                return empty("contradictions");
+                lines = empty("contradictions");
             }
-            let mut lines = Vec::new();
-            for (n, c) in analysis.contradictions.iter().enumerate() {
-                if n > 0 {
-                    lines.push(Line::default());
-                }
-                lines.extend(contradiction_lines(c, state, theme, width));
+            for c in &analysis.contradictions {
+                item(&mut lines, contradiction_lines(c, state, theme, width));
             }
-            lines
         }
-        JudgeTab::Raw => Vec::new(),
+        JudgeTab::Raw => {}
     }
+    (lines, starts)
 }
 
 /// A member's badge style by name; names the judge made up get a plain one.

@@ -10,7 +10,7 @@ use super::body::{self, Part};
 use super::{Areas, Env, compact, pane_block, seconds, status_span};
 use crate::engine::Status;
 use crate::engine::report::MemberReport;
-use crate::tui::markdown::wrap_plain;
+use crate::tui::markdown::{MarkdownCache, wrap_plain};
 use crate::tui::state::{Focus, State, StreamText};
 
 /// Narrowest and shortest useful member panes.
@@ -123,6 +123,7 @@ pub(super) fn draw_member(
             )));
         }
     }
+    let jump = state.view.jump.clone();
     let pane = state.view.member_pane(&report.name);
     let reasoning_len = stream.reasoning.chars().count();
     if reasoning_len > 0 && !pane.show_reasoning {
@@ -160,8 +161,63 @@ pub(super) fn draw_member(
         ))]));
     }
     pane.cache.update(&stream.text, width, &md);
+    // A judge quote gone to: scrolled into view once, then highlighted.
+    let mut highlight = None;
+    let mut placed = None;
+    if let Some(jump) = jump.filter(|j| j.member == i) {
+        match jump.lines {
+            Some((first, last, at)) if at == width => highlight = Some((first, last)),
+            found_before => {
+                let before: usize = parts.iter().map(Part::len).sum();
+                let quoted = report
+                    .text
+                    .get(jump.span.0..jump.span.1)
+                    .unwrap_or_default();
+                if let Some((first, last)) = find_lines(&pane.cache, quoted) {
+                    let lines = (before + first, before + last);
+                    // Scrolled to once; after a resize only found again.
+                    if found_before.is_none() {
+                        pane.scroll.offset = lines.0.saturating_sub(1);
+                        pane.scroll.follow = false;
+                        pane.scroll.touched = true;
+                    }
+                    highlight = Some(lines);
+                    placed = Some((lines.0, lines.1, width));
+                }
+            }
+        }
+    }
     parts.push(Part::Cached(&pane.cache));
-    body::draw(frame, inner, &parts, &mut pane.scroll);
+    body::draw(frame, inner, &parts, &mut pane.scroll, highlight);
+    if let (Some(lines), Some(jump)) = (placed, state.view.jump.as_mut()) {
+        jump.lines = Some(lines);
+    }
+}
+
+/// Lowercase words of `text`: what a quote and the drawn lines share,
+/// whatever markdown did to punctuation and emphasis.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// The drawn lines (first, last) holding the words of `quoted`.
+fn find_lines(cache: &MarkdownCache, quoted: &str) -> Option<(usize, usize)> {
+    let wanted: Vec<String> = words(quoted).collect();
+    if wanted.is_empty() {
+        return None;
+    }
+    // Every word of the drawn text, with the line it is on.
+    let mut drawn: Vec<(String, usize)> = Vec::new();
+    for (n, line) in cache.slice(0, cache.len()).iter().enumerate() {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        drawn.extend(words(&text).map(|w| (w, n)));
+    }
+    let at = drawn
+        .windows(wanted.len())
+        .position(|w| w.iter().zip(&wanted).all(|((d, _), q)| d == q))?;
+    Some((drawn[at].1, drawn[at + wanted.len() - 1].1))
 }
 
 /// A member pane's title within `width` columns: the name and status

@@ -80,5 +80,6 @@ pub(super) fn draw(
         inner,
         &[Part::Lines(head), Part::Cached(&pane.cache)],
         &mut pane.scroll,
+        None,
     );
 }
