@@ -820,6 +820,10 @@ mod tests {
         );
         assert_eq!(
             map(Layer::Panes, KeyCode::Enter, KeyModifiers::NONE),
+            Some(Action::Open)
+        );
+        assert_eq!(
+            map(Layer::Panes, KeyCode::Char('z'), KeyModifiers::NONE),
             Some(Action::ToggleZoom)
         );
         for layer in [Layer::Prompt, Layer::Panes, Layer::Help, Layer::History] {
