@@ -266,3 +266,46 @@ async fn without_a_key_council_ask_runs_the_local_preset_end_to_end() {
     assert!(!run["synthesis"]["text"].as_str().unwrap().trim().is_empty());
     assert_eq!(run["outcome"], "synthesized");
 }
+
+/// Under the grounded grammar the tiny judge can only quote clauses of the
+/// answer its label names: every quote it gives verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grounded_grammar_makes_every_local_quote_verify() {
+    let provider = provider();
+    let answers = [
+        "The sky is blue because air scatters short blue wavelengths of sunlight more than red ones.",
+        "Blue light is scattered by gas molecules in the atmosphere. At sunset the light travels further, so the sky looks red.",
+        "The sky is blue because it reflects the colour of the oceans. Clouds are white because they scatter all colours.",
+    ];
+    let named: Vec<(usize, String)> = (0..3).map(|i| (i, format!("m{i}"))).collect();
+    let labels = LabelMap::shuffled(&named, 7);
+    let by_member: Vec<String> = answers.iter().map(|s| s.to_string()).collect();
+    let request = ChatRequest {
+        model: model_id(),
+        messages: judge::messages(None, "Why is the sky blue?", &labels, &by_member),
+        temperature: Some(0.0),
+        max_tokens: Some(1500),
+        json_schema: Some(judge::grounded_schema(&labels, &by_member)),
+        web_search: false,
+    };
+    let mut text = String::new();
+    let mut sink = |d: Delta| {
+        if let Delta::Text(t) = d {
+            text.push_str(&t);
+        }
+    };
+    provider
+        .stream_chat(&request, CancellationToken::new(), &mut sink)
+        .await
+        .expect("the judge answers");
+    let mut analysis = judge::parse_analysis(&text, &labels).expect("parses");
+    let named_answers: Vec<(String, &str)> =
+        (0..3).map(|i| (format!("m{i}"), answers[i])).collect();
+    judge::ground(&mut analysis, &named_answers);
+    let g = analysis.grounding();
+    assert!(g.quotes > 0, "the judge quoted something: {text}");
+    assert_eq!(
+        g.verified, g.quotes,
+        "every quote is the member's own words: {text}"
+    );
+}

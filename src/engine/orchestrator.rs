@@ -466,13 +466,19 @@ impl Orchestrator {
             ),
             temperature: Some(seat.spec.temperature.unwrap_or(0.0)),
             max_tokens: seat.spec.max_tokens,
-            json_schema: Some(judge::schema(
-                &labels
-                    .assignments
-                    .iter()
-                    .map(|a| a.label.clone())
-                    .collect::<Vec<_>>(),
-            )),
+            // The embedded engine decodes under a grammar: there each quote
+            // can be made one of the clauses its label's answer has.
+            json_schema: Some(if seat.spec.provider == crate::provider::local::NAME {
+                judge::grounded_schema(labels, by_member)
+            } else {
+                judge::schema(
+                    &labels
+                        .assignments
+                        .iter()
+                        .map(|a| a.label.clone())
+                        .collect::<Vec<_>>(),
+                )
+            }),
             web_search: false,
         };
         let emit = |delta: Delta| {

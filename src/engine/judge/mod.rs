@@ -70,10 +70,12 @@ Do not answer the question yourself and do not merge the answers. Compare them a
 
 Every item names the labels it concerns (\"A\", \"B\", ...) and, for each, a short verbatim quote \
 (under 25 words) copied exactly from that response. Be specific and concise; prefer a few substantive \
-items over many trivial ones. Reply with one JSON object only, matching this shape:
-{\"consensus\":[{\"point\":\"...\",\"labels\":[\"A\",\"B\"],\"quotes\":[{\"label\":\"A\",\"quote\":\"...\"}]}],
- \"contradictions\":[{\"topic\":\"...\",\"stances\":[{\"labels\":[\"A\"],\"stance\":\"...\",\"quotes\":[{\"label\":\"A\",\"quote\":\"...\"}]}]}],
- \"blind_spots\":[...], \"unique_insights\":[...], \"partial_coverage\":[...]}
+items over many trivial ones. Reply with one JSON object only, in this shape; here is 
+an example, for a question about why the sky is blue (your items come from the responses you are given):
+{\"consensus\":[{\"point\":\"Rayleigh scattering makes the sky blue\",\"labels\":[\"A\",\"B\"],\"quotes\":[{\"label\":\"A\",\"quote\":\"air scatters blue light more than red\"}]}],
+ \"contradictions\":[{\"topic\":\"Whether ozone matters\",\"stances\":[{\"labels\":[\"A\"],\"stance\":\"Scattering alone explains it\",\"quotes\":[{\"label\":\"A\",\"quote\":\"scattering is the whole story\"}]},{\"labels\":[\"B\"],\"stance\":\"Ozone absorption also shapes the colour\",\"quotes\":[{\"label\":\"B\",\"quote\":\"ozone absorbs orange light at dusk\"}]}]}],
+ \"blind_spots\":[{\"point\":\"Why the sky is not violet\",\"labels\":[\"A\",\"B\"],\"quotes\":[]}],
+ \"unique_insights\":[], \"partial_coverage\":[]}
 Use empty arrays for sections with nothing to report.";
 
 /// The user message: the question and the labelled answers, in label order.
@@ -104,20 +106,98 @@ pub fn messages(
 /// The JSON schema sent as `response_format` (strict mode: every property
 /// required, no extra properties).
 pub fn schema(labels: &[String]) -> JsonSchema {
-    // With the run's labels known, a label can only be one of them.
-    let label = if labels.is_empty() {
+    let quote = json!({
+        "type": "object",
+        "properties": { "label": label_schema(labels), "quote": { "type": "string" } },
+        "required": ["label", "quote"],
+        "additionalProperties": false
+    });
+    schema_with(labels, quote)
+}
+
+/// With the run's labels known, a label can only be one of them.
+fn label_schema(labels: &[String]) -> Value {
+    if labels.is_empty() {
         json!({ "type": "string" })
     } else {
         json!({ "type": "string", "enum": labels })
-    };
+    }
+}
+
+/// Most clauses of one answer offered as quotes, and their longest length:
+/// they bound the grammar a local judge decodes under.
+const CLAUSES: usize = 8;
+const CLAUSE_CHARS: usize = 80;
+
+/// The clauses of an answer a quote may be: its sentences and the parts
+/// between semicolons, colons and line breaks, of three words or more, cut
+/// to [`CLAUSE_CHARS`] at a word boundary; each is verbatim answer text.
+pub fn clauses(answer: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for piece in answer.split(['.', '!', '?', ';', ':', '\n']) {
+        let piece = piece
+            .trim()
+            .trim_start_matches(['-', '*', '#', '>', ' '])
+            .trim();
+        if piece.split_whitespace().count() < 3 {
+            continue;
+        }
+        let mut clause = String::new();
+        for word in piece.split(' ') {
+            if clause.chars().count() + word.chars().count() + 1 > CLAUSE_CHARS {
+                break;
+            }
+            if !clause.is_empty() {
+                clause.push(' ');
+            }
+            clause.push_str(word);
+        }
+        let clause = clause.trim().to_string();
+        if clause.split_whitespace().count() >= 3 && !out.contains(&clause) {
+            out.push(clause);
+        }
+        if out.len() == CLAUSES {
+            break;
+        }
+    }
+    out
+}
+
+/// The schema for a judge whose output a grammar enforces (the embedded
+/// engine): each quote is one of the clauses of the answer its label names,
+/// so it can only quote what was said.
+pub fn grounded_schema(labels: &LabelMap, answers: &[String]) -> JsonSchema {
+    let names: Vec<String> = labels.assignments.iter().map(|a| a.label.clone()).collect();
+    let choices: Vec<Value> = labels
+        .assignments
+        .iter()
+        .filter_map(|a| {
+            let said = clauses(answers.get(a.member)?);
+            (!said.is_empty()).then(|| {
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "label": { "type": "string", "enum": [a.label] },
+                        "quote": { "type": "string", "enum": said }
+                    },
+                    "required": ["label", "quote"],
+                    "additionalProperties": false
+                })
+            })
+        })
+        .collect();
+    if choices.is_empty() {
+        return schema(&names);
+    }
+    schema_with(&names, json!({ "anyOf": choices }))
+}
+
+/// The analysis schema around one quote object's schema.
+fn schema_with(labels: &[String], quote: Value) -> JsonSchema {
+    let label = label_schema(labels);
     let quotes = json!({
         "type": "array",
-        "items": {
-            "type": "object",
-            "properties": { "label": label, "quote": { "type": "string" } },
-            "required": ["label", "quote"],
-            "additionalProperties": false
-        }
+        "items": quote
     });
     let labels = json!({ "type": "array", "items": label });
     let finding = json!({
@@ -208,5 +288,48 @@ mod tests {
             s["properties"]["contradictions"]["items"]["properties"]["stances"]["items"]["required"],
             json!(["labels", "stance", "quotes"])
         );
+    }
+
+    #[test]
+    fn clauses_are_verbatim_pieces_of_the_answer() {
+        let answer = "The sky is blue. Air scatters short waves; long ones pass!\n- A bullet point here\nOk.\n\
+            This sentence is much longer than eighty characters because it goes on and on about the sky.";
+        let said = clauses(answer);
+        assert_eq!(
+            said[..3],
+            [
+                "The sky is blue",
+                "Air scatters short waves",
+                "long ones pass"
+            ]
+        );
+        assert!(said.contains(&"A bullet point here".to_string()));
+        assert!(!said.iter().any(|c| c == "Ok"), "too short");
+        let long = said.last().unwrap();
+        assert!(long.chars().count() <= CLAUSE_CHARS && long.starts_with("This sentence"));
+        for c in &said {
+            assert!(super::grounding::locate(c, answer).is_some(), "{c}");
+        }
+    }
+
+    #[test]
+    fn the_grounded_schema_ties_each_label_to_its_answers_clauses() {
+        let labels = LabelMap::shuffled(&[(0, "a".into()), (1, "b".into())], 1);
+        let answers = vec![
+            "Alpha says one thing here.".to_string(),
+            "Beta says another thing.".to_string(),
+        ];
+        let schema = grounded_schema(&labels, &answers).schema;
+        let choices =
+            &schema["properties"]["consensus"]["items"]["properties"]["quotes"]["items"]["anyOf"];
+        for choice in choices.as_array().unwrap() {
+            let label = choice["properties"]["label"]["enum"][0].as_str().unwrap();
+            let member = labels.resolve(label).unwrap().member;
+            assert_eq!(
+                choice["properties"]["quote"]["enum"],
+                json!(clauses(&answers[member]))
+            );
+        }
+        assert_eq!(choices.as_array().unwrap().len(), 2);
     }
 }
