@@ -755,3 +755,37 @@ fn a_judge_item_leads_to_its_quote() {
     assert_eq!(s.state.view.judge_item, 1);
     assert!(s.state.view.jump.is_none());
 }
+
+#[test]
+fn a_click_on_a_judge_item_selects_it() {
+    let mut s = finished();
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let theme = Theme::default();
+    let env = Env {
+        theme: &theme,
+        keymap: &s.keymap,
+        now: s.now,
+        tick: s.tick,
+    };
+    let mut areas = ui::Areas::default();
+    terminal
+        .draw(|f| areas = ui::draw(f, &mut s.state, &env))
+        .unwrap();
+    // The row where the second consensus item starts.
+    let screen = format!("{}", terminal.backend());
+    let row = screen
+        .lines()
+        .position(|l| l.contains("• Scattering strength grows"))
+        .expect("the second item is on screen") as u16;
+    let column = areas.judge.x + 3;
+    assert_eq!(areas.judge_item_at(column, row), Some(1));
+    assert_eq!(areas.judge_item_at(column, row + 1), Some(1), "its badges");
+    assert_eq!(
+        areas.judge_item_at(areas.synthesis.x + 3, row),
+        None,
+        "outside the judge"
+    );
+    s.action(Action::SelectJudgeItem(1));
+    assert_eq!(s.state.view.focus, Focus::Judge);
+    assert_eq!(s.state.view.judge_item, 1);
+}

@@ -36,6 +36,8 @@ pub enum Action {
     /// Enter on a pane: on a judge item, go to its quoted passage in the
     /// member's pane; elsewhere, zoom.
     Open,
+    /// A click on a judge item: focus the judge and highlight it.
+    SelectJudgeItem(usize),
     /// `n` / `N`: the next or previous quote of the judge item gone to.
     NextQuote,
     PrevQuote,

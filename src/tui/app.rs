@@ -643,6 +643,9 @@ impl App {
     /// Mouse positions become panes, by the last frame's layout.
     fn resolve_pointer(&self, action: Action) -> Action {
         match action {
+            Action::ClickAt { column, row } if self.areas.judge_item_at(column, row).is_some() => {
+                Action::SelectJudgeItem(self.areas.judge_item_at(column, row).unwrap_or(0))
+            }
             Action::ClickAt { column, row } => match self.areas.pane_at(column, row) {
                 Some(focus) => Action::FocusPane(focus),
                 None => action,

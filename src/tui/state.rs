@@ -739,6 +739,11 @@ impl State {
                     s.by(n);
                 }
             }
+            Action::SelectJudgeItem(item) => {
+                self.view.focus = Focus::Judge;
+                self.view.judge_item = item.min(self.judge_item_count().saturating_sub(1));
+                self.view.judge_item_moved = true;
+            }
             Action::Open => {
                 if self.judge_item_count() > 0 {
                     self.go_to_quote(self.view.judge_item, 0);

@@ -212,6 +212,7 @@ pub(super) fn draw(
             view.judge_item_moved = false;
         }
     }
+    let total = lines.len();
     body::draw(
         frame,
         body_area,
@@ -219,6 +220,20 @@ pub(super) fn draw(
         &mut view.judge.scroll,
         None,
     );
+    // Where each item landed, for clicks.
+    let top = view.judge.scroll.offset;
+    let rows = body_area.height as usize;
+    for (item, &start) in starts.iter().enumerate() {
+        let end = starts.get(item + 1).map_or(total, |next| next - 1);
+        let (first, last) = (start.max(top), end.min(top + rows));
+        if first < last {
+            areas.judge_items.push((
+                item,
+                body_area.y + (first - top) as u16,
+                body_area.y + (last - top - 1) as u16,
+            ));
+        }
+    }
 }
 
 fn short_title(tab: JudgeTab) -> &'static str {

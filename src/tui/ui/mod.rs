@@ -47,6 +47,8 @@ pub struct Env<'a> {
 pub struct Areas {
     pub members: Vec<(usize, Rect)>,
     pub judge: Rect,
+    /// Screen rows of the judge items on screen: (item, first row, last row).
+    pub judge_items: Vec<(usize, u16, u16)>,
     pub synthesis: Rect,
     pub prompt: Rect,
 }
@@ -66,6 +68,17 @@ impl Areas {
         .into_iter()
         .find(|(r, _)| hit(r))
         .map(|(_, f)| f)
+    }
+
+    /// The judge item drawn at a point, if any.
+    pub fn judge_item_at(&self, column: u16, row: u16) -> Option<usize> {
+        let inside = self
+            .judge
+            .contains(ratatui::layout::Position { x: column, y: row });
+        self.judge_items
+            .iter()
+            .find(|(_, first, last)| inside && (*first..=*last).contains(&row))
+            .map(|(item, _, _)| *item)
     }
 }
 
