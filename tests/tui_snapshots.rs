@@ -754,6 +754,22 @@ fn a_judge_item_leads_to_its_quote() {
     assert_eq!(s.state.view.focus, Focus::Judge);
     assert_eq!(s.state.view.judge_item, 1);
     assert!(s.state.view.jump.is_none());
+
+    // A contradiction: both sides' passages at once, side by side.
+    s.action(Action::JudgeTab(1)).action(Action::Open);
+    assert_eq!(s.state.view.focus, Focus::Member(1), "gpt's side first");
+    let terminal = render(&mut s, (120, 40));
+    let marked: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+        .map(|c| c.symbol())
+        .collect();
+    assert!(marked.contains("air molecules are much"), "{marked:?}");
+    assert!(marked.contains("half the story"), "{marked:?}");
+    snap("contradiction_passages", &mut s);
 }
 
 #[test]

@@ -184,11 +184,13 @@ pub struct Jump {
     /// Which of the item's verified quotes.
     pub quote: usize,
     pub member: usize,
-    /// Byte span in the member's answer.
-    pub span: (usize, usize),
-    /// Body lines to highlight, once the pane was drawn and scrolled to
-    /// them, and the width they were found at (a resize finds them again).
-    pub lines: Option<(usize, usize, usize)>,
+    /// Every member the item quotes, with the span shown in its pane (the
+    /// quote gone to for `member`): the passages side by side in the grid.
+    pub spans: Vec<(usize, (usize, usize))>,
+    /// Per member: the body lines highlighted, once its pane was drawn and
+    /// scrolled to them, and the width they were found at (a resize finds
+    /// them again).
+    pub lines: HashMap<usize, (usize, usize, usize)>,
 }
 
 /// A follow-up keeps the turns before it reachable: `{` and `}` show them
@@ -1057,23 +1059,32 @@ impl State {
             ));
             return;
         };
-        let (Some(span), Some(member)) = (
-            q.span,
+        let position = |name: &str| {
             self.run
                 .report()
                 .members
                 .iter()
-                .position(|m| m.name == q.member),
-        ) else {
+                .position(|m| m.name == name)
+        };
+        let (Some(span), Some(member)) = (q.span, position(&q.member)) else {
             return;
         };
+        // The quote gone to, then the first quote of every other member.
+        let mut spans = vec![(member, span)];
+        for other in &quotes {
+            if let (Some(s), Some(m)) = (other.span, position(&other.member))
+                && !spans.iter().any(|(seen, _)| *seen == m)
+            {
+                spans.push((m, s));
+            }
+        }
         self.view.jump = Some(Jump {
             tab,
             item,
             quote,
             member,
-            span,
-            lines: None,
+            spans,
+            lines: HashMap::new(),
         });
         self.view.focus = Focus::Member(member);
         self.view.notice = Some(Notice::Info(format!(

@@ -164,15 +164,15 @@ pub(super) fn draw_member(
     // A judge quote gone to: scrolled into view once, then highlighted.
     let mut highlight = None;
     let mut placed = None;
-    if let Some(jump) = jump.filter(|j| j.member == i) {
-        match jump.lines {
-            Some((first, last, at)) if at == width => highlight = Some((first, last)),
+    let target = jump
+        .as_ref()
+        .and_then(|j| j.spans.iter().find(|(m, _)| *m == i).map(|(_, s)| (j, *s)));
+    if let Some((jump, span)) = target {
+        match jump.lines.get(&i) {
+            Some(&(first, last, at)) if at == width => highlight = Some((first, last)),
             found_before => {
                 let before: usize = parts.iter().map(Part::len).sum();
-                let quoted = report
-                    .text
-                    .get(jump.span.0..jump.span.1)
-                    .unwrap_or_default();
+                let quoted = report.text.get(span.0..span.1).unwrap_or_default();
                 if let Some((first, last)) = find_lines(&pane.cache, quoted) {
                     let lines = (before + first, before + last);
                     // Scrolled to once; after a resize only found again.
@@ -190,7 +190,7 @@ pub(super) fn draw_member(
     parts.push(Part::Cached(&pane.cache));
     body::draw(frame, inner, &parts, &mut pane.scroll, highlight);
     if let (Some(lines), Some(jump)) = (placed, state.view.jump.as_mut()) {
-        jump.lines = Some(lines);
+        jump.lines.insert(i, lines);
     }
 }
 
