@@ -303,9 +303,20 @@ async fn the_grounded_grammar_makes_every_local_quote_verify() {
         (0..3).map(|i| (format!("m{i}"), answers[i])).collect();
     judge::ground(&mut analysis, &named_answers);
     let g = analysis.grounding();
-    assert!(g.quotes > 0, "the judge quoted something: {text}");
     assert_eq!(
         g.verified, g.quotes,
         "every quote is the member's own words: {text}"
     );
+    // Every claim but a blind spot carries its evidence.
+    for f in analysis
+        .consensus
+        .iter()
+        .chain(&analysis.unique_insights)
+        .chain(&analysis.partial_coverage)
+    {
+        assert!(!f.quotes.is_empty(), "{text}");
+    }
+    for s in analysis.contradictions.iter().flat_map(|c| &c.stances) {
+        assert!(!s.quotes.is_empty(), "{text}");
+    }
 }

@@ -112,7 +112,7 @@ pub fn schema(labels: &[String]) -> JsonSchema {
         "required": ["label", "quote"],
         "additionalProperties": false
     });
-    schema_with(labels, quote)
+    schema_with(labels, quote, false)
 }
 
 /// With the run's labels known, a label can only be one of them.
@@ -165,7 +165,8 @@ pub fn clauses(answer: &str) -> Vec<String> {
 
 /// The schema for a judge whose output a grammar enforces (the embedded
 /// engine): each quote is one of the clauses of the answer its label names,
-/// so it can only quote what was said.
+/// so it can only quote what was said, and every item but a blind spot
+/// must quote something.
 pub fn grounded_schema(labels: &LabelMap, answers: &[String]) -> JsonSchema {
     let names: Vec<String> = labels.assignments.iter().map(|a| a.label.clone()).collect();
     let choices: Vec<Value> = labels
@@ -189,26 +190,38 @@ pub fn grounded_schema(labels: &LabelMap, answers: &[String]) -> JsonSchema {
     if choices.is_empty() {
         return schema(&names);
     }
-    schema_with(&names, json!({ "anyOf": choices }))
+    // Under a grammar a claim without evidence cannot be written at all.
+    schema_with(&names, json!({ "anyOf": choices }), true)
 }
 
 /// The analysis schema around one quote object's schema.
-fn schema_with(labels: &[String], quote: Value) -> JsonSchema {
+/// With `quote_required`, every item but a blind spot (which names the
+/// answers that miss something) carries at least one quote.
+fn schema_with(labels: &[String], quote: Value, quote_required: bool) -> JsonSchema {
     let label = label_schema(labels);
-    let quotes = json!({
+    let optional = json!({
         "type": "array",
         "items": quote
     });
+    let quotes = if quote_required {
+        json!({ "type": "array", "items": quote, "minItems": 1 })
+    } else {
+        optional.clone()
+    };
     let labels = json!({ "type": "array", "items": label });
-    let finding = json!({
-        "type": "array",
-        "items": {
-            "type": "object",
-            "properties": { "point": { "type": "string" }, "labels": labels, "quotes": quotes },
-            "required": ["point", "labels", "quotes"],
-            "additionalProperties": false
-        }
-    });
+    let finding_with = |quotes: &Value| {
+        json!({
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": { "point": { "type": "string" }, "labels": labels, "quotes": quotes },
+                "required": ["point", "labels", "quotes"],
+                "additionalProperties": false
+            }
+        })
+    };
+    let finding = finding_with(&quotes);
+    let blind_spot = finding_with(&optional);
     let contradictions = json!({
         "type": "array",
         "items": {
@@ -234,7 +247,7 @@ fn schema_with(labels: &[String], quote: Value) -> JsonSchema {
         "properties": {
             "consensus": finding,
             "contradictions": contradictions,
-            "blind_spots": finding,
+            "blind_spots": blind_spot,
             "unique_insights": finding,
             "partial_coverage": finding,
         },
