@@ -108,6 +108,8 @@ pub struct Hint {
     /// The text while a council runs, when it differs.
     pub running: Option<&'static str>,
     pub only: Option<PaneKind>,
+    /// The text on the judge's pane, when it differs.
+    pub judge: Option<&'static str>,
 }
 
 /// One row of the table.
@@ -157,6 +159,17 @@ impl Binding {
             text,
             running: None,
             only: None,
+            judge: None,
+        });
+        self
+    }
+    /// A hint that reads differently on the judge's pane.
+    fn hint_or_on_judge(mut self, text: &'static str, judge: &'static str) -> Self {
+        self.hint = Some(Hint {
+            text,
+            running: None,
+            only: None,
+            judge: Some(judge),
         });
         self
     }
@@ -165,6 +178,7 @@ impl Binding {
             text: idle,
             running: Some(running),
             only: None,
+            judge: None,
         });
         self
     }
@@ -173,6 +187,7 @@ impl Binding {
             text,
             running: None,
             only: Some(pane),
+            judge: None,
         });
         self
     }
@@ -292,19 +307,31 @@ fn defaults() -> Vec<Binding> {
         )
         .hint("zoom"),
         // Scrolling.
-        row(PANES, Key::ch('j'), Action::Scroll(1), "scroll a line").hint("scroll"),
-        row(PANES, Key::ch('k'), Action::Scroll(-1), "scroll a line").hint("scroll"),
+        row(
+            PANES,
+            Key::ch('j'),
+            Action::Scroll(1),
+            "scroll a line; on the judge's map, the next / previous item",
+        )
+        .hint_or_on_judge("scroll", "items"),
+        row(
+            PANES,
+            Key::ch('k'),
+            Action::Scroll(-1),
+            "scroll a line; on the judge's map, the next / previous item",
+        )
+        .hint_or_on_judge("scroll", "items"),
         row(
             PANES,
             Key::plain(K::Down),
             Action::Scroll(1),
-            "scroll a line",
+            "scroll a line; on the judge's map, the next / previous item",
         ),
         row(
             PANES,
             Key::plain(K::Up),
             Action::Scroll(-1),
-            "scroll a line",
+            "scroll a line; on the judge's map, the next / previous item",
         ),
         row(
             PANES,
@@ -695,8 +722,9 @@ impl Keymap {
             if !b.layers.contains(&layer) || hint.only.is_some_and(|p| Some(p) != pane) {
                 continue;
             }
-            let text = match hint.running {
-                Some(r) if running => r,
+            let text = match (hint.running, hint.judge) {
+                (Some(r), _) if running => r,
+                (_, Some(j)) if pane == Some(PaneKind::Judge) => j,
                 _ => hint.text,
             };
             let key = b.label.map_or_else(|| b.key.label(), str::to_string);
