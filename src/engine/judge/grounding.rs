@@ -98,7 +98,11 @@ fn find_words(hay: &[char], needle: &[char], from: usize) -> Option<(usize, usiz
 /// normalizing, or, for a quote with an ellipsis (`...`, `…`), each piece
 /// in order. The span runs from the first piece's start to the last's end.
 pub fn locate(quote: &str, answer: &str) -> Option<(usize, usize)> {
-    let hay = Normalized::new(answer);
+    locate_in(quote, &Normalized::new(answer))
+}
+
+/// [`locate`] in an answer normalized once for all its quotes.
+fn locate_in(quote: &str, hay: &Normalized) -> Option<(usize, usize)> {
     let pieces: Vec<Vec<char>> = quote
         .replace('…', "...")
         .split("...")
@@ -120,18 +124,23 @@ pub fn locate(quote: &str, answer: &str) -> Option<(usize, usize)> {
 /// sets `verified` and `span` (in its member's answer), or `found_in` when
 /// the text is another member's, and grades each finding and stance.
 pub fn ground(analysis: &mut Analysis, answers: &[(String, &str)]) {
-    let answer_of = |name: &str| answers.iter().find(|(n, _)| n == name).map(|(_, a)| *a);
+    // Each answer is normalized once, however many quotes it is searched for.
+    let normalized: Vec<(&str, Normalized)> = answers
+        .iter()
+        .map(|(name, text)| (name.as_str(), Normalized::new(text)))
+        .collect();
+    let answer_of = |name: &str| normalized.iter().find(|(n, _)| *n == name).map(|(_, a)| a);
     let check = |q: &mut Quote| {
-        q.span = answer_of(&q.member).and_then(|a| locate(&q.text, a));
+        q.span = answer_of(&q.member).and_then(|a| locate_in(&q.text, a));
         q.verified = q.span.is_some();
         q.found_in = if q.verified {
             None
         } else {
-            answers
+            normalized
                 .iter()
                 .filter(|(n, _)| *n != q.member)
-                .find(|(_, a)| locate(&q.text, a).is_some())
-                .map(|(n, _)| n.clone())
+                .find(|(_, a)| locate_in(&q.text, a).is_some())
+                .map(|(n, _)| n.to_string())
         };
     };
     for f in analysis.findings_mut() {
