@@ -68,16 +68,15 @@ pub struct App {
     fetching: HashMap<String, bool>,
     effects: Effects,
     /// Where runs are saved (none: not saved), the session being written,
-    /// and the conversation so far: the earlier turns, and the last report
-    /// (kept when a run ends, since a new question clears the screen's).
+    /// and the last report (kept when a run ends, since a new question
+    /// clears the screen's; it then joins the earlier turns in the state).
     sessions_dir: Option<PathBuf>,
+    recorder: Option<Recorder>,
+    last_report: Option<RunReport>,
     /// The notice on screen and since when, so a passing one can clear.
     notice_seen: Option<(Notice, Instant)>,
     /// Whether the questions of saved sessions were asked for (once).
     past_questions_asked: bool,
-    recorder: Option<Recorder>,
-    past: Vec<PastTurn>,
-    last_report: Option<RunReport>,
     /// Where the last frame put each pane, for the mouse.
     areas: Areas,
     /// Spinner frames shown so far.
@@ -113,7 +112,6 @@ impl App {
             past_questions_asked: false,
             notice_seen: None,
             recorder: None,
-            past: Vec::new(),
             last_report: None,
             areas: Areas::default(),
             tick: 0,
@@ -355,7 +353,6 @@ impl App {
         if scope == RunScope::Full {
             // A new question continues the conversation: the last one joins the history.
             if let Some(report) = self.last_report.take() {
-                self.past.push(PastTurn::from(&report));
                 self.state.turns.push(report);
             }
             if self.recorder.is_none()
@@ -371,7 +368,13 @@ impl App {
                 ));
             }
         }
-        options.history = self.past.clone();
+        options.history = self
+            .state
+            .turns
+            .earlier()
+            .iter()
+            .map(PastTurn::from)
+            .collect();
         let handle = crate::engine::run_scoped(council, question, options, scope, answers);
         self.canceller = Some(handle.canceller());
         self.events = Some(handle.events);
@@ -553,10 +556,7 @@ impl App {
             Done::SessionOpened(_, Err(e)) => self.notice(Notice::Error(e)),
             Done::SessionDeleted(s, result) => {
                 if self.session_path() == Some(s.path.as_path()) {
-                    self.recorder = None;
-                    self.past.clear();
-                    self.state.turns.set_earlier(Vec::new());
-                    self.last_report = None;
+                    self.forget_conversation();
                 }
                 if let Some(Overlay::History(browser)) = &mut self.state.view.overlay
                     && result.is_ok()
@@ -687,9 +687,6 @@ impl App {
                 let _ = tx.send(Done::SessionUnsaved(e));
             }),
         ));
-        let mut history = loaded.history();
-        history.pop();
-        self.past = history;
         self.plan = Some(loaded.header.council.clone());
         self.plan_changed();
         let turns = loaded.turns.len();
@@ -711,12 +708,16 @@ impl App {
         )));
     }
 
-    /// Ctrl+N: the next question starts a new conversation and session.
-    fn new_conversation(&mut self) {
+    /// The next question starts afresh: no session, no earlier turns.
+    fn forget_conversation(&mut self) {
         self.recorder = None;
-        self.past.clear();
         self.state.turns.set_earlier(Vec::new());
         self.last_report = None;
+    }
+
+    /// Ctrl+N: the next question starts a new conversation and session.
+    fn new_conversation(&mut self) {
+        self.forget_conversation();
         self.notice(Notice::Info(
             "new conversation: the next question starts a new session".into(),
         ));

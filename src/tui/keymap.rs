@@ -112,6 +112,18 @@ pub struct Hint {
     pub judge: Option<&'static str>,
 }
 
+impl Hint {
+    /// The same text everywhere and always.
+    fn new(text: &'static str) -> Self {
+        Self {
+            text,
+            running: None,
+            only: None,
+            judge: None,
+        }
+    }
+}
+
 /// One row of the table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Binding {
@@ -154,41 +166,30 @@ fn row(layers: &'static [Layer], key: Key, action: Action, help: &'static str) -
 }
 
 impl Binding {
-    fn hint(mut self, text: &'static str) -> Self {
-        self.hint = Some(Hint {
-            text,
-            running: None,
-            only: None,
-            judge: None,
-        });
-        self
+    fn hint(self, text: &'static str) -> Self {
+        self.hint_with(Hint::new(text))
     }
     /// A hint that reads differently on the judge's pane.
-    fn hint_or_on_judge(mut self, text: &'static str, judge: &'static str) -> Self {
-        self.hint = Some(Hint {
-            text,
-            running: None,
-            only: None,
+    fn hint_or_on_judge(self, text: &'static str, judge: &'static str) -> Self {
+        self.hint_with(Hint {
             judge: Some(judge),
-        });
-        self
+            ..Hint::new(text)
+        })
     }
-    fn hint_while_running(mut self, idle: &'static str, running: &'static str) -> Self {
-        self.hint = Some(Hint {
-            text: idle,
+    fn hint_while_running(self, idle: &'static str, running: &'static str) -> Self {
+        self.hint_with(Hint {
             running: Some(running),
-            only: None,
-            judge: None,
-        });
-        self
+            ..Hint::new(idle)
+        })
     }
-    fn hint_in(mut self, text: &'static str, pane: PaneKind) -> Self {
-        self.hint = Some(Hint {
-            text,
-            running: None,
+    fn hint_in(self, text: &'static str, pane: PaneKind) -> Self {
+        self.hint_with(Hint {
             only: Some(pane),
-            judge: None,
-        });
+            ..Hint::new(text)
+        })
+    }
+    fn hint_with(mut self, hint: Hint) -> Self {
+        self.hint = Some(hint);
         self
     }
     fn label(mut self, label: &'static str) -> Self {

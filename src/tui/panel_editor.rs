@@ -305,14 +305,7 @@ impl PanelEditor {
     fn commit(&mut self, text: &str) -> Result<(), String> {
         let row = self.selected;
         let is_member = self.is_member();
-        let others: Vec<String> = self
-            .plan
-            .members
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != row)
-            .map(|(_, m)| m.name.clone())
-            .collect();
+        let others = self.names_besides(row);
         let trimmed = text.trim();
         let field = self.field;
         let seat = self.seat_mut(row);
@@ -386,20 +379,24 @@ impl PanelEditor {
         self.selected = at;
     }
 
+    /// The names of the members other than row `row`.
+    fn names_besides(&self, row: usize) -> Vec<String> {
+        self.plan
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != row)
+            .map(|(_, m)| m.name.clone())
+            .collect()
+    }
+
     /// A new model for seat `row`; a member added here and named after its
     /// model takes the new model's name.
     fn set_model(&mut self, row: usize, model: String) {
         let renamed = row < self.plan.members.len()
             && self.named_by_model.remove(&self.plan.members[row].name);
         if renamed {
-            let mut names: Vec<String> = self
-                .plan
-                .members
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != row)
-                .map(|(_, m)| m.name.clone())
-                .collect();
+            let mut names = self.names_besides(row);
             names.extend(member_names(&[model.as_str()]));
             let name = unique_names(names).pop().expect("one name per member");
             self.named_by_model.insert(name.clone());

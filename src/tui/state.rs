@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use ratatui_textarea::TextArea;
 
 use crate::engine::estimate::CostEstimate;
+use crate::engine::judge::{Analysis, Finding, Quote};
 use crate::engine::report::MemberReport;
 use crate::engine::{CouncilEvent, RunReport, RunScope, SeatInfo};
 use crate::sanitize::sanitize;
@@ -61,6 +62,26 @@ impl JudgeTab {
             JudgeTab::UniqueInsights => "Unique insights",
             JudgeTab::PartialCoverage => "Partial coverage",
             JudgeTab::Raw => "Raw",
+        }
+    }
+
+    /// The findings this tab lists: none for the contradictions (stances,
+    /// not findings) and the raw reply.
+    pub fn findings(self, a: &Analysis) -> Option<&[Finding]> {
+        match self {
+            JudgeTab::Consensus => Some(&a.consensus),
+            JudgeTab::BlindSpots => Some(&a.blind_spots),
+            JudgeTab::UniqueInsights => Some(&a.unique_insights),
+            JudgeTab::PartialCoverage => Some(&a.partial_coverage),
+            JudgeTab::Contradictions | JudgeTab::Raw => None,
+        }
+    }
+
+    /// How many items the tab lists.
+    pub fn item_count(self, a: &Analysis) -> usize {
+        match self {
+            JudgeTab::Contradictions => a.contradictions.len(),
+            tab => tab.findings(a).map_or(0, <[Finding]>::len),
         }
     }
 }
@@ -209,6 +230,11 @@ impl Turns {
         self.viewing = None;
     }
 
+    /// The turns before the latest, oldest first.
+    pub fn earlier(&self) -> &[RunReport] {
+        &self.earlier
+    }
+
     /// A finished turn becomes an earlier one (a follow-up was asked).
     pub fn push(&mut self, turn: RunReport) {
         self.earlier.push(turn);
@@ -289,6 +315,12 @@ impl Run {
             (_, _, Some(ms)) => Some(Duration::from_millis(ms)),
             _ => None,
         }
+    }
+
+    /// The judgement and synthesis on screen predate the answers, and no
+    /// run is making new ones.
+    pub fn judgement_stale(&self) -> bool {
+        self.report.stale && !self.running
     }
 
     /// Counts of members by status: (settled, total).
@@ -1010,41 +1042,30 @@ impl State {
         if self.view.focus != Focus::Judge {
             return 0;
         }
-        let Some(a) = &self.run.report().judge.analysis else {
-            return 0;
-        };
-        match self.view.judge_tab {
-            JudgeTab::Consensus => a.consensus.len(),
-            JudgeTab::Contradictions => a.contradictions.len(),
-            JudgeTab::BlindSpots => a.blind_spots.len(),
-            JudgeTab::UniqueInsights => a.unique_insights.len(),
-            JudgeTab::PartialCoverage => a.partial_coverage.len(),
-            JudgeTab::Raw => 0,
-        }
+        self.run
+            .report()
+            .judge
+            .analysis
+            .as_ref()
+            .map_or(0, |a| self.view.judge_tab.item_count(a))
     }
 
     /// The verified quotes of item `item` of `tab`, in order.
-    fn verified_quotes(&self, tab: JudgeTab, item: usize) -> Vec<crate::engine::judge::Quote> {
+    fn verified_quotes(&self, tab: JudgeTab, item: usize) -> Vec<Quote> {
         let Some(a) = &self.run.report().judge.analysis else {
             return Vec::new();
         };
-        let finding = |items: &[crate::engine::judge::Finding]| {
-            items
+        let quotes: Vec<Quote> = match (tab, tab.findings(a)) {
+            (_, Some(items)) => items
                 .get(item)
                 .map(|f| f.quotes.clone())
-                .unwrap_or_default()
-        };
-        let quotes = match tab {
-            JudgeTab::Consensus => finding(&a.consensus),
-            JudgeTab::BlindSpots => finding(&a.blind_spots),
-            JudgeTab::UniqueInsights => finding(&a.unique_insights),
-            JudgeTab::PartialCoverage => finding(&a.partial_coverage),
-            JudgeTab::Contradictions => a
+                .unwrap_or_default(),
+            (JudgeTab::Contradictions, None) => a
                 .contradictions
                 .get(item)
                 .map(|c| c.stances.iter().flat_map(|s| s.quotes.clone()).collect())
                 .unwrap_or_default(),
-            JudgeTab::Raw => Vec::new(),
+            _ => Vec::new(),
         };
         quotes.into_iter().filter(|q| q.verified).collect()
     }

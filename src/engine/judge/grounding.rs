@@ -80,6 +80,17 @@ impl Normalized {
     }
 }
 
+/// The words of `text` as quotes are matched: lowercase letters and digits,
+/// split wherever something else stands (see [`Normalized::new`]).
+pub fn words(text: &str) -> Vec<String> {
+    let normalized: String = Normalized::new(text).text.into_iter().collect();
+    normalized
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect()
+}
+
 /// Where `needle` (a whole run of words) occurs in `hay` at or after char
 /// `from`, on word boundaries: (first char, one past the last).
 fn find_words(hay: &[char], needle: &[char], from: usize) -> Option<(usize, usize)> {

@@ -92,7 +92,7 @@ pub(super) fn draw(
             (items.len(), quoted.then_some(all))
         };
         let (n, grounded) = match tab {
-            JudgeTab::Consensus => of(&a.consensus),
+            JudgeTab::Raw => return None,
             JudgeTab::Contradictions => {
                 let stances = a.contradictions.iter().flat_map(|c| &c.stances);
                 let quoted = stances.clone().any(|s| !s.quotes.is_empty());
@@ -103,10 +103,7 @@ pub(super) fn draw(
                     .count();
                 (a.contradictions.len(), quoted.then_some(all))
             }
-            JudgeTab::BlindSpots => of(&a.blind_spots),
-            JudgeTab::UniqueInsights => of(&a.unique_insights),
-            JudgeTab::PartialCoverage => of(&a.partial_coverage),
-            JudgeTab::Raw => return None,
+            findings => of(findings.findings(a)?),
         };
         Some((n, grounded))
     };
@@ -365,19 +362,20 @@ fn section_lines(
         starts.push(lines.len());
         lines.extend(item_lines);
     };
-    let mut findings = |items: &[Finding], what: &str| {
-        if items.is_empty() {
-            lines = empty(what);
+    let tab = state.view.judge_tab;
+    match tab {
+        JudgeTab::Consensus
+        | JudgeTab::BlindSpots
+        | JudgeTab::UniqueInsights
+        | JudgeTab::PartialCoverage => {
+            let items = tab.findings(analysis).unwrap_or_default();
+            if items.is_empty() {
+                lines = empty(&tab.title().to_lowercase());
+            }
+            for f in items {
+                item(&mut lines, finding_lines(f, state, theme, width));
+            }
         }
-        for f in items {
-            item(&mut lines, finding_lines(f, state, theme, width));
-        }
-    };
-    match state.view.judge_tab {
-        JudgeTab::Consensus => findings(&analysis.consensus, "consensus"),
-        JudgeTab::BlindSpots => findings(&analysis.blind_spots, "blind spots"),
-        JudgeTab::UniqueInsights => findings(&analysis.unique_insights, "unique insights"),
-        JudgeTab::PartialCoverage => findings(&analysis.partial_coverage, "partial coverage"),
         JudgeTab::Contradictions => {
             if analysis.contradictions.is_empty() {
                 lines = empty("contradictions");

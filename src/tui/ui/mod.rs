@@ -296,7 +296,7 @@ pub(crate) fn stage_status_span(
     state: &crate::tui::state::State,
     env: &Env<'_>,
 ) -> Span<'static> {
-    if state.run.report().stale && !state.run.running() && status != Status::Queued {
+    if state.run.judgement_stale() && status != Status::Queued {
         let key = env
             .keymap
             .key_for(&crate::tui::action::Action::Rejudge)

@@ -9,6 +9,7 @@ use unicode_width::UnicodeWidthStr;
 use super::body::{self, Part};
 use super::{Areas, Env, compact, pane_block, seconds, status_span};
 use crate::engine::Status;
+use crate::engine::judge::grounding::words;
 use crate::engine::report::MemberReport;
 use crate::tui::markdown::{MarkdownCache, wrap_plain};
 use crate::tui::state::{Focus, State, StreamText};
@@ -194,17 +195,11 @@ pub(super) fn draw_member(
     }
 }
 
-/// Lowercase words of `text`: what a quote and the drawn lines share,
-/// whatever markdown did to punctuation and emphasis.
-fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-}
-
 /// The drawn lines (first, last) holding the words of `quoted`.
 fn find_lines(cache: &MarkdownCache, quoted: &str) -> Option<(usize, usize)> {
-    let wanted: Vec<String> = words(quoted).collect();
+    // Matched as the judge's quotes are: markdown may have changed the
+    // punctuation and emphasis around the words, never the words.
+    let wanted = words(quoted);
     if wanted.is_empty() {
         return None;
     }
@@ -212,7 +207,7 @@ fn find_lines(cache: &MarkdownCache, quoted: &str) -> Option<(usize, usize)> {
     let mut drawn: Vec<(String, usize)> = Vec::new();
     for (n, line) in cache.slice(0, cache.len()).iter().enumerate() {
         let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-        drawn.extend(words(&text).map(|w| (w, n)));
+        drawn.extend(words(&text).into_iter().map(|w| (w, n)));
     }
     let at = drawn
         .windows(wanted.len())

@@ -73,7 +73,7 @@ pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, e
             stage_style(panel_status, theme),
         ));
         left.push(arrow());
-        let stale = report.stale && !state.run.running();
+        let stale = state.run.judgement_stale();
         let settled_style = |status: Status| match status {
             Status::Done if stale => Style::default().fg(theme.warn),
             _ => stage_style(status, theme),
