@@ -19,36 +19,8 @@ use council::tui::App;
 use council::tui::clipboard::MemoryClipboard;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use support::{Recorded, Reply, Server, Step, content, done, finish, judge_json, usage};
-
-fn handler(tokens: usize, gap: Option<Duration>) -> impl Fn(&Recorded, usize) -> Reply {
-    move |r: &Recorded, _| {
-        // The model listing asked for at start.
-        if r.method == "GET" && r.path.ends_with("/models") {
-            return Reply::status(200, r#"{"data": []}"#);
-        }
-        if r.is_judge() {
-            return Reply::text(&[&judge_json()]);
-        }
-        if r.is_synthesis() {
-            return Reply::text(&["The answer."]);
-        }
-        let mut steps = Vec::with_capacity(tokens * 2 + 3);
-        for i in 0..tokens {
-            // Paragraphs of 40 words, as models write; one endless
-            // paragraph would measure re-wrapping the open block instead.
-            let end = if i % 40 == 39 { ".\n\n" } else { " " };
-            steps.push(Step::Write(content(&format!("word{i}{end}"))));
-            if let Some(gap) = gap {
-                steps.push(Step::Sleep(gap));
-            }
-        }
-        steps.push(Step::Write(finish("stop")));
-        steps.push(Step::Write(usage(10, tokens as u64, Some(0.0))));
-        steps.push(Step::Write(done()));
-        Reply::sse(steps)
-    }
-}
+use support::Server;
+use support::flood::flood;
 
 /// CPU time this thread has used.
 fn thread_cpu() -> Duration {
@@ -67,7 +39,7 @@ fn case(members: usize, tokens: usize, gap: Option<Duration>, idle: Duration) {
         .enable_all()
         .build()
         .unwrap();
-    let server = Arc::new(server_rt.block_on(Server::start(handler(tokens, gap))));
+    let server = Arc::new(server_rt.block_on(Server::start(flood(tokens, gap))));
     let request = CouncilRequest {
         panel: (0..members).map(|i| format!("bench/m{i}")).collect(),
         base_url: Some(server.base_url.clone()),

@@ -15,32 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use support::{Recorded, Reply, Server, Step, content, done, finish, judge_json, usage};
+use support::Server;
+use support::flood::flood;
 
 const WORDS: usize = 20_000;
-
-fn handler(r: &Recorded, _: usize) -> Reply {
-    // The model listing asked for at start.
-    if r.method == "GET" && r.path.ends_with("/models") {
-        return Reply::status(200, r#"{"data": []}"#);
-    }
-    if r.is_judge() {
-        return Reply::text(&[&judge_json()]);
-    }
-    if r.is_synthesis() {
-        return Reply::text(&["The answer."]);
-    }
-    let mut steps = Vec::with_capacity(WORDS + 3);
-    for i in 0..WORDS {
-        // Paragraphs of 40 words, as models write.
-        let end = if i % 40 == 39 { ".\n\n" } else { " " };
-        steps.push(Step::Write(content(&format!("word{i}{end}"))));
-    }
-    steps.push(Step::Write(finish("stop")));
-    steps.push(Step::Write(usage(10, WORDS as u64, Some(0.0))));
-    steps.push(Step::Write(done()));
-    Reply::sse(steps)
-}
 
 /// User + system CPU time of a process, from /proc/PID/stat.
 fn process_cpu(pid: u32) -> Duration {
@@ -55,7 +33,7 @@ fn process_cpu(pid: u32) -> Duration {
 }
 
 fn case(rt: &tokio::runtime::Runtime, members: usize) {
-    let server = Arc::new(rt.block_on(Server::start(handler)));
+    let server = Arc::new(rt.block_on(Server::start(flood(WORDS, None))));
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: 48,

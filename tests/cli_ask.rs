@@ -335,6 +335,13 @@ async fn presets_are_listed_and_shown_and_the_config_file_is_found_and_checked()
     );
 }
 
+/// The label the judge's prompt gave the answer containing `answer`.
+fn label_in(prompt: &str, answer: &str) -> String {
+    let at = prompt.find(answer).expect("the answer is in the prompt");
+    let head = prompt[..at].rfind("# Response ").unwrap() + "# Response ".len();
+    prompt[head..].chars().next().unwrap().to_string()
+}
+
 /// The judge quotes each member once verbatim (re-cased), once fabricated,
 /// and once with the other member's words; `--json` says which held up.
 fn grounding_handler(r: &Recorded, _: usize) -> Reply {
@@ -343,11 +350,7 @@ fn grounding_handler(r: &Recorded, _: usize) -> Reply {
     if r.is_judge() {
         // Which label the judge prompt gave each answer.
         let prompt = r.user_prompt();
-        let label_of = |answer: &str| {
-            let at = prompt.find(answer).expect("the answer is in the prompt");
-            let head = prompt[..at].rfind("# Response ").unwrap() + "# Response ".len();
-            prompt[head..].chars().next().unwrap().to_string()
-        };
+        let label_of = |answer: &str| label_in(prompt, answer);
         let (a, b) = (label_of(ALPHA), label_of(BETA));
         let reply = serde_json::json!({
             "consensus": [{"point": "Blue scatters more", "labels": [&a, &b], "quotes": [
@@ -453,11 +456,7 @@ async fn two_judge_samples_swap_the_order_and_keep_what_recurs() {
     fn handler(r: &Recorded, _: usize) -> Reply {
         if r.is_judge() {
             let prompt = r.user_prompt();
-            let label_of = |answer: &str| {
-                let at = prompt.find(answer).expect("the answer is in the prompt");
-                let head = prompt[..at].rfind("# Response ").unwrap() + "# Response ".len();
-                prompt[head..].chars().next().unwrap().to_string()
-            };
+            let label_of = |answer: &str| label_in(prompt, answer);
             let (a, b) = (label_of("Alpha says"), label_of("Beta says"));
             // The first sample (alpha read first) adds one finding; the
             // second another; both agree on the consensus.

@@ -43,6 +43,16 @@ fn handler(r: &Recorded, _: usize) -> Reply {
     Reply::text(&parts)
 }
 
+/// The app with a council of `panel` on the scripted server.
+fn app_on(server: &Server, panel: &[&str]) -> App {
+    let request = CouncilRequest {
+        panel: panel.iter().map(|m| m.to_string()).collect(),
+        base_url: Some(server.base_url.clone()),
+        ..CouncilRequest::default()
+    };
+    App::new(request, Box::new(MemoryClipboard::default()))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_typed_question_fills_every_pane_tab_and_the_synthesis() {
     let server = Server::start(handler).await;
@@ -159,12 +169,7 @@ async fn cancelling_a_member_from_its_pane() {
         }
     })
     .await;
-    let request = CouncilRequest {
-        panel: vec!["x/endless".into(), "x/beta".into()],
-        base_url: Some(server.base_url.clone()),
-        ..CouncilRequest::default()
-    };
-    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut app = app_on(&server, &["x/endless", "x/beta"]);
     let mut terminal = terminal(120, 40);
     app.ask("Q?");
     drive(&mut app, &mut terminal, |keys| async move {
@@ -186,12 +191,7 @@ async fn the_estimate_shows_before_a_run_and_real_cost_replaces_it() {
     use council::models::listing::Listing;
     use council::provider::openai::models::{ModelInfo, Pricing};
     let server = Server::start(handler).await;
-    let request = CouncilRequest {
-        panel: vec!["x/alpha".into(), "x/beta".into()],
-        base_url: Some(server.base_url.clone()),
-        ..CouncilRequest::default()
-    };
-    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut app = app_on(&server, &["x/alpha", "x/beta"]);
     // $1 in, $10 out per million tokens for every model.
     let priced = |id: &str| ModelInfo {
         id: id.into(),
@@ -487,12 +487,7 @@ async fn the_session_browser_opens_at_once_and_fills_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn earlier_turns_stay_reachable_with_braces() {
     let server = std::sync::Arc::new(Server::start(handler).await);
-    let request = CouncilRequest {
-        panel: vec!["x/alpha".into(), "x/beta".into()],
-        base_url: Some(server.base_url.clone()),
-        ..CouncilRequest::default()
-    };
-    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut app = app_on(&server, &["x/alpha", "x/beta"]);
     let mut terminal = terminal(120, 40);
     let s = server.clone();
     drive(&mut app, &mut terminal, |keys| async move {
@@ -570,12 +565,7 @@ async fn the_estimate_for_a_custom_endpoint_needs_no_picker() {
         })
         .await,
     );
-    let request = CouncilRequest {
-        panel: vec!["x/alpha".into(), "x/beta".into()],
-        base_url: Some(server.base_url.clone()),
-        ..CouncilRequest::default()
-    };
-    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut app = app_on(&server, &["x/alpha", "x/beta"]);
     let mut terminal = terminal(120, 40);
     let s = server.clone();
     drive(&mut app, &mut terminal, |keys| async move {
@@ -609,12 +599,7 @@ async fn the_estimate_for_a_custom_endpoint_needs_no_picker() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_passing_notice_clears_itself() {
     let server = std::sync::Arc::new(Server::start(handler).await);
-    let request = CouncilRequest {
-        panel: vec!["x/alpha".into()],
-        base_url: Some(server.base_url.clone()),
-        ..CouncilRequest::default()
-    };
-    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut app = app_on(&server, &["x/alpha"]);
     let mut terminal = terminal(120, 40);
     let s = server.clone();
     drive(&mut app, &mut terminal, |keys| async move {
@@ -663,12 +648,7 @@ async fn enter_on_a_judge_item_shows_the_quoted_passage() {
         handler(r, i)
     }
     let server = std::sync::Arc::new(Server::start(quoting).await);
-    let request = CouncilRequest {
-        panel: vec!["x/alpha".into(), "x/beta".into()],
-        base_url: Some(server.base_url.clone()),
-        ..CouncilRequest::default()
-    };
-    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut app = app_on(&server, &["x/alpha", "x/beta"]);
     let mut terminal = terminal(120, 40);
     let s = server.clone();
     drive(&mut app, &mut terminal, |keys| async move {
