@@ -41,6 +41,8 @@ fn council(base_url: &str) -> Council {
         judge: seat("judge"),
         synthesizer: seat("synth"),
         endpoints: Default::default(),
+        rounds: 1,
+        ranking: false,
     }
 }
 

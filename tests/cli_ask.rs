@@ -245,7 +245,7 @@ async fn unknown_preset_and_empty_question_are_usage_errors() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr.trim(),
-        "council: unknown preset `nope` (known: quality, budget, local, self-fusion, debate, research)"
+        "council: unknown preset `nope` (known: quality, budget, local, self-fusion, debate, research, deliberate)"
     );
 
     let run = council(&["ask", "--panel", "a/b"], Some("   \n"), &[]).await;
@@ -286,6 +286,7 @@ async fn presets_are_listed_and_shown_and_the_config_file_is_found_and_checked()
         "self-fusion",
         "debate",
         "research",
+        "deliberate",
     ] {
         assert!(
             run.stdout.contains(&format!("{name}  (built in)")),
@@ -553,4 +554,84 @@ async fn two_judge_samples_swap_the_order_and_keep_what_recurs() {
     .await;
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("--judge-samples"), "{}", bad.stderr);
+}
+
+/// Members answer, then revise ("Revised by ..."); reviewers rank in the
+/// order shown.
+fn deliberation_handler(r: &Recorded, i: usize) -> Reply {
+    if r.is_ranking() {
+        let labels: Vec<&str> = r
+            .user_prompt()
+            .lines()
+            .filter_map(|l| l.strip_prefix("# Response "))
+            .collect();
+        return Reply::text(&[&serde_json::json!({ "ranking": labels }).to_string()]);
+    }
+    if r.is_revision() {
+        return Reply::text(&["Revised by ", r.model()]);
+    }
+    handler(r, i)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rounds_and_ranking_are_in_the_json_and_on_stderr() {
+    let server = Server::start(deliberation_handler).await;
+    let run = council(
+        &[
+            "ask",
+            "--json",
+            "--rounds",
+            "2",
+            "--rank",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/alpha,y/beta,z/gamma",
+            "Why is the sky blue?",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // 3 members x 2 rounds + 2 judges + 3 ballots + 1 synthesis.
+    assert_eq!(server.chats().len(), 12);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let rounds = doc["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2);
+    assert_eq!(rounds[0]["round"], 1);
+    assert_eq!(rounds[1]["round"], 2);
+    assert_eq!(rounds[0]["members"][0]["text"], "Answer from x/alpha");
+    assert_eq!(rounds[1]["members"][0]["text"], "Revised by x/alpha");
+    assert_eq!(rounds[0]["judge"]["status"], "done");
+    assert_eq!(doc["members"], rounds[1]["members"]);
+    assert_eq!(doc["judge"], rounds[1]["judge"]);
+    assert_eq!(doc["convergence"], serde_json::json!([1, 1]));
+    let aggregate = doc["ranking"]["aggregate"].as_array().unwrap();
+    assert_eq!(aggregate.len(), 3);
+    let total: u64 = aggregate.iter().map(|s| s["score"].as_u64().unwrap()).sum();
+    assert_eq!(total, 3, "three ballots of two answers: 1 + 0 points each");
+    assert!(aggregate.iter().all(|s| s["member"].is_string()));
+    assert_eq!(doc["ranking"]["ballots"].as_array().unwrap().len(), 3);
+    assert!(
+        run.stderr
+            .contains("round 2: 3 revise (alpha, beta, gamma)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("ranking: "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("contradictions per round 1 → 1"),
+        "{}",
+        run.stderr
+    );
+
+    let bad = council(&["ask", "--rounds", "0", "--panel", "x/a", "Q?"], None, &[]).await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("--rounds: rounds must be between 1 and 8"),
+        "{}",
+        bad.stderr
+    );
 }

@@ -32,6 +32,8 @@ fn council(server: &Server, members: &[(&str, &str)]) -> Council {
         judge: seat(&provider, "judge", "judge/model"),
         synthesizer: seat(&provider, "synthesizer", "synth/model"),
         endpoints: Default::default(),
+        rounds: 1,
+        ranking: false,
     }
 }
 

@@ -42,6 +42,8 @@ fn seats(names: &[&str]) -> CouncilPlan {
         judge: seat("judge"),
         synthesizer: seat("synthesizer"),
         endpoints: Default::default(),
+        rounds: 1,
+        ranking: false,
     }
 }
 
@@ -59,6 +61,8 @@ async fn run_and_save(server: &Server, dir: &Path) -> (Vec<CouncilEvent>, PathBu
         judge: seat(&plan.judge),
         synthesizer: seat(&plan.synthesizer),
         endpoints: Default::default(),
+        rounds: 1,
+        ranking: false,
     };
     let (id, created) = session::new_id();
     let mut writer = SessionWriter::create(dir, &id, &created, plan).unwrap();
@@ -576,4 +580,110 @@ async fn a_session_on_a_custom_endpoint_continues_without_the_flag() {
             .iter()
             .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v == &format!("Bearer {KEY}"))
     }));
+}
+
+/// Round 1 answers; a revision changes one word of alpha's and keeps
+/// beta's; reviewers rank in the order shown.
+fn deliberation_handler(r: &Recorded, i: usize) -> Reply {
+    if r.is_ranking() {
+        let labels: Vec<&str> = r
+            .user_prompt()
+            .lines()
+            .filter_map(|l| l.strip_prefix("# Response "))
+            .collect();
+        return Reply::text(&[&serde_json::json!({ "ranking": labels }).to_string()]);
+    }
+    if r.is_judge() || r.is_synthesis() {
+        return handler(r, i);
+    }
+    let model = r.model();
+    let text = match (r.is_revision(), model) {
+        (false, _) => format!("{model} says the sky is blue because of scattering"),
+        (true, "x/alpha") => format!("{model} says the sky is blue because of Rayleigh scattering"),
+        (true, _) => format!("{model} says the sky is blue because of scattering"),
+    };
+    Reply::text(&[&text])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn show_and_export_print_what_changed_per_round() {
+    let dir = scratch("rounds");
+    let server = Server::start(deliberation_handler).await;
+    let council = |args: &[&str]| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"));
+        cmd.args(args)
+            .env("COUNCIL_SESSIONS_DIR", &dir)
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .env_remove("OPENROUTER_API_KEY")
+            .stdin(Stdio::null());
+        cmd.output()
+    };
+    let out = council(&[
+        "ask",
+        "--rounds",
+        "2",
+        "--rank",
+        "--base-url",
+        &server.base_url,
+        "--panel",
+        "x/alpha,y/beta,z/gamma",
+        "Why is the sky blue?",
+    ])
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let shown = String::from_utf8(council(&["show", "last"]).await.unwrap().stdout).unwrap();
+    assert!(shown.contains("── Deliberation\n"), "{shown}");
+    assert!(
+        shown.contains("   Round 1: 1 contradiction(s)\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("   Round 2: 1 contradiction(s)\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("     alpha: +1 −0 words, 90% kept\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("     beta: unchanged\n"), "{shown}");
+    assert!(
+        shown.contains("   Peer ranking (Borda count, 3 ballot(s)): "),
+        "{shown}"
+    );
+    // The answers shown are the last round's.
+    assert!(shown.contains("x/alpha says the sky is blue because of Rayleigh scattering"));
+
+    let md = String::from_utf8(
+        council(&["export", "last", "--format", "md"])
+            .await
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        md.contains("### Deliberation\n\n- Round 1: 1 contradiction(s)\n"),
+        "{md}"
+    );
+    assert!(md.contains("  - alpha: +1 −0 words, 90% kept\n"), "{md}");
+    assert!(
+        md.contains("- Peer ranking (Borda count, 3 ballot(s)): "),
+        "{md}"
+    );
+
+    let json: serde_json::Value = serde_json::from_slice(
+        &council(&["export", "last", "--format", "json"])
+            .await
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(json["turns"][0]["rounds"].as_array().unwrap().len(), 2);
+    assert_eq!(json["turns"][0]["convergence"], serde_json::json!([1, 1]));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

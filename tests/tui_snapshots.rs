@@ -307,6 +307,8 @@ fn idle() {
         judge: spec("judge", "~anthropic/claude-opus-latest"),
         synthesizer: spec("synthesizer", "~anthropic/claude-opus-latest"),
         endpoints: Default::default(),
+        rounds: 1,
+        ranking: false,
     });
     snap("idle", &mut s);
     let screen = format!("{}", render(&mut s, (120, 40)).backend());
@@ -482,6 +484,8 @@ fn editor_over_finished_run() -> Script {
             judge: spec("judge", "~anthropic/claude-opus-latest"),
             synthesizer: spec("synthesizer", "~anthropic/claude-opus-latest"),
             endpoints: Default::default(),
+            rounds: 1,
+            ranking: false,
         },
     ))));
     s

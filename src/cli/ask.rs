@@ -44,11 +44,16 @@ pub fn council_request(
     let preset = preset_name
         .map(|name| presets::find_preset(&name, paths::presets_dir().as_deref()))
         .transpose()?;
+    if let Some(n) = args.rounds {
+        presets::check_rounds(n).map_err(|e| ConfigError::Invalid(format!("--rounds: {e}")))?;
+    }
     Ok(CouncilRequest {
         preset,
         panel: args.panel.iter().map(|m| m.trim().to_string()).collect(),
         judge: args.judge.clone(),
         judge_samples: args.judge_samples,
+        rounds: args.rounds,
+        ranking: args.rank,
         synthesizer: args.synth.clone(),
         base_url: args.base_url.clone(),
         api_key_env: args.api_key_env.clone(),
@@ -123,10 +128,15 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
         Some((_, s)) if !own_council => request.connect(s.header.council.clone()),
         _ => request.build(),
     };
-    let council = match built {
+    let mut council = match built {
         Ok(c) => c,
         Err(e) => return fail(EXIT_USAGE, e),
     };
+    // A continued session keeps its council, but these flags still count.
+    if let Some(n) = request.rounds {
+        council.rounds = n;
+    }
+    council.ranking |= request.ranking;
     let mut options = RunOptions {
         seed: args.seed,
         ..RunOptions::default()

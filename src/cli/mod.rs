@@ -85,6 +85,14 @@ pub struct CouncilArgs {
     /// order (the second reversed); keeps the findings that recur (1-8).
     #[arg(long, value_name = "N")]
     pub judge_samples: Option<u32>,
+    /// Rounds of deliberation (1-8): after the first, every member revises
+    /// its answer having read the others' and the judge's findings.
+    #[arg(long, value_name = "N")]
+    pub rounds: Option<u32>,
+    /// Members rank each other's answers (anonymized, Borda count) before
+    /// the synthesis.
+    #[arg(long)]
+    pub rank: bool,
     /// Synthesizer model.
     #[arg(long = "synth", value_name = "MODEL")]
     pub synth: Option<String>,

@@ -81,6 +81,56 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             )
         }
         E::MemberCancelled { member: i, .. } => format!("  {}  cancelled", member(i)),
+        E::RoundStarted {
+            round,
+            members,
+            dispute,
+        } => {
+            let names: Vec<&str> = members
+                .iter()
+                .filter_map(|i| report.members.get(*i).map(|m| m.name.as_str()))
+                .collect();
+            let sat_out = report.members.len() - names.len();
+            let mut s = match dispute {
+                Some(topic) => format!(
+                    "round {round}: dispute \"{}\" put to {}",
+                    sanitize(topic),
+                    names.join(", ")
+                ),
+                None => format!(
+                    "round {round}: {} revise ({})",
+                    names.len(),
+                    names.join(", ")
+                ),
+            };
+            if dispute.is_none() && sat_out > 0 {
+                let _ = write!(s, "; {sat_out} without an answer sit out");
+            }
+            s
+        }
+        E::RankingStarted { reviewers } => {
+            format!("ranking: {} members rank each other", reviewers.len())
+        }
+        E::RankingFinished { ranking } => {
+            let mut s = format!(
+                "ranking: {}",
+                ranking
+                    .aggregate
+                    .iter()
+                    .map(|s| format!("{} {}", s.member, s.score))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for m in &ranking.malformed {
+                let _ = write!(
+                    s,
+                    "; {}'s ballot left out: {}",
+                    m.reviewer,
+                    sanitize(&m.error)
+                );
+            }
+            s
+        }
         E::JudgeStarted { model, labels } => {
             format!(
                 "judge: {model} compares {} answer(s)",
@@ -122,11 +172,19 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
                 RunOutcome::Cancelled => "cancelled",
                 RunOutcome::Answered => "members answered",
             };
-            format!(
+            let mut s = format!(
                 "council: {what} in {}{}",
                 secs(*elapsed_ms),
                 usage_suffix(usage)
-            )
+            );
+            if report.convergence.len() > 1 {
+                let _ = write!(
+                    s,
+                    "; contradictions per round {}",
+                    council::engine::deliberation::convergence_text(&report.convergence)
+                );
+            }
+            s
         }
         _ => return None,
     })

@@ -46,6 +46,10 @@ pub struct CouncilRequest {
     /// How many times the judge reads the answers (`--judge-samples`), over
     /// the preset's `samples`.
     pub judge_samples: Option<u32>,
+    /// Rounds of deliberation (`--rounds`), over the preset's `rounds`.
+    pub rounds: Option<u32>,
+    /// Peer ranking (`--rank`), on top of the preset's `ranking`.
+    pub ranking: bool,
     pub synthesizer: Option<String>,
     /// One endpoint for every seat.
     pub base_url: Option<String>,
@@ -71,6 +75,20 @@ pub struct CouncilPlan {
     /// Where the seats' providers that are not built in live.
     #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
     pub endpoints: Endpoints,
+    /// Rounds of a full run (1: no revision).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub rounds: u32,
+    /// Members rank each other's answers before the synthesis.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ranking: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 impl CouncilPlan {
@@ -89,6 +107,8 @@ impl From<&Council> for CouncilPlan {
             judge: council.judge.spec.clone(),
             synthesizer: council.synthesizer.spec.clone(),
             endpoints: council.endpoints.clone(),
+            rounds: council.rounds,
+            ranking: council.ranking,
         }
     }
 }
@@ -167,6 +187,12 @@ impl CouncilRequest {
             ),
             members,
             endpoints: Endpoints::new(),
+            rounds: match self.rounds {
+                Some(n) => presets::check_rounds(n)
+                    .map_err(|e| ConfigError::Invalid(format!("--rounds: {e}")))?,
+                None => preset.and_then(|p| p.rounds).unwrap_or(1),
+            },
+            ranking: self.ranking || preset.is_some_and(|p| p.ranking),
         };
         let from_preset = preset.map(|p| &p.providers);
         plan.endpoints = plan
@@ -246,6 +272,8 @@ impl CouncilRequest {
             judge,
             synthesizer,
             endpoints,
+            rounds: plan.rounds.max(1),
+            ranking: plan.ranking,
         })
     }
 

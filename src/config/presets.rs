@@ -29,6 +29,17 @@ pub struct Preset {
     /// `--base-url` is saved.
     #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
     pub providers: Endpoints,
+    /// Rounds of deliberation (1 to 8; 1 when absent): after the first,
+    /// members revise their answers having read each other's.
+    #[serde(
+        default,
+        deserialize_with = "rounds",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rounds: Option<u32>,
+    /// Members rank each other's answers before the synthesis.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ranking: bool,
 }
 
 /// One seat of a preset.
@@ -91,6 +102,21 @@ fn temperature<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f32>, D::Error>
     check_temperature(f32::deserialize(d)?)
         .map(Some)
         .map_err(serde::de::Error::custom)
+}
+
+fn rounds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    check_rounds(u32::deserialize(d)?)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// Rounds of deliberation: 1 to 8.
+pub fn check_rounds(n: u32) -> Result<u32, String> {
+    if (1..=8).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("rounds must be between 1 and 8, not {n}"))
+    }
 }
 
 fn samples<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
@@ -190,6 +216,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("debate", include_str!("../../presets/debate.toml")),
     ("research", include_str!("../../presets/research.toml")),
+    ("deliberate", include_str!("../../presets/deliberate.toml")),
 ];
 
 /// Parses preset text; errors name the file, line, column and field.
@@ -244,6 +271,8 @@ pub fn save_preset(
         judge: seat(&plan.judge),
         synthesizer: seat(&plan.synthesizer),
         providers: plan.endpoints.clone(),
+        rounds: (plan.rounds > 1).then_some(plan.rounds),
+        ranking: plan.ranking,
     };
     let path = dir.join(format!("{name}.toml"));
     let err = |message: String| ConfigError::File {
@@ -347,6 +376,52 @@ mod tests {
 
     fn err(text: &str) -> String {
         parse_preset(text, "p.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn rounds_and_ranking_come_from_the_preset_and_the_flags() {
+        let plan = |name: &str, rounds: Option<u32>, ranking: bool| {
+            crate::config::CouncilRequest {
+                preset: Some(find_preset(name, None).unwrap()),
+                rounds,
+                ranking,
+                ..Default::default()
+            }
+            .plan()
+        };
+        let deliberate = plan("deliberate", None, false).unwrap();
+        assert_eq!((deliberate.rounds, deliberate.ranking), (2, true));
+        let families: std::collections::HashSet<&str> = deliberate
+            .members
+            .iter()
+            .map(|m| m.model.split('/').next().unwrap())
+            .collect();
+        assert_eq!(families.len(), 3);
+        assert_eq!(plan("debate", None, false).unwrap().rounds, 2);
+        assert_eq!(plan("local", None, false).unwrap().rounds, 1);
+        let flags = plan("local", Some(3), true).unwrap();
+        assert_eq!((flags.rounds, flags.ranking), (3, true));
+        let e = plan("local", Some(9), false).unwrap_err().to_string();
+        assert_eq!(e, "--rounds: rounds must be between 1 and 8, not 9");
+
+        // Saved with the plan and read back.
+        let dir = std::env::temp_dir().join(format!("council-rounds-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = save_preset(&dir, "mine", &deliberate).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("rounds = 2") && text.contains("ranking = true"),
+            "{text}"
+        );
+        let loaded = load_preset_file(&path).unwrap().preset;
+        assert_eq!((loaded.rounds, loaded.ranking), (Some(2), true));
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let e = err(&format!(
+            "rounds = 0\n[[members]]\nmodel = \"a\"\n{OK_TAIL}"
+        ));
+        assert!(e.starts_with("p.toml:1:10"), "{e}");
+        assert!(e.contains("rounds must be between 1 and 8, not 0"), "{e}");
     }
 
     const OK_TAIL: &str = "[judge]\nmodel = \"j\"\n[synthesizer]\nmodel = \"s\"\n";

@@ -96,6 +96,9 @@ pub const REBINDABLE: &[(&str, char)] = &[
     ("editor", 'i'),
     ("rerun", 'r'),
     ("rejudge", 'R'),
+    ("deliberate", 'D'),
+    ("dispute", 'd'),
+    ("diff", '='),
     ("panel", 'p'),
 ];
 

@@ -87,6 +87,11 @@ pub struct Council {
     /// a config or preset `[providers.NAME]`), so a saved preset or session
     /// runs again as it ran.
     pub endpoints: Endpoints,
+    /// Rounds of a full run: after the first, members revise their answers
+    /// having read each other's and the judge's findings.
+    pub rounds: u32,
+    /// Members rank each other's answers before the synthesis.
+    pub ranking: bool,
 }
 
 /// How to reach a provider that is not built in: its URL and the name of

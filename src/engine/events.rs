@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::judge::{Analysis, Consistency, JudgeFailure, LabelMap};
+use crate::engine::ranking::Ranking;
 use crate::provider::{ProviderError, Usage};
 
 /// Who sits in a seat, as shown to people (no provider handles, no keys).
@@ -25,6 +26,10 @@ pub enum RunScope {
     Members(Vec<usize>),
     /// The judge and the synthesis, over the answers the members have.
     Judgement,
+    /// One more round over the answers members have (every member with
+    /// one revises it, or only those a dispute involves answer it), then
+    /// the judge and the synthesis.
+    Round,
 }
 
 /// How a run ended.
@@ -54,6 +59,16 @@ pub enum CouncilEvent {
         members: Vec<SeatInfo>,
         judge: SeatInfo,
         synthesizer: SeatInfo,
+    },
+    /// A revision round begins: the events up to the next one belong to
+    /// it (those before the first belong to round 1). `members` are the
+    /// members asked; the others keep the answer they had.
+    RoundStarted {
+        round: u32,
+        members: Vec<usize>,
+        /// The contradiction's topic, when the round answers one dispute.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dispute: Option<String>,
     },
     MemberStarted {
         member: usize,
@@ -106,6 +121,13 @@ pub enum CouncilEvent {
         failure: JudgeFailure,
         usage: Usage,
         elapsed_ms: u64,
+    },
+    /// Members rank each other's answers (`reviewers` by panel index).
+    RankingStarted {
+        reviewers: Vec<usize>,
+    },
+    RankingFinished {
+        ranking: Ranking,
     },
     SynthesisStarted {
         model: String,

@@ -2,16 +2,19 @@
 //! terminals; every front consumes the same [`CouncilEvent`] stream.
 
 pub mod council;
+pub mod deliberation;
 pub mod estimate;
 pub mod events;
 pub mod judge;
 pub mod orchestrator;
+pub mod ranking;
 pub mod report;
+pub mod revision;
 pub mod synthesis;
 
 pub use council::{Council, Seat, SeatSpec};
 pub use events::{CouncilEvent, RunOutcome, RunScope, SeatInfo};
 pub use orchestrator::{
-    ContextMode, PastTurn, RunCanceller, RunHandle, RunOptions, run, run_scoped,
+    Basis, ContextMode, PastTurn, RunCanceller, RunHandle, RunOptions, run, run_scoped,
 };
 pub use report::{RunReport, Status};

@@ -8,8 +8,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::council::{Council, Seat};
+use crate::engine::deliberation;
 use crate::engine::events::{CouncilEvent, RunOutcome, RunScope};
-use crate::engine::judge::{self, JudgeFailure, JudgeFailureKind, LabelMap};
+use crate::engine::judge::{
+    self, Analysis, Contradiction, JudgeFailure, JudgeFailureKind, LabelMap,
+};
+use crate::engine::ranking::{self, Ballot, MalformedBallot, Ranking};
 use crate::engine::synthesis::{self, NamedAnswer};
 use crate::provider::{ChatRequest, Completion, Delta, ErrorKind, Message, ProviderError, Usage};
 
@@ -71,6 +75,30 @@ pub fn history_messages(options: &RunOptions, member: Option<usize>) -> Vec<Mess
     out
 }
 
+/// What a partial run starts from: the answers members have (by panel
+/// index; `None` for members without one), the round they come from, that
+/// round's judgement, and for a dispute the contradiction put to the
+/// members it involves.
+#[derive(Debug, Clone, Default)]
+pub struct Basis {
+    pub answers: Vec<Option<String>>,
+    pub round: u32,
+    pub analysis: Option<Analysis>,
+    pub dispute: Option<Contradiction>,
+}
+
+impl Basis {
+    /// The answers of a finished run, its last round and its judgement.
+    pub fn of(report: &crate::engine::RunReport) -> Self {
+        Self {
+            answers: report.answers(),
+            round: report.round,
+            analysis: report.judge.analysis.clone(),
+            dispute: None,
+        }
+    }
+}
+
 /// A running council: its events, and the means to cancel it or one member.
 pub struct RunHandle {
     pub events: mpsc::UnboundedReceiver<CouncilEvent>,
@@ -120,18 +148,18 @@ impl RunHandle {
 
 /// Starts a council run on the current tokio runtime.
 pub fn run(council: Council, question: impl Into<String>, options: RunOptions) -> RunHandle {
-    run_scoped(council, question, options, RunScope::Full, Vec::new())
+    run_scoped(council, question, options, RunScope::Full, Basis::default())
 }
 
-/// Starts part of a run: some members only, or the judge and synthesis over
-/// `answers` (a member's answer by panel index; `None` for members without
-/// one). Members outside the scope are not asked again.
+/// Starts part of a run: some members only, the judge and synthesis over
+/// the `basis` answers, or one more round from them. Members outside the
+/// scope are not asked again.
 pub fn run_scoped(
     council: Council,
     question: impl Into<String>,
     options: RunOptions,
     scope: RunScope,
-    answers: Vec<Option<String>>,
+    basis: Basis,
 ) -> RunHandle {
     let (tx, events) = mpsc::unbounded_channel();
     let run_token = CancellationToken::new();
@@ -144,12 +172,14 @@ pub fn run_scoped(
         run: run_token,
         members,
     };
+    let seed = options.seed.unwrap_or_else(rand::random);
     let task = Orchestrator {
         council,
         question: question.into(),
         options,
+        seed,
         scope,
-        prior: answers,
+        basis,
         tx,
         cancel: cancel.clone(),
     };
@@ -161,9 +191,12 @@ struct Orchestrator {
     council: Council,
     question: String,
     options: RunOptions,
+    /// Seeds every shuffle of the run: the judge's labels, each member's
+    /// view of its peers, each reviewer's ballot.
+    seed: u64,
     scope: RunScope,
-    /// Answers members already have, for a [`RunScope::Judgement`] run.
-    prior: Vec<Option<String>>,
+    /// What a partial run starts from.
+    basis: Basis,
     tx: mpsc::UnboundedSender<CouncilEvent>,
     cancel: RunCanceller,
 }
@@ -204,6 +237,19 @@ async fn stream_stage(
     }
 }
 
+/// The members with an answer, in panel order.
+fn answered(answers: &[Option<String>]) -> Vec<(usize, String)> {
+    answers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            a.as_ref()
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| (i, t.clone()))
+        })
+        .collect()
+}
+
 fn millis(since: Instant) -> u64 {
     since.elapsed().as_millis().try_into().unwrap_or(u64::MAX)
 }
@@ -225,59 +271,91 @@ impl Orchestrator {
             synthesizer: self.council.synthesizer.spec.info(),
         });
         let mut usage = Usage::default();
-
-        let to_run: Vec<usize> = match &self.scope {
-            RunScope::Full => (0..self.council.members.len()).collect(),
-            RunScope::Members(indices) => indices
-                .iter()
-                .copied()
-                .filter(|i| *i < self.council.members.len())
-                .collect(),
-            RunScope::Judgement => Vec::new(),
+        let n = self.council.members.len();
+        let mut answers: Vec<Option<String>> = self.basis.answers.clone();
+        answers.resize(n, None);
+        let mut round = self.basis.round.max(1);
+        let mut analysis = self.basis.analysis.clone();
+        let last_round = match self.scope {
+            RunScope::Full => self.council.rounds.max(1),
+            RunScope::Round => round + 1,
+            _ => round,
         };
-        let panel = futures::future::join_all(
-            to_run
-                .iter()
-                .map(|&i| self.run_member(i, &self.council.members[i])),
-        )
-        .await;
-        let mut answers: Vec<(usize, String)> = Vec::new();
-        for (&i, (member_usage, answer)) in to_run.iter().zip(panel) {
-            usage.add(&member_usage);
-            if let Some(text) = answer {
-                answers.push((i, text));
+
+        match &self.scope {
+            RunScope::Full | RunScope::Members(_) => {
+                let to_run: Vec<usize> = match &self.scope {
+                    RunScope::Members(indices) => {
+                        indices.iter().copied().filter(|i| *i < n).collect()
+                    }
+                    _ => (0..n).collect(),
+                };
+                if self.scope == RunScope::Full {
+                    answers = vec![None; n];
+                }
+                let asked = to_run
+                    .iter()
+                    .map(|&i| (i, self.first_messages(i)))
+                    .collect();
+                usage.add(&self.ask_members(asked, &mut answers).await);
+            }
+            RunScope::Judgement => {}
+            RunScope::Round => {
+                round += 1;
+                let dispute = self.basis.dispute.clone();
+                usage.add(
+                    &self
+                        .revise(round, &mut answers, analysis.as_ref(), dispute.as_ref())
+                        .await,
+                );
             }
         }
-        if self.scope == RunScope::Judgement {
-            answers = self
-                .prior
-                .iter()
-                .enumerate()
-                .take(self.council.members.len())
-                .filter_map(|(i, a)| a.clone().filter(|t| !t.trim().is_empty()).map(|t| (i, t)))
-                .collect();
-        }
 
-        let outcome = if self.cancel.is_cancelled() {
-            RunOutcome::Cancelled
-        } else if matches!(self.scope, RunScope::Members(_)) {
-            RunOutcome::Answered
-        } else if answers.is_empty() {
-            RunOutcome::NoAnswers
-        } else {
-            let (analysis, judge_usage) = self.run_judge(&answers).await;
-            usage.add(&judge_usage);
+        let outcome = loop {
             if self.cancel.is_cancelled() {
-                RunOutcome::Cancelled
-            } else {
-                let (ok, synth_usage) = self.run_synthesis(&answers, analysis.as_ref()).await;
+                break RunOutcome::Cancelled;
+            }
+            if matches!(self.scope, RunScope::Members(_)) {
+                break RunOutcome::Answered;
+            }
+            let answered = answered(&answers);
+            if answered.is_empty() {
+                break RunOutcome::NoAnswers;
+            }
+            let (judged, judge_usage) = self.run_judge(&answered).await;
+            usage.add(&judge_usage);
+            analysis = judged;
+            if self.cancel.is_cancelled() {
+                break RunOutcome::Cancelled;
+            }
+            if round >= last_round {
+                let ranking = if self.council.ranking {
+                    let ranking = self.run_ranking(&answered).await;
+                    usage.add(&ranking.as_ref().map(|r| r.usage).unwrap_or_default());
+                    ranking
+                } else {
+                    None
+                };
+                if self.cancel.is_cancelled() {
+                    break RunOutcome::Cancelled;
+                }
+                let notes = self.synthesis_notes(round, ranking.as_ref());
+                let (ok, synth_usage) = self
+                    .run_synthesis(&answered, analysis.as_ref(), &notes)
+                    .await;
                 usage.add(&synth_usage);
-                match ok {
+                break match ok {
                     Ok(()) => RunOutcome::Synthesized,
                     Err(e) if e.is_cancelled() => RunOutcome::Cancelled,
                     Err(_) => RunOutcome::SynthesisFailed,
-                }
+                };
             }
+            round += 1;
+            usage.add(
+                &self
+                    .revise(round, &mut answers, analysis.as_ref(), None)
+                    .await,
+            );
         };
         self.send(CouncilEvent::RunFinished {
             outcome,
@@ -286,12 +364,19 @@ impl Orchestrator {
         });
     }
 
-    /// Runs one member; returns its usage and its answer when it finished.
-    async fn run_member(&self, member: usize, seat: &Seat) -> (Usage, Option<String>) {
-        let token = self.cancel.members[member].clone();
-        self.send(CouncilEvent::MemberStarted { member });
-        let mut messages = Vec::with_capacity(2 + 2 * self.options.history.len());
-        if let Some(system) = seat
+    /// A member's first-round request: its persona, the conversation so
+    /// far, the question.
+    fn first_messages(&self, member: usize) -> Vec<Message> {
+        let mut messages = self.preamble(member);
+        messages.push(Message::user(self.question.clone()));
+        messages
+    }
+
+    /// What every request of a member starts with: its persona and the
+    /// earlier turns of the conversation.
+    fn preamble(&self, member: usize) -> Vec<Message> {
+        let mut messages = Vec::with_capacity(3 + 2 * self.options.history.len());
+        if let Some(system) = self.council.members[member]
             .spec
             .system_prompt
             .as_deref()
@@ -300,7 +385,203 @@ impl Orchestrator {
             messages.push(Message::system(system));
         }
         messages.extend(history_messages(&self.options, Some(member)));
-        messages.push(Message::user(self.question.clone()));
+        messages
+    }
+
+    /// Asks members concurrently; each one's answer replaces its entry in
+    /// `answers` (`None` when it gave none). Returns the usage.
+    async fn ask_members(
+        &self,
+        asked: Vec<(usize, Vec<Message>)>,
+        answers: &mut [Option<String>],
+    ) -> Usage {
+        let results = futures::future::join_all(
+            asked
+                .into_iter()
+                .map(|(i, messages)| async move { (i, self.run_member(i, messages).await) }),
+        )
+        .await;
+        let mut usage = Usage::default();
+        for (i, (member_usage, answer)) in results {
+            usage.add(&member_usage);
+            answers[i] = answer;
+        }
+        usage
+    }
+
+    /// Round `round`: every member with an answer revises it in the light
+    /// of the others and the judge's findings, or, for a dispute, the
+    /// members it involves answer it. A member without an answer (it
+    /// failed or was stopped) sits the round out.
+    async fn revise(
+        &self,
+        round: u32,
+        answers: &mut [Option<String>],
+        analysis: Option<&Analysis>,
+        dispute: Option<&Contradiction>,
+    ) -> Usage {
+        let names: Vec<String> = self
+            .council
+            .members
+            .iter()
+            .map(|s| s.spec.name.clone())
+            .collect();
+        let answered: Vec<(usize, String)> = answered(answers)
+            .into_iter()
+            .map(|(i, _)| (i, names[i].clone()))
+            .collect();
+        let with_answer =
+            |i: &usize| answers[*i].is_some() && !self.cancel.members[*i].is_cancelled();
+        let members: Vec<usize> = match dispute {
+            Some(d) => deliberation::involved(d, &names),
+            None => (0..names.len()).collect(),
+        }
+        .into_iter()
+        .filter(with_answer)
+        .collect();
+        self.send(CouncilEvent::RoundStarted {
+            round,
+            members: members.clone(),
+            dispute: dispute.map(|d| d.topic.clone()),
+        });
+        let texts: Vec<String> = answers
+            .iter()
+            .map(|a| a.clone().unwrap_or_default())
+            .collect();
+        let asked = members
+            .iter()
+            .map(|&i| {
+                let peers = deliberation::peers(i, &answered, self.seed.wrapping_add(round.into()));
+                let own = &texts[i];
+                let turns = match dispute {
+                    Some(d) => deliberation::dispute(&self.question, &names[i], own, &peers, d),
+                    None => deliberation::revision(
+                        &self.question,
+                        round,
+                        &names[i],
+                        own,
+                        &peers,
+                        &texts,
+                        analysis,
+                    ),
+                };
+                let mut messages = self.preamble(i);
+                messages.extend(turns);
+                (i, messages)
+            })
+            .collect();
+        self.ask_members(asked, answers).await
+    }
+
+    /// What the synthesizer is told beside the answers: how many rounds
+    /// they went through and how the contradictions moved, and the peers'
+    /// ranking.
+    fn synthesis_notes(&self, round: u32, ranking: Option<&Ranking>) -> String {
+        let mut notes = String::new();
+        if round > 1 {
+            notes.push_str(&format!(
+                "\n# Deliberation\n\nThese are the members' answers after {round} rounds: in each round \
+                 after the first, every member read the others' answers and the judge's findings and \
+                 revised its own. The judge's analysis is of the last round.\n"
+            ));
+        }
+        if let Some(ranking) = ranking.filter(|r| !r.aggregate.is_empty()) {
+            notes.push_str(&format!(
+                "\n# Peer ranking\n\nEach member ranked the others' answers, anonymized (Borda \
+                 count over {} ballots; higher is better):\n",
+                ranking.ballots.len()
+            ));
+            for s in &ranking.aggregate {
+                notes.push_str(&format!("- {}: {}\n", s.member, s.score));
+            }
+        }
+        notes
+    }
+
+    /// Every member with an answer ranks the others' answers. Skipped (with
+    /// `None`) when fewer than three members answered: a ballot of one
+    /// ranks nothing.
+    async fn run_ranking(&self, answered: &[(usize, String)]) -> Option<Ranking> {
+        if answered.len() < 3 {
+            return None;
+        }
+        let reviewers: Vec<usize> = answered.iter().map(|(i, _)| *i).collect();
+        self.send(CouncilEvent::RankingStarted {
+            reviewers: reviewers.clone(),
+        });
+        let names: Vec<(usize, String)> = answered
+            .iter()
+            .map(|(i, _)| (*i, self.council.members[*i].spec.name.clone()))
+            .collect();
+        let mut by_member = vec![String::new(); self.council.members.len()];
+        for (i, text) in answered {
+            by_member[*i] = text.clone();
+        }
+        let by_member = &by_member;
+        let names = &names;
+        let ballots = futures::future::join_all(reviewers.iter().map(|&reviewer| async move {
+            let seat = &self.council.members[reviewer];
+            let labels = ranking::candidates(reviewer, names, self.seed);
+            let request = ChatRequest {
+                model: seat.spec.model.clone(),
+                messages: ranking::messages(&self.question, &labels, by_member),
+                temperature: Some(0.0),
+                max_tokens: seat.spec.max_tokens,
+                json_schema: Some(ranking::schema(&labels)),
+                web_search: false,
+            };
+            let token = self.cancel.members[reviewer].clone();
+            let mut out = stream_stage(seat, &request, token.clone(), |_| {}).await;
+            // Some servers reject `response_format`; ask again without it.
+            if let Err(e) = &out.result
+                && e.kind == (ErrorKind::Http { status: 400 })
+                && out.text.is_empty()
+            {
+                let request = ChatRequest {
+                    json_schema: None,
+                    ..request
+                };
+                out = stream_stage(seat, &request, token, |_| {}).await;
+            }
+            (reviewer, labels, out)
+        }))
+        .await;
+        let mut ranking = Ranking::default();
+        for (reviewer, labels, out) in ballots {
+            let reviewer = self.council.members[reviewer].spec.name.clone();
+            let parsed = match out.result {
+                Ok(completion) => {
+                    ranking.usage.add(&completion.usage);
+                    ranking::parse_ballot(&out.text, &labels)
+                }
+                Err(e) => Err(e.message),
+            };
+            match parsed {
+                Ok(order) => ranking.ballots.push(Ballot {
+                    reviewer,
+                    order,
+                    labels,
+                }),
+                Err(error) => ranking.malformed.push(MalformedBallot {
+                    reviewer,
+                    error,
+                    text: out.text,
+                }),
+            }
+        }
+        let members: Vec<String> = names.iter().map(|(_, n)| n.clone()).collect();
+        ranking.aggregate = ranking::aggregate(&members, &ranking.ballots);
+        self.send(CouncilEvent::RankingFinished {
+            ranking: ranking.clone(),
+        });
+        Some(ranking)
+    }
+
+    /// Runs one member; returns its usage and its answer when it finished.
+    async fn run_member(&self, member: usize, messages: Vec<Message>) -> (Usage, Option<String>) {
+        let seat = &self.council.members[member];
+        let token = self.cancel.members[member].clone();
+        self.send(CouncilEvent::MemberStarted { member });
         let request = ChatRequest {
             model: seat.spec.model.clone(),
             messages,
@@ -356,7 +637,7 @@ impl Orchestrator {
     async fn run_judge(&self, answers: &[(usize, String)]) -> (Option<judge::Analysis>, Usage) {
         let seat = &self.council.judge;
         let samples = seat.spec.samples.max(1) as usize;
-        let seed = self.options.seed.unwrap_or_else(rand::random);
+        let seed = self.seed;
         let named: Vec<(usize, String)> = answers
             .iter()
             .map(|(i, _)| (*i, self.council.members[*i].spec.name.clone()))
@@ -502,6 +783,7 @@ impl Orchestrator {
         &self,
         answers: &[(usize, String)],
         analysis: Option<&judge::Analysis>,
+        notes: &str,
     ) -> (Result<(), ProviderError>, Usage) {
         let seat = &self.council.synthesizer;
         self.send(CouncilEvent::SynthesisStarted {
@@ -529,6 +811,9 @@ impl Orchestrator {
                     &named,
                     analysis,
                 );
+                if let Some(last) = m.last_mut() {
+                    last.content.push_str(notes);
+                }
                 let history = history_messages(&self.options, None);
                 m.splice(1..1, history);
                 m

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatInfo};
 use crate::engine::judge::{Analysis, Consistency, Grounding, LabelMap};
+use crate::engine::ranking::Ranking;
 use crate::provider::Usage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -40,6 +41,26 @@ pub struct MemberReport {
     pub usage: Usage,
     pub ttft_ms: Option<u64>,
     pub elapsed_ms: Option<u64>,
+    /// The round this answer comes from (a member that sat a round out
+    /// keeps the answer of an earlier one).
+    #[serde(default = "first_round")]
+    pub round: u32,
+}
+
+fn first_round() -> u32 {
+    1
+}
+
+/// One round of a deliberation: the members' answers and the judge's map
+/// of them, as they stood when the round ended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RoundReport {
+    pub round: u32,
+    pub members: Vec<MemberReport>,
+    pub judge: JudgeReport,
+    /// The contradiction's topic, when the round answered one dispute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -82,8 +103,25 @@ pub struct SynthesisReport {
 pub struct RunReport {
     pub question: String,
     pub preset: Option<String>,
+    /// The members as of the last round.
     pub members: Vec<MemberReport>,
+    /// The judge's map of the last round.
     pub judge: JudgeReport,
+    /// The round in progress, or the last one.
+    #[serde(default = "first_round")]
+    pub round: u32,
+    /// Every round, the last included once the run has finished.
+    #[serde(default)]
+    pub rounds: Vec<RoundReport>,
+    /// Contradictions the judge found per round (`null` where it failed).
+    #[serde(default)]
+    pub convergence: Vec<Option<usize>>,
+    /// The topic of the dispute the current round answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<String>,
+    /// Members' ranking of each other's answers, when asked for.
+    #[serde(default)]
+    pub ranking: Option<Ranking>,
     pub synthesis: SynthesisReport,
     pub usage: Usage,
     pub elapsed_ms: Option<u64>,
@@ -155,10 +193,54 @@ impl RunReport {
                     model: synthesizer.model.clone(),
                     ..SynthesisReport::default()
                 };
+                self.ranking = None;
                 self.outcome = None;
                 self.stale = false;
                 self.scope = RunScope::Judgement;
             }
+            E::RunStarted {
+                scope: RunScope::Round,
+                synthesizer,
+                ..
+            } => {
+                // The judge is reset when the round starts: its map belongs to the round before.
+                self.synthesis = SynthesisReport {
+                    model: synthesizer.model.clone(),
+                    ..SynthesisReport::default()
+                };
+                self.ranking = None;
+                self.outcome = None;
+                self.stale = false;
+                self.scope = RunScope::Round;
+            }
+            E::RoundStarted {
+                round,
+                members,
+                dispute,
+            } => {
+                let round = (*round).max(2);
+                self.rounds.truncate(round as usize - 2);
+                self.rounds.push(self.current_round());
+                self.round = round;
+                self.dispute = dispute.clone();
+                for &i in members {
+                    if let Some(m) = self.members.get_mut(i) {
+                        *m = MemberReport {
+                            name: m.name.clone(),
+                            model: m.model.clone(),
+                            round,
+                            ..MemberReport::default()
+                        };
+                    }
+                }
+                self.judge = JudgeReport {
+                    model: self.judge.model.clone(),
+                    judge_is_member: std::mem::take(&mut self.judge.judge_is_member),
+                    ..JudgeReport::default()
+                };
+            }
+            E::RankingStarted { .. } => self.ranking = None,
+            E::RankingFinished { ranking } => self.ranking = Some(ranking.clone()),
             E::RunStarted {
                 question,
                 preset,
@@ -170,6 +252,7 @@ impl RunReport {
                 *self = RunReport {
                     question: question.clone(),
                     preset: preset.clone(),
+                    round: 1,
                     members: members.iter().map(MemberReport::queued).collect(),
                     judge: JudgeReport {
                         model: judge.model.clone(),
@@ -186,6 +269,7 @@ impl RunReport {
             E::MemberStarted { member } => {
                 if let Some(m) = self.members.get_mut(*member) {
                     m.status = Status::Streaming;
+                    m.round = self.round;
                 }
             }
             E::MemberDelta { member, text } => {
@@ -325,8 +409,56 @@ impl RunReport {
                     }
                 }
                 self.scope = RunScope::Full;
+                self.rounds.truncate(self.round.max(1) as usize - 1);
+                self.rounds.push(self.current_round());
+                self.convergence = self.contradictions_per_round();
             }
         }
+    }
+
+    /// The round in progress as a [`RoundReport`].
+    pub fn current_round(&self) -> RoundReport {
+        RoundReport {
+            round: self.round,
+            members: self.members.clone(),
+            judge: self.judge.clone(),
+            dispute: self.dispute.clone(),
+        }
+    }
+
+    /// Contradictions per round so far, the round in progress included once
+    /// its judge has answered (`None` where the judge failed).
+    pub fn contradictions_per_round(&self) -> Vec<Option<usize>> {
+        let count = |j: &JudgeReport| j.analysis.as_ref().map(|a| a.contradictions.len());
+        let earlier = self.rounds.iter().filter(|r| r.round < self.round);
+        let mut out: Vec<Option<usize>> = earlier.map(|r| count(&r.judge)).collect();
+        if self.judge.status.is_settled() {
+            out.push(count(&self.judge));
+        }
+        out
+    }
+
+    /// A member's report in `round` (the current one included).
+    pub fn member_in_round(&self, member: usize, round: u32) -> Option<&MemberReport> {
+        if round == self.round {
+            return self.members.get(member);
+        }
+        self.rounds
+            .iter()
+            .find(|r| r.round == round)?
+            .members
+            .get(member)
+    }
+
+    /// The judge's report of `round` (the current one included).
+    pub fn judge_in_round(&self, round: u32) -> Option<&JudgeReport> {
+        if round == self.round {
+            return Some(&self.judge);
+        }
+        self.rounds
+            .iter()
+            .find(|r| r.round == round)
+            .map(|r| &r.judge)
     }
 
     /// Each member's answer by panel index: its text when it finished,
@@ -353,6 +485,7 @@ impl MemberReport {
         Self {
             name: seat.name.clone(),
             model: seat.model.clone(),
+            round: 1,
             ..Self::default()
         }
     }

@@ -61,6 +61,78 @@ pub fn markdown(session: &Session) -> String {
     out
 }
 
+/// How the rounds went, one line each (depth 0), with what changed per
+/// member under it (depth 1); then the peer ranking. Empty for a one-round
+/// turn without a ranking.
+fn deliberation(turn: &RunReport) -> Vec<(usize, String)> {
+    let mut lines = Vec::new();
+    if turn.rounds.len() > 1 {
+        for (k, round) in turn.rounds.iter().enumerate() {
+            let contradictions = round
+                .judge
+                .analysis
+                .as_ref()
+                .map_or("judge: no analysis".into(), |a| {
+                    format!("{} contradiction(s)", a.contradictions.len())
+                });
+            let dispute = round
+                .dispute
+                .as_deref()
+                .map(|d| format!(" (dispute: {})", d.trim()))
+                .unwrap_or_default();
+            lines.push((
+                0,
+                format!("Round {}{dispute}: {contradictions}", round.round),
+            ));
+            let Some(before) = k.checked_sub(1).map(|p| &turn.rounds[p]) else {
+                continue;
+            };
+            for (m, prev) in round.members.iter().zip(&before.members) {
+                let what = if m.round < round.round {
+                    "sat out".to_string()
+                } else if m.status != Status::Done {
+                    format!(
+                        "{}{}",
+                        status(m.status),
+                        m.error
+                            .as_deref()
+                            .map(|e| format!(": {}", e.trim()))
+                            .unwrap_or_default()
+                    )
+                } else {
+                    crate::engine::revision::summary(&prev.text, &m.text).to_string()
+                };
+                lines.push((1, format!("{}: {what}", m.name)));
+            }
+        }
+    }
+    if let Some(r) = &turn.ranking {
+        let scores: Vec<String> = r
+            .aggregate
+            .iter()
+            .map(|s| format!("{} {}", s.member, s.score))
+            .collect();
+        lines.push((
+            0,
+            format!(
+                "Peer ranking (Borda count, {} ballot(s)): {}",
+                r.ballots.len(),
+                scores.join(" · ")
+            ),
+        ));
+        for b in &r.ballots {
+            lines.push((1, format!("{}: {}", b.reviewer, b.order.join(" > "))));
+        }
+        for m in &r.malformed {
+            lines.push((
+                1,
+                format!("{}: ballot left out ({})", m.reviewer, m.error.trim()),
+            ));
+        }
+    }
+    lines
+}
+
 fn turn_markdown(out: &mut String, turn: &RunReport) {
     let _ = writeln!(out, "\n### Question\n\n{}\n", turn.question.trim());
     out.push_str(
@@ -80,6 +152,13 @@ fn turn_markdown(out: &mut String, turn: &RunReport) {
             seconds(m.ttft_ms),
             seconds(m.elapsed_ms),
         );
+    }
+    let rounds = deliberation(turn);
+    if !rounds.is_empty() {
+        out.push_str("\n### Deliberation\n\n");
+        for (depth, line) in rounds {
+            let _ = writeln!(out, "{}- {}", "  ".repeat(depth), cell(&line));
+        }
     }
     for m in &turn.members {
         let _ = writeln!(out, "\n### {} ({})\n", m.name, m.model);
@@ -237,6 +316,13 @@ fn turn_text(out: &mut String, turn: &RunReport) {
             })
             .collect();
         let _ = writeln!(out, "   {}", cells.join("  ").trim_end());
+    }
+    let rounds = deliberation(turn);
+    if !rounds.is_empty() {
+        out.push_str("\n── Deliberation\n");
+        for (depth, line) in rounds {
+            let _ = writeln!(out, "   {}{line}", "  ".repeat(depth));
+        }
     }
     for m in &turn.members {
         let _ = writeln!(out, "\n── {} ({}) · {}", m.name, m.model, status(m.status));

@@ -58,6 +58,16 @@ pub enum Action {
     RerunFocused,
     /// `R`: judge and synthesize again over the current answers.
     Rejudge,
+    /// `D`: one more round: every member revises its answer having read
+    /// the others' and the judge's findings.
+    Deliberate,
+    /// `d` on a contradiction: put it to the members it involves.
+    Dispute,
+    /// `<` / `>`: the member panes show the round before or after.
+    EarlierRound,
+    LaterRound,
+    /// `=`: a member's answer as a diff against its previous round.
+    ToggleDiff,
     /// `p`: open the panel editor.
     OpenPanelEditor,
     /// Ctrl+N: the next question starts a new conversation.
@@ -95,6 +105,8 @@ pub enum Command {
     RerunMember(usize),
     /// Run the judge and the synthesis again.
     Rejudge,
+    /// Run one more round; with a contradiction, only its members answer it.
+    Deliberate(Option<Box<crate::engine::judge::Contradiction>>),
     OpenPanelEditor,
     NewConversation,
     OpenHistory,

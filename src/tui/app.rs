@@ -248,6 +248,15 @@ impl App {
                     let question = self.state.run.report().question.clone();
                     self.start(question, RunScope::Judgement);
                 }
+                Command::Deliberate(dispute) => {
+                    let report = self.state.run.report();
+                    let question = report.question.clone();
+                    let basis = crate::engine::Basis {
+                        dispute: dispute.map(|d| *d),
+                        ..crate::engine::Basis::of(report)
+                    };
+                    self.start_from(question, RunScope::Round, basis);
+                }
                 Command::CancelRun => {
                     if let Some(c) = &self.canceller {
                         c.cancel();
@@ -340,6 +349,13 @@ impl App {
     /// Starts a run of `scope` with the current plan; the answers members
     /// have feed a judgement-only run.
     fn start(&mut self, question: String, scope: RunScope) {
+        let basis = crate::engine::Basis::of(self.state.run.report());
+        self.start_from(question, scope, basis);
+    }
+
+    /// Starts a run of `scope` from `basis`: the answers (and for a round,
+    /// the judgement and dispute) it continues from.
+    fn start_from(&mut self, question: String, scope: RunScope, basis: crate::engine::Basis) {
         let council = match self
             .plan_mut()
             .cloned()
@@ -348,7 +364,6 @@ impl App {
             Ok(c) => c,
             Err(e) => return self.state.start_failed(e.to_string()),
         };
-        let answers = self.state.run.report().answers();
         let mut options = self.options.clone();
         if scope == RunScope::Full {
             // A new question continues the conversation: the last one joins the history.
@@ -375,7 +390,7 @@ impl App {
             .iter()
             .map(PastTurn::from)
             .collect();
-        let handle = crate::engine::run_scoped(council, question, options, scope, answers);
+        let handle = crate::engine::run_scoped(council, question, options, scope, basis);
         self.canceller = Some(handle.canceller());
         self.events = Some(handle.events);
     }

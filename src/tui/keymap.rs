@@ -475,6 +475,34 @@ fn defaults() -> Vec<Binding> {
             .hint_in("re-run", PaneKind::Member),
         named("rejudge", Action::Rejudge, "judge and synthesize again")
             .hint_in("re-judge", PaneKind::Judge),
+        named(
+            "deliberate",
+            Action::Deliberate,
+            "one more round: members revise, having read each other",
+        ),
+        named(
+            "dispute",
+            Action::Dispute,
+            "put the selected contradiction to its members",
+        )
+        .hint_in("dispute", PaneKind::Judge),
+        row(
+            PANES,
+            Key::ch('<'),
+            Action::EarlierRound,
+            "member panes: earlier / later round",
+        ),
+        row(
+            PANES,
+            Key::ch('>'),
+            Action::LaterRound,
+            "member panes: earlier / later round",
+        ),
+        named(
+            "diff",
+            Action::ToggleDiff,
+            "a member's answer as a diff against its previous round",
+        ),
         named("theme", Action::NextTheme, "next colour theme (remembered)"),
         named(
             "panel",

@@ -444,6 +444,8 @@ mod tests {
             judge: seat("judge", "x/j"),
             synthesizer: seat("synthesizer", "x/s"),
             endpoints: Default::default(),
+            rounds: 1,
+            ranking: false,
         })
     }
 

@@ -262,9 +262,14 @@ impl Turns {
 pub struct Run {
     report: RunReport,
     members: Vec<StreamText>,
+    /// Members' display texts of the rounds before the current one, by
+    /// round (round 1 first).
+    earlier_rounds: Vec<Vec<StreamText>>,
     judge: StreamText,
     synthesis: StreamText,
     running: bool,
+    /// Members are ranking each other's answers.
+    ranking: bool,
     /// When the run in progress (or the last one) started.
     started: Option<Instant>,
     /// Time the turn had taken before a partial run (a re-run, a re-judge)
@@ -279,6 +284,10 @@ impl Run {
 
     pub fn running(&self) -> bool {
         self.running
+    }
+
+    pub fn ranking(&self) -> bool {
+        self.ranking
     }
 
     pub fn len(&self) -> usize {
@@ -296,6 +305,16 @@ impl Run {
 
     pub fn members(&self) -> impl Iterator<Item = (&MemberReport, &StreamText)> {
         self.report.members.iter().zip(&self.members)
+    }
+
+    /// A member's report and display text in `round` (the current one
+    /// included).
+    pub fn member_in_round(&self, i: usize, round: u32) -> Option<(&MemberReport, &StreamText)> {
+        if round == self.report.round {
+            return self.member(i);
+        }
+        let texts = self.earlier_rounds.get(round.checked_sub(1)? as usize)?;
+        Some((self.report.member_in_round(i, round)?, texts.get(i)?))
     }
 
     pub fn judge(&self) -> &StreamText {
@@ -355,6 +374,7 @@ impl Run {
                         self.judge = StreamText::default();
                         self.synthesis = StreamText::default();
                     }
+                    RunScope::Round => self.synthesis = StreamText::default(),
                 }
                 self.elapsed_before = match scope {
                     RunScope::Full => Duration::ZERO,
@@ -362,6 +382,16 @@ impl Run {
                 };
                 self.running = true;
                 self.started = Some(now);
+            }
+            CouncilEvent::RoundStarted { round, members, .. } => {
+                self.earlier_rounds.truncate((*round).max(2) as usize - 2);
+                self.earlier_rounds.push(self.members.clone());
+                for &i in members {
+                    if let Some(m) = self.members.get_mut(i) {
+                        *m = StreamText::default();
+                    }
+                }
+                self.judge = StreamText::default();
             }
             CouncilEvent::MemberStarted { member } => {
                 if let Some(m) = self.members.get_mut(*member) {
@@ -382,7 +412,12 @@ impl Run {
             CouncilEvent::JudgeDelta { text } => self.judge.push_text(text, now),
             CouncilEvent::SynthesisStarted { .. } => self.synthesis.started_at = Some(now),
             CouncilEvent::SynthesisDelta { text } => self.synthesis.push_text(text, now),
-            CouncilEvent::RunFinished { .. } => self.running = false,
+            CouncilEvent::RankingStarted { .. } => self.ranking = true,
+            CouncilEvent::RankingFinished { .. } => self.ranking = false,
+            CouncilEvent::RunFinished { .. } => {
+                self.running = false;
+                self.ranking = false;
+            }
             _ => {}
         }
         self.align();
@@ -429,6 +464,17 @@ impl Run {
             .iter()
             .map(|m| StreamText::shown(&m.text, &m.reasoning))
             .collect();
+        self.earlier_rounds = report
+            .rounds
+            .iter()
+            .filter(|r| r.round < report.round)
+            .map(|r| {
+                r.members
+                    .iter()
+                    .map(|m| StreamText::shown(&m.text, &m.reasoning))
+                    .collect()
+            })
+            .collect();
         self.judge = StreamText::shown(&report.judge.text, "");
         self.synthesis = StreamText::shown(&report.synthesis.text, "");
         self.running = false;
@@ -444,6 +490,31 @@ pub struct PaneView {
     pub reasoning_cache: MarkdownCache,
     pub scroll: Scroll,
     pub show_reasoning: bool,
+    /// Show the answer as a diff against the member's previous round.
+    pub show_diff: bool,
+    /// What the caches hold: (round, diff view), so a switch redraws them.
+    pub shown: Option<(u32, bool)>,
+    /// The diff view's lines: (width, text length) they were made for.
+    pub diff: Option<((usize, usize), Vec<ratatui::text::Line<'static>>)>,
+}
+
+impl PaneView {
+    /// Makes the caches hold `round` in the diff view or not, starting
+    /// over (from the top) when that changes.
+    pub fn show(&mut self, round: u32, diff: bool) {
+        if self.shown != Some((round, diff)) {
+            if self.shown.is_some() {
+                self.cache = MarkdownCache::default();
+                self.reasoning_cache = MarkdownCache::default();
+                self.diff = None;
+                self.scroll = Scroll {
+                    follow: false,
+                    ..Scroll::default()
+                };
+            }
+            self.shown = Some((round, diff));
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -466,6 +537,8 @@ pub struct View {
     pub judge_item_moved: bool,
     /// A judge quote gone to with Enter: shown in its member's pane.
     pub jump: Option<Jump>,
+    /// The round the member panes show (`None`: the latest).
+    pub round: Option<u32>,
     pub judge: PaneView,
     pub synthesis: PaneView,
     members: HashMap<String, PaneView>,
@@ -492,6 +565,7 @@ impl Default for View {
             judge_item: 0,
             judge_item_moved: false,
             jump: None,
+            round: None,
             judge: PaneView::default(),
             synthesis: PaneView::default(),
             members: HashMap::new(),
@@ -526,6 +600,7 @@ impl View {
         self.judge_tab = JudgeTab::default();
         self.judge_item = 0;
         self.jump = None;
+        self.round = None;
         self.member_row = 0;
     }
 
@@ -601,7 +676,25 @@ impl State {
                     self.view.judge = PaneView::default();
                     self.view.synthesis = PaneView::default();
                 }
+                RunScope::Round => self.view.synthesis = PaneView::default(),
             },
+            CouncilEvent::RoundStarted { members, .. } => {
+                for &i in members {
+                    if let Some((m, _)) = self.run.member(i) {
+                        let name = m.name.clone();
+                        let pane = self.view.member_pane(&name);
+                        *pane = PaneView {
+                            show_diff: pane.show_diff,
+                            show_reasoning: pane.show_reasoning,
+                            ..PaneView::default()
+                        };
+                    }
+                }
+                self.view.judge = PaneView::default();
+                self.view.judge_item = 0;
+                self.view.jump = None;
+                self.view.round = None;
+            }
             CouncilEvent::JudgeFailed { .. } if !self.run.judge.text.is_empty() => {
                 self.view.judge_tab = JudgeTab::Raw
             }
@@ -898,6 +991,29 @@ impl State {
             }
             Action::PanelKey(key) => return self.panel_key(key),
             Action::Rejudge => return self.rejudge(),
+            Action::Deliberate => return self.deliberate(),
+            Action::Dispute => return self.dispute(),
+            Action::EarlierRound => self.step_round(-1),
+            Action::LaterRound => self.step_round(1),
+            Action::ToggleDiff => match self.view.focus {
+                Focus::Member(i) => {
+                    if let Some((m, _)) = self.run.member(i) {
+                        let name = m.name.clone();
+                        let pane = self.view.member_pane(&name);
+                        pane.show_diff = !pane.show_diff;
+                    }
+                }
+                _ => {
+                    let names: Vec<String> =
+                        self.run.members().map(|(m, _)| m.name.clone()).collect();
+                    let show = !names
+                        .iter()
+                        .any(|n| self.view.member_pane_ref(n).is_some_and(|p| p.show_diff));
+                    for name in names {
+                        self.view.member_pane(&name).show_diff = show;
+                    }
+                }
+            },
             Action::ToggleReasoning => match self.view.focus {
                 Focus::Member(i) => {
                     if let Some((m, _)) = self.run.member(i) {
@@ -990,6 +1106,83 @@ impl State {
         }
         self.view.notice = None;
         vec![Command::Rejudge]
+    }
+
+    /// `D`: one more round over the answers there are.
+    fn deliberate(&mut self) -> Vec<Command> {
+        if !self.can_continue() {
+            return Vec::new();
+        }
+        if self.run.report.answered().next().is_none() {
+            self.view.notice = Some(Notice::Info("no member has an answer to revise".into()));
+            return Vec::new();
+        }
+        self.view.notice = Some(Notice::Info(format!(
+            "round {}: every member revises its answer",
+            self.run.report.round + 1
+        )));
+        vec![Command::Deliberate(None)]
+    }
+
+    /// `d` on a contradiction: the members it involves answer it.
+    fn dispute(&mut self) -> Vec<Command> {
+        let picked = (self.view.focus == Focus::Judge
+            && self.view.judge_tab == JudgeTab::Contradictions)
+            .then_some(self.run.report.judge.analysis.as_ref())
+            .flatten()
+            .and_then(|a| a.contradictions.get(self.view.judge_item));
+        let Some(contradiction) = picked.cloned() else {
+            self.view.notice = Some(Notice::Info(
+                "select a contradiction (judge pane, tab 2) to put it to its members".into(),
+            ));
+            return Vec::new();
+        };
+        if !self.can_continue() {
+            return Vec::new();
+        }
+        let names: Vec<String> = self.run.members().map(|(m, _)| m.name.clone()).collect();
+        let answers = self.run.report.answers();
+        let involved: Vec<&str> = crate::engine::deliberation::involved(&contradiction, &names)
+            .into_iter()
+            .filter(|&i| answers[i].is_some())
+            .map(|i| names[i].as_str())
+            .collect();
+        if involved.is_empty() {
+            self.view.notice = Some(Notice::Info(
+                "no member this contradiction names has an answer".into(),
+            ));
+            return Vec::new();
+        }
+        self.view.notice = Some(Notice::Info(format!(
+            "dispute \"{}\" put to {}",
+            sanitize(&contradiction.topic),
+            involved.join(", ")
+        )));
+        vec![Command::Deliberate(Some(Box::new(contradiction)))]
+    }
+
+    /// `<` / `>`: the member panes show the round before or after.
+    fn step_round(&mut self, by: i64) {
+        let last = self.run.report.round;
+        if last <= 1 {
+            self.view.notice = Some(Notice::Info(
+                "this run has one round: D asks the members to revise".into(),
+            ));
+            return;
+        }
+        let at = i64::from(self.view.round.unwrap_or(last));
+        let to = (at + by).clamp(1, i64::from(last)) as u32;
+        self.view.round = (to != last).then_some(to);
+        let dispute = self
+            .run
+            .report
+            .rounds
+            .iter()
+            .find(|r| r.round == to)
+            .and_then(|r| r.dispute.clone())
+            .map(|d| format!(" · dispute: {}", sanitize(&d)))
+            .unwrap_or_default();
+        self.view.notice = Some(Notice::Info(format!("round {to} of {last}{dispute}")));
     }
 
     fn panel_key(&mut self, key: crossterm::event::KeyEvent) -> Vec<Command> {

@@ -59,6 +59,28 @@ impl Recorded {
         self.system_prompt()
             .starts_with("You write the final answer")
     }
+    pub fn is_ranking(&self) -> bool {
+        self.system_prompt().starts_with("You review answers")
+    }
+    /// A member's request in a revision round (or a dispute): it carries
+    /// its own earlier answer as an assistant turn.
+    pub fn is_revision(&self) -> bool {
+        self.body["messages"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["role"] == "assistant"))
+    }
+    /// The content of every message of `role`.
+    pub fn contents(&self, role: &str) -> Vec<String> {
+        self.body["messages"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter(|m| m["role"] == role)
+                    .filter_map(|m| m["content"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone)]

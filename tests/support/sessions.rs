@@ -16,6 +16,8 @@ pub fn write_many(dir: &Path, n: usize) {
         judge: seat("judge"),
         synthesizer: seat("synth"),
         endpoints: Default::default(),
+        rounds: 1,
+        ranking: false,
     };
     for i in 0..n {
         let id = format!("20261123-{i:06}-0000");

@@ -89,7 +89,7 @@ fn unwrap_envelope(value: Value) -> Value {
 
 /// Finds the JSON object in the reply and parses it, forgiving fences,
 /// surrounding prose and trailing commas.
-fn extract_json(text: &str) -> Result<Value, JudgeFailure> {
+pub(crate) fn extract_json(text: &str) -> Result<Value, JudgeFailure> {
     let body = strip_fences(text);
     let Some(start) = body.find('{') else {
         return Err(JudgeFailure::new(

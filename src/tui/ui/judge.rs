@@ -38,6 +38,14 @@ pub(super) fn draw(
         stage_status_span(judge.status, state, env),
         Span::raw(" "),
     ];
+    let report = state.run.report();
+    if report.round > 1 {
+        let what = match &report.dispute {
+            Some(topic) => format!("· round {} (dispute: {}) ", report.round, sanitize(topic)),
+            None => format!("· round {} ", report.round),
+        };
+        title.push(Span::styled(what, Style::default().fg(theme.accent)));
+    }
     if let Some(g) = judge.grounding.filter(|g| g.quotes > 0) {
         title.push(Span::styled(
             format!("· quotes {}/{} found ", g.verified, g.quotes),

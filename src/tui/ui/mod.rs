@@ -3,6 +3,7 @@
 //! layout it chose comes back as [`Areas`], never into the run's state.
 
 mod body;
+mod diff;
 mod help;
 mod history;
 mod judge;

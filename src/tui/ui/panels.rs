@@ -87,16 +87,44 @@ pub(super) fn draw_member(
     areas: &mut Areas,
 ) {
     let theme = env.theme;
-    let Some((report, stream)) = state.run.member(i) else {
+    let latest = state.run.report().round;
+    let shown = state.view.round.unwrap_or(latest);
+    let Some((report, stream)) = state
+        .run
+        .member_in_round(i, shown)
+        .or_else(|| state.run.member(i))
+    else {
         return;
     };
     areas.members.push((i, area));
     let focused = state.view.focus == Focus::Member(i);
     let colour = theme.member(i);
+    let mut badges = Vec::new();
+    if latest > 1 {
+        let style = if shown == latest {
+            Style::default().fg(theme.dim)
+        } else {
+            Style::default().fg(theme.warn).add_modifier(Modifier::BOLD)
+        };
+        badges.push(Span::styled(format!("r{}/{latest}", report.round), style));
+    }
+    if let Some((place, score)) = state
+        .run
+        .report()
+        .ranking
+        .as_ref()
+        .and_then(|r| r.place(&report.name))
+    {
+        badges.push(Span::styled(
+            format!("#{place} {score}pt"),
+            Style::default().fg(theme.accent),
+        ));
+    }
     // The border's corners take two columns.
     let title = member_title(
         report,
         stream,
+        &badges,
         env,
         i,
         area.width.saturating_sub(2) as usize,
@@ -124,8 +152,32 @@ pub(super) fn draw_member(
             )));
         }
     }
-    let jump = state.view.jump.clone();
+    let jump = state.view.jump.clone().filter(|_| shown == latest);
     let pane = state.view.member_pane(&report.name);
+    let diff = pane.show_diff;
+    pane.show(shown, diff);
+    let previous = report
+        .round
+        .checked_sub(1)
+        .filter(|_| diff)
+        .and_then(|r| state.run.member_in_round(i, r))
+        .map(|(_, s)| s.text.as_str());
+    if diff {
+        let note = match previous {
+            Some(before) => format!(
+                "diff against round {}: {}",
+                report.round - 1,
+                crate::engine::revision::summary(before, &stream.text)
+            ),
+            None => format!("round {}: no earlier answer to compare", report.round),
+        };
+        head.push(Line::from(Span::styled(
+            format!("{note} · = hides it"),
+            Style::default()
+                .fg(theme.dim)
+                .add_modifier(Modifier::ITALIC),
+        )));
+    }
     let reasoning_len = stream.reasoning.chars().count();
     if reasoning_len > 0 && !pane.show_reasoning {
         head.push(Line::from(Span::styled(
@@ -160,6 +212,21 @@ pub(super) fn draw_member(
             "─".repeat(width),
             Style::default().fg(theme.dim),
         ))]));
+    }
+    if let Some(before) = previous {
+        let key = (width, stream.text.len());
+        if pane.diff.as_ref().is_none_or(|(k, _)| *k != key) {
+            let changes = crate::engine::revision::changes(before, &stream.text);
+            pane.diff = Some((key, super::diff::lines(&changes, width, theme)));
+        }
+        let lines = pane
+            .diff
+            .as_ref()
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default();
+        parts.push(Part::Lines(lines));
+        body::draw(frame, inner, &parts, &mut pane.scroll, None);
+        return;
     }
     pane.cache.update(&stream.text, width, &md);
     // A judge quote gone to: scrolled into view once, then highlighted.
@@ -222,6 +289,7 @@ fn find_lines(cache: &MarkdownCache, quoted: &str) -> Option<(usize, usize)> {
 fn member_title(
     report: &MemberReport,
     pane: &StreamText,
+    badges: &[Span<'static>],
     env: &Env<'_>,
     i: usize,
     width: usize,
@@ -296,6 +364,14 @@ fn member_title(
     };
     let mut used = name.content.width() + status.content.width() + 1;
     let mut spans = vec![name, status];
+    for badge in badges {
+        let w = 1 + badge.content.width();
+        if used + w <= width {
+            used += w;
+            spans.push(Span::raw(" "));
+            spans.push(badge.clone());
+        }
+    }
     let mut kept: Vec<(u8, Span<'static>)> = Vec::new();
     for (order, _, span) in extras {
         let w = SEP + span.content.width();

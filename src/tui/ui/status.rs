@@ -72,18 +72,48 @@ pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, e
             format!("Panel {settled}/{total}"),
             stage_style(panel_status, theme),
         ));
-        left.push(arrow());
         let stale = state.run.judgement_stale();
         let settled_style = |status: Status| match status {
             Status::Done if stale => Style::default().fg(theme.warn),
             _ => stage_style(status, theme),
         };
+        let planned = state.council.as_ref().map_or(1, |c| c.rounds);
+        let rounds = planned.max(report.round);
+        if rounds > 1 {
+            left.push(Span::styled(
+                format!(" r{}/{rounds}", report.round),
+                Style::default().fg(theme.accent),
+            ));
+        }
+        left.push(arrow());
         left.push(Span::styled("Judge", settled_style(report.judge.status)));
         left.push(arrow());
+        let ranking = state.council.as_ref().is_some_and(|c| c.ranking);
+        if ranking || report.ranking.is_some() {
+            let status = if state.run.ranking() {
+                Status::Streaming
+            } else if report.ranking.is_some() {
+                Status::Done
+            } else {
+                Status::Queued
+            };
+            left.push(Span::styled("Ranking", settled_style(status)));
+            left.push(arrow());
+        }
         left.push(Span::styled(
             "Synthesis",
             settled_style(report.synthesis.status),
         ));
+        let per_round = report.contradictions_per_round();
+        if per_round.len() > 1 {
+            left.push(Span::styled(
+                format!(
+                    "  contradictions {}",
+                    crate::engine::deliberation::convergence_text(&per_round)
+                ),
+                Style::default().fg(theme.warn),
+            ));
+        }
     }
 
     // Totals: the run's own once finished, else the sum of what has arrived.

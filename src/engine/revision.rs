@@ -1,0 +1,103 @@
+//! How a member's answer changed from one round to the next: a word diff
+//! (for the TUI's diff view) and a one-line summary (for `show` and
+//! exports).
+
+use similar::{ChangeTag, TextDiff};
+
+/// A run of text that was kept, added or removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Kept(String),
+    Added(String),
+    Removed(String),
+}
+
+/// The words of `before` and `after`, diffed; neighbouring pieces of the
+/// same kind are joined.
+pub fn changes(before: &str, after: &str) -> Vec<Change> {
+    let diff = TextDiff::configure()
+        .timeout(std::time::Duration::from_millis(200))
+        .diff_words(before, after);
+    let mut out: Vec<Change> = Vec::new();
+    for change in diff.iter_all_changes() {
+        let text = change.value();
+        match (out.last_mut(), change.tag()) {
+            (Some(Change::Kept(s)), ChangeTag::Equal)
+            | (Some(Change::Added(s)), ChangeTag::Insert)
+            | (Some(Change::Removed(s)), ChangeTag::Delete) => s.push_str(text),
+            (_, ChangeTag::Equal) => out.push(Change::Kept(text.into())),
+            (_, ChangeTag::Insert) => out.push(Change::Added(text.into())),
+            (_, ChangeTag::Delete) => out.push(Change::Removed(text.into())),
+        }
+    }
+    out
+}
+
+/// Words added and removed, and the share of the new answer kept from the
+/// old one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub added: usize,
+    pub removed: usize,
+    pub kept: f64,
+}
+
+pub fn summary(before: &str, after: &str) -> Summary {
+    let words = |s: &str| s.split_whitespace().count();
+    let (mut added, mut removed, mut kept) = (0, 0, 0);
+    for c in changes(before, after) {
+        match c {
+            Change::Kept(s) => kept += words(&s),
+            Change::Added(s) => added += words(&s),
+            Change::Removed(s) => removed += words(&s),
+        }
+    }
+    let total = kept + added;
+    Summary {
+        added,
+        removed,
+        kept: if total == 0 {
+            1.0
+        } else {
+            kept as f64 / total as f64
+        },
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.added == 0 && self.removed == 0 {
+            return f.write_str("unchanged");
+        }
+        write!(
+            f,
+            "+{} −{} words, {:.0}% kept",
+            self.added,
+            self.removed,
+            self.kept * 100.0
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_changes_are_grouped_and_summed() {
+        let c = changes("the sky is blue today", "the sky is red today");
+        assert_eq!(
+            c,
+            [
+                Change::Kept("the sky is ".into()),
+                Change::Removed("blue".into()),
+                Change::Added("red".into()),
+                Change::Kept(" today".into()),
+            ]
+        );
+        let s = summary("the sky is blue today", "the sky is red today");
+        assert_eq!((s.added, s.removed), (1, 1));
+        assert_eq!(s.to_string(), "+1 −1 words, 80% kept");
+        assert_eq!(summary("same", "same").to_string(), "unchanged");
+    }
+}
