@@ -809,3 +809,151 @@ fn a_click_on_a_judge_item_selects_it() {
     assert_eq!(s.state.view.focus, Focus::Judge);
     assert_eq!(s.state.view.judge_item, 1);
 }
+
+const GEMINI_REVISED: &str = "It is mostly Rayleigh scattering, and I now agree that scattering alone explains the daytime blue: the ozone layer's Chappuis absorption band matters only at twilight, when it removes orange light";
+
+/// `finished()`, then `D`: a second round where gemini-pro gives way on
+/// the contradiction and the judge finds none left.
+fn second_round() -> Script {
+    let mut s = finished();
+    s.event(CouncilEvent::RunStarted {
+        question: "Why is the sky blue?".into(),
+        scope: council::engine::RunScope::Round,
+        preset: Some("quality".into()),
+        members: vec![
+            seat("claude-opus", "~anthropic/claude-opus-latest"),
+            seat("gpt", "~openai/gpt-latest"),
+            seat("gemini-pro", "~google/gemini-pro-latest"),
+        ],
+        judge: seat("judge", "~anthropic/claude-opus-latest"),
+        synthesizer: seat("synthesizer", "~anthropic/claude-opus-latest"),
+    });
+    s.event(CouncilEvent::RoundStarted {
+        round: 2,
+        members: vec![0, 1, 2],
+        dispute: None,
+    });
+    for member in 0..3 {
+        s.event(CouncilEvent::MemberStarted { member });
+    }
+    s.at(21000);
+    stream(&mut s, 0, CLAUDE);
+    stream(&mut s, 1, GPT);
+    stream(&mut s, 2, GEMINI_REVISED);
+    finish(&mut s, 0, 143, 900, 6100, 0.0112);
+    finish(&mut s, 1, 96, 1000, 4200, 0.0021);
+    finish(&mut s, 2, 48, 1100, 5000, 0.0034);
+    let mut settled = analysis();
+    settled.contradictions.clear();
+    s.event(CouncilEvent::JudgeStarted {
+        model: "~anthropic/claude-opus-latest".into(),
+        labels: LabelMap::shuffled(
+            &[
+                (0, "claude-opus".into()),
+                (1, "gpt".into()),
+                (2, "gemini-pro".into()),
+            ],
+            42,
+        ),
+    });
+    s.event(CouncilEvent::JudgeFinished {
+        analysis: settled,
+        usage: Usage::default(),
+        elapsed_ms: 5000,
+        consistency: None,
+    });
+    s.event(CouncilEvent::SynthesisStarted {
+        model: "~anthropic/claude-opus-latest".into(),
+        with_analysis: true,
+    });
+    s.event(CouncilEvent::SynthesisDelta {
+        text: "Rayleigh scattering; ozone matters only at twilight.".into(),
+    });
+    s.event(CouncilEvent::SynthesisFinished {
+        finish_reason: Some("stop".into()),
+        usage: Usage::default(),
+        ttft_ms: Some(700),
+        elapsed_ms: 2000,
+    });
+    s.event(CouncilEvent::RunFinished {
+        outcome: RunOutcome::Synthesized,
+        usage: Usage::default(),
+        elapsed_ms: 14000,
+    });
+    s.at(34000);
+    s
+}
+
+fn screen_at(s: &mut Script, size: (u16, u16)) -> String {
+    format!("{}", render(s, size).backend())
+}
+
+#[test]
+fn a_second_round_shows_its_round_and_the_convergence() {
+    let mut s = second_round();
+    let report = s.state.run.report();
+    assert_eq!(report.round, 2);
+    assert_eq!(report.rounds.len(), 2);
+    assert_eq!(report.convergence, [Some(1), Some(0)]);
+    snap("second_round", &mut s);
+    let text = screen_at(&mut s, (120, 40));
+    assert!(text.contains("r2/2"), "{text}");
+    assert!(text.contains("contradictions 1 → 0"), "{text}");
+    assert!(text.contains("I now agree"), "{text}");
+}
+
+#[test]
+fn the_round_switcher_shows_the_earlier_answers() {
+    let mut s = second_round();
+    s.action(Action::FocusNext);
+    s.action(Action::EarlierRound);
+    assert_eq!(s.state.view.round, Some(1));
+    let text = screen_at(&mut s, (120, 40));
+    assert!(text.contains("r1/2"), "{text}");
+    assert!(text.contains("round 1 of 2"), "{text}");
+    assert!(!text.contains("I now agree"), "round 1's answer:\n{text}");
+    assert!(text.contains("that is only half the story"), "{text}");
+    insta::assert_snapshot!("round_switcher_120x40", render(&mut s, (120, 40)).backend());
+    // Not before the first round; `>` comes back to the latest.
+    s.action(Action::EarlierRound);
+    assert_eq!(s.state.view.round, Some(1));
+    s.action(Action::LaterRound);
+    assert_eq!(s.state.view.round, None);
+    assert!(screen_at(&mut s, (120, 40)).contains("I now agree"));
+}
+
+#[test]
+fn the_diff_view_marks_what_a_member_revised() {
+    let mut s = second_round();
+    for _ in 0..3 {
+        s.action(Action::FocusNext);
+    }
+    assert_eq!(s.state.view.focus, Focus::Member(2));
+    s.action(Action::ToggleDiff);
+    let terminal = render(&mut s, (120, 40));
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("diff against round 1: +"), "{text}");
+    let styled = |m: ratatui::style::Modifier| -> String {
+        terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .filter(|c| c.modifier.contains(m))
+            .map(|c| c.symbol())
+            .collect()
+    };
+    let added = styled(ratatui::style::Modifier::UNDERLINED);
+    let removed = styled(ratatui::style::Modifier::CROSSED_OUT);
+    assert!(added.contains("I now agree"), "{added:?}");
+    assert!(removed.contains("half"), "{removed:?}");
+    assert!(
+        !added.contains("Rayleigh"),
+        "kept words are plain: {added:?}"
+    );
+    insta::assert_snapshot!("revision_diff_120x40", terminal.backend());
+    // Other members' panes stay as they were; `=` again hides the diff.
+    assert!(!text.contains("diff against round 1: unchanged"), "{text}");
+    s.action(Action::ToggleDiff);
+    assert!(!screen_at(&mut s, (120, 40)).contains("diff against"));
+}

@@ -171,12 +171,13 @@ pub(super) fn draw_member(
             ),
             None => format!("round {}: no earlier answer to compare", report.round),
         };
-        head.push(Line::from(Span::styled(
-            format!("{note} · = hides it"),
+        head.extend(wrap_plain(
+            &format!("{note} · = hides it"),
+            width,
             Style::default()
                 .fg(theme.dim)
                 .add_modifier(Modifier::ITALIC),
-        )));
+        ));
     }
     let reasoning_len = stream.reasoning.chars().count();
     if reasoning_len > 0 && !pane.show_reasoning {
