@@ -43,28 +43,36 @@ fn the_readme_examples_parse() {
     assert!(settings.providers.contains_key("gpu-box"));
 }
 
-/// The screen shown in the README (and `assets/screen.txt`) is the one the
-/// snapshot test draws, so it cannot drift from the code.
-#[test]
-fn the_readme_screen_is_the_snapshot() {
+/// A snapshot's screen, one line per row.
+fn drawn(snapshot: &str) -> String {
     let root = env!("CARGO_MANIFEST_DIR");
-    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
-    let screen = std::fs::read_to_string(format!("{root}/assets/screen.txt")).expect("screen");
-    let snapshot = std::fs::read_to_string(format!(
-        "{root}/tests/snapshots/tui_snapshots__judge_tab_2_120x40.snap"
-    ))
-    .expect("snapshot");
-    let drawn: String = snapshot
+    let snapshot = std::fs::read_to_string(format!("{root}/tests/snapshots/{snapshot}"))
+        .expect("snapshot");
+    snapshot
         .splitn(3, "---\n")
         .nth(2)
         .expect("snapshot body")
         .lines()
         .filter(|l| l.len() >= 2)
         .map(|l| format!("{}\n", &l[1..l.len() - 1]))
-        .collect();
-    assert_eq!(screen, drawn, "assets/screen.txt differs from the snapshot");
-    assert!(
-        readme.contains(&format!("```text\n{screen}```")),
-        "README.md does not show assets/screen.txt"
-    );
+        .collect()
+}
+
+/// The screens shown in the README (and `assets/`) are the ones the
+/// snapshot tests draw, so they cannot drift from the code.
+#[test]
+fn the_readme_screens_are_the_snapshots() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+    for (asset, snapshot) in [
+        ("screen.txt", "tui_snapshots__judge_tab_2_120x40.snap"),
+        ("deliberation.txt", "tui_snapshots__second_round_120x40.snap"),
+    ] {
+        let screen = std::fs::read_to_string(format!("{root}/assets/{asset}")).expect("screen");
+        assert_eq!(screen, drawn(snapshot), "assets/{asset} differs from {snapshot}");
+        assert!(
+            readme.contains(&format!("```text\n{screen}```")),
+            "README.md does not show assets/{asset}"
+        );
+    }
 }
