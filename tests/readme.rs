@@ -46,8 +46,8 @@ fn the_readme_examples_parse() {
 /// A snapshot's screen, one line per row.
 fn drawn(snapshot: &str) -> String {
     let root = env!("CARGO_MANIFEST_DIR");
-    let snapshot = std::fs::read_to_string(format!("{root}/tests/snapshots/{snapshot}"))
-        .expect("snapshot");
+    let snapshot =
+        std::fs::read_to_string(format!("{root}/tests/snapshots/{snapshot}")).expect("snapshot");
     snapshot
         .splitn(3, "---\n")
         .nth(2)
@@ -66,10 +66,17 @@ fn the_readme_screens_are_the_snapshots() {
     let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
     for (asset, snapshot) in [
         ("screen.txt", "tui_snapshots__judge_tab_2_120x40.snap"),
-        ("deliberation.txt", "tui_snapshots__second_round_120x40.snap"),
+        (
+            "deliberation.txt",
+            "tui_snapshots__second_round_120x40.snap",
+        ),
     ] {
         let screen = std::fs::read_to_string(format!("{root}/assets/{asset}")).expect("screen");
-        assert_eq!(screen, drawn(snapshot), "assets/{asset} differs from {snapshot}");
+        assert_eq!(
+            screen,
+            drawn(snapshot),
+            "assets/{asset} differs from {snapshot}"
+        );
         assert!(
             readme.contains(&format!("```text\n{screen}```")),
             "README.md does not show assets/{asset}"

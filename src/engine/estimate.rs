@@ -26,11 +26,30 @@ fn output(seat: &SeatSpec) -> u64 {
     u64::from(seat.max_tokens.unwrap_or(ASSUMED_MAX_TOKENS))
 }
 
+/// How much work a run does beyond one panel, judge and synthesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stages {
+    /// Rounds: each after the first asks every member and the judge again.
+    pub rounds: u32,
+    /// Every member writes a ballot.
+    pub ranking: bool,
+}
+
+impl Default for Stages {
+    fn default() -> Self {
+        Self {
+            rounds: 1,
+            ranking: false,
+        }
+    }
+}
+
 /// The most a run of these seats on `question` costs, at `price`'s prices.
 pub fn estimate(
     members: &[SeatSpec],
     judge: &SeatSpec,
     synthesizer: &SeatSpec,
+    stages: Stages,
     question: &str,
     price: impl Fn(&SeatSpec) -> Option<Pricing>,
 ) -> CostEstimate {
@@ -51,6 +70,25 @@ pub fn estimate(
         );
     }
     charge(judge, INSTRUCTIONS + question + answers);
+    // A revision reads every answer and the judge's findings.
+    for _ in 1..stages.rounds.max(1) {
+        for m in members {
+            charge(
+                m,
+                INSTRUCTIONS
+                    + question
+                    + tokens(m.system_prompt.as_deref().unwrap_or_default())
+                    + answers
+                    + output(judge),
+            );
+        }
+        charge(judge, INSTRUCTIONS + question + answers);
+    }
+    if stages.ranking {
+        for m in members {
+            charge(m, INSTRUCTIONS + question + answers - output(m));
+        }
+    }
     charge(
         synthesizer,
         INSTRUCTIONS + question + answers + output(judge),
@@ -83,7 +121,7 @@ mod tests {
         let synth = seat("s", Some(2000));
         // A 40-character question: 10 tokens.
         let q = "x".repeat(40);
-        let e = estimate(&members, &judge, &synth, &q, |_| {
+        let e = estimate(&members, &judge, &synth, Stages::default(), &q, |_| {
             Some(per_million(1.0, 10.0))
         });
         // members: 2 × (10 × 1 + 1000 × 10); judge: (600 + 10 + 2000) × 1 + 500 × 10;
@@ -91,14 +129,33 @@ mod tests {
         let expected = (2.0 * (10.0 + 10_000.0) + (2610.0 + 5000.0) + (3110.0 + 20_000.0)) / 1e6;
         assert!((e.usd - expected).abs() < 1e-12, "{} vs {expected}", e.usd);
         assert!(e.complete);
+
+        // A second round: each member reads all answers and the judge's
+        // findings, then the judge again; ranking: a ballot per member.
+        let two = Stages {
+            rounds: 2,
+            ranking: true,
+        };
+        let e = estimate(&members, &judge, &synth, two, &q, |_| {
+            Some(per_million(1.0, 10.0))
+        });
+        let revision = 2.0 * ((600.0 + 10.0 + 2000.0 + 500.0) + 10_000.0) + (2610.0 + 5000.0);
+        let ballots = 2.0 * ((600.0 + 10.0 + 1000.0) + 10_000.0);
+        let more = expected + (revision + ballots) / 1e6;
+        assert!((e.usd - more).abs() < 1e-12, "{} vs {more}", e.usd);
     }
 
     #[test]
     fn an_unpriced_seat_makes_the_estimate_incomplete() {
         let members = [seat("a", None), seat("unknown", None)];
-        let e = estimate(&members, &seat("a", None), &seat("a", None), "q", |s| {
-            (s.model == "a").then(|| per_million(0.0, 1.0))
-        });
+        let e = estimate(
+            &members,
+            &seat("a", None),
+            &seat("a", None),
+            Stages::default(),
+            "q",
+            |s| (s.model == "a").then(|| per_million(0.0, 1.0)),
+        );
         assert!(!e.complete);
         // Three priced seats write at most the assumed maximum each.
         assert!((e.usd - 3.0 * f64::from(ASSUMED_MAX_TOKENS) / 1e6).abs() < 1e-12);

@@ -424,6 +424,10 @@ impl App {
             &plan.members,
             &plan.judge,
             &plan.synthesizer,
+            estimate::Stages {
+                rounds: plan.rounds,
+                ranking: plan.ranking,
+            },
             &question,
             price,
         );
