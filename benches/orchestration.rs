@@ -34,6 +34,7 @@ fn council(base_url: &str) -> Council {
     let seat = |name: &str| Seat {
         spec: SeatSpec::new(name, format!("bench/{name}"), "bench"),
         provider: provider.clone(),
+        fallbacks: Vec::new(),
     };
     Council {
         preset: None,

@@ -19,6 +19,7 @@ fn seat(provider: &Arc<dyn Provider>, name: &str, model: &str) -> Seat {
     Seat {
         spec: SeatSpec::new(name, model, "test"),
         provider: provider.clone(),
+        fallbacks: Vec::new(),
     }
 }
 

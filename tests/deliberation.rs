@@ -24,6 +24,7 @@ fn council(server: &Server, members: &[(&str, &str)], rounds: u32, ranking: bool
     let seat = |name: &str, model: &str| Seat {
         spec: SeatSpec::new(name, model, "test"),
         provider: provider.clone(),
+        fallbacks: Vec::new(),
     };
     Council {
         preset: None,

@@ -54,6 +54,7 @@ async fn run_and_save(server: &Server, dir: &Path) -> (Vec<CouncilEvent>, PathBu
     let seat = |spec: &SeatSpec| Seat {
         spec: spec.clone(),
         provider: provider.clone(),
+        fallbacks: Vec::new(),
     };
     let council = Council {
         preset: None,

@@ -81,6 +81,22 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             )
         }
         E::MemberCancelled { member: i, .. } => format!("  {}  cancelled", member(i)),
+        E::Fallback {
+            seat,
+            model,
+            error,
+            next,
+        } => {
+            let who = match seat {
+                council::engine::SeatRole::Member { member: i } => format!("  {}", member(i)),
+                council::engine::SeatRole::Judge => "judge:".into(),
+                council::engine::SeatRole::Synthesizer => "synthesis:".into(),
+            };
+            format!(
+                "{who}  {model} failed ({}); falling back to {next}",
+                sanitize(&error.message)
+            )
+        }
         E::RoundStarted {
             round,
             members,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::council::{
-    Council, Endpoint, Endpoints, Seat, SeatSpec, member_names, unique_names,
+    Council, Endpoint, Endpoints, Fallback, Seat, SeatSpec, member_names, unique_names,
 };
 use crate::provider::{Provider, RetryPolicy, Timeouts};
 pub use presets::{NamedPreset, Preset, SeatConfig};
@@ -241,6 +241,15 @@ impl CouncilRequest {
         }
         let mut connected: HashMap<String, Arc<dyn Provider>> = HashMap::new();
         let endpoints = plan.endpoints;
+        let mut provider = |name: &str| -> Result<Arc<dyn Provider>, ConfigError> {
+            if let Some(p) = connected.get(name) {
+                return Ok(p.clone());
+            }
+            let config = self.provider_config(name, &endpoints)?;
+            let p = providers::connect(&config, timeouts, RetryPolicy::default())?;
+            connected.insert(name.to_string(), p.clone());
+            Ok(p)
+        };
         let mut seat = |spec: SeatSpec| -> Result<Seat, ConfigError> {
             let config = self.provider_config(&spec.provider, &endpoints)?;
             if spec.web_search && !providers::is_openrouter(&config.base_url) {
@@ -249,15 +258,20 @@ impl CouncilRequest {
                     spec.name, spec.provider
                 )));
             }
-            if let Some(p) = connected.get(&spec.provider) {
-                return Ok(Seat {
-                    spec,
-                    provider: p.clone(),
+            let main = provider(&spec.provider)?;
+            let mut fallbacks = Vec::with_capacity(spec.fallbacks.len());
+            for written in &spec.fallbacks {
+                let (on, model) = self.split_fallback(written, &spec.provider, &endpoints);
+                fallbacks.push(Fallback {
+                    model: model.to_string(),
+                    provider: provider(on)?,
                 });
             }
-            let provider = providers::connect(&config, timeouts, RetryPolicy::default())?;
-            connected.insert(spec.provider.clone(), provider.clone());
-            Ok(Seat { spec, provider })
+            Ok(Seat {
+                spec,
+                provider: main,
+                fallbacks,
+            })
         };
         let members = plan
             .members
@@ -290,6 +304,27 @@ impl CouncilRequest {
             ..self.provider_config(provider, endpoints)?
         };
         providers::connect(&config, self.timeouts, RetryPolicy::none())
+    }
+
+    /// A fallback as written: `provider:model` when the part before the
+    /// first `:` names a provider (so `qwen3:8b` stays a model), else a
+    /// model on the seat's own provider.
+    fn split_fallback<'a>(
+        &self,
+        written: &'a str,
+        own: &'a str,
+        endpoints: &Endpoints,
+    ) -> (&'a str, &'a str) {
+        if let Some((name, model)) = written.split_once(':') {
+            let known = (name == CUSTOM_PROVIDER && self.base_url.is_some())
+                || self.providers.iter().any(|p| p.name == name)
+                || endpoints.contains_key(name)
+                || providers::find_provider(name).is_some();
+            if known && !model.is_empty() {
+                return (name, model);
+            }
+        }
+        (own, written)
     }
 
     /// How to reach provider `name`: `--base-url` for `custom`, then the

@@ -71,6 +71,10 @@ pub struct SeatConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub samples: Option<u32>,
+    /// Models tried in turn when a request fails before its first byte with
+    /// an error another model could fix; `provider:model` for another provider.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<String>,
 }
 
 impl SeatConfig {
@@ -84,6 +88,7 @@ impl SeatConfig {
             max_tokens: None,
             web_search: false,
             samples: None,
+            fallbacks: Vec::new(),
         }
     }
 }
@@ -171,6 +176,7 @@ impl SeatConfig {
             max_tokens: self.max_tokens,
             web_search: self.web_search,
             samples: self.samples.unwrap_or(1),
+            fallbacks: self.fallbacks.clone(),
         }
     }
 }
@@ -187,6 +193,7 @@ impl From<&SeatSpec> for SeatConfig {
             max_tokens: s.max_tokens,
             web_search: s.web_search,
             samples: (s.samples > 1).then_some(s.samples),
+            fallbacks: s.fallbacks.clone(),
         }
     }
 }

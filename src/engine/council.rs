@@ -29,6 +29,10 @@ pub struct SeatSpec {
     /// another label order (the second the reverse of the first).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub samples: u32,
+    /// Models tried in turn when a request fails before its first byte in a
+    /// way another model could fix (`provider:model` for another provider).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -55,6 +59,7 @@ impl SeatSpec {
             max_tokens: None,
             web_search: false,
             samples: 1,
+            fallbacks: Vec::new(),
         }
     }
 
@@ -73,6 +78,26 @@ impl SeatSpec {
 pub struct Seat {
     pub spec: SeatSpec,
     pub provider: Arc<dyn Provider>,
+    /// The spec's fallbacks, connected, in order.
+    pub fallbacks: Vec<Fallback>,
+}
+
+/// A model to try when the one before it failed.
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    pub model: String,
+    pub provider: Arc<dyn Provider>,
+}
+
+impl Seat {
+    /// A seat without fallbacks.
+    pub fn new(spec: SeatSpec, provider: Arc<dyn Provider>) -> Self {
+        Self {
+            spec,
+            provider,
+            fallbacks: Vec::new(),
+        }
+    }
 }
 
 /// A ready-to-run council.

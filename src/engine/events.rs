@@ -32,6 +32,15 @@ pub enum RunScope {
     Round,
 }
 
+/// Which seat an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum SeatRole {
+    Member { member: usize },
+    Judge,
+    Synthesizer,
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,6 +81,14 @@ pub enum CouncilEvent {
     },
     MemberStarted {
         member: usize,
+    },
+    /// A seat's model failed before its first byte with an error another
+    /// model could fix; `next` is tried now.
+    Fallback {
+        seat: SeatRole,
+        model: String,
+        error: ProviderError,
+        next: String,
     },
     MemberDelta {
         member: usize,

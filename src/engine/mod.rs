@@ -13,7 +13,7 @@ pub mod revision;
 pub mod synthesis;
 
 pub use council::{Council, Seat, SeatSpec};
-pub use events::{CouncilEvent, RunOutcome, RunScope, SeatInfo};
+pub use events::{CouncilEvent, RunOutcome, RunScope, SeatInfo, SeatRole};
 pub use orchestrator::{
     Basis, ContextMode, PastTurn, RunCanceller, RunHandle, RunOptions, run, run_scoped,
 };

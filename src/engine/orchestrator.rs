@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::council::{Council, Seat};
 use crate::engine::deliberation;
-use crate::engine::events::{CouncilEvent, RunOutcome, RunScope};
+use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatRole};
 use crate::engine::judge::{
     self, Analysis, Contradiction, JudgeFailure, JudgeFailureKind, LabelMap,
 };
@@ -210,24 +210,46 @@ struct StageOutput {
 }
 
 /// Streams one request, handing each delta to `emit` and keeping the text.
+/// When the seat's model fails before its first byte with an error another
+/// model could fix, its fallbacks are tried in turn (`fell_back` hears of
+/// each switch); never once text has arrived.
 async fn stream_stage(
     seat: &Seat,
     request: &ChatRequest,
     token: CancellationToken,
+    mut fell_back: impl FnMut(String, ProviderError, String),
     mut emit: impl FnMut(Delta) + Send,
 ) -> StageOutput {
     let started = Instant::now();
     let mut text = String::new();
     let mut ttft_ms = None;
-    let result = {
-        let mut sink = |delta: Delta| {
-            ttft_ms.get_or_insert_with(|| millis(started));
-            if let Delta::Text(t) = &delta {
-                text.push_str(t);
-            }
-            emit(delta);
+    let mut request = request.clone();
+    let mut provider = &seat.provider;
+    let mut fallbacks = seat.fallbacks.iter();
+    let result = loop {
+        let result = {
+            let mut sink = |delta: Delta| {
+                ttft_ms.get_or_insert_with(|| millis(started));
+                if let Delta::Text(t) = &delta {
+                    text.push_str(t);
+                }
+                emit(delta);
+            };
+            provider
+                .stream_chat(&request, token.clone(), &mut sink)
+                .await
         };
-        seat.provider.stream_chat(request, token, &mut sink).await
+        match result {
+            Err(e) if ttft_ms.is_none() && e.another_model_may_fix() => match fallbacks.next() {
+                Some(next) => {
+                    fell_back(request.model.clone(), e, next.model.clone());
+                    request.model = next.model.clone();
+                    provider = &next.provider;
+                }
+                None => break Err(e),
+            },
+            other => break other,
+        }
     };
     StageOutput {
         text,
@@ -258,6 +280,18 @@ impl Orchestrator {
     fn send(&self, event: CouncilEvent) {
         // A front that stopped listening is not an error: the run finishes quietly.
         let _ = self.tx.send(event);
+    }
+
+    /// Reports a seat's switch to its next fallback model.
+    fn fell_back(&self, seat: SeatRole) -> impl FnMut(String, ProviderError, String) + '_ {
+        move |model, error, next| {
+            self.send(CouncilEvent::Fallback {
+                seat,
+                model,
+                error,
+                next,
+            })
+        }
     }
 
     async fn run(self) {
@@ -531,7 +565,7 @@ impl Orchestrator {
                 web_search: false,
             };
             let token = self.cancel.members[reviewer].clone();
-            let mut out = stream_stage(seat, &request, token.clone(), |_| {}).await;
+            let mut out = stream_stage(seat, &request, token.clone(), |_, _, _| {}, |_| {}).await;
             // Some servers reject `response_format`; ask again without it.
             if let Err(e) = &out.result
                 && e.kind == (ErrorKind::Http { status: 400 })
@@ -541,7 +575,7 @@ impl Orchestrator {
                     json_schema: None,
                     ..request
                 };
-                out = stream_stage(seat, &request, token, |_| {}).await;
+                out = stream_stage(seat, &request, token, |_, _, _| {}, |_| {}).await;
             }
             (reviewer, labels, out)
         }))
@@ -590,7 +624,8 @@ impl Orchestrator {
             json_schema: None,
             web_search: seat.spec.web_search,
         };
-        let out = stream_stage(seat, &request, token, |delta| {
+        let fell_back = self.fell_back(SeatRole::Member { member });
+        let out = stream_stage(seat, &request, token, fell_back, |delta| {
             self.send(match delta {
                 Delta::Text(text) => CouncilEvent::MemberDelta { member, text },
                 Delta::Reasoning(text) => CouncilEvent::MemberReasoning { member, text },
@@ -767,14 +802,29 @@ impl Orchestrator {
                 self.send(CouncilEvent::JudgeDelta { text });
             }
         };
-        let mut out = stream_stage(seat, &request, self.cancel.run.child_token(), emit).await;
+        let token = || self.cancel.run.child_token();
+        let mut out = stream_stage(
+            seat,
+            &request,
+            token(),
+            self.fell_back(SeatRole::Judge),
+            emit,
+        )
+        .await;
         // Some servers reject `response_format`; ask again without it.
         if let Err(e) = &out.result
             && e.kind == (ErrorKind::Http { status: 400 })
             && out.text.is_empty()
         {
             request.json_schema = None;
-            out = stream_stage(seat, &request, self.cancel.run.child_token(), emit).await;
+            out = stream_stage(
+                seat,
+                &request,
+                token(),
+                self.fell_back(SeatRole::Judge),
+                emit,
+            )
+            .await;
         }
         out
     }
@@ -823,11 +873,18 @@ impl Orchestrator {
             json_schema: None,
             web_search: seat.spec.web_search,
         };
-        let out = stream_stage(seat, &request, self.cancel.run.child_token(), |delta| {
-            if let Delta::Text(text) = delta {
-                self.send(CouncilEvent::SynthesisDelta { text });
-            }
-        })
+        let fell_back = self.fell_back(SeatRole::Synthesizer);
+        let out = stream_stage(
+            seat,
+            &request,
+            self.cancel.run.child_token(),
+            fell_back,
+            |delta| {
+                if let Delta::Text(text) = delta {
+                    self.send(CouncilEvent::SynthesisDelta { text });
+                }
+            },
+        )
         .await;
         let result = match out.result {
             Ok(_) if out.text.trim().is_empty() => Err(ProviderError::new(

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatInfo};
+use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatInfo, SeatRole};
 use crate::engine::judge::{Analysis, Consistency, Grounding, LabelMap};
 use crate::engine::ranking::Ranking;
 use crate::provider::Usage;
@@ -45,6 +45,39 @@ pub struct MemberReport {
     /// keeps the answer of an earlier one).
     #[serde(default = "first_round")]
     pub round: u32,
+    /// Models that failed before this one answered, in the order tried.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_from: Vec<String>,
+    /// What each of them failed with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_errors: Vec<FallbackError>,
+}
+
+/// A model a seat fell back from, and why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FallbackError {
+    pub model: String,
+    pub error: String,
+}
+
+/// Records a switch to a fallback: `model` is now the one answering.
+fn fell_back(
+    model: &mut String,
+    from: &mut Vec<String>,
+    errors: &mut Vec<FallbackError>,
+    failed: &str,
+    error: &str,
+    next: &str,
+) {
+    // A judge reading several samples may fall back once per sample.
+    if !from.iter().any(|m| m == failed) {
+        from.push(failed.to_string());
+        errors.push(FallbackError {
+            model: failed.to_string(),
+            error: error.to_string(),
+        });
+    }
+    *model = next.to_string();
 }
 
 fn first_round() -> u32 {
@@ -84,6 +117,10 @@ pub struct JudgeReport {
     /// With several samples: how many findings recurred across them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistency: Option<Consistency>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_from: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_errors: Vec<FallbackError>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -97,6 +134,10 @@ pub struct SynthesisReport {
     pub usage: Usage,
     pub ttft_ms: Option<u64>,
     pub elapsed_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_from: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_errors: Vec<FallbackError>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -265,6 +306,30 @@ impl RunReport {
                     },
                     ..RunReport::default()
                 };
+            }
+            E::Fallback {
+                seat,
+                model,
+                error,
+                next,
+            } => {
+                let (answering, from, errors) = match seat {
+                    SeatRole::Member { member } => match self.members.get_mut(*member) {
+                        Some(m) => (&mut m.model, &mut m.fallback_from, &mut m.fallback_errors),
+                        None => return,
+                    },
+                    SeatRole::Judge => (
+                        &mut self.judge.model,
+                        &mut self.judge.fallback_from,
+                        &mut self.judge.fallback_errors,
+                    ),
+                    SeatRole::Synthesizer => (
+                        &mut self.synthesis.model,
+                        &mut self.synthesis.fallback_from,
+                        &mut self.synthesis.fallback_errors,
+                    ),
+                };
+                fell_back(answering, from, errors, model, &error.message, next);
             }
             E::MemberStarted { member } => {
                 if let Some(m) = self.members.get_mut(*member) {

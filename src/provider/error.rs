@@ -55,6 +55,17 @@ impl ProviderError {
         self.kind == ErrorKind::Cancelled
     }
 
+    /// Failures another model might not have: an unknown or unserved model,
+    /// no credits, rate limits and server errors (after the retries), a
+    /// server that never answered. Only ever acted on before the first byte.
+    pub fn another_model_may_fix(&self) -> bool {
+        match self.kind {
+            ErrorKind::Http { status } => matches!(status, 402 | 404 | 408 | 429 | 500..=599),
+            ErrorKind::Connect | ErrorKind::FirstByteTimeout => true,
+            _ => false,
+        }
+    }
+
     /// Failures that may succeed on a second try, before any byte arrived.
     pub fn is_retryable(&self) -> bool {
         match self.kind {
