@@ -44,6 +44,7 @@ fn council(base_url: &str) -> Council {
         endpoints: Default::default(),
         rounds: 1,
         ranking: false,
+        limits: Default::default(),
     }
 }
 

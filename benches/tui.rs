@@ -38,6 +38,7 @@ fn started() -> State {
             members: (0..MEMBERS).map(|i| seat(&format!("m{i}"))).collect(),
             judge: seat("judge"),
             synthesizer: seat("synth"),
+            limits: Default::default(),
         },
         Instant::now(),
     );

@@ -3,11 +3,9 @@
 
 mod support;
 
-use std::process::Stdio;
-
 use serde_json::Value;
+use support::cli::council;
 use support::{Recorded, Reply, Server, judge_json};
-use tokio::io::AsyncWriteExt;
 
 fn handler(r: &Recorded, _: usize) -> Reply {
     if r.is_judge() {
@@ -21,51 +19,6 @@ fn handler(r: &Recorded, _: usize) -> Reply {
         Reply::status(404, r#"{"error":{"message":"No endpoints found"}}"#)
     } else {
         Reply::text(&["Answer from ", r.model()])
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn council(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"));
-    cmd.args(args)
-        .env_remove("OPENROUTER_API_KEY")
-        .env_remove("OPENAI_API_KEY")
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("council-test-no-config"),
-        )
-        .env(
-            "COUNCIL_SESSIONS_DIR",
-            std::env::temp_dir().join("council-test-sessions"),
-        )
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("run council");
-    if let Some(input) = stdin {
-        let mut pipe = child.stdin.take().unwrap();
-        pipe.write_all(input.as_bytes()).await.unwrap();
-    }
-    let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("council ask must not hang")
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
 

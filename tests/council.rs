@@ -35,6 +35,7 @@ fn council(server: &Server, members: &[(&str, &str)]) -> Council {
         endpoints: Default::default(),
         rounds: 1,
         ranking: false,
+        limits: Default::default(),
     }
 }
 
@@ -226,7 +227,7 @@ async fn when_every_member_fails_nothing_is_judged() {
     let c = council(&server, &[("a", "fail/a"), ("b", "fail/b")]);
     let report =
         RunReport::from_events(&collect(council::run(c, "Q?", RunOptions::default())).await);
-    assert_eq!(report.outcome, Some(RunOutcome::NoAnswers));
+    assert_eq!(report.outcome, Some(RunOutcome::AllMembersFailed));
     assert_eq!(report.judge.status, Status::Skipped);
     assert_eq!(report.synthesis.status, Status::Skipped);
     assert_eq!(server.count(), 2);

@@ -34,6 +34,7 @@ fn council(server: &Server, members: &[(&str, &str)], rounds: u32, ranking: bool
         endpoints: Default::default(),
         rounds,
         ranking,
+        limits: Default::default(),
     }
 }
 

@@ -44,6 +44,7 @@ fn seats(names: &[&str]) -> CouncilPlan {
         endpoints: Default::default(),
         rounds: 1,
         ranking: false,
+        limits: Default::default(),
     }
 }
 
@@ -64,6 +65,7 @@ async fn run_and_save(server: &Server, dir: &Path) -> (Vec<CouncilEvent>, PathBu
         endpoints: Default::default(),
         rounds: 1,
         ranking: false,
+        limits: Default::default(),
     };
     let (id, created) = session::new_id();
     let mut writer = SessionWriter::create(dir, &id, &created, plan).unwrap();
@@ -245,6 +247,7 @@ fn scripted_events() -> Vec<CouncilEvent> {
             members: vec![info("alpha"), info("beta")],
             judge: info("judge"),
             synthesizer: info("synthesizer"),
+            limits: Default::default(),
         },
         CouncilEvent::MemberStarted { member: 0 },
         CouncilEvent::MemberStarted { member: 1 },
@@ -324,6 +327,7 @@ fn scripted_events() -> Vec<CouncilEvent> {
             outcome: RunOutcome::Synthesized,
             usage: usage(720, 78, 0.0072),
             elapsed_ms: 6400,
+            error: None,
         },
     ]
 }

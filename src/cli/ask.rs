@@ -8,6 +8,7 @@ use std::time::Duration;
 use council::config::settings::Settings;
 use council::config::{ConfigError, CouncilRequest, presets, providers};
 use council::engine::RunOutcome;
+use council::models::prices::Prices;
 use council::paths;
 use council::sanitize::sanitize;
 use council::{CouncilEvent, RunOptions, RunReport};
@@ -47,6 +48,18 @@ pub fn council_request(
     if let Some(n) = args.rounds {
         presets::check_rounds(n).map_err(|e| ConfigError::Invalid(format!("--rounds: {e}")))?;
     }
+    let limits = council::engine::council::Limits {
+        quorum: args.quorum,
+        deadline_s: args.deadline,
+        max_cost: args.max_cost,
+    };
+    limits.check().map_err(|e| {
+        ConfigError::Invalid(
+            e.replace("quorum", "--quorum")
+                .replace("deadline_s", "--deadline")
+                .replace("max_cost", "--max-cost"),
+        )
+    })?;
     Ok(CouncilRequest {
         preset,
         panel: args.panel.iter().map(|m| m.trim().to_string()).collect(),
@@ -54,6 +67,8 @@ pub fn council_request(
         judge_samples: args.judge_samples,
         rounds: args.rounds,
         ranking: args.rank,
+        limits,
+        default_max_cost: settings.max_cost,
         synthesizer: args.synth.clone(),
         base_url: args.base_url.clone(),
         api_key_env: args.api_key_env.clone(),
@@ -101,6 +116,42 @@ fn read_question(arg: Option<String>) -> Result<String, String> {
     Ok(question)
 }
 
+/// Checks the run's estimate (listed prices, every seat writing its
+/// `max_tokens`) against the cap; says on stderr what it could not price.
+async fn within_budget(council: &council::Council, prompt: &str, cap: f64) -> Result<(), String> {
+    let prices = Prices::gather(council).await;
+    let estimate = prices.estimate(council, prompt);
+    let unpriced = prices.unpriced(council);
+    // Unknown prices count as free, so an incomplete estimate over the cap is over it too.
+    if estimate.usd > cap {
+        let more = if estimate.complete {
+            ""
+        } else {
+            " (without the unpriced models)"
+        };
+        return Err(format!(
+            "the estimate of ${:.4}{more} is over the ${cap:.4} cap; raise it with --max-cost {:.2} \
+             (or max_cost in the preset or config), or lower max_tokens",
+            estimate.usd,
+            (estimate.usd * 100.0).ceil() / 100.0,
+        ));
+    }
+    if estimate.complete {
+        eprintln!(
+            "council: estimated at most ${:.4} of the ${cap:.4} cap",
+            estimate.usd
+        );
+    } else {
+        eprintln!(
+            "council: the estimate of ${:.4} is incomplete: no listed price for {}; \
+             running, and the ${cap:.4} cap is checked against the spend reported",
+            estimate.usd,
+            sanitize(&unpriced.join(", "))
+        );
+    }
+    Ok(())
+}
+
 pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     let question = match read_question(args.question) {
         Ok(q) => q,
@@ -137,6 +188,20 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
         council.rounds = n;
     }
     council.ranking |= request.ranking;
+    council.limits = council.limits.overridden_by(request.limits);
+    if let Some(cap) = council.limits.max_cost {
+        // Everything the members read: the question and the conversation so far.
+        let mut prompt = question.clone();
+        if let Some((_, s)) = &earlier {
+            for turn in s.history() {
+                prompt.push_str(&turn.question);
+                prompt.push_str(&turn.synthesis);
+            }
+        }
+        if let Err(e) = within_budget(&council, &prompt, cap).await {
+            return fail(EXIT_USAGE, e);
+        }
+    }
     let mut options = RunOptions {
         seed: args.seed,
         ..RunOptions::default()
@@ -226,41 +291,33 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
             Err(e) => return fail(EXIT_FAILED, format!("cannot encode the report: {e}")),
         }
     }
+    if report.degraded && report.outcome == Some(RunOutcome::Synthesized) {
+        let missing: Vec<String> = report
+            .degraded_members
+            .iter()
+            .map(|m| format!("{} ({})", m.member, sanitize(&m.reason)))
+            .collect();
+        eprintln!(
+            "council: degraded panel: {} of {} members answered; left out: {}",
+            report.members.len() - missing.len(),
+            report.members.len(),
+            missing.join(", ")
+        );
+    }
+    let why = || report.error.as_deref().map(sanitize).unwrap_or_default();
     match report.outcome {
         Some(RunOutcome::Synthesized) => ExitCode::SUCCESS,
-        Some(RunOutcome::NoAnswers) => {
-            let reasons: Vec<String> = report
-                .members
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{}: {}",
-                        m.name,
-                        m.error
-                            .as_deref()
-                            .map(sanitize)
-                            .unwrap_or_else(|| "no text".into())
-                    )
-                })
-                .collect();
-            fail(
-                EXIT_FAILED,
-                format!("every member failed ({})", reasons.join("; ")),
-            )
-        }
-        Some(RunOutcome::SynthesisFailed) => fail(
-            EXIT_FAILED,
-            format!(
-                "the synthesis failed: {}",
-                report
-                    .synthesis
-                    .error
-                    .as_deref()
-                    .map(sanitize)
-                    .unwrap_or_default()
-            ),
-        ),
         Some(RunOutcome::Cancelled) => fail(EXIT_INTERRUPTED, "cancelled"),
+        Some(RunOutcome::BudgetExceeded) => {
+            fail(EXIT_FAILED, format!("budget exceeded: {}", why()))
+        }
+        Some(RunOutcome::NoQuorum) => fail(EXIT_FAILED, format!("no quorum: {}", why())),
+        Some(
+            RunOutcome::AllMembersFailed
+            | RunOutcome::InsufficientCredits
+            | RunOutcome::RateLimited,
+        ) => fail(EXIT_FAILED, why()),
+        Some(RunOutcome::SynthesisFailed) => fail(EXIT_FAILED, why()),
         Some(RunOutcome::Answered) | None => fail(EXIT_FAILED, "the run ended without a synthesis"),
     }
 }

@@ -93,6 +93,18 @@ pub struct CouncilArgs {
     /// the synthesis.
     #[arg(long)]
     pub rank: bool,
+    /// With --deadline: members that must have answered before the rest are
+    /// stopped (default 1).
+    #[arg(long, value_name = "N")]
+    pub quorum: Option<u32>,
+    /// Seconds after which members still streaming are stopped as `late`
+    /// (once the quorum has answered) and left out of the judgement.
+    #[arg(long, value_name = "SECS")]
+    pub deadline: Option<f64>,
+    /// Budget cap in USD: refused before any request when the estimate
+    /// exceeds it; no further stage starts once the spend reaches it.
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
     /// Synthesizer model.
     #[arg(long = "synth", value_name = "MODEL")]
     pub synth: Option<String>,

@@ -81,6 +81,18 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             )
         }
         E::MemberCancelled { member: i, .. } => format!("  {}  cancelled", member(i)),
+        E::MemberLate {
+            member: i,
+            elapsed_ms,
+            ..
+        } => {
+            let kept = report.members.get(*i).map_or(0, |m| m.text.len());
+            format!(
+                "  {}  late: stopped at {} with {kept} bytes of text (kept, left out of the judgement)",
+                member(i),
+                secs(*elapsed_ms)
+            )
+        }
         E::Fallback {
             seat,
             model,
@@ -88,12 +100,12 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             next,
         } => {
             let who = match seat {
-                council::engine::SeatRole::Member { member: i } => format!("  {}", member(i)),
+                council::engine::SeatRole::Member { member: i } => format!("  {} ", member(i)),
                 council::engine::SeatRole::Judge => "judge:".into(),
                 council::engine::SeatRole::Synthesizer => "synthesis:".into(),
             };
             format!(
-                "{who}  {model} failed ({}); falling back to {next}",
+                "{who} {model} failed ({}); falling back to {next}",
                 sanitize(&error.message)
             )
         }
@@ -180,13 +192,18 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             outcome,
             usage,
             elapsed_ms,
+            ..
         } => {
             let what = match outcome {
                 RunOutcome::Synthesized => "done",
-                RunOutcome::NoAnswers => "no member answered",
+                RunOutcome::AllMembersFailed => "no member answered",
                 RunOutcome::SynthesisFailed => "no synthesis",
                 RunOutcome::Cancelled => "cancelled",
                 RunOutcome::Answered => "members answered",
+                RunOutcome::BudgetExceeded => "budget exceeded",
+                RunOutcome::InsufficientCredits => "no credits",
+                RunOutcome::RateLimited => "rate limited",
+                RunOutcome::NoQuorum => "no quorum",
             };
             let mut s = format!(
                 "council: {what} in {}{}",

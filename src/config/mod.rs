@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::council::{
-    Council, Endpoint, Endpoints, Fallback, Seat, SeatSpec, member_names, unique_names,
+    Council, Endpoint, Endpoints, Fallback, Limits, Seat, SeatSpec, member_names, unique_names,
 };
 use crate::provider::{Provider, RetryPolicy, Timeouts};
 pub use presets::{NamedPreset, Preset, SeatConfig};
@@ -50,6 +50,10 @@ pub struct CouncilRequest {
     pub rounds: Option<u32>,
     /// Peer ranking (`--rank`), on top of the preset's `ranking`.
     pub ranking: bool,
+    /// `--quorum`, `--deadline`, `--max-cost`, over the preset's.
+    pub limits: Limits,
+    /// The config file's `max_cost`, for a preset without one.
+    pub default_max_cost: Option<f64>,
     pub synthesizer: Option<String>,
     /// One endpoint for every seat.
     pub base_url: Option<String>,
@@ -81,6 +85,9 @@ pub struct CouncilPlan {
     /// Members rank each other's answers before the synthesis.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ranking: bool,
+    /// Quorum, deadline and budget cap.
+    #[serde(default, flatten)]
+    pub limits: Limits,
 }
 
 fn one() -> u32 {
@@ -109,6 +116,7 @@ impl From<&Council> for CouncilPlan {
             endpoints: council.endpoints.clone(),
             rounds: council.rounds,
             ranking: council.ranking,
+            limits: council.limits,
         }
     }
 }
@@ -193,6 +201,15 @@ impl CouncilRequest {
                 None => preset.and_then(|p| p.rounds).unwrap_or(1),
             },
             ranking: self.ranking || preset.is_some_and(|p| p.ranking),
+            limits: {
+                let mut limits = preset
+                    .map(Preset::limits)
+                    .unwrap_or_default()
+                    .overridden_by(self.limits);
+                limits.max_cost = limits.max_cost.or(self.default_max_cost);
+                limits.check().map_err(ConfigError::Invalid)?;
+                limits
+            },
         };
         let from_preset = preset.map(|p| &p.providers);
         plan.endpoints = plan
@@ -288,6 +305,7 @@ impl CouncilRequest {
             endpoints,
             rounds: plan.rounds.max(1),
             ranking: plan.ranking,
+            limits: plan.limits,
         })
     }
 

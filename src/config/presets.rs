@@ -40,6 +40,67 @@ pub struct Preset {
     /// Members rank each other's answers before the synthesis.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ranking: bool,
+    /// Members that must answer before the deadline stops the rest.
+    #[serde(
+        default,
+        deserialize_with = "quorum",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub quorum: Option<u32>,
+    /// Seconds after which members still streaming are stopped as late.
+    #[serde(
+        default,
+        deserialize_with = "deadline",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deadline_s: Option<f64>,
+    /// USD: no stage starts once a run has spent this much.
+    #[serde(
+        default,
+        deserialize_with = "max_cost",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_cost: Option<f64>,
+}
+
+impl Preset {
+    pub fn limits(&self) -> crate::engine::council::Limits {
+        crate::engine::council::Limits {
+            quorum: self.quorum,
+            deadline_s: self.deadline_s,
+            max_cost: self.max_cost,
+        }
+    }
+}
+
+fn limit<'de, D: Deserializer<'de>, T: Deserialize<'de> + Copy>(
+    d: D,
+    set: impl Fn(T) -> crate::engine::council::Limits,
+) -> Result<Option<T>, D::Error> {
+    let value = T::deserialize(d)?;
+    set(value).check().map_err(serde::de::Error::custom)?;
+    Ok(Some(value))
+}
+
+fn quorum<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    limit(d, |q| crate::engine::council::Limits {
+        quorum: Some(q),
+        ..Default::default()
+    })
+}
+
+fn deadline<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    limit(d, |s| crate::engine::council::Limits {
+        deadline_s: Some(s),
+        ..Default::default()
+    })
+}
+
+fn max_cost<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    limit(d, |c| crate::engine::council::Limits {
+        max_cost: Some(c),
+        ..Default::default()
+    })
 }
 
 /// One seat of a preset.
@@ -280,6 +341,9 @@ pub fn save_preset(
         providers: plan.endpoints.clone(),
         rounds: (plan.rounds > 1).then_some(plan.rounds),
         ranking: plan.ranking,
+        quorum: plan.limits.quorum,
+        deadline_s: plan.limits.deadline_s,
+        max_cost: plan.limits.max_cost,
     };
     let path = dir.join(format!("{name}.toml"));
     let err = |message: String| ConfigError::File {
@@ -345,6 +409,20 @@ mod tests {
         for (name, text) in BUILTIN {
             let preset = parse_preset(text, name).unwrap();
             assert!(!preset.members.is_empty(), "{name}");
+        }
+    }
+
+    #[test]
+    fn remote_builtin_presets_give_their_judge_and_synthesizer_fallbacks() {
+        for (name, text) in BUILTIN {
+            let preset = parse_preset(text, name).unwrap();
+            if preset.provider.as_deref() == Some(crate::provider::local::NAME) {
+                continue;
+            }
+            for seat in [&preset.judge, &preset.synthesizer] {
+                assert!(seat.fallbacks.len() >= 2, "{name}: {}", seat.model);
+                assert!(!seat.fallbacks.contains(&seat.model), "{name}");
+            }
         }
     }
 
@@ -468,5 +546,18 @@ mod tests {
 
         let e = err(&format!("members = []\n{OK_TAIL}"));
         assert!(e.contains("`members` is empty"), "{e}");
+
+        let e = err(&format!("quorum = 0\n[[members]]\nmodel = \"a\"\n{OK_TAIL}"));
+        assert!(
+            e.starts_with("p.toml:1:10: ") && e.contains("quorum must be at least 1"),
+            "{e}"
+        );
+        let e = err(&format!("deadline_s = -2.5\n[[members]]\nmodel = \"a\"\n{OK_TAIL}"));
+        assert!(
+            e.starts_with("p.toml:1:14: ") && e.contains("deadline_s must be a positive"),
+            "{e}"
+        );
+        let e = err(&format!("max_cost = \"lots\"\n[[members]]\nmodel = \"a\"\n{OK_TAIL}"));
+        assert!(e.starts_with("p.toml:1:12: "), "{e}");
     }
 }

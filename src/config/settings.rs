@@ -35,6 +35,20 @@ pub struct Settings {
     /// syntheses (the default), or their own earlier answers.
     #[serde(default)]
     pub context: ContextSetting,
+    /// USD: the budget cap of a run whose preset sets none.
+    #[serde(default, deserialize_with = "max_cost")]
+    pub max_cost: Option<f64>,
+}
+
+fn max_cost<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let cost = <f64 as serde::Deserialize>::deserialize(d)?;
+    crate::engine::council::Limits {
+        max_cost: Some(cost),
+        ..Default::default()
+    }
+    .check()
+    .map_err(serde::de::Error::custom)?;
+    Ok(Some(cost))
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

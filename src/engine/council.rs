@@ -117,6 +117,61 @@ pub struct Council {
     pub rounds: u32,
     /// Members rank each other's answers before the synthesis.
     pub ranking: bool,
+    pub limits: Limits,
+}
+
+/// What bounds a run's latency and cost. Unset, a run waits for every
+/// member and spends what it takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Members that must have answered before the deadline stops the rest
+    /// (1 when only a deadline is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<u32>,
+    /// Seconds from the start after which members still streaming are
+    /// stopped as late, once the quorum has answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_s: Option<f64>,
+    /// USD: no stage starts once the run has spent this much.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost: Option<f64>,
+}
+
+impl Limits {
+    pub fn is_unset(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Each limit of `over` that is set replaces this one's.
+    pub fn overridden_by(self, over: Limits) -> Self {
+        Self {
+            quorum: over.quorum.or(self.quorum),
+            deadline_s: over.deadline_s.or(self.deadline_s),
+            max_cost: over.max_cost.or(self.max_cost),
+        }
+    }
+
+    /// Checks the values wherever they were given; the error names the field.
+    pub fn check(&self) -> Result<(), String> {
+        if self.quorum == Some(0) {
+            return Err("quorum must be at least 1".into());
+        }
+        if let Some(d) = self.deadline_s
+            && !(d.is_finite() && d > 0.0)
+        {
+            return Err(format!(
+                "deadline_s must be a positive number of seconds, not {d}"
+            ));
+        }
+        if let Some(c) = self.max_cost
+            && !(c.is_finite() && c >= 0.0)
+        {
+            return Err(format!(
+                "max_cost must be a non-negative amount in USD, not {c}"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// How to reach a provider that is not built in: its URL and the name of

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::council::Limits;
 use crate::engine::judge::{Analysis, Consistency, JudgeFailure, LabelMap};
 use crate::engine::ranking::Ranking;
 use crate::provider::{ProviderError, Usage};
@@ -50,10 +51,19 @@ pub enum RunOutcome {
     /// The members of a [`RunScope::Members`] run finished; nothing was judged.
     Answered,
     /// No member produced an answer, so there was nothing to judge.
-    NoAnswers,
+    #[serde(alias = "no_answers")]
+    AllMembersFailed,
     /// The synthesizer failed.
     SynthesisFailed,
     Cancelled,
+    /// The spend reached the budget cap before a stage: what was done is kept.
+    BudgetExceeded,
+    /// Every member failed with "no credits".
+    InsufficientCredits,
+    /// Every member failed rate-limited.
+    RateLimited,
+    /// Every member settled with fewer answers than the quorum.
+    NoQuorum,
 }
 
 /// Member indices refer to the panel order given in [`CouncilEvent::RunStarted`].
@@ -68,6 +78,9 @@ pub enum CouncilEvent {
         members: Vec<SeatInfo>,
         judge: SeatInfo,
         synthesizer: SeatInfo,
+        /// The run's quorum, deadline and budget cap, when any is set.
+        #[serde(default, skip_serializing_if = "Limits::is_unset")]
+        limits: Limits,
     },
     /// A revision round begins: the events up to the next one belong to
     /// it (those before the first belong to round 1). `members` are the
@@ -116,6 +129,13 @@ pub enum CouncilEvent {
     },
     MemberCancelled {
         member: usize,
+        elapsed_ms: u64,
+    },
+    /// Stopped at the deadline: the quorum had answered. Its text so far is
+    /// kept; it is left out of the judgement and the synthesis.
+    MemberLate {
+        member: usize,
+        ttft_ms: Option<u64>,
         elapsed_ms: u64,
     },
     JudgeStarted {
@@ -168,5 +188,9 @@ pub enum CouncilEvent {
         outcome: RunOutcome,
         usage: Usage,
         elapsed_ms: u64,
+        /// What went wrong, in the underlying errors' words, for an outcome
+        /// other than a synthesis.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
 }

@@ -2,7 +2,8 @@
 //! synthesizer, reporting every step as a [`CouncilEvent`].
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -173,6 +174,11 @@ pub fn run_scoped(
         members,
     };
     let seed = options.seed.unwrap_or_else(rand::random);
+    let council_late: Arc<[AtomicBool]> = council
+        .members
+        .iter()
+        .map(|_| AtomicBool::new(false))
+        .collect();
     let task = Orchestrator {
         council,
         question: question.into(),
@@ -180,6 +186,8 @@ pub fn run_scoped(
         seed,
         scope,
         basis,
+        started: Instant::now(),
+        late: council_late,
         tx,
         cancel: cancel.clone(),
     };
@@ -197,6 +205,10 @@ struct Orchestrator {
     scope: RunScope,
     /// What a partial run starts from.
     basis: Basis,
+    /// When the run started: the deadline counts from here.
+    started: Instant,
+    /// Members stopped at the deadline (their cancellation means "late").
+    late: Arc<[AtomicBool]>,
     tx: mpsc::UnboundedSender<CouncilEvent>,
     cancel: RunCanceller,
 }
@@ -259,6 +271,38 @@ async fn stream_stage(
     }
 }
 
+/// Why no member answered: no credits or rate limits when every failure
+/// says so, else every member's error.
+fn no_answers(
+    failures: &[(usize, ProviderError)],
+    council: &Council,
+) -> (RunOutcome, Option<String>) {
+    let all = |status: u16| {
+        !failures.is_empty()
+            && failures.len() == council.members.len()
+            && failures
+                .iter()
+                .all(|(_, e)| e.kind == ErrorKind::Http { status })
+    };
+    let outcome = if all(402) {
+        RunOutcome::InsufficientCredits
+    } else if all(429) {
+        RunOutcome::RateLimited
+    } else {
+        RunOutcome::AllMembersFailed
+    };
+    let reasons: Vec<String> = failures
+        .iter()
+        .map(|(i, e)| format!("{}: {}", council.members[*i].spec.name, e.message))
+        .collect();
+    let error = if reasons.is_empty() {
+        "no member answered".to_string()
+    } else {
+        format!("every member failed ({})", reasons.join("; "))
+    };
+    (outcome, Some(error))
+}
+
 /// The members with an answer, in panel order.
 fn answered(answers: &[Option<String>]) -> Vec<(usize, String)> {
     answers
@@ -295,7 +339,7 @@ impl Orchestrator {
     }
 
     async fn run(self) {
-        let started = Instant::now();
+        let started = self.started;
         self.send(CouncilEvent::RunStarted {
             question: self.question.clone(),
             scope: self.scope.clone(),
@@ -303,8 +347,21 @@ impl Orchestrator {
             members: self.council.members.iter().map(|s| s.spec.info()).collect(),
             judge: self.council.judge.spec.info(),
             synthesizer: self.council.synthesizer.spec.info(),
+            limits: self.council.limits,
         });
         let mut usage = Usage::default();
+        let (outcome, error) = self.stages(&mut usage).await;
+        self.send(CouncilEvent::RunFinished {
+            outcome,
+            usage,
+            elapsed_ms: millis(started),
+            error,
+        });
+    }
+
+    /// Every stage the scope asks for, adding to `usage`; how the run ends
+    /// and, unless with a synthesis, why in the underlying errors' words.
+    async fn stages(&self, usage: &mut Usage) -> (RunOutcome, Option<String>) {
         let n = self.council.members.len();
         let mut answers: Vec<Option<String>> = self.basis.answers.clone();
         answers.resize(n, None);
@@ -315,6 +372,8 @@ impl Orchestrator {
             RunScope::Round => round + 1,
             _ => round,
         };
+        // Member failures of the first stage, for the outcome's reason.
+        let mut failures: Vec<(usize, ProviderError)> = Vec::new();
 
         match &self.scope {
             RunScope::Full | RunScope::Members(_) => {
@@ -331,39 +390,62 @@ impl Orchestrator {
                     .iter()
                     .map(|&i| (i, self.first_messages(i)))
                     .collect();
-                usage.add(&self.ask_members(asked, &mut answers).await);
+                let deadline = self
+                    .council
+                    .limits
+                    .deadline_s
+                    .map(|s| self.started + Duration::from_secs_f64(s));
+                let (spent, failed) = self.ask_members(asked, &mut answers, deadline).await;
+                usage.add(&spent);
+                failures = failed;
             }
             RunScope::Judgement => {}
             RunScope::Round => {
                 round += 1;
                 let dispute = self.basis.dispute.clone();
-                usage.add(
-                    &self
-                        .revise(round, &mut answers, analysis.as_ref(), dispute.as_ref())
-                        .await,
-                );
+                let (spent, _) = self
+                    .revise(round, &mut answers, analysis.as_ref(), dispute.as_ref())
+                    .await;
+                usage.add(&spent);
             }
         }
 
-        let outcome = loop {
+        loop {
             if self.cancel.is_cancelled() {
-                break RunOutcome::Cancelled;
+                return (RunOutcome::Cancelled, None);
             }
             if matches!(self.scope, RunScope::Members(_)) {
-                break RunOutcome::Answered;
+                return (RunOutcome::Answered, None);
             }
             let answered = answered(&answers);
             if answered.is_empty() {
-                break RunOutcome::NoAnswers;
+                return no_answers(&failures, &self.council);
+            }
+            if let Some(quorum) = self.quorum()
+                && answered.len() < quorum
+            {
+                return (
+                    RunOutcome::NoQuorum,
+                    Some(format!(
+                        "{} of {n} members answered; the quorum is {quorum}",
+                        answered.len()
+                    )),
+                );
+            }
+            if let Some(over) = self.over_budget(usage, "the judge") {
+                return over;
             }
             let (judged, judge_usage) = self.run_judge(&answered).await;
             usage.add(&judge_usage);
             analysis = judged;
             if self.cancel.is_cancelled() {
-                break RunOutcome::Cancelled;
+                return (RunOutcome::Cancelled, None);
             }
             if round >= last_round {
                 let ranking = if self.council.ranking {
+                    if let Some(over) = self.over_budget(usage, "the ranking") {
+                        return over;
+                    }
                     let ranking = self.run_ranking(&answered).await;
                     usage.add(&ranking.as_ref().map(|r| r.usage).unwrap_or_default());
                     ranking
@@ -371,31 +453,60 @@ impl Orchestrator {
                     None
                 };
                 if self.cancel.is_cancelled() {
-                    break RunOutcome::Cancelled;
+                    return (RunOutcome::Cancelled, None);
                 }
-                let notes = self.synthesis_notes(round, ranking.as_ref());
+                if let Some(over) = self.over_budget(usage, "the synthesis") {
+                    return over;
+                }
+                let notes = self.synthesis_notes(round, ranking.as_ref(), answered.len());
                 let (ok, synth_usage) = self
                     .run_synthesis(&answered, analysis.as_ref(), &notes)
                     .await;
                 usage.add(&synth_usage);
-                break match ok {
-                    Ok(()) => RunOutcome::Synthesized,
-                    Err(e) if e.is_cancelled() => RunOutcome::Cancelled,
-                    Err(_) => RunOutcome::SynthesisFailed,
+                return match ok {
+                    Ok(()) => (RunOutcome::Synthesized, None),
+                    Err(e) if e.is_cancelled() => (RunOutcome::Cancelled, None),
+                    Err(e) => (
+                        RunOutcome::SynthesisFailed,
+                        Some(format!("the synthesizer failed: {}", e.message)),
+                    ),
                 };
+            }
+            if let Some(over) = self.over_budget(usage, &format!("round {}", round + 1)) {
+                return over;
             }
             round += 1;
             usage.add(
                 &self
                     .revise(round, &mut answers, analysis.as_ref(), None)
-                    .await,
+                    .await
+                    .0,
             );
-        };
-        self.send(CouncilEvent::RunFinished {
-            outcome,
-            usage,
-            elapsed_ms: millis(started),
-        });
+        }
+    }
+
+    /// The quorum in force: set, or 1 when only a deadline is.
+    fn quorum(&self) -> Option<usize> {
+        let limits = &self.council.limits;
+        match (limits.quorum, limits.deadline_s) {
+            (Some(q), _) => Some(q as usize),
+            (None, Some(_)) => Some(1),
+            (None, None) => None,
+        }
+    }
+
+    /// The end of the run when its spend has reached the cap before `stage`.
+    fn over_budget(&self, usage: &Usage, stage: &str) -> Option<(RunOutcome, Option<String>)> {
+        let cap = self.council.limits.max_cost?;
+        let spent = usage.cost.unwrap_or(0.0);
+        (spent >= cap).then(|| {
+            (
+                RunOutcome::BudgetExceeded,
+                Some(format!(
+                    "spent ${spent:.4} of the ${cap:.4} cap before {stage}; raise it with --max-cost"
+                )),
+            )
+        })
     }
 
     /// A member's first-round request: its persona, the conversation so
@@ -423,24 +534,66 @@ impl Orchestrator {
     }
 
     /// Asks members concurrently; each one's answer replaces its entry in
-    /// `answers` (`None` when it gave none). Returns the usage.
+    /// `answers` (`None` when it gave none). At `deadline`, once the quorum
+    /// has answered, members still streaming are stopped as late. Returns
+    /// the usage and the members' failures.
     async fn ask_members(
         &self,
         asked: Vec<(usize, Vec<Message>)>,
         answers: &mut [Option<String>],
-    ) -> Usage {
-        let results = futures::future::join_all(
-            asked
-                .into_iter()
-                .map(|(i, messages)| async move { (i, self.run_member(i, messages).await) }),
-        )
-        .await;
+        deadline: Option<Instant>,
+    ) -> (Usage, Vec<(usize, ProviderError)>) {
+        let indices: Vec<usize> = asked.iter().map(|(i, _)| *i).collect();
+        let answered = AtomicUsize::new(0);
+        let settled: Vec<AtomicBool> = self
+            .council
+            .members
+            .iter()
+            .map(|_| AtomicBool::new(false))
+            .collect();
+        let work = futures::future::join_all(asked.into_iter().map(|(i, messages)| {
+            let (answered, settled) = (&answered, &settled);
+            async move {
+                let out = self.run_member(i, messages).await;
+                if out.1.is_some() {
+                    answered.fetch_add(1, Ordering::SeqCst);
+                }
+                settled[i].store(true, Ordering::SeqCst);
+                (i, out)
+            }
+        }));
+        let stop_late = async {
+            let Some(at) = deadline else {
+                return std::future::pending().await;
+            };
+            tokio::time::sleep_until(at.into()).await;
+            let quorum = self.quorum().unwrap_or(1);
+            // Past the deadline the run waits for the quorum, then no longer.
+            while answered.load(Ordering::SeqCst) < quorum {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            for &i in &indices {
+                if !settled[i].load(Ordering::SeqCst) {
+                    self.late[i].store(true, Ordering::SeqCst);
+                    self.cancel.members[i].cancel();
+                }
+            }
+            std::future::pending().await
+        };
+        let results = tokio::select! {
+            results = work => results,
+            never = stop_late => never,
+        };
         let mut usage = Usage::default();
-        for (i, (member_usage, answer)) in results {
+        let mut failures = Vec::new();
+        for (i, (member_usage, answer, failure)) in results {
             usage.add(&member_usage);
             answers[i] = answer;
+            if let Some(e) = failure {
+                failures.push((i, e));
+            }
         }
-        usage
+        (usage, failures)
     }
 
     /// Round `round`: every member with an answer revises it in the light
@@ -453,7 +606,7 @@ impl Orchestrator {
         answers: &mut [Option<String>],
         analysis: Option<&Analysis>,
         dispute: Option<&Contradiction>,
-    ) -> Usage {
+    ) -> (Usage, Vec<(usize, ProviderError)>) {
         let names: Vec<String> = self
             .council
             .members
@@ -504,14 +657,21 @@ impl Orchestrator {
                 (i, messages)
             })
             .collect();
-        self.ask_members(asked, answers).await
+        self.ask_members(asked, answers, None).await
     }
 
     /// What the synthesizer is told beside the answers: how many rounds
     /// they went through and how the contradictions moved, and the peers'
     /// ranking.
-    fn synthesis_notes(&self, round: u32, ranking: Option<&Ranking>) -> String {
+    fn synthesis_notes(&self, round: u32, ranking: Option<&Ranking>, answered: usize) -> String {
         let mut notes = String::new();
+        let total = self.council.members.len();
+        if answered < total {
+            notes.push_str(&format!(
+                "\n# A degraded panel\n\nOnly {answered} of the {total} members answered (the others \
+                 failed or were stopped at the deadline). Say so when it limits the answer.\n"
+            ));
+        }
         if round > 1 {
             notes.push_str(&format!(
                 "\n# Deliberation\n\nThese are the members' answers after {round} rounds: in each round \
@@ -611,8 +771,13 @@ impl Orchestrator {
         Some(ranking)
     }
 
-    /// Runs one member; returns its usage and its answer when it finished.
-    async fn run_member(&self, member: usize, messages: Vec<Message>) -> (Usage, Option<String>) {
+    /// Runs one member; returns its usage, its answer when it finished, and
+    /// its error when it failed.
+    async fn run_member(
+        &self,
+        member: usize,
+        messages: Vec<Message>,
+    ) -> (Usage, Option<String>, Option<ProviderError>) {
         let seat = &self.council.members[member];
         let token = self.cancel.members[member].clone();
         self.send(CouncilEvent::MemberStarted { member });
@@ -645,23 +810,32 @@ impl Orchestrator {
                 (
                     completion.usage,
                     (!out.text.trim().is_empty()).then_some(out.text),
+                    None,
                 )
+            }
+            Err(e) if e.is_cancelled() && self.late[member].load(Ordering::SeqCst) => {
+                self.send(CouncilEvent::MemberLate {
+                    member,
+                    ttft_ms: out.ttft_ms,
+                    elapsed_ms: out.elapsed_ms,
+                });
+                (Usage::default(), None, None)
             }
             Err(e) if e.is_cancelled() => {
                 self.send(CouncilEvent::MemberCancelled {
                     member,
                     elapsed_ms: out.elapsed_ms,
                 });
-                (Usage::default(), None)
+                (Usage::default(), None, None)
             }
             Err(error) => {
                 self.send(CouncilEvent::MemberFailed {
                     member,
-                    error,
+                    error: error.clone(),
                     ttft_ms: out.ttft_ms,
                     elapsed_ms: out.elapsed_ms,
                 });
-                (Usage::default(), None)
+                (Usage::default(), None, Some(error))
             }
         }
     }
@@ -774,12 +948,24 @@ impl Orchestrator {
         let seat = &self.council.judge;
         let mut request = ChatRequest {
             model: seat.spec.model.clone(),
-            messages: judge::messages(
-                seat.spec.system_prompt.as_deref(),
-                &self.question,
-                labels,
-                by_member,
-            ),
+            messages: {
+                let mut m = judge::messages(
+                    seat.spec.system_prompt.as_deref(),
+                    &self.question,
+                    labels,
+                    by_member,
+                );
+                let (shown, total) = (labels.assignments.len(), self.council.members.len());
+                if shown < total
+                    && let Some(last) = m.last_mut()
+                {
+                    last.content.push_str(&format!(
+                        "\n(Only {shown} of the {total} members answered; the others failed or \
+                         were stopped at the deadline and are not shown.)\n"
+                    ));
+                }
+                m
+            },
             temperature: Some(seat.spec.temperature.unwrap_or(0.0)),
             max_tokens: seat.spec.max_tokens,
             // The embedded engine decodes under a grammar: there each quote

@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::council::Limits;
 use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatInfo, SeatRole};
-use crate::engine::judge::{Analysis, Consistency, Grounding, LabelMap};
+use crate::engine::judge::{Analysis, Consistency, Grounding, JudgeFailureKind, LabelMap};
 use crate::engine::ranking::Ranking;
 use crate::provider::Usage;
 
@@ -19,6 +20,9 @@ pub enum Status {
     Done,
     Failed,
     Cancelled,
+    /// Stopped at the deadline once the quorum had answered; its partial
+    /// text is kept but left out of the judgement and the synthesis.
+    Late,
     /// Never ran (nothing to judge, or the run was cancelled first).
     Skipped,
 }
@@ -84,6 +88,65 @@ fn first_round() -> u32 {
     1
 }
 
+/// What failed, named as OpenRouter's Fusion names its failure reasons,
+/// plus the limits council adds. A closed set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// Every member failed.
+    AllPanelsFailed,
+    /// Every member failed for want of credits (HTTP 402).
+    InsufficientCredits,
+    /// Every member was rate limited (HTTP 429) past its retries.
+    RateLimited,
+    /// The judge's reply held no JSON object.
+    JudgeNotValidJson,
+    /// The judge's JSON did not have the analysis' shape.
+    JudgeSchemaMismatch,
+    /// The judge's request failed.
+    JudgeUpstreamError,
+    /// The judge replied with nothing.
+    JudgeEmptyCompletion,
+    /// The spend reached `max_cost` before a stage.
+    BudgetExceeded,
+    /// Fewer members than the quorum answered.
+    NoQuorum,
+    /// The synthesizer failed.
+    SynthesisFailed,
+}
+
+impl FailureReason {
+    /// The run's failure, else the judge's (a run goes on to a synthesis
+    /// from the raw answers when its judge fails).
+    pub fn of(outcome: RunOutcome, judge: Option<JudgeFailureKind>) -> Option<Self> {
+        Some(match outcome {
+            RunOutcome::AllMembersFailed => Self::AllPanelsFailed,
+            RunOutcome::InsufficientCredits => Self::InsufficientCredits,
+            RunOutcome::RateLimited => Self::RateLimited,
+            RunOutcome::BudgetExceeded => Self::BudgetExceeded,
+            RunOutcome::NoQuorum => Self::NoQuorum,
+            RunOutcome::SynthesisFailed => Self::SynthesisFailed,
+            RunOutcome::Synthesized | RunOutcome::Answered | RunOutcome::Cancelled => {
+                match judge? {
+                    JudgeFailureKind::NotJson => Self::JudgeNotValidJson,
+                    JudgeFailureKind::SchemaMismatch => Self::JudgeSchemaMismatch,
+                    JudgeFailureKind::Upstream => Self::JudgeUpstreamError,
+                    JudgeFailureKind::Empty => Self::JudgeEmptyCompletion,
+                    JudgeFailureKind::Cancelled => return None,
+                }
+            }
+        })
+    }
+}
+
+/// A member missing from the judgement and synthesis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DegradedMember {
+    pub member: String,
+    pub status: Status,
+    pub reason: String,
+}
+
 /// One round of a deliberation: the members' answers and the judge's map
 /// of them, as they stood when the round ended.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -104,6 +167,9 @@ pub struct JudgeReport {
     /// The judge's raw reply.
     pub text: String,
     pub error: Option<String>,
+    /// Why it gave no analysis, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<JudgeFailureKind>,
     /// The anonymous labels the judge saw, with the shuffle's seed.
     pub labels: Option<LabelMap>,
     pub usage: Usage,
@@ -163,6 +229,23 @@ pub struct RunReport {
     /// Members' ranking of each other's answers, when asked for.
     #[serde(default)]
     pub ranking: Option<Ranking>,
+    /// Some members gave no answer (failed, late, cancelled): the
+    /// judgement and synthesis rest on fewer than the whole panel.
+    #[serde(default)]
+    pub degraded: bool,
+    /// Which members, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub degraded_members: Vec<DegradedMember>,
+    /// Why the run ended without a synthesis, in the underlying errors'
+    /// words; or, with one, why the judge gave no analysis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// What failed, in Fusion's terms, when anything did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<FailureReason>,
+    /// The quorum, deadline and budget cap the run was held to.
+    #[serde(default, skip_serializing_if = "Limits::is_unset")]
+    pub limits: Limits,
     pub synthesis: SynthesisReport,
     pub usage: Usage,
     pub elapsed_ms: Option<u64>,
@@ -289,10 +372,12 @@ impl RunReport {
                 judge,
                 synthesizer,
                 scope: RunScope::Full,
+                limits,
             } => {
                 *self = RunReport {
                     question: question.clone(),
                     preset: preset.clone(),
+                    limits: *limits,
                     round: 1,
                     members: members.iter().map(MemberReport::queued).collect(),
                     judge: JudgeReport {
@@ -376,6 +461,17 @@ impl RunReport {
                     m.elapsed_ms = Some(*elapsed_ms);
                 }
             }
+            E::MemberLate {
+                member,
+                ttft_ms,
+                elapsed_ms,
+            } => {
+                if let Some(m) = self.members.get_mut(*member) {
+                    m.status = Status::Late;
+                    m.ttft_ms = *ttft_ms;
+                    m.elapsed_ms = Some(*elapsed_ms);
+                }
+            }
             E::MemberCancelled { member, elapsed_ms } => {
                 if let Some(m) = self.members.get_mut(*member) {
                     m.status = Status::Cancelled;
@@ -417,10 +513,11 @@ impl RunReport {
                 elapsed_ms,
             } => {
                 self.judge.status = match failure.kind {
-                    crate::engine::judge::JudgeFailureKind::Cancelled => Status::Cancelled,
+                    JudgeFailureKind::Cancelled => Status::Cancelled,
                     _ => Status::Failed,
                 };
                 self.judge.error = Some(failure.to_string());
+                self.judge.failure = Some(failure.kind);
                 self.judge.usage = *usage;
                 self.judge.elapsed_ms = Some(*elapsed_ms);
             }
@@ -457,8 +554,17 @@ impl RunReport {
                 outcome,
                 usage,
                 elapsed_ms,
+                error,
             } => {
                 self.outcome = Some(*outcome);
+                self.error = error.clone();
+                self.failure_reason = FailureReason::of(*outcome, self.judge.failure);
+                if self.error.is_none()
+                    && self.failure_reason.is_some()
+                    && let Some(failure) = &self.judge.error
+                {
+                    self.error = Some(format!("the judge failed: {failure}"));
+                }
                 if self.scope == RunScope::Full {
                     self.usage = *usage;
                     self.elapsed_ms = Some(*elapsed_ms);
@@ -477,6 +583,25 @@ impl RunReport {
                 self.rounds.truncate(self.round.max(1) as usize - 1);
                 self.rounds.push(self.current_round());
                 self.convergence = self.contradictions_per_round();
+                self.degraded_members = self
+                    .members
+                    .iter()
+                    .filter_map(|m| {
+                        let reason = match m.status {
+                            Status::Failed => m.error.clone().unwrap_or_else(|| "failed".into()),
+                            Status::Late => "stopped at the deadline".into(),
+                            Status::Cancelled => "cancelled".into(),
+                            Status::Done if m.text.trim().is_empty() => "no text".into(),
+                            _ => return None,
+                        };
+                        Some(DegradedMember {
+                            member: m.name.clone(),
+                            status: m.status,
+                            reason,
+                        })
+                    })
+                    .collect();
+                self.degraded = !self.degraded_members.is_empty();
             }
         }
     }
@@ -573,6 +698,7 @@ mod tests {
             members: vec![seat("a"), seat("b")],
             judge: seat("judge"),
             synthesizer: seat("synthesizer"),
+            limits: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::council::Endpoints;
 use crate::paths;
 use crate::provider::openai::models::{ModelInfo, Pricing};
 
@@ -65,7 +66,23 @@ impl Listing {
     }
 }
 
-/// `~/.cache/council/listings/<provider>.json`.
+/// Where a provider's listing is cached: by name for built-in providers,
+/// by name and URL for the others (two `--base-url` servers are both
+/// `custom`).
+pub fn cache_key(provider: &str, endpoints: &Endpoints) -> String {
+    match endpoints.get(provider) {
+        Some(e) => {
+            // FNV-1a: stable across builds, unlike the std hasher.
+            let hash = e.base_url.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+            });
+            format!("{provider}-{hash:016x}")
+        }
+        None => provider.to_string(),
+    }
+}
+
+/// `~/.cache/council/listings/<key>.json`.
 pub fn cache_file(provider: &str) -> Option<PathBuf> {
     let safe: String = provider
         .chars()

@@ -4,6 +4,7 @@
 pub mod fetch;
 pub mod gguf;
 pub mod listing;
+pub mod prices;
 
 use std::path::{Path, PathBuf};
 

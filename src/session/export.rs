@@ -17,6 +17,7 @@ fn status(s: Status) -> &'static str {
         Status::Done => "done",
         Status::Failed => "failed",
         Status::Cancelled => "cancelled",
+        Status::Late => "late",
         Status::Skipped => "skipped",
     }
 }

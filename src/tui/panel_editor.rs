@@ -446,6 +446,7 @@ mod tests {
             endpoints: Default::default(),
             rounds: 1,
             ranking: false,
+            limits: Default::default(),
         })
     }
 

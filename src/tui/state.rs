@@ -1403,6 +1403,7 @@ mod tests {
             members: (0..n).map(|i| seat(&format!("m{i}"))).collect(),
             judge: seat("judge"),
             synthesizer: seat("synth"),
+            limits: Default::default(),
         });
         s
     }
@@ -1465,6 +1466,7 @@ mod tests {
             outcome: crate::engine::RunOutcome::Synthesized,
             usage: Default::default(),
             elapsed_ms: 1,
+            error: None,
         });
         s.view.focus = Focus::Member(1);
         s.view.editor.insert_str("Again?");
@@ -1515,6 +1517,7 @@ mod tests {
             outcome: crate::engine::RunOutcome::Synthesized,
             usage: Default::default(),
             elapsed_ms: 1,
+            error: None,
         });
         assert_eq!(s.update(Action::RerunFocused), [Command::RerunMember(1)]);
         assert_eq!(s.update(Action::Rejudge), [Command::Rejudge]);
@@ -1604,6 +1607,7 @@ mod tests {
             outcome: crate::engine::RunOutcome::Synthesized,
             usage: Usage::default(),
             elapsed_ms: 5000,
+            error: None,
         });
         let t0 = Instant::now();
         s.apply(
@@ -1614,6 +1618,7 @@ mod tests {
                 members: (0..2).map(|i| seat(&format!("m{i}"))).collect(),
                 judge: seat("judge"),
                 synthesizer: seat("synth"),
+                limits: Default::default(),
             },
             t0,
         );

@@ -5,6 +5,7 @@
 //! concurrency, retries and what was sent.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod flood;
 pub mod model;
 pub mod sessions;

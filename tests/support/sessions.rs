@@ -18,6 +18,7 @@ pub fn write_many(dir: &Path, n: usize) {
         endpoints: Default::default(),
         rounds: 1,
         ranking: false,
+        limits: Default::default(),
     };
     for i in 0..n {
         let id = format!("20261123-{i:06}-0000");
@@ -31,6 +32,7 @@ pub fn write_many(dir: &Path, n: usize) {
                 members: vec![plan.members[0].info()],
                 judge: plan.judge.info(),
                 synthesizer: plan.synthesizer.info(),
+                limits: Default::default(),
             },
             CouncilEvent::MemberStarted { member: 0 },
             CouncilEvent::MemberDelta {
@@ -49,6 +51,7 @@ pub fn write_many(dir: &Path, n: usize) {
                 outcome: RunOutcome::Answered,
                 usage: Usage::default(),
                 elapsed_ms: 3,
+                error: None,
             },
         ];
         for event in &events {
