@@ -85,6 +85,7 @@ fn started(s: &mut Script) {
         ],
         judge: seat("judge", "~anthropic/claude-opus-latest"),
         synthesizer: seat("synthesizer", "~anthropic/claude-opus-latest"),
+        limits: Default::default(),
     });
     for member in 0..3 {
         s.event(CouncilEvent::MemberStarted { member });
@@ -258,6 +259,7 @@ fn finished() -> Script {
             cost: Some(0.1067),
         },
         elapsed_ms: 19100,
+        error: None,
     });
     s.at(19200);
     s
@@ -309,6 +311,7 @@ fn idle() {
         endpoints: Default::default(),
         rounds: 1,
         ranking: false,
+        limits: Default::default(),
     });
     snap("idle", &mut s);
     let screen = format!("{}", render(&mut s, (120, 40)).backend());
@@ -428,6 +431,7 @@ fn tiny_terminals_never_panic_and_say_so() {
             .collect(),
         judge: seat("judge", "j"),
         synthesizer: seat("synth", "s"),
+        limits: Default::default(),
     });
     for m in 0..8 {
         stream(&mut many, m, CLAUDE);
@@ -486,6 +490,7 @@ fn editor_over_finished_run() -> Script {
             endpoints: Default::default(),
             rounds: 1,
             ranking: false,
+            limits: Default::default(),
         },
     ))));
     s
@@ -576,6 +581,7 @@ fn four_members_sit_two_by_two_at_80x24() {
             .collect(),
         judge: seat("judge", "j"),
         synthesizer: seat("synth", "s"),
+        limits: Default::default(),
     });
     for m in 0..4 {
         stream(&mut s, m, CLAUDE);
@@ -827,6 +833,7 @@ fn second_round() -> Script {
         ],
         judge: seat("judge", "~anthropic/claude-opus-latest"),
         synthesizer: seat("synthesizer", "~anthropic/claude-opus-latest"),
+        limits: Default::default(),
     });
     s.event(CouncilEvent::RoundStarted {
         round: 2,
@@ -879,6 +886,7 @@ fn second_round() -> Script {
         outcome: RunOutcome::Synthesized,
         usage: Usage::default(),
         elapsed_ms: 14000,
+        error: None,
     });
     s.at(34000);
     s
@@ -956,4 +964,70 @@ fn the_diff_view_marks_what_a_member_revised() {
     assert!(!text.contains("diff against round 1: unchanged"), "{text}");
     s.action(Action::ToggleDiff);
     assert!(!screen_at(&mut s, (120, 40)).contains("diff against"));
+}
+
+/// Quorum 2 at a 2 s deadline under a $0.50 cap: `claude-opus` fell back
+/// to another model, `gemini-pro` was stopped late; the judge is at work.
+fn degraded() -> Script {
+    let mut s = Script::new();
+    s.event(CouncilEvent::RunStarted {
+        question: "Why is the sky blue?".into(),
+        scope: Default::default(),
+        preset: Some("quality".into()),
+        members: vec![
+            seat("claude-opus", "~anthropic/claude-opus-latest"),
+            seat("gpt", "~openai/gpt-latest"),
+            seat("gemini-pro", "~google/gemini-pro-latest"),
+        ],
+        judge: seat("judge", "~anthropic/claude-opus-latest"),
+        synthesizer: seat("synthesizer", "~anthropic/claude-opus-latest"),
+        limits: council::engine::council::Limits {
+            quorum: Some(2),
+            deadline_s: Some(2.0),
+            max_cost: Some(0.5),
+        },
+    });
+    for member in 0..3 {
+        s.event(CouncilEvent::MemberStarted { member });
+    }
+    s.at(300);
+    s.event(CouncilEvent::Fallback {
+        seat: council::engine::SeatRole::Member { member: 0 },
+        model: "~anthropic/claude-opus-latest".into(),
+        error: ProviderError::new(ErrorKind::Http { status: 404 }, "HTTP 404: not found"),
+        next: "anthropic/claude-sonnet-4".into(),
+    });
+    s.at(900);
+    stream(&mut s, 0, CLAUDE);
+    stream(&mut s, 1, GPT);
+    stream(&mut s, 2, &GEMINI[..60]);
+    finish(&mut s, 0, 120, 900, 1800, 0.0031);
+    finish(&mut s, 1, 96, 700, 1500, 0.0021);
+    s.at(2000);
+    s.event(CouncilEvent::MemberLate {
+        member: 2,
+        ttft_ms: Some(1200),
+        elapsed_ms: 2000,
+    });
+    s.event(CouncilEvent::JudgeStarted {
+        model: "~anthropic/claude-opus-latest".into(),
+        labels: LabelMap::shuffled(&[(0, "claude-opus".into()), (1, "gpt".into())], 7),
+    });
+    s.at(2400);
+    s
+}
+
+#[test]
+fn late_members_fallbacks_and_the_cap_are_on_screen() {
+    let mut s = degraded();
+    snap("degraded_panel", &mut s);
+    let text = screen_at(&mut s, (120, 40));
+    assert!(text.contains("⏱ late"), "{text}");
+    assert!(text.contains("↪"), "{text}");
+    assert!(text.contains("cap $0.50"), "{text}");
+    let wide = screen_at(&mut s, (200, 60));
+    assert!(wide.contains("↪ anthropic/claude-sonnet-4"), "{wide}");
+    assert!(text.contains("1 late"), "{text}");
+    // What the late member wrote is still there.
+    assert!(text.contains("It is mostly Rayleigh"), "{text}");
 }

@@ -364,6 +364,16 @@ impl App {
             Ok(c) => c,
             Err(e) => return self.state.start_failed(e.to_string()),
         };
+        // As `ask` does: a run whose estimate is over the cap is not started.
+        if let (Some(cap), Some(estimate)) = (council.limits.max_cost, self.state.estimate)
+            && scope == RunScope::Full
+            && estimate.usd > cap
+        {
+            return self.state.start_failed(format!(
+                "the estimate of ${:.4} is over the ${cap:.4} cap; raise it with --max-cost",
+                estimate.usd
+            ));
+        }
         let mut options = self.options.clone();
         if scope == RunScope::Full {
             // A new question continues the conversation: the last one joins the history.
@@ -437,8 +447,6 @@ impl App {
         }
     }
 
-    /// Prices for the estimate: cached listings of the plan's providers, and
-    /// OpenRouter's (which needs no key) fetched when none is cached.
     /// The prompt's `↑` history reaches the questions of saved sessions,
     /// read once, off the loop.
     fn prime_past_questions(&mut self) {
@@ -457,27 +465,14 @@ impl App {
         });
     }
 
-    /// Where a provider's listing is cached on disk: by name for built-in
-    /// providers, by name and URL for the others (two `--base-url` servers
-    /// are both `custom`).
+    /// Where a provider's listing is cached on disk.
     fn listing_key(&self, provider: &str) -> String {
-        let endpoint = self
-            .state
-            .council
-            .as_ref()
-            .and_then(|plan| plan.endpoints.get(provider));
-        match endpoint {
-            Some(e) => {
-                // FNV-1a: stable across builds, unlike the std hasher.
-                let hash = e.base_url.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-                    (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-                });
-                format!("{provider}-{hash:016x}")
-            }
-            None => provider.to_string(),
-        }
+        let endpoints = self.state.council.as_ref().map(|plan| &plan.endpoints);
+        listing::cache_key(provider, endpoints.unwrap_or(&Default::default()))
     }
 
+    /// Prices for the estimate: cached listings of the plan's providers,
+    /// fetched in the background when none is cached or it is old.
     fn prime_listings(&mut self) {
         let Ok(plan) = self.plan_mut() else {
             return;

@@ -9,7 +9,7 @@ use ratatui::widgets::Tabs;
 use unicode_width::UnicodeWidthStr;
 
 use super::body::{self, Part};
-use super::{Areas, Env, compact, pane_block, stage_status_span, status_span};
+use super::{Areas, Env, compact, model_span, pane_block, stage_status_span, status_span};
 use crate::engine::Status;
 use crate::engine::judge::{Analysis, Contradiction, Finding, Grounded, Quote};
 use crate::sanitize::sanitize;
@@ -72,10 +72,7 @@ pub(super) fn draw(
         ));
     }
     // The shuffle's seed is in the raw tab, the JSON and the session.
-    title.push(Span::styled(
-        format!("· {} ", judge.model),
-        Style::default().fg(theme.dim),
-    ));
+    title.push(model_span(&judge.model, &judge.fallback_from, "· ", theme));
     let block = pane_block(
         Line::from(title),
         state.view.focus == Focus::Judge,
@@ -340,8 +337,16 @@ fn other_lines(state: &State, env: &Env<'_>, width: usize) -> Vec<Line<'static>>
             ));
             lines
         }
-        (Status::Skipped, _) => vec![Line::from(Span::styled("not run: no member answered", dim))],
-        (Status::Done, None) => Vec::new(),
+        (Status::Skipped, _) => {
+            let why = state
+                .run
+                .report()
+                .error
+                .as_deref()
+                .map_or_else(|| "no member answered".to_string(), sanitize);
+            wrap_plain(&format!("not run: {why}"), width, dim)
+        }
+        (Status::Done, None) | (Status::Late, _) => Vec::new(),
     }
 }
 

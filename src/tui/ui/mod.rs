@@ -286,7 +286,29 @@ pub(crate) fn status_span(status: Status, tick: u64, theme: &Theme) -> Span<'sta
                 .add_modifier(Modifier::BOLD),
         ),
         Status::Cancelled => Span::styled("⊘ cancelled", Style::default().fg(theme.warn)),
+        Status::Late => Span::styled("⏱ late", Style::default().fg(theme.warn)),
         Status::Skipped => Span::styled("skipped", Style::default().fg(theme.dim)),
+    }
+}
+
+/// The model a seat ran on: `↪ model` when it fell back to it from the
+/// ones in `fallback_from`.
+pub(crate) fn model_span(
+    model: &str,
+    fallback_from: &[String],
+    prefix: &str,
+    theme: &Theme,
+) -> Span<'static> {
+    if fallback_from.is_empty() {
+        Span::styled(
+            format!("{prefix}{} ", sanitize(model)),
+            Style::default().fg(theme.dim),
+        )
+    } else {
+        Span::styled(
+            format!("{prefix}↪ {} ", sanitize(model)),
+            Style::default().fg(theme.warn),
+        )
     }
 }
 

@@ -7,10 +7,11 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::body::{self, Part};
-use super::{Areas, Env, compact, pane_block, seconds, status_span};
+use super::{Areas, Env, compact, model_span, pane_block, seconds, status_span};
 use crate::engine::Status;
 use crate::engine::judge::grounding::words;
 use crate::engine::report::MemberReport;
+use crate::sanitize::sanitize;
 use crate::tui::markdown::{MarkdownCache, wrap_plain};
 use crate::tui::state::{Focus, State, StreamText};
 
@@ -345,11 +346,21 @@ fn member_title(
     if let Some(ttft) = ttft {
         extras.push((3, 3, Span::raw(format!("ttft {}", seconds(ttft)))));
     }
-    extras.push((
-        4,
-        4,
-        Span::styled(report.model.clone(), Style::default().fg(theme.dim)),
-    ));
+    let model = model_span(&report.model, &report.fallback_from, "", theme);
+    let model = Span::styled(model.content.trim_end().to_string(), model.style);
+    // A fallback is worth the room before the figures: the model, its last
+    // path segment, or the arrow alone, whichever fits.
+    let fallback = if report.fallback_from.is_empty() {
+        extras.push((4, 4, model));
+        Vec::new()
+    } else {
+        let short = report.model.rsplit('/').next().unwrap_or_default();
+        vec![
+            model.clone(),
+            Span::styled(format!("↪ {}", sanitize(short)), model.style),
+            Span::styled("↪", model.style),
+        ]
+    };
 
     const SEP: usize = 3;
     extras.sort_by_key(|(_, priority, _)| *priority);
@@ -374,6 +385,13 @@ fn member_title(
         }
     }
     let mut kept: Vec<(u8, Span<'static>)> = Vec::new();
+    if let Some(span) = fallback
+        .into_iter()
+        .find(|span| used + SEP + span.content.width() <= width)
+    {
+        used += SEP + span.content.width();
+        kept.push((4, span));
+    }
     for (order, _, span) in extras {
         let w = SEP + span.content.width();
         if used + w <= width {

@@ -9,7 +9,9 @@ use ratatui::widgets::Paragraph;
 
 use super::Env;
 use super::{compact, seconds};
-use crate::engine::Status;
+use unicode_width::UnicodeWidthStr;
+
+use crate::engine::{RunOutcome, Status};
 use crate::provider::Usage;
 use crate::sanitize::sanitize;
 use crate::tui::state::{Notice, State};
@@ -22,7 +24,7 @@ fn stage_style(status: Status, theme: &Theme) -> Style {
             .fg(theme.accent)
             .add_modifier(Modifier::BOLD),
         Status::Failed => Style::default().fg(theme.error),
-        Status::Cancelled => Style::default().fg(theme.warn),
+        Status::Cancelled | Status::Late => Style::default().fg(theme.warn),
         Status::Queued | Status::Skipped => Style::default().fg(theme.dim),
     }
 }
@@ -128,24 +130,66 @@ pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, e
         u.add(&report.synthesis.usage);
         u
     };
-    let mut right = Vec::new();
+    // (text, priority): what does not fit beside the stages goes, least
+    // important first.
+    let mut right: Vec<(String, u8)> = Vec::new();
     if let Some(elapsed) = state.run.elapsed(env.now) {
-        right.push(format!("⏱ {}", seconds(elapsed.as_millis() as u64)));
+        right.push((format!("⏱ {}", seconds(elapsed.as_millis() as u64)), 2));
     }
     let tokens = usage.prompt_tokens + usage.completion_tokens;
     if tokens > 0 {
-        right.push(format!("{} tok", compact(tokens)));
+        right.push((format!("{} tok", compact(tokens)), 3));
     }
     match (usage.cost, state.estimate) {
-        (Some(cost), _) => right.push(format!("${cost:.4}")),
+        (Some(cost), _) => right.push((format!("${cost:.4}"), 0)),
         // Before real costs arrive: the most the run may cost.
         // (Nothing when no seat has a known price.)
         (None, Some(e)) if e.complete || e.usd > 0.0 => {
             let more = if e.complete { "" } else { "+?" };
-            right.push(format!("est. ≤${:.4}{more}", e.usd));
+            right.push((format!("est. ≤${:.4}{more}", e.usd), 0));
         }
         _ => {}
     }
+    // The budget cap: the run's own, else the one the next run will have.
+    let cap = report
+        .limits
+        .max_cost
+        .filter(|_| total > 0)
+        .or_else(|| state.council.as_ref().and_then(|c| c.limits.max_cost));
+    if let Some(cap) = cap {
+        right.push((format!("cap ${cap:.2}"), 1));
+    }
+    if report.outcome == Some(RunOutcome::BudgetExceeded) {
+        left.push(Span::styled(
+            "  budget exceeded",
+            Style::default()
+                .fg(theme.error)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    let late = report
+        .members
+        .iter()
+        .filter(|m| m.status == Status::Late)
+        .count();
+    if late > 0 {
+        left.push(Span::styled(
+            format!("  {late} late"),
+            Style::default().fg(theme.warn),
+        ));
+    }
+    let left_width: usize = left.iter().map(|s| s.content.width()).sum();
+    let fits = |items: &[(String, u8)]| {
+        let width: usize = items.iter().map(|(t, _)| t.width() + 2).sum();
+        left_width + width < usize::from(area.width)
+    };
+    while !fits(&right) {
+        let Some(least) = (0..right.len()).max_by_key(|&i| right[i].1) else {
+            break;
+        };
+        right.remove(least);
+    }
+    let right: Vec<String> = right.into_iter().map(|(t, _)| t).collect();
     let right = Line::from(Span::styled(
         format!("{} ", right.join("  ")),
         Style::default().fg(theme.text),

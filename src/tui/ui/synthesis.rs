@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::body::{self, Part};
-use super::{Areas, Env, pane_block, stage_status_span};
+use super::{Areas, Env, model_span, pane_block, stage_status_span};
 use crate::engine::Status;
 use crate::sanitize::sanitize;
 use crate::tui::markdown::wrap_plain;
@@ -30,21 +30,17 @@ pub(super) fn draw(
                 .add_modifier(Modifier::BOLD),
         ),
         stage_status_span(synth.status, state, env),
-        Span::styled(
-            format!(" · {}", synth.model),
-            Style::default().fg(theme.dim),
-        ),
+        model_span(&synth.model, &synth.fallback_from, " · ", theme),
     ];
     if synth.status != Status::Queued && !synth.with_analysis {
         title.push(Span::styled(
-            " · from raw answers",
+            "· from raw answers ",
             Style::default().fg(theme.warn),
         ));
     }
     if let Some(cost) = synth.usage.cost {
-        title.push(Span::raw(format!(" · ${cost:.4}")));
+        title.push(Span::raw(format!("· ${cost:.4} ")));
     }
-    title.push(Span::raw(" "));
     let block = pane_block(
         Line::from(title),
         state.view.focus == Focus::Synthesis,
@@ -64,7 +60,11 @@ pub(super) fn draw(
             "the final answer streams here after the judge",
             dim,
         ))),
-        Status::Skipped => head.push(Line::from(Span::styled("not run", dim))),
+        Status::Skipped => {
+            let why = state.run.report().error.as_deref().map(sanitize);
+            let text = why.map_or_else(|| "not run".to_string(), |why| format!("not run: {why}"));
+            head.extend(wrap_plain(&text, width, dim));
+        }
         Status::Failed | Status::Cancelled => head.extend(wrap_plain(
             &format!("✗ {}", sanitize(synth.error.as_deref().unwrap_or("failed"))),
             width,
