@@ -2,14 +2,17 @@
 //! they agree and disagree, and stream a synthesis.
 //!
 //! The library is the engine (providers, orchestration, judge, config); the
-//! binary's fronts (`council ask`, the TUI) only consume its event stream.
+//! fronts (`council ask`, the TUI, `council serve`) only consume its event
+//! stream.
 
 pub mod config;
 pub mod engine;
 pub mod models;
 pub mod paths;
+pub mod progress;
 pub mod provider;
 pub mod sanitize;
+pub mod serve;
 pub mod session;
 pub mod tui;
 

@@ -10,12 +10,11 @@ use council::config::{ConfigError, CouncilRequest, presets, providers};
 use council::engine::RunOutcome;
 use council::models::prices::Prices;
 use council::paths;
+use council::progress;
 use council::sanitize::sanitize;
 use council::{CouncilEvent, RunOptions, RunReport};
 
-use super::{
-    AskArgs, CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, fail, models, progress,
-};
+use super::{AskArgs, CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, fail, models};
 
 /// The preset used when neither `--preset` nor `--panel` is given: Fusion's
 /// quality preset with an OpenRouter key or an endpoint, the offline engine
@@ -116,42 +115,6 @@ fn read_question(arg: Option<String>) -> Result<String, String> {
     Ok(question)
 }
 
-/// Checks the run's estimate (listed prices, every seat writing its
-/// `max_tokens`) against the cap; says on stderr what it could not price.
-async fn within_budget(council: &council::Council, prompt: &str, cap: f64) -> Result<(), String> {
-    let prices = Prices::gather(council).await;
-    let estimate = prices.estimate(council, prompt);
-    let unpriced = prices.unpriced(council);
-    // Unknown prices count as free, so an incomplete estimate over the cap is over it too.
-    if estimate.usd > cap {
-        let more = if estimate.complete {
-            ""
-        } else {
-            " (without the unpriced models)"
-        };
-        return Err(format!(
-            "the estimate of ${:.4}{more} is over the ${cap:.4} cap; raise it with --max-cost {:.2} \
-             (or max_cost in the preset or config), or lower max_tokens",
-            estimate.usd,
-            (estimate.usd * 100.0).ceil() / 100.0,
-        ));
-    }
-    if estimate.complete {
-        eprintln!(
-            "council: estimated at most ${:.4} of the ${cap:.4} cap",
-            estimate.usd
-        );
-    } else {
-        eprintln!(
-            "council: the estimate of ${:.4} is incomplete: no listed price for {}; \
-             running, and the ${cap:.4} cap is checked against the spend reported",
-            estimate.usd,
-            sanitize(&unpriced.join(", "))
-        );
-    }
-    Ok(())
-}
-
 pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     let question = match read_question(args.question) {
         Ok(q) => q,
@@ -198,8 +161,9 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
                 prompt.push_str(&turn.synthesis);
             }
         }
-        if let Err(e) = within_budget(&council, &prompt, cap).await {
-            return fail(EXIT_USAGE, e);
+        match Prices::gather(&council).await.check(&council, &prompt, cap) {
+            Ok(note) => eprintln!("council: {note}"),
+            Err(e) => return fail(EXIT_USAGE, e),
         }
     }
     let mut options = RunOptions {

@@ -1,9 +1,9 @@
-//! The headless command line: `council ask`, `council models`.
+//! The command line: `council ask`, `council serve`, `council models`, sessions and presets.
 
 mod ask;
 mod models;
 mod presets;
-mod progress;
+mod serve;
 mod sessions;
 
 use std::process::ExitCode;
@@ -32,6 +32,9 @@ pub struct Cli {
     /// Without a subcommand: the interactive council.
     #[command(flatten)]
     pub council: CouncilArgs,
+    /// Environment variable holding the API key.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
     /// A first question to ask when the interactive council opens.
     pub question: Option<String>,
 }
@@ -40,6 +43,8 @@ pub struct Cli {
 pub enum Command {
     /// Ask the council one question; the synthesis streams to stdout.
     Ask(AskArgs),
+    /// Serve the council as an OpenAI-compatible model (`POST /v1/chat/completions`).
+    Serve(serve::ServeArgs),
     /// Local models, remote models, and fetching models for the offline engine.
     Models(models::ModelsArgs),
     /// The presets there are (built in and yours); `presets show NAME` prints one.
@@ -111,8 +116,10 @@ pub struct CouncilArgs {
     /// One OpenAI-compatible endpoint for every role (e.g. http://localhost:11434/v1 for Ollama).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Environment variable holding the API key.
-    #[arg(long, value_name = "VAR")]
+    /// Environment variable holding the providers' API key: each front
+    /// takes it under its own flag (`serve` uses `--api-key-env` for its
+    /// own clients).
+    #[arg(skip)]
     pub api_key_env: Option<String>,
     /// Seconds to wait for a response to start, and for each next chunk.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
@@ -123,6 +130,9 @@ pub struct CouncilArgs {
 pub struct AskArgs {
     #[command(flatten)]
     pub council: CouncilArgs,
+    /// Environment variable holding the API key.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
     /// Print one JSON document with every stage at the end instead of streaming.
     #[arg(long)]
     pub json: bool,
@@ -167,14 +177,25 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
         Err(e) => return fail(EXIT_USAGE, e),
     };
     match cli.command {
-        Some(Command::Ask(args)) => ask::ask(args, &settings).await,
+        Some(Command::Ask(mut args)) => {
+            args.council.api_key_env = args.api_key_env.take();
+            ask::ask(args, &settings).await
+        }
+        Some(Command::Serve(mut args)) => {
+            args.council.api_key_env = args.upstream_key_env.take();
+            serve::serve(args, &settings).await
+        }
         Some(Command::Models(args)) => models::models(args).await,
         Some(Command::Presets { command }) => presets::presets(command),
         Some(Command::Sessions(args)) => sessions::list(args),
         Some(Command::Show { id }) => sessions::show(&id),
         Some(Command::Export(args)) => sessions::export(args),
         Some(Command::Config { .. }) => ExitCode::SUCCESS,
-        None => interactive(cli.council, cli.question, &settings).await,
+        None => {
+            let mut council = cli.council;
+            council.api_key_env = cli.api_key_env;
+            interactive(council, cli.question, &settings).await
+        }
     }
 }
 

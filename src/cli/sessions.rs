@@ -65,7 +65,12 @@ pub fn list(args: ListArgs) -> ExitCode {
             s.turns,
             format!("${:.4}", s.cost),
             s.status,
-            s.preset.as_deref().unwrap_or("-"),
+            match (&s.preset, &s.origin) {
+                (Some(p), Some(o)) => format!("{} ({})", sanitize(p), sanitize(o)),
+                (Some(p), None) => sanitize(p),
+                (None, Some(o)) => format!("- ({})", sanitize(o)),
+                (None, None) => "-".into(),
+            },
         );
     }
     ExitCode::SUCCESS

@@ -547,17 +547,23 @@ mod tests {
         let e = err(&format!("members = []\n{OK_TAIL}"));
         assert!(e.contains("`members` is empty"), "{e}");
 
-        let e = err(&format!("quorum = 0\n[[members]]\nmodel = \"a\"\n{OK_TAIL}"));
+        let e = err(&format!(
+            "quorum = 0\n[[members]]\nmodel = \"a\"\n{OK_TAIL}"
+        ));
         assert!(
             e.starts_with("p.toml:1:10: ") && e.contains("quorum must be at least 1"),
             "{e}"
         );
-        let e = err(&format!("deadline_s = -2.5\n[[members]]\nmodel = \"a\"\n{OK_TAIL}"));
+        let e = err(&format!(
+            "deadline_s = -2.5\n[[members]]\nmodel = \"a\"\n{OK_TAIL}"
+        ));
         assert!(
             e.starts_with("p.toml:1:14: ") && e.contains("deadline_s must be a positive"),
             "{e}"
         );
-        let e = err(&format!("max_cost = \"lots\"\n[[members]]\nmodel = \"a\"\n{OK_TAIL}"));
+        let e = err(&format!(
+            "max_cost = \"lots\"\n[[members]]\nmodel = \"a\"\n{OK_TAIL}"
+        ));
         assert!(e.starts_with("p.toml:1:12: "), "{e}");
     }
 }

@@ -9,6 +9,7 @@ use crate::engine::estimate::{self, CostEstimate, Stages};
 use crate::engine::{Council, SeatSpec};
 use crate::models::listing::{self, Listing};
 use crate::provider::openai::models::Pricing;
+use crate::sanitize::sanitize;
 
 /// How long a listing may take before its prices count as unknown.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
@@ -85,6 +86,39 @@ impl Prices {
             prompt,
             |seat| self.of(seat),
         )
+    }
+
+    /// Checks a run's estimate against the budget cap: a note to show when
+    /// it is within (saying what could not be priced), or why it is refused.
+    pub fn check(&self, council: &Council, prompt: &str, cap: f64) -> Result<String, String> {
+        let estimate = self.estimate(council, prompt);
+        // Unknown prices count as free, so an incomplete estimate over the cap is over it too.
+        if estimate.usd > cap {
+            let more = if estimate.complete {
+                ""
+            } else {
+                " (without the unpriced models)"
+            };
+            return Err(format!(
+                "the estimate of ${:.4}{more} is over the ${cap:.4} cap; raise it with --max-cost {:.2} \
+                 (or max_cost in the preset or config), or lower max_tokens",
+                estimate.usd,
+                (estimate.usd * 100.0).ceil() / 100.0,
+            ));
+        }
+        if estimate.complete {
+            Ok(format!(
+                "estimated at most ${:.4} of the ${cap:.4} cap",
+                estimate.usd
+            ))
+        } else {
+            Ok(format!(
+                "the estimate of ${:.4} is incomplete: no listed price for {}; \
+                 running, and the ${cap:.4} cap is checked against the spend reported",
+                estimate.usd,
+                sanitize(&self.unpriced(council).join(", "))
+            ))
+        }
     }
 
     /// The council's models without a listed price, each once.

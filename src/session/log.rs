@@ -38,8 +38,17 @@ impl SessionWriter {
     /// Starts the session of a new conversation with `council` in `dir`,
     /// under a fresh id; the error says which run is not saved and why.
     pub fn start(dir: &Path, council: &crate::engine::Council) -> Result<Self, String> {
+        Self::start_from(dir, council, None)
+    }
+
+    /// As [`Self::start`], recording which front ran it (`served`).
+    pub fn start_from(
+        dir: &Path,
+        council: &crate::engine::Council,
+        origin: Option<&str>,
+    ) -> Result<Self, String> {
         let (id, created) = super::new_id();
-        Self::create(dir, &id, &created, CouncilPlan::from(council))
+        Self::write_header(dir, &id, &created, CouncilPlan::from(council), origin)
             .map_err(|e| format!("this run is not saved ({}: {e})", dir.display()))
     }
 
@@ -49,6 +58,16 @@ impl SessionWriter {
         id: &str,
         created: &str,
         council: CouncilPlan,
+    ) -> std::io::Result<Self> {
+        Self::write_header(dir, id, created, council, None)
+    }
+
+    fn write_header(
+        dir: &Path,
+        id: &str,
+        created: &str,
+        council: CouncilPlan,
+        origin: Option<&str>,
     ) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("{id}.jsonl"));
@@ -60,6 +79,7 @@ impl SessionWriter {
             id: id.into(),
             created: created.into(),
             council,
+            origin: origin.map(str::to_string),
         };
         serde_json::to_writer(&mut out, &header)?;
         out.write_all(b"\n")?;

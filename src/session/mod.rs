@@ -35,6 +35,9 @@ pub struct Header {
     pub created: String,
     /// The council's seats: models and settings, never keys.
     pub council: CouncilPlan,
+    /// Which front ran it, when not a person at this terminal (`served`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 impl Session {

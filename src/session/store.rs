@@ -44,6 +44,9 @@ pub struct SessionSummary {
     pub cost: f64,
     /// done, failed, cancelled or interrupted (of the last turn).
     pub status: String,
+    /// `served` for a council asked through `council serve`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     #[serde(skip)]
     pub path: PathBuf,
     /// Every turn's question, in order (kept in the index, not printed).
@@ -118,6 +121,7 @@ impl SessionSummary {
             turns: session.turns.len(),
             cost: session.turns.iter().filter_map(|t| t.usage.cost).sum(),
             status: status.into(),
+            origin: session.header.origin.clone(),
             path: path.to_path_buf(),
         }
     }

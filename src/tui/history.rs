@@ -138,6 +138,7 @@ mod tests {
             turns: 1,
             cost: 0.01,
             status: "done".into(),
+            origin: None,
             path: format!("/s/{id}.jsonl").into(),
             questions: vec![question.into()],
         }

@@ -1,13 +1,14 @@
-//! One stderr line per state change of a run (never per token).
+//! One line per state change of a run (never per token): `ask` prints them
+//! on stderr, `serve` streams them as reasoning.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use council::CouncilEvent;
-use council::RunReport;
-use council::engine::RunOutcome;
-use council::provider::Usage;
-use council::sanitize::sanitize;
+use crate::CouncilEvent;
+use crate::RunReport;
+use crate::engine::RunOutcome;
+use crate::provider::Usage;
+use crate::sanitize::sanitize;
 
 /// Formats the line to print for an event, after it was folded into `report`.
 pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
@@ -100,9 +101,9 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             next,
         } => {
             let who = match seat {
-                council::engine::SeatRole::Member { member: i } => format!("  {} ", member(i)),
-                council::engine::SeatRole::Judge => "judge:".into(),
-                council::engine::SeatRole::Synthesizer => "synthesis:".into(),
+                crate::engine::SeatRole::Member { member: i } => format!("  {} ", member(i)),
+                crate::engine::SeatRole::Judge => "judge:".into(),
+                crate::engine::SeatRole::Synthesizer => "synthesis:".into(),
             };
             format!(
                 "{who} {model} failed ({}); falling back to {next}",
@@ -214,7 +215,7 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
                 let _ = write!(
                     s,
                     "; contradictions per round {}",
-                    council::engine::deliberation::convergence_text(&report.convergence)
+                    crate::engine::deliberation::convergence_text(&report.convergence)
                 );
             }
             s

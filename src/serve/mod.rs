@@ -1,0 +1,491 @@
+//! `council serve`: the council as one model behind OpenAI's
+//! chat-completions protocol, so any client of that protocol can ask it.
+//!
+//! `GET /v1/models` lists `council` (the council given on the command line)
+//! and `council/<preset>` for every preset; `POST /v1/chat/completions`
+//! runs one council per request, streamed or not.
+
+mod run;
+pub mod wire;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::CouncilRequest;
+use crate::config::presets::NamedPreset;
+use crate::engine::{PastTurn, RunOptions, RunOutcome};
+use crate::models::prices::Prices;
+use crate::session::{SessionWriter, sessions_dir};
+use run::{Finished, Out};
+use wire::{ApiError, ChatRequest};
+
+/// The model id of the council given on the command line.
+pub const MODEL: &str = "council";
+
+/// How a server runs: where it listens is the caller's (it binds first).
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The bearer token clients must send, when one is required.
+    pub bearer: Option<String>,
+    /// Councils running at once.
+    pub max_concurrent: usize,
+    /// Requests waiting for a free slot before more are refused with 429.
+    pub queue: usize,
+    /// Request bodies larger than this are refused with 413.
+    pub body_limit: usize,
+    /// After a shutdown signal: how long running councils may finish.
+    pub grace: Duration,
+}
+
+/// Request bodies over this are refused (a long conversation is far less).
+pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// The councils a server offers: the command line's, and every preset on
+/// the same endpoint settings.
+#[derive(Debug, Clone)]
+pub struct Councils {
+    pub default: CouncilRequest,
+    pub presets: Vec<NamedPreset>,
+}
+
+impl Councils {
+    /// Model ids, `council` first.
+    pub fn ids(&self) -> Vec<String> {
+        std::iter::once(MODEL.to_string())
+            .chain(self.presets.iter().map(|p| format!("{MODEL}/{}", p.name)))
+            .collect()
+    }
+
+    /// The request a model id names: a preset keeps the command line's
+    /// endpoint, key, timeouts and limits, but not its panel.
+    fn request(&self, model: &str) -> Option<CouncilRequest> {
+        if model == MODEL {
+            return Some(self.default.clone());
+        }
+        let name = model.strip_prefix(MODEL)?.strip_prefix('/')?;
+        let preset = self.presets.iter().find(|p| p.name == name)?;
+        Some(CouncilRequest {
+            preset: Some(preset.clone()),
+            panel: Vec::new(),
+            judge: None,
+            judge_samples: None,
+            rounds: None,
+            ranking: false,
+            synthesizer: None,
+            ..self.default.clone()
+        })
+    }
+}
+
+struct Shared {
+    councils: Councils,
+    config: ServeConfig,
+    slots: Arc<Semaphore>,
+    /// Councils running or waiting for a slot.
+    admitted: AtomicUsize,
+    /// Cancelled when the grace period after a shutdown signal ends.
+    hard_stop: CancellationToken,
+}
+
+/// Serves on `listener` until `shutdown` resolves; then stops accepting,
+/// lets running councils finish for the grace period, and cancels the rest.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    councils: Councils,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let hard_stop = CancellationToken::new();
+    let shared = Arc::new(Shared {
+        slots: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+        admitted: AtomicUsize::new(0),
+        hard_stop: hard_stop.clone(),
+        councils,
+        config,
+    });
+    let grace = shared.config.grace;
+    let app = Router::new()
+        .route("/v1/models", get(list_models))
+        .route("/v1/chat/completions", post(chat_completions))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                "not_found",
+                "no such route",
+            )
+        })
+        .with_state(shared);
+    let graceful = async move {
+        shutdown.await;
+        // The grace period starts now; after it, running councils are cancelled.
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            hard_stop.cancel();
+        });
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(graceful)
+        .await
+}
+
+fn authorized(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &shared.config.bearer else {
+        return Ok(());
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // Compared in full whatever the input, so timing says nothing of the key.
+    let matches = given.is_some_and(|g| {
+        g.len() == expected.len()
+            && g.bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            "invalid_api_key",
+            "missing or wrong bearer token",
+        ))
+    }
+}
+
+async fn list_models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Err(e) = authorized(&shared, &headers) {
+        return e.into_response();
+    }
+    let data: Vec<Value> = shared
+        .councils
+        .ids()
+        .into_iter()
+        .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "council"}))
+        .collect();
+    axum::Json(json!({"object": "list", "data": data})).into_response()
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The conversation: earlier user/assistant pairs as history, the last
+/// user message as the question (system messages lead it).
+fn conversation(request: &ChatRequest) -> Result<(String, Vec<PastTurn>), ApiError> {
+    let last_user = request
+        .messages
+        .iter()
+        .rposition(|m| m.role == "user")
+        .ok_or_else(|| {
+            ApiError::bad_request("no_user_message", "the messages hold no user message")
+        })?;
+    let question = request.messages[last_user].content.text();
+    if question.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "no_user_message",
+            "the last user message is empty",
+        ));
+    }
+    let mut system = Vec::new();
+    let mut history: Vec<PastTurn> = Vec::new();
+    let mut asked: Option<String> = None;
+    for m in &request.messages[..last_user] {
+        match m.role.as_str() {
+            "system" | "developer" => system.push(m.content.text()),
+            "user" => asked = Some(m.content.text()),
+            "assistant" => history.push(PastTurn {
+                question: asked.take().unwrap_or_default(),
+                synthesis: m.content.text(),
+                answers: Vec::new(),
+            }),
+            _ => {}
+        }
+    }
+    let question = if system.is_empty() {
+        question
+    } else {
+        format!("{}\n\n{question}", system.join("\n\n"))
+    };
+    Ok((question, history))
+}
+
+/// Holds a place among the admitted councils until dropped.
+struct Admission(Arc<Shared>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.admitted.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn chat_completions(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match answer(shared, headers, body).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    authorized(&shared, &headers)?;
+    let limit = shared.config.body_limit;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            "request_too_large",
+            format!("the request body is over {limit} bytes"),
+        )
+    };
+    let bytes = read_body(body, limit).await.ok_or_else(too_large)?;
+    let request: ChatRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request("invalid_json", format!("invalid request body: {e}")))?;
+    let (question, history) = conversation(&request)?;
+    let Some(council_request) = shared.councils.request(&request.model) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "model_not_found",
+            format!(
+                "unknown model `{}`; this server has {}",
+                request.model,
+                shared.councils.ids().join(", ")
+            ),
+        ));
+    };
+
+    // A slot now, a place in the queue, or 429.
+    let admitted = shared.admitted.fetch_add(1, Ordering::SeqCst);
+    let admission = Admission(shared.clone());
+    if admitted >= shared.config.max_concurrent + shared.config.queue {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            "too_many_councils",
+            format!(
+                "{} councils are running and {} waiting; try again shortly",
+                shared.config.max_concurrent, shared.config.queue
+            ),
+        );
+        e.retry_after = Some(1);
+        return Err(e);
+    }
+    let permit = shared.slots.clone().acquire_owned().await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "shutting_down",
+            "the server is stopping",
+        )
+    })?;
+
+    let mut council = council_request.build().map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "council_unavailable",
+            e.to_string(),
+        )
+    })?;
+    if let Some(max) = request.max_completion_tokens.or(request.max_tokens) {
+        let seat = &mut council.synthesizer.spec;
+        seat.max_tokens = Some(seat.max_tokens.map_or(max, |own| own.min(max)));
+    }
+    if let Some(cap) = council.limits.max_cost {
+        let mut prompt = question.clone();
+        for turn in &history {
+            prompt.push_str(&turn.question);
+            prompt.push_str(&turn.synthesis);
+        }
+        Prices::gather(&council)
+            .await
+            .check(&council, &prompt, cap)
+            .map_err(|e| ApiError::bad_request("budget_exceeded", e))?;
+    }
+    let session = sessions_dir()
+        .and_then(|dir| SessionWriter::start_from(&dir, &council, Some("served")).ok());
+    let options = RunOptions {
+        history,
+        ..RunOptions::default()
+    };
+    let handle = crate::run(council, question, options);
+    let mut out = run::drive(handle, session, shared.hard_stop.clone());
+    let id = format!("chatcmpl-council-{:x}", rand::random::<u64>());
+    let created = unix_now();
+    let model = request.model.clone();
+
+    if !request.stream {
+        let mut reasoning = String::new();
+        let mut content = String::new();
+        let finished = loop {
+            match out.recv().await {
+                Some(Out::Reasoning(line)) => reasoning.push_str(&line),
+                Some(Out::Content(text)) => content.push_str(&text),
+                Some(Out::Done(finished)) => break finished,
+                None => {
+                    return Err(ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "server_error",
+                        "run_lost",
+                        "the council stopped without an end",
+                    ));
+                }
+            }
+        };
+        drop((permit, admission));
+        if let Some(e) = no_synthesis(&finished) {
+            return Err(e);
+        }
+        return Ok(axum::Json(json!({
+            "id": id,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "reasoning_content": reasoning},
+                "finish_reason": "stop",
+            }],
+            "usage": wire::usage(&finished.report.usage),
+            "council": council_object(&finished),
+        }))
+        .into_response());
+    }
+
+    // Streaming: the role first, then progress as reasoning and the
+    // synthesis as content; the last chunk carries usage and the council.
+    let first = wire::chunk(
+        &id,
+        created,
+        &model,
+        json!({"role": "assistant", "content": ""}),
+        None,
+    );
+    let events = futures::stream::once(async move { first })
+        .chain(futures::stream::unfold(
+            (out, Some((permit, admission))),
+            move |(mut out, held)| {
+                let (id, model) = (id.clone(), model.clone());
+                async move {
+                    held.as_ref()?;
+                    let chunk = match out.recv().await? {
+                        Out::Reasoning(line) => wire::chunk(
+                            &id,
+                            created,
+                            &model,
+                            json!({"reasoning_content": line}),
+                            None,
+                        ),
+                        Out::Content(text) => {
+                            wire::chunk(&id, created, &model, json!({"content": text}), None)
+                        }
+                        Out::Done(finished) => {
+                            let mut last = match no_synthesis(&finished) {
+                                None => wire::chunk(&id, created, &model, json!({}), Some("stop")),
+                                Some(e) => {
+                                    let mut v =
+                                        wire::chunk(&id, created, &model, json!({}), Some("error"));
+                                    v["error"] = e.body()["error"].clone();
+                                    v
+                                }
+                            };
+                            last["usage"] = wire::usage(&finished.report.usage);
+                            last["council"] = council_object(&finished);
+                            // The slot is free once the run is over.
+                            return Some((last, (out, None)));
+                        }
+                    };
+                    Some((chunk, (out, held)))
+                }
+            },
+        ))
+        .map(|v| Event::default().data(v.to_string()))
+        .chain(futures::stream::once(async {
+            Event::default().data("[DONE]")
+        }))
+        .map(Ok::<_, Infallible>);
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// The body when it is at most `limit` bytes. A larger one is still read
+/// (up to a bound) and dropped, so the client gets the 413 rather than a
+/// connection reset in the middle of its upload.
+async fn read_body(body: Body, limit: usize) -> Option<Bytes> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.ok()?;
+        seen += chunk.len();
+        if seen <= limit {
+            bytes.extend_from_slice(&chunk);
+        } else if seen > limit.saturating_mul(8) {
+            return None;
+        }
+    }
+    (seen <= limit).then(|| Bytes::from(bytes))
+}
+
+/// A 502 when the council produced no synthesis, with the reason.
+fn no_synthesis(finished: &Finished) -> Option<ApiError> {
+    let report = &finished.report;
+    if report.outcome == Some(RunOutcome::Synthesized) {
+        return None;
+    }
+    let outcome = report
+        .outcome
+        .and_then(|o| serde_json::to_value(o).ok())
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "unfinished".into());
+    let why = report.error.clone().unwrap_or_else(|| outcome.clone());
+    Some(ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        "upstream_error",
+        "no_synthesis",
+        format!("the council produced no synthesis ({outcome}): {why}"),
+    ))
+}
+
+/// What council-aware clients read beside the answer: the run's report
+/// (members with their answers and status, the judge's analysis with its
+/// grounding, the outcome) and the session it was saved as.
+fn council_object(finished: &Finished) -> Value {
+    let mut v = serde_json::to_value(&finished.report).unwrap_or(Value::Null);
+    if let Some(object) = v.as_object_mut() {
+        object.insert("session_id".into(), finished.session_id.clone().into());
+    }
+    v
+}
+
+/// The address a server bound, as printed on start.
+pub fn describe(addr: SocketAddr) -> String {
+    format!("http://{addr}/v1")
+}

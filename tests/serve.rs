@@ -1,0 +1,619 @@
+//! `council serve` through a real socket: the binary listens, reqwest asks
+//! it as an OpenAI client would, and the scripted server plays the models.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Recorded, Reply, Server, Step, content, done, finish, judge_json, usage};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Members answer at once, except `slow/` (a word every 100 ms for 10 s)
+/// and `wait2/` (after 2 s); `404/` is unknown. The synthesis is fixed.
+fn handler(r: &Recorded, _: usize) -> Reply {
+    if r.is_judge() {
+        return Reply::text(&[&judge_json()]);
+    }
+    if r.is_synthesis() {
+        return Reply::text(&["The sky is blue ", "because of Rayleigh scattering."]);
+    }
+    let model = r.model().to_string();
+    match model.split('/').next().unwrap_or_default() {
+        "404" => Reply::status(404, r#"{"error":{"message":"No endpoints found"}}"#),
+        "slow" => {
+            let mut steps = Vec::new();
+            for i in 0..100 {
+                steps.push(Step::Write(content(&format!("w{i} "))));
+                steps.push(Step::Sleep(Duration::from_millis(100)));
+            }
+            steps.push(Step::Write(finish("stop")));
+            steps.push(Step::Write(done()));
+            Reply::sse(steps)
+        }
+        "wait2" => Reply::text(&["Answer from ", &model]).delayed(Duration::from_secs(2)),
+        _ => Reply::sse(vec![
+            Step::Write(content("Answer from ")),
+            Step::Write(content(&model)),
+            Step::Write(finish("stop")),
+            Step::Write(usage(100, 20, Some(0.01))),
+            Step::Write(done()),
+        ]),
+    }
+}
+
+struct Served {
+    child: Child,
+    url: String,
+    sessions: std::path::PathBuf,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Starts `council serve` on a free port with `args`, with its own
+/// sessions folder; returns once it printed where it listens.
+async fn serve(name: &str, args: &[&str], env: &[(&str, &str)]) -> Served {
+    let sessions =
+        std::env::temp_dir().join(format!("council-serve-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&sessions);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_council"));
+    cmd.arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("OPENROUTER_API_KEY")
+        .env("XDG_CONFIG_HOME", sessions.join("config"))
+        .env("XDG_CACHE_HOME", sessions.join("cache"))
+        .env("COUNCIL_SESSIONS_DIR", &sessions)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run council serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("serve prints its address")
+        .unwrap()
+        .unwrap_or_default();
+    let url = line
+        .rsplit(' ')
+        .next()
+        .filter(|u| u.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    Served {
+        child,
+        url,
+        sessions,
+    }
+}
+
+fn chat(model: &str, stream: bool) -> Value {
+    json!({
+        "model": model,
+        "stream": stream,
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "What colour is grass?"},
+            {"role": "assistant", "content": "Green."},
+            {"role": "user", "content": [{"type": "text", "text": "Why is the sky blue?"}]}
+        ]
+    })
+}
+
+async fn post(s: &Served, body: &Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/chat/completions", s.url))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The `data:` payloads of an SSE body, in order.
+fn sse_data(body: &str) -> Vec<String> {
+    body.split("\n\n")
+        .filter_map(|event| {
+            let data: Vec<&str> = event
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:").map(str::trim_start))
+                .collect();
+            (!data.is_empty()).then(|| data.join("\n"))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn answers_streamed_or_not_are_the_synthesis_with_usage_and_the_council() {
+    let backend = Server::start(handler).await;
+    let s = serve(
+        "answers",
+        &["--base-url", &backend.base_url, "--panel", "ok/a,ok/b"],
+        &[],
+    )
+    .await;
+    let synthesis = "The sky is blue because of Rayleigh scattering.";
+
+    let response = post(&s, &chat("council", false)).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["object"], "chat.completion");
+    assert_eq!(body["model"], "council");
+    assert_eq!(body["choices"][0]["message"]["role"], "assistant");
+    assert_eq!(body["choices"][0]["message"]["content"], synthesis);
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+    // Two members at 100 + 20 tokens, $0.01; judge and synthesis 10 + 1 or 2, $0.001.
+    assert_eq!(body["usage"]["prompt_tokens"], 220);
+    assert_eq!(body["usage"]["completion_tokens"], 43);
+    assert_eq!(body["usage"]["total_tokens"], 263);
+    assert!((body["usage"]["cost"].as_f64().unwrap() - 0.022).abs() < 1e-9);
+    let council = &body["council"];
+    assert_eq!(council["outcome"], "synthesized");
+    assert_eq!(council["members"][0]["text"], "Answer from ok/a");
+    assert_eq!(council["members"][1]["status"], "done");
+    assert!(council["judge"]["grounding"]["quotes"].is_number());
+    // Earlier turns are history; the system message leads the question.
+    let member = backend
+        .chats()
+        .into_iter()
+        .find(|r| r.model() == "ok/a")
+        .unwrap();
+    let users = member.contents("user");
+    assert!(
+        users.iter().any(|u| u.contains("What colour is grass?")),
+        "{users:?}"
+    );
+    assert!(
+        users
+            .last()
+            .unwrap()
+            .contains("Be brief.\n\nWhy is the sky blue?"),
+        "{users:?}"
+    );
+
+    let response = post(&s, &chat("council", true)).await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let body = response.text().await.unwrap();
+    let data = sse_data(&body);
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).expect("every chunk is JSON"))
+        .collect();
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["object"] == "chat.completion.chunk")
+    );
+    let text = |field: &str| -> String {
+        chunks
+            .iter()
+            .filter_map(|c| c["choices"][0]["delta"][field].as_str())
+            .collect()
+    };
+    assert_eq!(text("content"), synthesis);
+    let reasoning = text("reasoning_content");
+    assert!(reasoning.contains("a started"), "{reasoning}");
+    assert!(
+        reasoning.contains("judge: 1 consensus, 1 contradiction(s)"),
+        "{reasoning}"
+    );
+    let last = chunks.last().unwrap();
+    assert_eq!(last["choices"][0]["finish_reason"], "stop");
+    assert_eq!(last["usage"]["total_tokens"], 263);
+    assert_eq!(last["council"]["outcome"], "synthesized");
+
+    // Both were saved as sessions, tagged as served.
+    let id = last["council"]["session_id"].as_str().unwrap();
+    let header = std::fs::read_to_string(s.sessions.join(format!("{id}.jsonl"))).unwrap();
+    let header: Value = serde_json::from_str(header.lines().next().unwrap()).unwrap();
+    assert_eq!(header["origin"], "served");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .args(["sessions", "--json"])
+        .env("COUNCIL_SESSIONS_DIR", &s.sessions)
+        .env("XDG_CONFIG_HOME", s.sessions.join("config"))
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["origin"] == "served")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_models_are_the_council_and_every_preset() {
+    let backend = Server::start(handler).await;
+    let s = serve(
+        "models",
+        &["--base-url", &backend.base_url, "--panel", "ok/a"],
+        &[],
+    )
+    .await;
+    let list: Value = reqwest::get(format!("{}/models", s.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["object"], "list");
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids[0], "council");
+    for preset in [
+        "council/quality",
+        "council/budget",
+        "council/local",
+        "council/debate",
+    ] {
+        assert!(ids.contains(&preset), "{ids:?}");
+    }
+    assert!(
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["object"] == "model")
+    );
+
+    // A preset by name runs that preset's panel on the same endpoint.
+    let response = post(&s, &chat("council/budget", false)).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["council"]["preset"], "budget");
+    assert_eq!(body["council"]["members"].as_array().unwrap().len(), 3);
+}
+
+async fn error_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("errors are JSON");
+    for field in ["message", "type", "code"] {
+        assert!(body["error"][field].is_string(), "{body}");
+    }
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_come_in_openais_shape_with_their_status() {
+    let backend = Server::start(handler).await;
+    let s = serve(
+        "errors",
+        &[
+            "--base-url",
+            &backend.base_url,
+            "--panel",
+            "404/a,404/b",
+            "--api-key-env",
+            "SERVE_TEST_KEY",
+        ],
+        &[("SERVE_TEST_KEY", "s3cret")],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/chat/completions", s.url);
+    let send = |body: reqwest::Body, key: &'static str| {
+        client
+            .post(&url)
+            .header("content-type", "application/json")
+            .bearer_auth(key)
+            .body(body)
+            .send()
+    };
+
+    let (status, body) = error_of(
+        send(chat("council", false).to_string().into(), "wrong")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("invalid_api_key"))
+    );
+    let (status, _) = error_of(
+        client
+            .get(format!("{}/models", s.url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    let (status, body) = error_of(send("{not json".into(), "s3cret").await.unwrap()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("invalid_json"))
+    );
+
+    let no_user = json!({"model": "council", "messages": [{"role": "system", "content": "hi"}]});
+    let (status, body) = error_of(send(no_user.to_string().into(), "s3cret").await.unwrap()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("no_user_message"))
+    );
+
+    let (status, body) = error_of(
+        send(chat("gpt-4o", false).to_string().into(), "s3cret")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("model_not_found"))
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("council/quality")
+    );
+
+    let huge =
+        json!({"model": "council", "messages": [{"role": "user", "content": "x".repeat(5 << 20)}]});
+    let (status, body) = error_of(send(huge.to_string().into(), "s3cret").await.unwrap()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("request_too_large"))
+    );
+
+    // Every member fails: no synthesis, and why.
+    let (status, body) = error_of(
+        send(chat("council", false).to_string().into(), "s3cret")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (502, Some("no_synthesis"))
+    );
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("all_members_failed") && message.contains("HTTP 404"),
+        "{message}"
+    );
+
+    // Streaming, the failure is the last chunk before [DONE].
+    let response = send(chat("council", true).to_string().into(), "s3cret")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let data = sse_data(&response.text().await.unwrap());
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    let last: Value = serde_json::from_str(&data[data.len() - 2]).unwrap();
+    assert_eq!(last["choices"][0]["finish_reason"], "error");
+    assert_eq!(last["error"]["code"], "no_synthesis");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_disconnects_cancels_its_council() {
+    let backend = Server::start(handler).await;
+    let s = serve(
+        "disconnect",
+        &["--base-url", &backend.base_url, "--panel", "slow/a,slow/b"],
+        &[],
+    )
+    .await;
+    for stream in [true, false] {
+        let before = backend.chats().len();
+        let response = tokio::time::timeout(
+            Duration::from_millis(800),
+            post(&s, &chat("council", stream)),
+        )
+        .await;
+        if let Ok(response) = response {
+            // Streaming: read a little, then hang up.
+            let mut response = response;
+            let _ = response.chunk().await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            drop(response);
+        }
+        // The non-streaming request timed out on our side: the connection is closed.
+        let gone_at = Instant::now();
+        let members: Vec<Recorded> = loop {
+            let members: Vec<Recorded> = backend.chats()[before..].to_vec();
+            if members.len() == 2 && members.iter().all(|r| r.client_gone.is_some()) {
+                break members;
+            }
+            assert!(
+                gone_at.elapsed() < Duration::from_secs(5),
+                "stream={stream}: the members' connections stay open: {:?}",
+                members.iter().map(|r| r.client_gone).collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        // Well before their 10 s of words.
+        for r in members {
+            assert!(r.client_gone.unwrap() - r.received < Duration::from_secs(5));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn councils_past_the_limit_wait_in_the_queue_then_get_429() {
+    let backend = Server::start(handler).await;
+    let s = serve(
+        "queue",
+        &[
+            "--base-url",
+            &backend.base_url,
+            "--panel",
+            "wait2/a",
+            "--max-concurrent",
+            "1",
+            "--queue",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    let first = tokio::spawn({
+        let body = chat("council", false);
+        let url = s.url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{url}/chat/completions"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = tokio::spawn({
+        let body = chat("council", false);
+        let url = s.url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{url}/chat/completions"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let third = post(&s, &chat("council", false)).await;
+    assert_eq!(
+        third
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap()),
+        Some("1")
+    );
+    let (status, body) = error_of(third).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (429, Some("too_many_councils"))
+    );
+    assert_eq!(first.await.unwrap(), 200);
+    assert_eq!(second.await.unwrap(), 200);
+    // The queued council started its member only after the first had finished.
+    let members: Vec<Recorded> = backend
+        .chats()
+        .into_iter()
+        .filter(|r| !r.is_judge() && !r.is_synthesis())
+        .collect();
+    assert_eq!(members.len(), 2);
+    assert!(members[1].received >= members[0].finished.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_a_running_council_finish_then_stops() {
+    let backend = Server::start(handler).await;
+    let mut s = serve(
+        "shutdown",
+        &["--base-url", &backend.base_url, "--panel", "wait2/a"],
+        &[],
+    )
+    .await;
+    let running = tokio::spawn({
+        let body = chat("council", false);
+        let url = s.url.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{url}/chat/completions"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = s.child.id().unwrap() as i32;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let (status, body) = running.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["council"]["outcome"], "synthesized");
+    let exit = tokio::time::timeout(Duration::from_secs(10), s.child.wait())
+        .await
+        .expect("it stops once the council is done")
+        .unwrap();
+    assert!(exit.success());
+    assert!(
+        reqwest::get(format!("{}/models", s.url)).await.is_err(),
+        "no longer listening"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_grace_period_running_councils_are_cancelled() {
+    let backend = Server::start(handler).await;
+    let mut s = serve(
+        "grace",
+        &[
+            "--base-url",
+            &backend.base_url,
+            "--panel",
+            "slow/a",
+            "--grace",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    let running = tokio::spawn({
+        let body = chat("council", false);
+        let url = s.url.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{url}/chat/completions"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stopped = Instant::now();
+    let pid = s.child.id().unwrap() as i32;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let (status, body) = running.await.unwrap();
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled"),
+        "{body}"
+    );
+    let exit = tokio::time::timeout(Duration::from_secs(10), s.child.wait())
+        .await
+        .expect("it stops after the grace period")
+        .unwrap();
+    assert!(exit.success());
+    // One second of grace, not the member's ten.
+    assert!(
+        stopped.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        stopped.elapsed()
+    );
+}
