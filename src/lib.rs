@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod eval;
 pub mod models;
 pub mod paths;
 pub mod progress;

@@ -1,6 +1,7 @@
 //! The command line: `council ask`, `council serve`, `council models`, sessions and presets.
 
 mod ask;
+mod eval;
 mod models;
 mod presets;
 mod serve;
@@ -45,6 +46,8 @@ pub enum Command {
     Ask(AskArgs),
     /// Serve the council as an OpenAI-compatible model (`POST /v1/chat/completions`).
     Serve(serve::ServeArgs),
+    /// Is the council worth it? Compare it with solo models on your own questions.
+    Eval(eval::EvalArgs),
     /// Local models, remote models, and fetching models for the offline engine.
     Models(models::ModelsArgs),
     /// The presets there are (built in and yours); `presets show NAME` prints one.
@@ -181,6 +184,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             args.council.api_key_env = args.api_key_env.take();
             ask::ask(args, &settings).await
         }
+        Some(Command::Eval(args)) => eval::eval(args, &settings).await,
         Some(Command::Serve(mut args)) => {
             args.council.api_key_env = args.upstream_key_env.take();
             serve::serve(args, &settings).await

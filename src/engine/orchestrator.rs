@@ -214,11 +214,33 @@ struct Orchestrator {
 }
 
 /// The result of streaming one request.
-struct StageOutput {
-    text: String,
-    result: Result<Completion, ProviderError>,
-    ttft_ms: Option<u64>,
-    elapsed_ms: u64,
+pub struct StageOutput {
+    pub text: String,
+    pub result: Result<Completion, ProviderError>,
+    pub ttft_ms: Option<u64>,
+    pub elapsed_ms: u64,
+}
+
+/// One seat asked once, outside a run (`council eval` asks baselines and a
+/// grader this way): fallbacks apply as in a run, and an endpoint that
+/// rejects the JSON schema is asked again without it.
+pub async fn ask_seat(
+    seat: &Seat,
+    request: &ChatRequest,
+    cancel: CancellationToken,
+) -> StageOutput {
+    let mut out = stream_stage(seat, request, cancel.clone(), |_, _, _| {}, |_| {}).await;
+    if request.json_schema.is_some()
+        && out.text.is_empty()
+        && matches!(&out.result, Err(e) if e.kind == (ErrorKind::Http { status: 400 }))
+    {
+        let plain = ChatRequest {
+            json_schema: None,
+            ..request.clone()
+        };
+        out = stream_stage(seat, &plain, cancel, |_, _, _| {}, |_| {}).await;
+    }
+    out
 }
 
 /// Streams one request, handing each delta to `emit` and keeping the text.

@@ -1,0 +1,370 @@
+//! `council eval`: is the council worth it on my prompts?
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use council::config::settings::Settings;
+use council::config::{ConfigError, CouncilRequest};
+use council::engine::Seat;
+use council::eval::{self, EvalQuestion, Evaluation, Outcome, QuestionResult};
+use council::models::prices::Prices;
+use council::paths;
+use council::sanitize::sanitize;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+
+use super::{CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ask, fail, models};
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Questions: one per line, or JSON lines with `question` (and `id`, `reference`).
+    pub file: PathBuf,
+    /// Solo models to compare the council with, comma-separated (same
+    /// provider rules as a panel member).
+    #[arg(
+        long,
+        value_name = "MODEL,MODEL,...",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub against: Vec<String>,
+    /// The model that compares answers (default: the council's judge).
+    #[arg(long, value_name = "MODEL")]
+    pub grader: Option<String>,
+    /// The council; `--max-cost` caps the whole evaluation here.
+    #[command(flatten)]
+    pub council: CouncilArgs,
+    /// Environment variable holding the API key.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Questions evaluated at once.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// Where results stream as JSON lines (default: under the data dir, named after FILE).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Continue an interrupted evaluation: questions already in the results file are not asked again.
+    #[arg(long)]
+    pub resume: bool,
+    /// Also write a Markdown report: the table and the questions the council lost.
+    #[arg(long, value_name = "FILE.md")]
+    pub report: Option<PathBuf>,
+    /// Print one JSON document (`summary`, `questions`) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `~/.local/share/council/evals/<file stem>.jsonl`.
+fn default_out(file: &Path) -> Option<PathBuf> {
+    let stem = file.file_stem()?.to_string_lossy().into_owned();
+    Some(
+        paths::data_dir()?
+            .join("evals")
+            .join(format!("{stem}.jsonl")),
+    )
+}
+
+/// A solo seat for `model`, connected as a `--panel` member of the same
+/// council would be (on the preset's provider, or `--base-url`).
+fn solo(request: &CouncilRequest, model: &str) -> Result<Seat, ConfigError> {
+    let one = CouncilRequest {
+        panel: vec![model.to_string()],
+        ..request.clone()
+    };
+    let mut council = one.build()?;
+    Ok(council.members.remove(0))
+}
+
+/// Results already in the file, for `--resume` (a torn last line is dropped).
+fn finished(path: &Path) -> Vec<QuestionResult> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The most the remaining questions may cost: the council's estimate, each
+/// baseline answering, and the grader reading both answers twice.
+fn estimate(ev: &Evaluation, prices: &Prices, questions: &[&EvalQuestion]) -> (f64, bool) {
+    let (mut usd, mut complete) = (0.0, true);
+    for q in questions {
+        let council = prices.estimate(&ev.council, &q.question);
+        usd += council.usd;
+        complete &= council.complete;
+        let tokens = |text: &str| (text.chars().count() as f64 / 4.0).ceil();
+        let synth_out = f64::from(ev.council.synthesizer.spec.max_tokens.unwrap_or(1024));
+        for seat in &ev.baselines {
+            let out = f64::from(seat.spec.max_tokens.unwrap_or(1024));
+            match prices
+                .of(&seat.spec)
+                .and_then(|p| Some((p.prompt?, p.completion?)))
+            {
+                Some((i, o)) => usd += tokens(&q.question) * i + out * o,
+                None => complete = false,
+            }
+            let read = 300.0 + 2.0 * tokens(&q.question) + synth_out + out;
+            match prices
+                .of(&ev.grader.spec)
+                .and_then(|p| Some((p.prompt?, p.completion?)))
+            {
+                Some((i, o)) => usd += 2.0 * (read * i + 400.0 * o),
+                None => complete = false,
+            }
+        }
+    }
+    (usd, complete)
+}
+
+pub async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) => return fail(EXIT_USAGE, format!("{}: {e}", args.file.display())),
+    };
+    let questions = match eval::parse_questions(&text) {
+        Ok(q) => q,
+        Err(e) => return fail(EXIT_USAGE, format!("{}: {e}", args.file.display())),
+    };
+    // The cap is the whole evaluation's, not each council's.
+    let cap = args.council.max_cost.take();
+    args.council.api_key_env = args.api_key_env.take();
+    let request = match ask::council_request(&args.council, settings) {
+        Ok(r) => r,
+        Err(e) => return fail(EXIT_USAGE, e),
+    };
+    if let Ok(plan) = request.plan()
+        && let Err(e) = models::ensure_local_models(&plan)
+    {
+        return fail(EXIT_FAILED, e);
+    }
+    let built = (|| -> Result<Evaluation, ConfigError> {
+        let council = request.build()?;
+        let baselines = args
+            .against
+            .iter()
+            .map(|m| solo(&request, m.trim()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let grader = match &args.grader {
+            Some(model) => solo(&request, model)?,
+            None => council.judge.clone(),
+        };
+        Ok(Evaluation {
+            council,
+            baselines,
+            grader,
+        })
+    })();
+    let ev = match built {
+        Ok(ev) => ev,
+        Err(e) => return fail(EXIT_USAGE, e),
+    };
+    let baselines: Vec<String> = ev.baselines.iter().map(|s| s.spec.model.clone()).collect();
+
+    let Some(out_path) = args.out.clone().or_else(|| default_out(&args.file)) else {
+        return fail(EXIT_USAGE, "no data dir for the results: pass --out FILE");
+    };
+    let mut done: Vec<QuestionResult> = Vec::new();
+    if out_path.exists() {
+        if !args.resume {
+            return fail(
+                EXIT_USAGE,
+                format!(
+                    "{} exists: pass --resume to continue that evaluation, or --out to write elsewhere",
+                    out_path.display()
+                ),
+            );
+        }
+        let wanted: HashSet<&str> = questions.iter().map(|q| q.id.as_str()).collect();
+        done = finished(&out_path)
+            .into_iter()
+            .filter(|r| {
+                wanted.contains(r.id.as_str())
+                    && baselines.iter().all(|b| r.baselines.contains_key(b))
+            })
+            .collect();
+    }
+    let done_ids: HashSet<String> = done.iter().map(|r| r.id.clone()).collect();
+    let remaining: Vec<&EvalQuestion> = questions
+        .iter()
+        .filter(|q| !done_ids.contains(&q.id))
+        .collect();
+
+    let mut spent: f64 = done.iter().map(QuestionResult::cost).sum();
+    if let Some(cap) = cap {
+        let prices = Prices::gather(&ev.council).await;
+        let (usd, complete) = estimate(&ev, &prices, &remaining);
+        let more = if complete {
+            ""
+        } else {
+            " (some models have no listed price)"
+        };
+        if spent + usd > cap {
+            return fail(
+                EXIT_USAGE,
+                format!(
+                    "the evaluation is estimated at ${:.4}{more}, over the ${cap:.4} cap; raise it with --max-cost {:.2}",
+                    spent + usd,
+                    ((spent + usd) * 100.0).ceil() / 100.0
+                ),
+            );
+        }
+        eprintln!(
+            "council: the evaluation is estimated at most ${:.4}{more} of the ${cap:.4} cap",
+            spent + usd
+        );
+    }
+    if !done.is_empty() {
+        eprintln!(
+            "council: resuming {}: {} of {} questions already done",
+            out_path.display(),
+            done.len(),
+            questions.len()
+        );
+    }
+    if let Some(dir) = out_path.parent()
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        return fail(EXIT_FAILED, format!("{}: {e}", dir.display()));
+    }
+    let mut out = match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&out_path)
+    {
+        Ok(f) => f,
+        Err(e) => return fail(EXIT_FAILED, format!("{}: {e}", out_path.display())),
+    };
+
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(questions.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} questions · {msg} · ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_position(done.len() as u64);
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    });
+    let cancel = CancellationToken::new();
+    let mut pending = remaining.into_iter();
+    let mut running = FuturesUnordered::new();
+    let mut stopped_at_cap = false;
+    let mut interrupted = false;
+    loop {
+        while running.len() < args.concurrency as usize {
+            if cap.is_some_and(|cap| spent >= cap) {
+                stopped_at_cap |= pending.len() > 0;
+                break;
+            }
+            let Some(q) = pending.next() else { break };
+            running.push(eval::evaluate(&ev, q, cancel.child_token()));
+        }
+        let result = tokio::select! {
+            r = running.next() => match r {
+                Some(r) => r,
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => {
+                interrupted = true;
+                cancel.cancel();
+                break;
+            }
+        };
+        spent += result.cost();
+        // One line per finished question, written at once: a killed run resumes from here.
+        let line = serde_json::to_string(&result).unwrap_or_default();
+        if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+            return fail(EXIT_FAILED, format!("{}: {e}", out_path.display()));
+        }
+        done.push(result);
+        let tally = tally(&done, &baselines, spent);
+        match &bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(tally);
+            }
+            None => eprintln!(
+                "council: {}/{} questions · {tally}",
+                done.len(),
+                questions.len()
+            ),
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if interrupted {
+        return fail(
+            EXIT_INTERRUPTED,
+            format!(
+                "interrupted; continue with --resume ({} kept)",
+                out_path.display()
+            ),
+        );
+    }
+
+    // In the order of the file.
+    done.sort_by_key(|r| questions.iter().position(|q| q.id == r.id));
+    let summary = eval::summarize(&done, &baselines);
+    if let Some(path) = &args.report
+        && let Err(e) = std::fs::write(path, eval::summary::markdown(&summary, &done))
+    {
+        return fail(EXIT_FAILED, format!("{}: {e}", path.display()));
+    }
+    if args.json {
+        let doc = serde_json::json!({
+            "summary": summary,
+            "questions": done,
+            "spent": spent,
+            "results_file": out_path,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        for line in eval::summary::lines(&summary) {
+            println!("{}", sanitize(&line));
+        }
+        println!("results: {} · spent ${spent:.4}", out_path.display());
+    }
+    if stopped_at_cap {
+        return fail(
+            EXIT_FAILED,
+            format!(
+                "stopped at the ${:.4} cap after {} of {} questions; raise --max-cost and --resume",
+                cap.unwrap_or_default(),
+                done.len(),
+                questions.len()
+            ),
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// "vs gpt 3W 1T 0L · $0.0123": the tallies so far.
+fn tally(done: &[QuestionResult], baselines: &[String], spent: f64) -> String {
+    let mut parts: Vec<String> = baselines
+        .iter()
+        .map(|b| {
+            let count = |o: Outcome| {
+                done.iter()
+                    .filter(|r| r.baselines.get(b).map(|c| c.outcome) == Some(o))
+                    .count()
+            };
+            let name = b.rsplit('/').next().unwrap_or(b);
+            format!(
+                "vs {} {}W {}T {}L",
+                sanitize(name),
+                count(Outcome::Win),
+                count(Outcome::Tie),
+                count(Outcome::Loss)
+            )
+        })
+        .collect();
+    parts.push(format!("${spent:.4}"));
+    parts.join(" · ")
+}

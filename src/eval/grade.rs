@@ -1,0 +1,181 @@
+//! The grader: two answers under `# Answer A` and `# Answer B`, a JSON
+//! verdict back; and how the two orders of one pair combine.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::{EvalQuestion, Outcome};
+use crate::engine::Seat;
+use crate::engine::judge::parse::extract_json;
+use crate::engine::orchestrator::ask_seat;
+use crate::provider::{ChatRequest, JsonSchema, Message, Usage};
+
+const SYSTEM: &str = "\
+You grade two answers to the same question. Judge which answer serves the person who asked better: \
+correct, complete where it matters, clear, and honest about uncertainty. Length is not a merit in itself, \
+and the order the answers come in means nothing. When a reference answer is given, prefer the answer that \
+agrees with it. Reply with a JSON object only, with two keys: \"winner\" (\"A\", \"B\" or \"tie\") and \"reason\" \
+(why, in a sentence of your own).";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Winner {
+    A,
+    B,
+    #[serde(rename = "tie")]
+    Tie,
+}
+
+/// One reading of a pair.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// `None` when the grader gave no readable verdict.
+    pub winner: Option<Winner>,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub usage: Usage,
+}
+
+fn schema() -> JsonSchema {
+    JsonSchema {
+        name: "verdict".into(),
+        schema: json!({
+            "type": "object",
+            "properties": {
+                "winner": {"type": "string", "enum": ["A", "B", "tie"]},
+                "reason": {"type": "string"}
+            },
+            "required": ["winner", "reason"],
+            "additionalProperties": false
+        }),
+    }
+}
+
+/// The grader's prompt for answers `a` and `b`.
+pub fn prompt(q: &EvalQuestion, a: &str, b: &str) -> String {
+    let mut p = format!("# Question\n\n{}\n\n", q.question);
+    if let Some(reference) = &q.reference {
+        p.push_str(&format!("# Reference answer\n\n{reference}\n\n"));
+    }
+    p.push_str(&format!("# Answer A\n\n{a}\n\n# Answer B\n\n{b}\n"));
+    p
+}
+
+/// Reads a verdict out of the grader's reply.
+pub fn parse(text: &str) -> Result<(Winner, String), String> {
+    let value = extract_json(text).map_err(|e| e.to_string())?;
+    let winner = match value.get("winner").and_then(Value::as_str).map(str::trim) {
+        Some(w) if w.eq_ignore_ascii_case("a") || w.eq_ignore_ascii_case("answer a") => Winner::A,
+        Some(w) if w.eq_ignore_ascii_case("b") || w.eq_ignore_ascii_case("answer b") => Winner::B,
+        Some(w) if w.eq_ignore_ascii_case("tie") => Winner::Tie,
+        other => {
+            return Err(format!(
+                "`winner` is {other:?}, not \"A\", \"B\" or \"tie\""
+            ));
+        }
+    };
+    let reason = value
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    Ok((winner, reason))
+}
+
+/// Asks the grader once, `a` shown first.
+pub async fn grade(
+    grader: &Seat,
+    q: &EvalQuestion,
+    a: &str,
+    b: &str,
+    cancel: CancellationToken,
+) -> Verdict {
+    let request = ChatRequest {
+        model: grader.spec.model.clone(),
+        messages: vec![Message::system(SYSTEM), Message::user(prompt(q, a, b))],
+        temperature: Some(0.0),
+        max_tokens: Some(grader.spec.max_tokens.unwrap_or(400)),
+        json_schema: Some(schema()),
+        web_search: false,
+    };
+    let out = ask_seat(grader, &request, cancel).await;
+    let usage = out.result.as_ref().map(|c| c.usage).unwrap_or_default();
+    match out.result {
+        Err(e) => Verdict {
+            error: Some(e.message),
+            usage,
+            ..Verdict::default()
+        },
+        Ok(_) => match parse(&out.text) {
+            Ok((winner, reason)) => Verdict {
+                winner: Some(winner),
+                reason,
+                error: None,
+                usage,
+            },
+            Err(e) => Verdict {
+                error: Some(e),
+                usage,
+                ..Verdict::default()
+            },
+        },
+    }
+}
+
+/// The council was A in `first` and B in `second`: a win or a loss only
+/// when both orders agree, otherwise a tie.
+pub fn combine(first: &Verdict, second: &Verdict) -> Outcome {
+    match (first.winner, second.winner) {
+        (Some(Winner::A), Some(Winner::B)) => Outcome::Win,
+        (Some(Winner::B), Some(Winner::A)) => Outcome::Loss,
+        _ => Outcome::Tie,
+    }
+}
+
+/// Whether the two orders named the same answer (or both a tie).
+pub fn consistent(first: &Verdict, second: &Verdict) -> bool {
+    matches!(
+        (first.winner, second.winner),
+        (Some(Winner::A), Some(Winner::B))
+            | (Some(Winner::B), Some(Winner::A))
+            | (Some(Winner::Tie), Some(Winner::Tie))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(w: Winner) -> Verdict {
+        Verdict {
+            winner: Some(w),
+            ..Verdict::default()
+        }
+    }
+
+    #[test]
+    fn only_agreeing_orders_decide() {
+        use Winner::*;
+        assert_eq!(combine(&v(A), &v(B)), Outcome::Win);
+        assert_eq!(combine(&v(B), &v(A)), Outcome::Loss);
+        // Position bias: "A" both times is no preference at all.
+        assert_eq!(combine(&v(A), &v(A)), Outcome::Tie);
+        assert!(!consistent(&v(A), &v(A)));
+        assert!(consistent(&v(Tie), &v(Tie)));
+        assert_eq!(combine(&v(A), &Verdict::default()), Outcome::Tie);
+    }
+
+    #[test]
+    fn verdicts_parse_tolerantly_and_refuse_nonsense() {
+        assert_eq!(
+            parse("```json\n{\"winner\": \"b\", \"reason\": \"clearer\"}\n```").unwrap(),
+            (Winner::B, "clearer".into())
+        );
+        assert_eq!(parse(r#"{"winner":"tie"}"#).unwrap().0, Winner::Tie);
+        assert!(parse(r#"{"winner":"C"}"#).is_err());
+        assert!(parse("A is better").is_err());
+    }
+}
