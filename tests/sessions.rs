@@ -692,3 +692,44 @@ async fn show_and_export_print_what_changed_per_round() {
     assert_eq!(json["turns"][0]["convergence"], serde_json::json!([1, 1]));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_turn_number_is_a_bad_line_not_a_huge_allocation() {
+    let server = Server::start(handler).await;
+    let dir = scratch("huge-turn");
+    let (_, good) = run_and_save(&server, &dir).await;
+    let text = std::fs::read_to_string(&good).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for (name, turn) in [("max", "4294967295"), ("ten-million", "10000000")] {
+        let mut broken = lines.clone();
+        let record = lines[2].replacen("\"turn\":0", &format!("\"turn\":{turn}"), 1);
+        assert_ne!(record, lines[2]);
+        broken[2] = &record;
+        std::fs::write(dir.join(format!("{name}.jsonl")), broken.join("\n") + "\n").unwrap();
+    }
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .arg("sessions")
+        .env("COUNCIL_SESSIONS_DIR", &dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the good session still lists: {stdout}"
+    );
+    for name in ["max", "ten-million"] {
+        assert!(stderr.contains(&format!("{name}.jsonl")), "{stderr}");
+    }
+    assert!(
+        stderr.contains("line 3: turn 4294967295 comes after 1 turn(s)"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -262,9 +262,18 @@ pub fn load(path: &Path) -> Result<Session, SessionError> {
             }
             Err(e) => return Err(corrupt(format!("line {}: {e}", i + 1))),
         };
+        // Turns come in order: a number past the next one is corrupt, and
+        // never sizes memory.
         let turn = record.turn as usize;
-        if turn >= turns.len() {
-            turns.resize_with(turn + 1, RunReport::default);
+        if turn > turns.len() {
+            return Err(corrupt(format!(
+                "line {}: turn {turn} comes after {} turn(s)",
+                i + 1,
+                turns.len()
+            )));
+        }
+        if turn == turns.len() {
+            turns.push(RunReport::default());
         }
         turns[turn].apply(&record.event);
     }
