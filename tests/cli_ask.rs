@@ -588,3 +588,56 @@ async fn rounds_and_ranking_are_in_the_json_and_on_stderr() {
         bad.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn huge_timeouts_and_deadlines_are_refused_when_parsed() {
+    let run = council(
+        &["ask", "--panel", "a/b", "--timeout", "99999999999", "Q?"],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("99999999999") && run.stderr.contains("1..=86400"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+
+    let run = council(
+        &["ask", "--panel", "a/b", "--deadline", "1e30", "Q?"],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("--deadline must be a positive number of seconds up to 86400"),
+        "{}",
+        run.stderr
+    );
+
+    let home = std::env::temp_dir().join(format!("council-timeout-config-{}", std::process::id()));
+    std::fs::create_dir_all(home.join("council")).unwrap();
+    std::fs::write(
+        home.join("council/config.toml"),
+        "[timeouts]\nfirst_byte = 18446744073709551615\n",
+    )
+    .unwrap();
+    let run = council(
+        &["ask", "--panel", "a/b", "Q?"],
+        None,
+        &[("XDG_CONFIG_HOME", home.to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("config.toml:2:")
+            && run.stderr.contains("must be at most 86400 seconds"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(&home).unwrap();
+}

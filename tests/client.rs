@@ -476,3 +476,63 @@ async fn connection_refused_is_a_clear_error() {
     assert_eq!(e.kind, ErrorKind::Connect);
     assert!(e.message.contains("Connection refused"), "{}", e.message);
 }
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let server = Server::start(|_, i| {
+        if i == 0 {
+            let at = std::time::SystemTime::now() + Duration::from_secs(3);
+            Reply::status(429, r#"{"error":{"message":"slow down"}}"#)
+                .header("Retry-After", &httpdate::fmt_http_date(at))
+        } else {
+            Reply::text(&["ok"])
+        }
+    })
+    .await;
+    let provider = client(&server, |c| c.retry.max_delay = Duration::from_secs(10));
+    let out = chat(&provider, CancellationToken::new()).await;
+    assert_eq!(out.text, "ok");
+    let requests = server.requests();
+    let waited = requests[1].received - requests[0].received;
+    // The date has a one-second resolution: at least two of the three seconds.
+    assert!(waited >= Duration::from_secs(2), "retried after {waited:?}");
+}
+
+#[tokio::test]
+async fn a_whole_json_completion_is_taken_as_one_chunk() {
+    let server = Server::start(|_, _| {
+        Reply::status(
+            200,
+            r#"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Rayleigh scattering."},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":3}}"#,
+        )
+    })
+    .await;
+    let out = chat(&client(&server, |_| {}), CancellationToken::new()).await;
+    assert_eq!(out.text, "Rayleigh scattering.");
+    let completion = out.result.unwrap();
+    assert_eq!(completion.usage.prompt_tokens, 9);
+    assert_eq!(completion.finish_reason.as_deref(), Some("stop"));
+}
+
+#[tokio::test]
+async fn the_first_byte_timeout_bounds_every_try_together() {
+    // Never answers: each try times out, yet the whole wait is the timeout.
+    let server =
+        Server::start(|_, _| Reply::text(&["late"]).delayed(Duration::from_secs(30))).await;
+    let provider = client(&server, |c| {
+        c.retry.max_retries = 4;
+        c.timeouts.first_byte = Duration::from_secs(2);
+    });
+    let started = Instant::now();
+    let out = chat(&provider, CancellationToken::new()).await;
+    let took = started.elapsed();
+    let e = out.result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::FirstByteTimeout);
+    assert!(
+        e.message
+            .starts_with("no response within 2s (first-byte timeout"),
+        "{}",
+        e.message
+    );
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+}

@@ -125,7 +125,7 @@ pub struct CouncilArgs {
     #[arg(skip)]
     pub api_key_env: Option<String>,
     /// Seconds to wait for a response to start, and for each next chunk.
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: Option<u64>,
 }
 

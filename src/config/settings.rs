@@ -95,6 +95,12 @@ fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     if n == 0 {
         return Err(serde::de::Error::custom("must be at least 1 second"));
     }
+    if n > crate::provider::MAX_TIMEOUT_S {
+        return Err(serde::de::Error::custom(format!(
+            "must be at most {} seconds (a day), not {n}",
+            crate::provider::MAX_TIMEOUT_S
+        )));
+    }
     Ok(Some(n))
 }
 

@@ -157,10 +157,11 @@ impl Limits {
             return Err("quorum must be at least 1".into());
         }
         if let Some(d) = self.deadline_s
-            && !(d.is_finite() && d > 0.0)
+            && !(d.is_finite() && d > 0.0 && d <= crate::provider::MAX_TIMEOUT_S as f64)
         {
             return Err(format!(
-                "deadline_s must be a positive number of seconds, not {d}"
+                "deadline_s must be a positive number of seconds up to {} (a day), not {d}",
+                crate::provider::MAX_TIMEOUT_S
             ));
         }
         if let Some(c) = self.max_cost

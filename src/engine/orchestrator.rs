@@ -412,11 +412,10 @@ impl Orchestrator {
                     .iter()
                     .map(|&i| (i, self.first_messages(i)))
                     .collect();
-                let deadline = self
-                    .council
-                    .limits
-                    .deadline_s
-                    .map(|s| self.started + Duration::from_secs_f64(s));
+                let deadline = self.council.limits.deadline_s.and_then(|s| {
+                    self.started
+                        .checked_add(Duration::try_from_secs_f64(s).ok()?)
+                });
                 let (spent, failed) = self.ask_members(asked, &mut answers, deadline).await;
                 usage.add(&spent);
                 failures = failed;

@@ -129,6 +129,10 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<openai::models::ModelInfo>, ProviderError>>;
 }
 
+/// The longest timeout (or deadline) council accepts, in seconds: a day.
+/// Longer is a typo, and would overflow clock arithmetic near `u64::MAX`.
+pub const MAX_TIMEOUT_S: u64 = 86_400;
+
 /// Timeouts for one request. `first_byte` runs from sending the request until
 /// the first body bytes; `idle` is the longest gap allowed between chunks.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -171,8 +171,14 @@ impl OpenAiProvider {
     ) -> Result<(reqwest::Response, Instant), ProviderError> {
         let body = self.body(request);
         let mut attempt = 0;
+        // The first-byte timeout bounds the whole wait, retries included.
+        // (Timeouts are bounded when parsed; checked all the same.)
+        let deadline = Instant::now()
+            .checked_add(self.config.timeouts.first_byte)
+            .unwrap_or_else(|| {
+                Instant::now() + Duration::from_secs(crate::provider::MAX_TIMEOUT_S)
+            });
         loop {
-            let deadline = Instant::now() + self.config.timeouts.first_byte;
             let send = self
                 .authorized(self.http.post(self.url("chat/completions")))
                 .json(&body)
@@ -181,8 +187,9 @@ impl OpenAiProvider {
                 _ = cancel.cancelled() => return Err(ProviderError::cancelled()),
                 r = tokio::time::timeout_at(deadline, send) => r,
             };
+            let tries = attempt + 1;
             let error = match result {
-                Err(_) => first_byte_timeout(self.config.timeouts.first_byte),
+                Err(_) => first_byte_timeout(self.config.timeouts.first_byte, tries),
                 Ok(Err(e)) => transport_error(e),
                 Ok(Ok(response)) if response.status().is_success() => {
                     return Ok((response, deadline));
@@ -193,6 +200,19 @@ impl OpenAiProvider {
                 return Err(error);
             }
             let delay = self.config.retry.delay(attempt, error.retry_after);
+            if Instant::now() + delay >= deadline {
+                // No time left for another try before the first-byte deadline.
+                return Err(match error.kind {
+                    ErrorKind::FirstByteTimeout => error,
+                    _ => ProviderError {
+                        message: format!(
+                            "{} ({tries} tries within the first-byte timeout)",
+                            error.message
+                        ),
+                        ..error
+                    },
+                });
+            }
             attempt += 1;
             tokio::select! {
                 _ = cancel.cancelled() => return Err(ProviderError::cancelled()),
@@ -227,6 +247,18 @@ impl OpenAiProvider {
         sink: DeltaSink<'_>,
     ) -> Result<Completion, ProviderError> {
         let (response, first_byte_deadline) = self.send_with_retries(request, &cancel).await?;
+        let whole = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/json"));
+        if whole {
+            // A server that ignores `stream: true` answers with one
+            // completion: taken as a stream of one chunk.
+            return self
+                .whole_completion(response, first_byte_deadline, cancel, sink)
+                .await;
+        }
         let body = timed_body(
             response.bytes_stream(),
             first_byte_deadline,
@@ -283,6 +315,70 @@ impl OpenAiProvider {
     }
 }
 
+/// The most a whole (non-streamed) completion may hold.
+const MAX_COMPLETION_BYTES: usize = 16 << 20;
+
+impl OpenAiProvider {
+    async fn whole_completion(
+        &self,
+        response: reqwest::Response,
+        first_byte_deadline: Instant,
+        cancel: CancellationToken,
+        sink: DeltaSink<'_>,
+    ) -> Result<Completion, ProviderError> {
+        let body = timed_body(
+            response.bytes_stream(),
+            first_byte_deadline,
+            self.config.timeouts,
+        );
+        let mut body = std::pin::pin!(body);
+        let mut bytes = Vec::new();
+        loop {
+            let next = tokio::select! {
+                _ = cancel.cancelled() => return Err(ProviderError::cancelled()),
+                next = body.next() => next,
+            };
+            match next {
+                None => break,
+                Some(Err(fault)) => return Err(fault.into()),
+                Some(Ok(chunk)) => {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > MAX_COMPLETION_BYTES {
+                        return Err(ProviderError::new(
+                            ErrorKind::Protocol,
+                            format!("the completion is over {} MiB", MAX_COMPLETION_BYTES >> 20),
+                        ));
+                    }
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        match sse::interpret(&text) {
+            StreamItem::Chunk(chunk) => {
+                if let Some(reasoning) = chunk.reasoning {
+                    sink(Delta::Reasoning(reasoning));
+                }
+                if let Some(text) = chunk.text {
+                    sink(Delta::Text(text));
+                }
+                Ok(Completion {
+                    finish_reason: chunk.finish_reason.or(Some("stop".into())),
+                    usage: chunk.usage.unwrap_or_default(),
+                    malformed_events: 0,
+                })
+            }
+            StreamItem::Error { code, message } => Err(ProviderError::new(
+                ErrorKind::Upstream { code },
+                format!("upstream error: {message}"),
+            )),
+            StreamItem::Done | StreamItem::Malformed => Err(ProviderError::new(
+                ErrorKind::Protocol,
+                "the server answered with JSON that is not a chat completion",
+            )),
+        }
+    }
+}
+
 const APP_REFERER: &str = match option_env!("CARGO_PKG_HOMEPAGE") {
     Some(url) if !url.is_empty() => url,
     _ => "council",
@@ -318,7 +414,7 @@ enum BodyFault {
 impl From<BodyFault> for ProviderError {
     fn from(fault: BodyFault) -> Self {
         match fault {
-            BodyFault::FirstByteTimeout(limit) => first_byte_timeout(limit),
+            BodyFault::FirstByteTimeout(limit) => first_byte_timeout(limit, 1),
             BodyFault::IdleTimeout(limit) => ProviderError::new(
                 ErrorKind::IdleTimeout,
                 format!(
@@ -359,11 +455,16 @@ fn timed_body(
     })
 }
 
-fn first_byte_timeout(limit: Duration) -> ProviderError {
+fn first_byte_timeout(limit: Duration, tries: u32) -> ProviderError {
+    let tries = if tries > 1 {
+        format!(", {tries} tries")
+    } else {
+        String::new()
+    };
     ProviderError::new(
         ErrorKind::FirstByteTimeout,
         format!(
-            "no response within {}s (first-byte timeout)",
+            "no response within {}s (first-byte timeout{tries})",
             limit.as_secs_f32()
         ),
     )
@@ -408,14 +509,49 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// `Retry-After` as delay-seconds (HTTP dates are rare from these APIs and
 /// fall back to backoff).
+/// `Retry-After` as seconds or as an HTTP date (RFC 9110 allows both);
+/// a date in the past means now. At most a day: a longer wait is a bad header.
 fn parse_retry_after(value: Option<&HeaderValue>) -> Option<Duration> {
-    let secs: f64 = value?.to_str().ok()?.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    const MOST: f64 = 86_400.0;
+    let text = value?.to_str().ok()?.trim();
+    if let Ok(secs) = text.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(MOST)));
+    }
+    let at = httpdate::parse_http_date(text).ok()?;
+    let wait = at
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Some(wait.min(Duration::from_secs_f64(MOST)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_a_date() {
+        let header = |s: &str| HeaderValue::from_str(s).unwrap();
+        assert_eq!(
+            parse_retry_after(Some(&header("4"))),
+            Some(Duration::from_secs(4))
+        );
+        let in_four = std::time::SystemTime::now() + Duration::from_secs(4);
+        let wait = parse_retry_after(Some(&header(&httpdate::fmt_http_date(in_four)))).unwrap();
+        assert!(
+            wait > Duration::from_secs(2) && wait <= Duration::from_secs(4),
+            "{wait:?}"
+        );
+        let past = httpdate::fmt_http_date(std::time::UNIX_EPOCH);
+        assert_eq!(
+            parse_retry_after(Some(&header(&past))),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after(Some(&header("1e30"))),
+            Some(Duration::from_secs(86_400))
+        );
+        assert_eq!(parse_retry_after(Some(&header("soon"))), None);
+    }
 
     #[test]
     fn api_key_is_never_printed() {
@@ -499,7 +635,8 @@ mod tests {
             parse_retry_after(Some(&HeaderValue::from_static(
                 "Wed, 21 Oct 2015 07:28:00 GMT"
             ))),
-            None
+            Some(Duration::ZERO),
+            "a date in the past: now"
         );
     }
 }

@@ -46,7 +46,8 @@ struct RawChunk {
 
 #[derive(Deserialize)]
 struct RawChoice {
-    #[serde(default)]
+    /// `message` in a whole (non-streamed) completion.
+    #[serde(default, alias = "message")]
     delta: Option<RawDelta>,
     #[serde(default)]
     finish_reason: Option<String>,
