@@ -1,7 +1,7 @@
 //! Where council keeps its files (XDG on Linux, the platform's usual
 //! places elsewhere).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use directories::ProjectDirs;
 
@@ -47,4 +47,33 @@ pub fn themes_dir() -> Option<PathBuf> {
 /// The config file: `~/.config/council/config.toml`.
 pub fn config_file() -> Option<PathBuf> {
     config_dir().map(|d| d.join("config.toml"))
+}
+
+/// Creates `dir` and its missing parents readable by the owner only
+/// (0700): sessions, caches and presets hold private conversations.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Options that create a file readable by the owner only (0600).
+pub fn private_file() -> std::fs::OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.mode(0o600);
+    options
+}
+
+/// Writes `bytes` to a new or truncated private file.
+pub fn write_private(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = private_file()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)?;
+    file.write_all(bytes.as_ref())
 }

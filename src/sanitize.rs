@@ -62,9 +62,52 @@ fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
+/// Removes secrets from a text that came back from a server (an error body
+/// may echo the request's headers): the active `key`, anything after
+/// `Bearer `, and `sk-...` shaped keys.
+pub fn redact(text: &str, key: Option<&str>) -> String {
+    const REDACTED: &str = "[redacted]";
+    let mut out = match key.map(str::trim).filter(|k| k.len() >= 4) {
+        Some(key) => text.replace(key, REDACTED),
+        None => text.to_string(),
+    };
+    let token =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '+' | '/' | '=');
+    for (marker, min) in [("Bearer ", 1), ("bearer ", 1), ("sk-", 8)] {
+        let mut from = 0;
+        while let Some(at) = out[from..].find(marker).map(|i| i + from) {
+            let start = at + marker.len();
+            let len: usize = out[start..]
+                .chars()
+                .take_while(|c| token(*c))
+                .map(char::len_utf8)
+                .sum();
+            if len >= min && !out[start..].starts_with(REDACTED) {
+                out.replace_range(start..start + len, REDACTED);
+            }
+            from = start;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_in_server_text_are_redacted() {
+        let echoed = r#"{"headers": {"Authorization": "Bearer sk-or-v1-abc123def456"}, "key": "my-own-key-42", "other": "sk-proj-ZZZZYYYYXXXX"}"#;
+        let clean = redact(echoed, Some("my-own-key-42"));
+        assert!(
+            !clean.contains("abc123def456")
+                && !clean.contains("my-own-key-42")
+                && !clean.contains("ZZZZYYYY"),
+            "{clean}"
+        );
+        assert!(clean.contains("Bearer [redacted]"), "{clean}");
+        assert_eq!(redact("task-list is fine", None), "task-list is fine");
+    }
 
     #[test]
     fn strips_sequences_that_would_change_the_terminal() {

@@ -641,3 +641,56 @@ async fn huge_timeouts_and_deadlines_are_refused_when_parsed() {
     );
     std::fs::remove_dir_all(&home).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_echoed_by_the_server_is_redacted_everywhere_and_sessions_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    // The server puts the request's Authorization header in its error body.
+    let server = Server::start(|r: &Recorded, _| {
+        let auth = r.header("authorization").unwrap_or_default().to_string();
+        let body = serde_json::json!({"error": {"message": format!("bad request; you sent Authorization: {auth}")}});
+        Reply::status(400, &body.to_string())
+    })
+    .await;
+    let secret = "plain-secret-value-9";
+    let sessions = std::env::temp_dir().join(format!("council-redact-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&sessions);
+    let run = council(
+        &[
+            "ask",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--api-key-env",
+            "MY_KEY",
+            "--panel",
+            "a/b",
+            "Q?",
+        ],
+        None,
+        &[
+            ("MY_KEY", secret),
+            ("COUNCIL_SESSIONS_DIR", sessions.to_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 1);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    let error = json["members"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("you sent Authorization: Bearer [redacted]"),
+        "{error}"
+    );
+    assert!(
+        !run.stdout.contains(secret) && !run.stderr.contains(secret),
+        "{}",
+        run.stderr
+    );
+    let id = json["session_id"].as_str().unwrap();
+    let file = sessions.join(format!("{id}.jsonl"));
+    assert!(!std::fs::read_to_string(&file).unwrap().contains(secret));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&sessions), 0o700);
+    std::fs::remove_dir_all(&sessions).unwrap();
+}

@@ -228,11 +228,11 @@ pub async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
         );
     }
     if let Some(dir) = out_path.parent()
-        && let Err(e) = std::fs::create_dir_all(dir)
+        && let Err(e) = paths::create_private_dir(dir)
     {
         return fail(EXIT_FAILED, format!("{}: {e}", dir.display()));
     }
-    let mut out = match std::fs::OpenOptions::new()
+    let mut out = match paths::private_file()
         .create(true)
         .append(true)
         .open(&out_path)

@@ -351,8 +351,9 @@ pub fn save_preset(
         message,
     };
     let text = toml::to_string_pretty(&preset).map_err(|e| err(e.to_string()))?;
-    std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create the folder: {e}")))?;
-    let mut file = std::fs::OpenOptions::new()
+    crate::paths::create_private_dir(dir)
+        .map_err(|e| err(format!("cannot create the folder: {e}")))?;
+    let mut file = crate::paths::private_file()
         .write(true)
         .create_new(true)
         .open(&path)

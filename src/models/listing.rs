@@ -106,10 +106,10 @@ pub fn load(provider: &str) -> Option<Listing> {
 pub fn store(provider: &str, listing: &Listing) -> std::io::Result<()> {
     let path = cache_file(provider).ok_or_else(|| std::io::Error::other("no cache dir"))?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        paths::create_private_dir(dir)?;
     }
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(
+    paths::write_private(
         &tmp,
         serde_json::to_vec(listing).map_err(std::io::Error::other)?,
     )?;

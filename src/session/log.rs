@@ -69,9 +69,12 @@ impl SessionWriter {
         council: CouncilPlan,
         origin: Option<&str>,
     ) -> std::io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        crate::paths::create_private_dir(dir)?;
         let path = dir.join(format!("{id}.jsonl"));
-        let file = File::options().create_new(true).append(true).open(&path)?;
+        let file = crate::paths::private_file()
+            .create_new(true)
+            .append(true)
+            .open(&path)?;
         let mut out = BufWriter::new(file);
         let header = Header {
             format: FORMAT.into(),

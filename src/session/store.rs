@@ -296,7 +296,7 @@ fn write_index(path: &Path, entries: &[IndexEntry]) {
         return;
     };
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, json).is_ok() && std::fs::rename(&tmp, path).is_err() {
+    if crate::paths::write_private(&tmp, json).is_ok() && std::fs::rename(&tmp, path).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
 }

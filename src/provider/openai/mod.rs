@@ -384,9 +384,22 @@ const APP_REFERER: &str = match option_env!("CARGO_PKG_HOMEPAGE") {
     _ => "council",
 };
 
+impl OpenAiProvider {
+    /// An error whose text may echo what was sent, with secrets removed
+    /// before it is stored, printed or drawn.
+    fn redacted(&self, mut e: ProviderError) -> ProviderError {
+        e.message = crate::sanitize::redact(&e.message, self.config.api_key.0.as_deref());
+        e
+    }
+}
+
 impl Provider for OpenAiProvider {
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<models::ModelInfo>, ProviderError>> {
-        Box::pin(OpenAiProvider::list_models(self))
+        Box::pin(async move {
+            OpenAiProvider::list_models(self)
+                .await
+                .map_err(|e| self.redacted(e))
+        })
     }
 
     fn name(&self) -> &str {
@@ -399,7 +412,11 @@ impl Provider for OpenAiProvider {
         cancel: CancellationToken,
         sink: DeltaSink<'a>,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
-        Box::pin(self.chat(request, cancel, sink))
+        Box::pin(async move {
+            self.chat(request, cancel, sink)
+                .await
+                .map_err(|e| self.redacted(e))
+        })
     }
 }
 
