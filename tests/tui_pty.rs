@@ -414,3 +414,62 @@ async fn the_prompt_history_survives_a_restart() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_to_a_terminal_is_sanitized_and_files_and_pipes_keep_the_text() {
+    let server = Server::start(handler).await;
+    let home = std::env::temp_dir().join(format!("council-pty-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let sessions = home.join("sessions");
+    let env = [("COUNCIL_SESSIONS_DIR", sessions.to_str().unwrap())];
+    let asked = std::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .args([
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/alpha,y/beta",
+            "Why?",
+        ])
+        .env_remove("OPENROUTER_API_KEY")
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .envs(env)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(asked.status.success());
+
+    let mut term = Term::spawn_at(home.clone(), &["export", "last"], &env, 40, 120);
+    assert!(term.wait_exit().success());
+    // Wait for the reader to take everything in.
+    term.wait_for("the export", "Rayleigh scattering.");
+    let raw = term.screen.lock().unwrap().raw.clone();
+    let raw = String::from_utf8_lossy(&raw);
+    assert!(
+        !raw.contains("\u{1b}]0;pwned") && !raw.contains("\u{1b}[2J"),
+        "{raw:?}"
+    );
+
+    // A pipe and a file get the text as it is.
+    let piped = std::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .args(["export", "last"])
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&piped.stdout).contains("\u{1b}]0;pwned\u{7}Rayleigh"));
+    let file = home.join("export.md");
+    let written = std::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .args(["export", "last", "-o", file.to_str().unwrap()])
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(written.status.success());
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("\u{1b}[2J")
+    );
+    std::fs::remove_dir_all(&home).unwrap();
+}

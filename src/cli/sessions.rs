@@ -1,5 +1,6 @@
 //! `council sessions`, `council show ID`, `council export ID --format md|json`.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
@@ -27,6 +28,9 @@ pub struct ExportArgs {
     pub id: String,
     #[arg(long, value_enum, default_value = "md")]
     pub format: Format,
+    /// Write to FILE (the text as it is) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 fn dir() -> Result<std::path::PathBuf, ExitCode> {
@@ -98,12 +102,25 @@ pub fn export(args: ExportArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    match args.format {
-        Format::Md => print!("{}", session::export::markdown(&s)),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&session::export::json(&s)).unwrap_or_default()
-        ),
+    let text = match args.format {
+        Format::Md => session::export::markdown(&s),
+        Format::Json => {
+            serde_json::to_string_pretty(&session::export::json(&s)).unwrap_or_default() + "\n"
+        }
+    };
+    if let Some(path) = &args.output {
+        // A file keeps the text as it is.
+        return match std::fs::write(path, text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(EXIT_FAILED, format!("{}: {e}", path.display())),
+        };
     }
+    // Model text never reaches a terminal raw; a pipe gets it as it is.
+    let text = if std::io::stdout().is_terminal() {
+        sanitize(&text)
+    } else {
+        text
+    };
+    print!("{text}");
     ExitCode::SUCCESS
 }
