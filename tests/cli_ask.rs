@@ -694,3 +694,54 @@ async fn a_key_echoed_by_the_server_is_redacted_everywhere_and_sessions_are_priv
     assert_eq!(mode(&sessions), 0o700);
     std::fs::remove_dir_all(&sessions).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn escapes_in_names_and_model_ids_never_reach_the_terminal() {
+    let server = Server::start(handler).await;
+    // From a flag: the run goes on, its lines are clean.
+    let run = council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/evil\u{1b}]0;pwned\u{7}",
+            "Q?",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+    assert!(
+        run.stderr.contains("x/evil]0;pwned") || run.stderr.contains("evil"),
+        "{}",
+        run.stderr
+    );
+
+    // From a preset file: refused with its line and field.
+    let dir = std::env::temp_dir().join(format!("council-escape-preset-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("evil.toml");
+    std::fs::write(
+        &path,
+        "[[members]]\nname = \"a\\u001b[2J\"\nmodel = \"x/a\"\n[judge]\nmodel = \"j\"\n[synthesizer]\nmodel = \"s\"\n",
+    )
+    .unwrap();
+    let run = council(
+        &["ask", "--preset", path.to_str().unwrap(), "Q?"],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "council: {}:2:8: `name`: must not hold control characters",
+            path.display()
+        )),
+        "{:?}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -203,7 +203,8 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
                     session = None;
                 }
                 if let Some(line) = progress::line(&event, &report) {
-                    eprintln!("{line}");
+                    // Names and models come from files and flags: never raw to a terminal.
+                    eprintln!("{}", sanitize(&line));
                 }
                 if !args.json && let CouncilEvent::SynthesisDelta { text } = &event {
                     let _ = stdout.write_all(sanitize(text).as_bytes());

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use council::config::presets::{self, BUILTIN, NamedPreset, PresetSource, SeatConfig};
 use council::paths;
+use council::sanitize::sanitize;
 
 use super::{EXIT_USAGE, fail};
 
@@ -25,7 +26,7 @@ pub fn presets(command: Option<PresetsCommand>) -> ExitCode {
         PresetsCommand::List => {
             let (all, errors) = presets::all_presets(dir.as_deref());
             for p in &all {
-                print!("{}", describe(p));
+                print!("{}", sanitize(&describe(p)));
             }
             for e in &errors {
                 eprintln!("council: skipped {e}");
@@ -34,7 +35,7 @@ pub fn presets(command: Option<PresetsCommand>) -> ExitCode {
         }
         PresetsCommand::Show { name } => match presets::find_preset(&name, dir.as_deref()) {
             Ok(p) => {
-                print!("{}", source_text(&p));
+                print!("{}", sanitize(&source_text(&p)));
                 ExitCode::SUCCESS
             }
             Err(e) => fail(EXIT_USAGE, e),

@@ -109,11 +109,11 @@ fn max_cost<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
 pub struct SeatConfig {
     /// Shown in panes and given to the judge's mapping; defaults to the
     /// last segment of the model slug.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "plain_name")]
     pub name: Option<String>,
     #[serde(deserialize_with = "non_empty")]
     pub model: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "plain_name")]
     pub provider: Option<String>,
     #[serde(default)]
     pub system_prompt: Option<String>,
@@ -134,7 +134,11 @@ pub struct SeatConfig {
     pub samples: Option<u32>,
     /// Models tried in turn when a request fails before its first byte with
     /// an error another model could fix; `provider:model` for another provider.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "plain_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub fallbacks: Vec<String>,
 }
 
@@ -156,8 +160,32 @@ impl SeatConfig {
 
 // Range checks run inside deserialization so a bad value's error carries
 // the file position like any other TOML error.
+/// Names and model ids are shown on terminals: no control characters
+/// (escape sequences start with one).
+pub fn check_plain(s: &str) -> Result<(), String> {
+    match s.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!("must not hold control characters (found {c:?})")),
+        None => Ok(()),
+    }
+}
+
+fn plain_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    check_plain(&s).map_err(serde::de::Error::custom)?;
+    Ok(Some(s))
+}
+
+fn plain_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = Vec::<String>::deserialize(d)?;
+    for s in &list {
+        check_plain(s).map_err(serde::de::Error::custom)?;
+    }
+    Ok(list)
+}
+
 fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let s = String::deserialize(d)?;
+    check_plain(&s).map_err(serde::de::Error::custom)?;
     if s.trim().is_empty() {
         return Err(serde::de::Error::custom("must not be empty"));
     }
@@ -350,6 +378,16 @@ pub fn save_preset(
         origin: path.display().to_string(),
         message,
     };
+    // What a listing or a person typed is checked as a loaded file would be.
+    check_plain(name).map_err(|e| err(format!("the preset's name {e}")))?;
+    for (i, seat) in plan.seats().enumerate() {
+        for (field, value) in [("name", &seat.name), ("model", &seat.model)]
+            .into_iter()
+            .chain(seat.fallbacks.iter().map(|f| ("fallbacks", f)))
+        {
+            check_plain(value).map_err(|e| err(format!("seat {}: `{field}` {e}", i + 1)))?;
+        }
+    }
     let text = toml::to_string_pretty(&preset).map_err(|e| err(e.to_string()))?;
     crate::paths::create_private_dir(dir)
         .map_err(|e| err(format!("cannot create the folder: {e}")))?;
@@ -425,6 +463,25 @@ mod tests {
                 assert!(!seat.fallbacks.contains(&seat.model), "{name}");
             }
         }
+    }
+
+    #[test]
+    fn a_plan_with_an_escape_in_a_model_id_is_not_saved() {
+        let dir = std::env::temp_dir().join(format!("council-save-escape-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut plan = crate::config::CouncilRequest {
+            preset: Some(find_preset("budget", None).unwrap()),
+            ..Default::default()
+        }
+        .plan()
+        .unwrap();
+        plan.members[1].model = "evil/\u{1b}]0;pwned\u{7}".into();
+        let e = save_preset(&dir, "mine", &plan).unwrap_err().to_string();
+        assert!(
+            e.contains("seat 2: `model` must not hold control characters"),
+            "{e}"
+        );
+        assert!(!dir.join("mine.toml").exists());
     }
 
     #[test]
@@ -544,6 +601,21 @@ mod tests {
 
         let e = err("[[members]\n");
         assert!(e.starts_with("p.toml:1:"), "{e}");
+
+        let e = err(&format!(
+            "[[members]]\nname = \"evil\\u001b]0;pwned\\u0007\"\nmodel = \"a\"\n{OK_TAIL}"
+        ));
+        assert!(
+            e.starts_with("p.toml:2:8: ")
+                && e.contains("`name`")
+                && e.contains("control characters"),
+            "{e}"
+        );
+        let e = err(&format!("[[members]]\nmodel = \"a\\u001b[2J\"\n{OK_TAIL}"));
+        assert!(
+            e.starts_with("p.toml:2:9: ") && e.contains("control characters"),
+            "{e}"
+        );
 
         let e = err(&format!("members = []\n{OK_TAIL}"));
         assert!(e.contains("`members` is empty"), "{e}");
