@@ -48,3 +48,22 @@ fn decode_10k_tokens(bencher: divan::Bencher, read_size: usize) {
             assert_eq!(items, 10_001);
         });
 }
+
+/// One unterminated `data:` line of `mib` MiB in 8 KiB reads: the time
+/// grows with the size (linear), and the line fails at the 16 MiB cap.
+#[divan::bench(args = [4, 8, 15])]
+fn unterminated_line_mib(bencher: divan::Bencher, mib: usize) {
+    let mut body = b"data: ".to_vec();
+    body.resize(mib << 20, b'x');
+    bencher
+        .counter(BytesCount::new(body.len()))
+        .with_inputs(|| reads(&body, 8192))
+        .bench_values(|reads| {
+            let stream = futures::stream::iter(reads.into_iter().map(Ok::<_, ProviderError>));
+            let items: usize = futures::executor::block_on(decode(stream).count());
+            assert_eq!(
+                items, 1,
+                "the line, at the end of the body, as a malformed event"
+            );
+        });
+}

@@ -536,3 +536,49 @@ async fn the_first_byte_timeout_bounds_every_try_together() {
     );
     assert!(took < Duration::from_secs(4), "took {took:?}");
 }
+
+#[tokio::test]
+async fn an_endless_event_fails_at_the_cap_and_keeps_the_text_before_it() {
+    let server = Server::start(|_, _| {
+        let mut steps = vec![Step::Write(content("kept "))];
+        steps.push(Step::Write(b"data: ".to_vec()));
+        for _ in 0..20 {
+            steps.push(Step::Write(vec![b'x'; 1 << 20]));
+        }
+        Reply::sse(steps)
+    })
+    .await;
+    let started = Instant::now();
+    let out = chat(&client(&server, |_| {}), CancellationToken::new()).await;
+    assert_eq!(out.text, "kept ");
+    let e = out.result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Protocol);
+    assert!(
+        e.message.starts_with("an event over 16 MiB"),
+        "{}",
+        e.message
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_utf8_become_replacement_characters() {
+    let server = Server::start(|_, _| {
+        let mut bad = content("caf\u{e9}");
+        let at = bad.iter().position(|b| *b == 0xc3).unwrap();
+        bad[at] = 0xff;
+        Reply::sse(vec![
+            Step::Write(bad),
+            Step::Write(finish("stop")),
+            Step::Write(done()),
+        ])
+    })
+    .await;
+    let out = chat(&client(&server, |_| {}), CancellationToken::new()).await;
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    assert!(out.text.starts_with("caf\u{fffd}"), "{:?}", out.text);
+}

@@ -1,6 +1,7 @@
 //! Client for OpenAI-compatible chat-completions endpoints: OpenRouter,
 //! OpenAI, Ollama, llama.cpp server, vLLM, LM Studio.
 
+pub mod frame;
 pub mod models;
 pub mod sse;
 

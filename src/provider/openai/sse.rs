@@ -1,13 +1,13 @@
 //! Decoding a chat-completions SSE body into stream items.
 //!
-//! Framing is left to `eventsource-stream`, which buffers across network
-//! reads (events and UTF-8 sequences split anywhere), handles CRLF and skips
-//! comment lines. This module only interprets each event's `data`.
+//! Framing is [`super::frame`]'s (events and UTF-8 sequences split
+//! anywhere across reads, any line ending, comments, a size cap); this
+//! module interprets each event's `data`.
 
-use eventsource_stream::{EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 
+use super::frame::Framer;
 use crate::provider::{ErrorKind, ProviderError, Usage};
 
 /// What one SSE event means for a chat completion.
@@ -124,24 +124,60 @@ fn stream_error(err: &serde_json::Value) -> StreamItem {
 }
 
 /// Decodes a body (a stream of byte chunks as read from the network) into
-/// stream items. Transport errors end the stream as `Err`.
+/// stream items. Transport errors, and an event over
+/// [`MAX_EVENT_BYTES`](super::frame::MAX_EVENT_BYTES), end the stream as `Err`.
 pub fn decode<S, B, E>(body: S) -> impl Stream<Item = Result<StreamItem, ProviderError>>
 where
     S: Stream<Item = Result<B, E>>,
     B: AsRef<[u8]>,
     E: Into<ProviderError>,
 {
-    body.eventsource().map(|event| match event {
-        Ok(event) => Ok(interpret(&event.data)),
-        Err(EventStreamError::Transport(e)) => Err(e.into()),
-        Err(EventStreamError::Utf8(e)) => Err(ProviderError::new(
-            ErrorKind::Protocol,
-            format!("stream is not UTF-8: {e}"),
-        )),
-        Err(EventStreamError::Parser(e)) => Err(ProviderError::new(
-            ErrorKind::Protocol,
-            format!("unreadable event stream: {e}"),
-        )),
+    struct State<S> {
+        body: std::pin::Pin<Box<S>>,
+        framer: Framer,
+        ready: std::collections::VecDeque<String>,
+        ended: bool,
+    }
+    let state = State {
+        body: Box::pin(body),
+        framer: Framer::default(),
+        ready: Default::default(),
+        ended: false,
+    };
+    futures::stream::unfold(state, |mut st| async move {
+        loop {
+            if let Some(data) = st.ready.pop_front() {
+                return Some((Ok(interpret(&data)), st));
+            }
+            if st.ended {
+                return None;
+            }
+            let mut out = Vec::new();
+            match st.body.next().await {
+                Some(Ok(bytes)) => {
+                    if st.framer.push(bytes.as_ref(), &mut out).is_err() {
+                        st.ended = true;
+                        let error = ProviderError::new(
+                            ErrorKind::Protocol,
+                            format!(
+                                "an event over {} MiB: the stream is not read further",
+                                super::frame::MAX_EVENT_BYTES >> 20
+                            ),
+                        );
+                        return Some((Err(error), st));
+                    }
+                }
+                Some(Err(e)) => {
+                    st.ended = true;
+                    return Some((Err(e.into()), st));
+                }
+                None => {
+                    st.ended = true;
+                    st.framer.finish(&mut out);
+                }
+            }
+            st.ready.extend(out);
+        }
     })
 }
 
