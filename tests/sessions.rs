@@ -733,3 +733,64 @@ async fn a_huge_turn_number_is_a_bad_line_not_a_huge_allocation() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_follow_ups_on_one_session_never_write_the_same_turn() {
+    // Members take 5 s, longer than a follow-up waits for the session.
+    let server = Server::start(|r: &Recorded, i| {
+        if !r.is_judge() && !r.is_synthesis() {
+            return Reply::text(&["slow answer"]).delayed(Duration::from_secs(5));
+        }
+        handler(r, i)
+    })
+    .await;
+    let dir = scratch("two-writers");
+    let fast = Server::start(handler).await;
+    let (_, path) = run_and_save(&fast, &dir).await;
+    let id = path.file_stem().unwrap().to_string_lossy().to_string();
+    let follow_up = |question: &'static str| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+            .args([
+                "ask",
+                "--base-url",
+                &server.base_url,
+                "--session",
+                &id,
+                question,
+            ])
+            .env_remove("OPENROUTER_API_KEY")
+            .env("COUNCIL_SESSIONS_DIR", &dir)
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .stdin(Stdio::null())
+            .output()
+    };
+    let first = follow_up("First follow-up?");
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        follow_up("Second follow-up?").await
+    };
+    let (first, second) = tokio::join!(first, second);
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(second.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&second.stderr).trim(),
+        format!(
+            "council: session {id} is in use by another council run; ask again once it has finished"
+        )
+    );
+    let loaded = session::load(&path).unwrap();
+    assert_eq!(loaded.turns.len(), 2);
+    assert_eq!(loaded.turns[1].question, "First follow-up?");
+    assert!(
+        loaded.turns[1]
+            .members
+            .iter()
+            .all(|m| m.text == "slow answer")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

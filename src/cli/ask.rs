@@ -78,11 +78,23 @@ pub fn council_request(
 }
 
 /// The stored session to continue, and its file.
-fn open_session(id: &str) -> Result<(std::path::PathBuf, council::session::Session), String> {
+/// The session to continue, locked for this run, read once the lock is held
+/// (so its turns are the ones this run follows).
+fn open_session(
+    id: &str,
+) -> Result<
+    (
+        std::path::PathBuf,
+        council::session::Session,
+        council::session::SessionLock,
+    ),
+    String,
+> {
     let dir = council::session::sessions_dir().ok_or("no data dir: HOME is not set")?;
     let path = council::session::find(&dir, id)?;
+    let lock = council::session::SessionLock::take(&path)?;
     let session = council::session::load(&path).map_err(|e| e.to_string())?;
-    Ok((path, session))
+    Ok((path, session, lock))
 }
 
 /// A session file for this run; a run goes on unsaved (with a warning)
@@ -139,7 +151,7 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     };
     let own_council = args.council.preset.is_some() || !args.council.panel.is_empty();
     let built = match &earlier {
-        Some((_, s)) if !own_council => request.connect(s.header.council.clone()),
+        Some((_, s, _)) if !own_council => request.connect(s.header.council.clone()),
         _ => request.build(),
     };
     let mut council = match built {
@@ -155,7 +167,7 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     if let Some(cap) = council.limits.max_cost {
         // Everything the members read: the question and the conversation so far.
         let mut prompt = question.clone();
-        if let Some((_, s)) = &earlier {
+        if let Some((_, s, _)) = &earlier {
             for turn in s.history() {
                 prompt.push_str(&turn.question);
                 prompt.push_str(&turn.synthesis);
@@ -171,7 +183,7 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
         ..RunOptions::default()
     };
     let mut session = match &earlier {
-        Some((path, s)) => {
+        Some((path, s, _)) => {
             options.history = s.history();
             options.context = match args.context {
                 Some(super::Context::Syntheses) => council::engine::ContextMode::Syntheses,

@@ -219,6 +219,43 @@ fn merge(pending: &mut CouncilEvent, next: &CouncilEvent) -> bool {
     }
 }
 
+/// How long a follow-up waits for another run on the same session to let go.
+pub const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// Holds a session for one run: two runs appending to one session at once
+/// would both write the same turn. Released when dropped.
+#[derive(Debug)]
+pub struct SessionLock(#[allow(dead_code)] File);
+
+impl SessionLock {
+    /// Takes the session's exclusive (advisory) lock, waiting up to
+    /// [`LOCK_WAIT`] for a run that holds it; then fails naming the session.
+    pub fn take(path: &Path) -> Result<Self, String> {
+        let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Self(file)),
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let id = path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy())
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "session {id} is in use by another council run; ask again once it has finished"
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(format!("{}: cannot lock: {e}", path.display()));
+                }
+            }
+        }
+    }
+}
+
 /// Reads a session file: its header and every turn. A torn last line (the
 /// writer was killed mid-write) is dropped and the session is marked
 /// interrupted; anything else unreadable is an error naming the line.

@@ -9,7 +9,7 @@ mod log;
 mod recorder;
 mod store;
 
-pub use log::{FLUSH_EVERY, SessionWriter, load};
+pub use log::{FLUSH_EVERY, LOCK_WAIT, SessionLock, SessionWriter, load};
 pub use recorder::Recorder;
 pub use store::{
     LAST, SessionSummary, find, latest, list, list_in_batches, new_id, past_questions, sessions_dir,
