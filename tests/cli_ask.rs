@@ -745,3 +745,62 @@ async fn escapes_in_names_and_model_ids_never_reach_the_terminal() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_saves_and_prints_what_there_is_then_exits_143() {
+    let server = Server::start(|r: &Recorded, i| {
+        if r.model() == "x/slow" {
+            return Reply::sse(vec![
+                support::Step::Write(support::content("half an answer ")),
+                support::Step::Sleep(std::time::Duration::from_secs(30)),
+            ]);
+        }
+        handler(r, i)
+    })
+    .await;
+    let sessions = std::env::temp_dir().join(format!("council-sigterm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&sessions);
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .args([
+            "ask",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/fast,x/slow",
+            "Q?",
+        ])
+        .env_remove("OPENROUTER_API_KEY")
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("council-test-no-config"),
+        )
+        .env("COUNCIL_SESSIONS_DIR", &sessions)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = std::time::Instant::now();
+    while server.chats().len() < 2 {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(10));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGTERM) },
+        0
+    );
+    let out = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("it stops promptly")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(143));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("the JSON of what there was");
+    assert_eq!(json["members"][1]["text"], "half an answer ");
+    assert_eq!(json["outcome"], "cancelled");
+    let id = json["session_id"].as_str().unwrap();
+    let saved = std::fs::read_to_string(sessions.join(format!("{id}.jsonl"))).unwrap();
+    assert!(saved.contains("half an answer"));
+    std::fs::remove_dir_all(&sessions).unwrap();
+}

@@ -473,3 +473,42 @@ async fn export_to_a_terminal_is_sanitized_and_files_and_pipes_keep_the_text() {
     );
     std::fs::remove_dir_all(&home).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_terminating_signal_gives_the_terminal_back() {
+    let server = Server::start(handler).await;
+    let base_url = server.base_url.clone();
+    tokio::task::spawn_blocking(move || {
+        for (name, signal) in [
+            ("int", libc::SIGINT),
+            ("term", libc::SIGTERM),
+            ("hup", libc::SIGHUP),
+            ("quit", libc::SIGQUIT),
+        ] {
+            let mut term = Term::spawn(
+                &format!("signal-{name}"),
+                &["--base-url", &base_url, "--panel", "x/alpha"],
+                30,
+                100,
+            );
+            term.wait_for("the prompt editor", "Ask the council a question");
+            let pid = term.child.process_id().unwrap() as i32;
+            assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+            term.wait_exit();
+            std::thread::sleep(Duration::from_millis(200));
+            let cooked = term.pty.master.get_termios().map(|t| {
+                t.local_flags
+                    .contains(LocalFlags::ICANON | LocalFlags::ECHO | LocalFlags::ISIG)
+            });
+            assert_eq!(cooked, Some(true), "SIG{name}: cooked mode again");
+            let s = term.screen.lock().unwrap();
+            assert!(
+                !s.parser.screen().alternate_screen(),
+                "SIG{name}: main screen"
+            );
+            assert!(!s.parser.screen().hide_cursor(), "SIG{name}: cursor shown");
+        }
+    })
+    .await
+    .unwrap();
+}

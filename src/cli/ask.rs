@@ -14,7 +14,9 @@ use council::progress;
 use council::sanitize::sanitize;
 use council::{CouncilEvent, RunOptions, RunReport};
 
-use super::{AskArgs, CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, fail, models};
+use super::{
+    AskArgs, CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, fail, models,
+};
 
 /// The preset used when neither `--preset` nor `--panel` is given: Fusion's
 /// quality preset with an OpenRouter key or an endpoint, the offline engine
@@ -201,6 +203,9 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     let mut report = RunReport::default();
     let mut stdout = std::io::stdout().lock();
     let mut interrupted = false;
+    let mut terminated = false;
+    let mut sigterm =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut wrote_synthesis = false;
     let mut flush = tokio::time::interval(council::session::FLUSH_EVERY / 2);
     loop {
@@ -235,6 +240,12 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
                 }
                 interrupted = true;
                 eprintln!("council: cancelling (Ctrl-C again to quit at once)");
+                handle.cancel();
+            }
+            // SIGTERM: stop the run, then save and print what there is.
+            Some(()) = async { sigterm.as_mut()?.recv().await }, if !terminated => {
+                terminated = true;
+                eprintln!("council: terminated: stopping the run");
                 handle.cancel();
             }
         }
@@ -280,6 +291,9 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
             report.members.len(),
             missing.join(", ")
         );
+    }
+    if terminated {
+        return ExitCode::from(EXIT_TERMINATED);
     }
     let why = || report.error.as_deref().map(sanitize).unwrap_or_default();
     match report.outcome {

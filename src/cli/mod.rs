@@ -19,6 +19,8 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Interrupted with Ctrl-C.
 pub const EXIT_INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM (after saving and printing what there was).
+pub const EXIT_TERMINATED: u8 = 143;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -123,16 +123,21 @@ fn load_themes(preferred: Option<String>) -> (Vec<theme::Theme>, theme::Theme, O
     (themes, current, error)
 }
 
-/// Resolves on SIGTERM (and never on platforms without it).
+/// Resolves on SIGTERM, SIGINT (sent by `kill`: the keyboard's Ctrl-C is a
+/// key in raw mode), SIGHUP (the terminal went away) or SIGQUIT, so the app
+/// leaves through its normal path and restores the terminal.
 async fn terminate_signal() {
-    #[cfg(unix)]
-    {
-        if let Ok(mut sig) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            sig.recv().await;
-            return;
-        }
+    use tokio::signal::unix::{SignalKind, signal};
+    let kinds = [
+        SignalKind::terminate(),
+        SignalKind::interrupt(),
+        SignalKind::hangup(),
+        SignalKind::quit(),
+    ];
+    let mut listeners: Vec<_> = kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
+    if listeners.is_empty() {
+        return std::future::pending::<()>().await;
     }
-    std::future::pending::<()>().await
+    let any = futures::future::select_all(listeners.iter_mut().map(|s| Box::pin(s.recv())));
+    any.await;
 }
