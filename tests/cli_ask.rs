@@ -804,3 +804,29 @@ async fn sigterm_saves_and_prints_what_there_is_then_exits_143() {
     assert!(saved.contains("half an answer"));
     std::fs::remove_dir_all(&sessions).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_status_line_comes_after_the_synthesis_line_ends() {
+    let server = Server::start(handler).await;
+    // stdout and stderr into one pipe, as on a terminal.
+    let sessions = std::env::temp_dir().join(format!("council-order-{}", std::process::id()));
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' ask --base-url '{}' --panel x/a 'Q?' 2>&1",
+            env!("CARGO_BIN_EXE_council"),
+            server.base_url
+        ))
+        .env_remove("OPENROUTER_API_KEY")
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("council-test-no-config"),
+        )
+        .env("COUNCIL_SESSIONS_DIR", &sessions)
+        .output()
+        .unwrap();
+    let both = String::from_utf8_lossy(&out.stdout);
+    let line = both.lines().find(|l| l.contains("Rayleigh")).unwrap();
+    assert!(line.ends_with("Rayleigh scattering."), "{both}");
+    let _ = std::fs::remove_dir_all(&sessions);
+}

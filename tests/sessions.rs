@@ -212,6 +212,8 @@ async fn a_killed_council_keeps_every_flushed_token() {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].status, "interrupted");
+    // No turn reported a cost: zero, not the -0.0 an empty sum gives.
+    assert_eq!(format!("${:.4}", list[0].cost), "$0.0000");
     let loaded = session::load(&list[0].path).unwrap();
     let slow = &loaded.turns[0].members[0];
     let expected: String = (0..40).map(|i| format!("tok{i} ")).collect();

@@ -206,7 +206,8 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     let mut terminated = false;
     let mut sigterm =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let mut wrote_synthesis = false;
+    // Synthesis text on stdout whose line is not ended yet.
+    let mut synthesis_open = false;
     let mut flush = tokio::time::interval(council::session::FLUSH_EVERY / 2);
     loop {
         tokio::select! {
@@ -220,13 +221,23 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
                     session = None;
                 }
                 if let Some(line) = progress::line(&event, &report) {
+                    // The synthesis's last line is ended first, so a status
+                    // line never lands at the end of it on a shared terminal.
+                    if synthesis_open {
+                        let _ = writeln!(stdout);
+                        let _ = stdout.flush();
+                        synthesis_open = false;
+                    }
                     // Names and models come from files and flags: never raw to a terminal.
                     eprintln!("{}", sanitize(&line));
                 }
                 if !args.json && let CouncilEvent::SynthesisDelta { text } = &event {
-                    let _ = stdout.write_all(sanitize(text).as_bytes());
+                    let clean = sanitize(text);
+                    let _ = stdout.write_all(clean.as_bytes());
                     let _ = stdout.flush();
-                    wrote_synthesis = true;
+                    if !clean.is_empty() {
+                        synthesis_open = !clean.ends_with('\n');
+                    }
                 }
             }
             _ = flush.tick(), if session.is_some() => {
@@ -261,7 +272,7 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
         eprintln!("council: saved as session {id}");
         session_id = Some(id);
     }
-    if wrote_synthesis && !report.synthesis.text.ends_with('\n') {
+    if synthesis_open {
         let _ = writeln!(stdout);
     }
     if args.json {
