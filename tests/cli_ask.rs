@@ -830,3 +830,46 @@ async fn the_status_line_comes_after_the_synthesis_line_ends() {
     assert!(line.ends_with("Rayleigh scattering."), "{both}");
     let _ = std::fs::remove_dir_all(&sessions);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preset_errors_name_the_file_the_line_and_the_field_at_fault() {
+    let dir = std::env::temp_dir().join(format!("council-preset-lines-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tail = "[judge]\nmodel = \"j\"\n[synthesizer]\nmodel = \"s\"\n";
+    for (name, text, expected) in [
+        (
+            "provider",
+            format!("[[members]]\nmodel = \"a\"\nprovider = \"nope\"\n{tail}"),
+            ":3:12: `provider`: unknown provider `nope`",
+        ),
+        (
+            "url",
+            format!(
+                "[providers.mine]\nbase_url = \"not a url\"\n[[members]]\nmodel = \"a\"\nprovider = \"mine\"\n{tail}"
+            ),
+            ":2:12: `base_url`: invalid base URL `not a url`",
+        ),
+        (
+            "members",
+            format!("description = \"no panel\"\n{tail}"),
+            ":1:1: `members`: missing field `members`",
+        ),
+    ] {
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let run = council(
+            &["ask", "--preset", path.to_str().unwrap(), "Q?"],
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(run.code, 2, "{name}");
+        assert!(
+            run.stderr
+                .starts_with(&format!("council: {}{expected}", path.display())),
+            "{name}: {}",
+            run.stderr
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -41,6 +41,17 @@ pub(crate) fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> Confi
         };
     };
     let (line, column) = position(text, span.start);
+    // A missing field has no line of its own: the error points at the table
+    // that lacks it, whose first key is not at fault.
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return ConfigError::File {
+            origin: format!("{origin}:{line}:{column}"),
+            message: format!("`{field}`: missing field `{field}` (this table needs it)"),
+        };
+    }
     // Type and range errors do not name the key; the line they point at does.
     let key = text
         .lines()

@@ -250,7 +250,50 @@ impl CouncilRequest {
     }
 
     /// Connects the providers of a plan (perhaps edited since [`Self::plan`]).
+    /// An unknown provider or a bad URL written in a preset file is reported
+    /// at its line there.
     pub fn connect(&self, plan: CouncilPlan) -> Result<Council, ConfigError> {
+        self.connect_plan(plan).map_err(|e| self.at_preset_line(e))
+    }
+
+    fn at_preset_line(&self, e: ConfigError) -> ConfigError {
+        let Some(presets::PresetSource::File(path)) = self.preset.as_ref().map(|p| &p.source)
+        else {
+            return e;
+        };
+        let (field, needle) = match &e {
+            ConfigError::UnknownProvider { name, .. } => ("provider", name.clone()),
+            ConfigError::Invalid(m) if m.starts_with("invalid base URL `") => (
+                "base_url",
+                m["invalid base URL `".len()..]
+                    .split('`')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            _ => return e,
+        };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return e;
+        };
+        let found = text.lines().enumerate().find_map(|(i, line)| {
+            let (key, value) = line.split_once('=')?;
+            (key.trim() == field && value.contains(needle.as_str()))
+                .then(|| (i + 1, line.len() - value.trim_start().len() + 1))
+        });
+        match found {
+            Some((line, column)) => ConfigError::File {
+                origin: format!("{}:{line}:{column}", path.display()),
+                message: format!("`{field}`: {e}"),
+            },
+            None => ConfigError::File {
+                origin: path.display().to_string(),
+                message: format!("`{field}`: {e}"),
+            },
+        }
+    }
+
+    fn connect_plan(&self, plan: CouncilPlan) -> Result<Council, ConfigError> {
         let mut timeouts = self.timeouts;
         if let Some(t) = self.timeout {
             timeouts.first_byte = t;
