@@ -582,3 +582,23 @@ async fn bytes_that_are_not_utf8_become_replacement_characters() {
     assert!(out.result.is_ok(), "{:?}", out.result);
     assert!(out.text.starts_with("caf\u{fffd}"), "{:?}", out.text);
 }
+
+#[tokio::test]
+async fn a_gzip_encoded_stream_is_decoded() {
+    use std::io::Write as _;
+    let mut plain = content("Rayleigh ");
+    plain.extend(content("scattering"));
+    plain.extend(finish("stop"));
+    plain.extend(done());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).unwrap();
+    let body = gz.finish().unwrap();
+    let server = Server::start(move |_, _| {
+        let (a, b) = body.split_at(body.len() / 2);
+        Reply::sse(vec![Step::Write(a.to_vec()), Step::Write(b.to_vec())]).header("Content-Encoding", "gzip")
+    })
+    .await;
+    let out = chat(&client(&server, |_| {}), CancellationToken::new()).await;
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    assert_eq!(out.text, "Rayleigh scattering");
+}
