@@ -595,7 +595,8 @@ async fn a_gzip_encoded_stream_is_decoded() {
     let body = gz.finish().unwrap();
     let server = Server::start(move |_, _| {
         let (a, b) = body.split_at(body.len() / 2);
-        Reply::sse(vec![Step::Write(a.to_vec()), Step::Write(b.to_vec())]).header("Content-Encoding", "gzip")
+        Reply::sse(vec![Step::Write(a.to_vec()), Step::Write(b.to_vec())])
+            .header("Content-Encoding", "gzip")
     })
     .await;
     let out = chat(&client(&server, |_| {}), CancellationToken::new()).await;

@@ -94,17 +94,15 @@ fn an_envelope_object_is_unwrapped() {
 }
 
 #[test]
-fn made_up_labels_are_kept_verbatim() {
+fn made_up_labels_never_become_member_names() {
     let map = labels();
     let a = parse_analysis(
         r#"{"consensus": [{"point": "p", "labels": ["A", "Response Z"], "quotes": []}]}"#,
         &map,
     )
     .unwrap();
-    assert_eq!(
-        a.consensus[0].members,
-        [name(&map, "A"), "Response Z".to_string()]
-    );
+    assert_eq!(a.consensus[0].members, [name(&map, "A")]);
+    assert_eq!(a.unknown_labels, 1);
 }
 
 #[test]
@@ -167,7 +165,21 @@ fn members_come_back_in_panel_order_not_label_order() {
     assert_eq!(a.consensus[0].members, ["claude", "gpt", "gemini"]);
     assert_eq!(
         a.contradictions[0].stances[0].members,
-        ["gpt", "gemini", "Response Z"],
-        "a made-up label is kept, last"
+        ["gpt", "gemini"],
+        "a label that names no answer is dropped"
     );
+    assert_eq!(a.unknown_labels, 1, "and counted");
+}
+
+#[test]
+fn quotes_under_labels_that_name_no_answer_are_dropped_and_counted() {
+    let map = labels();
+    let reply = r#"{"consensus": [{"point": "p", "labels": ["Response Z", "Q"],
+        "quotes": [{"label": "Z", "quote": "made up"}]}],
+        "contradictions": [], "blind_spots": [], "unique_insights": [], "partial_coverage": []}"#;
+    let a = parse_analysis(reply, &map).unwrap();
+    assert!(a.consensus[0].members.is_empty());
+    assert!(a.consensus[0].quotes.is_empty());
+    // Two labels, the quote, and the quote's label among the item's members.
+    assert_eq!(a.unknown_labels, 4);
 }

@@ -201,6 +201,7 @@ fn analysis() -> Analysis {
                 "the blue is scattered away and reds remain",
             )],
         )],
+        unknown_labels: 0,
     }
 }
 

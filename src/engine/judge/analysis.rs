@@ -17,11 +17,53 @@ pub struct Analysis {
     pub unique_insights: Vec<Finding>,
     /// Points some members covered and others left out; `members` covered it.
     pub partial_coverage: Vec<Finding>,
+    /// Labels the judge wrote that name no answer (`Response Z`): dropped
+    /// from the items, counted here as a parse warning.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unknown_labels: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Analysis {
     pub fn is_empty(&self) -> bool {
         self.item_count() == 0
+    }
+
+    /// Drops members and quotes that are not among `known` (names a judge
+    /// made up from labels that do not exist); counts them.
+    pub fn drop_unknown(&mut self, known: &[String]) {
+        let mut dropped = 0u32;
+        let mut keep_members = |members: &mut Vec<String>| {
+            let before = members.len();
+            members.retain(|m| known.contains(m));
+            dropped += (before - members.len()) as u32;
+        };
+        let mut quotes_dropped = 0u32;
+        let mut keep_quotes = |quotes: &mut Vec<Quote>| {
+            let before = quotes.len();
+            quotes.retain(|q| known.contains(&q.member));
+            quotes_dropped += (before - quotes.len()) as u32;
+        };
+        for f in self
+            .consensus
+            .iter_mut()
+            .chain(&mut self.blind_spots)
+            .chain(&mut self.unique_insights)
+            .chain(&mut self.partial_coverage)
+        {
+            keep_members(&mut f.members);
+            keep_quotes(&mut f.quotes);
+        }
+        for c in &mut self.contradictions {
+            for s in &mut c.stances {
+                keep_members(&mut s.members);
+                keep_quotes(&mut s.quotes);
+            }
+        }
+        self.unknown_labels += dropped + quotes_dropped;
     }
 
     pub fn item_count(&self) -> usize {

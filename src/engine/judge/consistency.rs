@@ -83,6 +83,7 @@ fn cluster<T: Clone>(per_sample: Vec<&[T]>, same: impl Fn(&T, &T) -> bool) -> Ve
 /// did), and how steady the judge was. One sample is returned as it is.
 pub fn merge(mut samples: Vec<Analysis>) -> (Analysis, Consistency) {
     let n = samples.len();
+    let unknown_labels = samples.iter().map(|a| a.unknown_labels).sum();
     if n <= 1 {
         let analysis = samples.pop().unwrap_or_default();
         let findings = analysis.item_count();
@@ -138,6 +139,7 @@ pub fn merge(mut samples: Vec<Analysis>) -> (Analysis, Consistency) {
         blind_spots,
         unique_insights,
         partial_coverage,
+        unknown_labels,
     };
     let share = if findings == 0 {
         1.0

@@ -38,7 +38,7 @@ pub fn parse_analysis(raw: &str, labels: &LabelMap) -> Result<Analysis, JudgeFai
         section::<RawFinding>(map.get(key), key)
             .map(|items| items.into_iter().map(|f| f.map(labels)).collect())
     };
-    Ok(Analysis {
+    let mut analysis = Analysis {
         consensus: findings("consensus")?,
         contradictions: section::<RawContradiction>(map.get("contradictions"), "contradictions")?
             .into_iter()
@@ -47,7 +47,11 @@ pub fn parse_analysis(raw: &str, labels: &LabelMap) -> Result<Analysis, JudgeFai
         blind_spots: findings("blind_spots")?,
         unique_insights: findings("unique_insights")?,
         partial_coverage: findings("partial_coverage")?,
-    })
+        unknown_labels: 0,
+    };
+    let known: Vec<String> = labels.assignments.iter().map(|a| a.name.clone()).collect();
+    analysis.drop_unknown(&known);
+    Ok(analysis)
 }
 
 const SECTIONS: [&str; 5] = [
