@@ -439,3 +439,60 @@ async fn four_slow_members_run_concurrently() {
         "panel took {span:?} for members holding {hold:?} each"
     );
 }
+
+#[tokio::test]
+async fn at_most_sixteen_members_ask_one_provider_at_once_the_rest_wait_queued() {
+    let hold = Duration::from_millis(300);
+    let server = Server::start(move |r: &Recorded, i| {
+        if r.model().starts_with("held/") {
+            Reply::sse(vec![
+                Step::Write(content("x")),
+                Step::Sleep(hold),
+                Step::Write(content(" y")),
+            ])
+            .then_finish()
+        } else {
+            handler(r, i)
+        }
+    })
+    .await;
+    let names: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("m{i}"), format!("held/{i}")))
+        .collect();
+    let members: Vec<(&str, &str)> = names
+        .iter()
+        .map(|(n, m)| (n.as_str(), m.as_str()))
+        .collect();
+    let c = council(&server, &members);
+    let events = collect(council::run(c, "Q?", RunOptions::default())).await;
+    let report = RunReport::from_events(&events);
+    assert_eq!(report.outcome, Some(RunOutcome::Synthesized));
+    assert!(report.members.iter().all(|m| m.status == Status::Done));
+    // The most requests in flight at one moment, from the server's side.
+    let held: Vec<Recorded> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.model().starts_with("held/"))
+        .collect();
+    assert_eq!(held.len(), 40);
+    let most = held
+        .iter()
+        .map(|r| {
+            held.iter()
+                .filter(|o| o.received <= r.received && o.finished.unwrap() > r.received)
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert_eq!(most, council::engine::orchestrator::PROVIDER_CONCURRENCY);
+    // The 17th member started only after one of the first had finished.
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, CouncilEvent::MemberStarted { .. }))
+        .count();
+    let position = |f: &dyn Fn(&CouncilEvent) -> bool| events.iter().position(f).unwrap();
+    let seventeenth = position(&|e| matches!(e, CouncilEvent::MemberStarted { member: 16 }));
+    let first_done = position(&|e| matches!(e, CouncilEvent::MemberFinished { .. }));
+    assert_eq!(started, 40);
+    assert!(first_done < seventeenth, "queued until a slot was free");
+}

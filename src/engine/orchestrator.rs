@@ -179,6 +179,15 @@ pub fn run_scoped(
         .iter()
         .map(|_| AtomicBool::new(false))
         .collect();
+    // Members asking one provider at once, at most: more wait their turn, queued.
+    let slots = council
+        .members
+        .iter()
+        .map(|seat| {
+            let semaphore = Arc::new(tokio::sync::Semaphore::new(PROVIDER_CONCURRENCY));
+            (seat.spec.provider.clone(), semaphore)
+        })
+        .collect();
     let task = Orchestrator {
         council,
         question: question.into(),
@@ -188,6 +197,7 @@ pub fn run_scoped(
         basis,
         started: Instant::now(),
         late: council_late,
+        slots,
         tx,
         cancel: cancel.clone(),
     };
@@ -209,6 +219,8 @@ struct Orchestrator {
     started: Instant,
     /// Members stopped at the deadline (their cancellation means "late").
     late: Arc<[AtomicBool]>,
+    /// Per provider: how many members may be asking it at once.
+    slots: std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>,
     tx: mpsc::UnboundedSender<CouncilEvent>,
     cancel: RunCanceller,
 }
@@ -292,6 +304,9 @@ async fn stream_stage(
         elapsed_ms: millis(started),
     }
 }
+
+/// Members asking one provider at once, at most, in a run.
+pub const PROVIDER_CONCURRENCY: usize = 16;
 
 /// Why no member answered: no credits or rate limits when every failure
 /// says so, else every member's error.
@@ -801,6 +816,22 @@ impl Orchestrator {
     ) -> (Usage, Option<String>, Option<ProviderError>) {
         let seat = &self.council.members[member];
         let token = self.cancel.members[member].clone();
+        // Queued (its pane says so) until its provider has a free slot.
+        let _slot = match self.slots.get(&seat.spec.provider) {
+            Some(slots) => tokio::select! {
+                permit = slots.clone().acquire_owned() => permit.ok(),
+                _ = token.cancelled() => {
+                    // Stopped before it started.
+                    self.send(if self.late[member].load(Ordering::SeqCst) {
+                        CouncilEvent::MemberLate { member, ttft_ms: None, elapsed_ms: 0 }
+                    } else {
+                        CouncilEvent::MemberCancelled { member, elapsed_ms: 0 }
+                    });
+                    return (Usage::default(), None, None);
+                }
+            },
+            None => None,
+        };
         self.send(CouncilEvent::MemberStarted { member });
         let request = ChatRequest {
             model: seat.spec.model.clone(),
