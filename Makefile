@@ -6,7 +6,7 @@ CARGO ?= cargo
 # Arguments for `make run`, e.g. make run ARGS='--preset budget'
 ARGS ?=
 
-.PHONY: run test bench deps
+.PHONY: run test bench fuzz deps
 
 deps:
 	@scripts/deps.sh
@@ -19,3 +19,7 @@ test: deps
 
 bench: deps
 	$(CARGO) bench --locked
+
+# The property tests with many more cases than the suite runs.
+fuzz: deps
+	COUNCIL_FUZZ_CASES=20000 $(CARGO) test --release --locked --test fuzz

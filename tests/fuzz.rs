@@ -31,7 +31,10 @@ fn sse_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // 512 cases in the suite; `COUNCIL_FUZZ_CASES=20000` (`make fuzz`) for a longer run.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("COUNCIL_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(512)
+    ))]
 
     #[test]
     fn the_sse_decoder_takes_any_bytes_split_anywhere(body in sse_bytes(), cuts in proptest::collection::vec(any::<usize>(), 0..8)) {
