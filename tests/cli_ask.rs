@@ -873,3 +873,41 @@ async fn preset_errors_name_the_file_the_line_and_the_field_at_fault() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn completions_parse_in_bash_and_the_man_page_is_roff() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let run = council(&["completions", shell], None, &[]).await;
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains("council"), "{shell}");
+    }
+    let script =
+        std::env::temp_dir().join(format!("council-completion-{}.bash", std::process::id()));
+    std::fs::write(
+        &script,
+        council(&["completions", "bash"], None, &[]).await.stdout,
+    )
+    .unwrap();
+    let checked = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    std::fs::remove_file(&script).unwrap();
+
+    let man = council(&["man"], None, &[]).await;
+    assert_eq!(man.code, 0);
+    assert!(
+        man.stdout.contains(".TH council 1"),
+        "{}",
+        &man.stdout[..200.min(man.stdout.len())]
+    );
+    for sub in ["ask", "serve", "eval", "completions"] {
+        assert!(man.stdout.contains(sub), "{sub}");
+    }
+}

@@ -29,6 +29,9 @@ pub const EXIT_TERMINATED: u8 = 143;
     about = "Run a council of LLMs: a panel answers, a judge maps agreement and disagreement, a synthesizer writes the answer."
 )]
 #[command(args_conflicts_with_subcommands = true)]
+#[command(
+    after_help = "A first question that starts with a subcommand's name (ask, serve, eval, models, ...) needs quotes or `--`: council -- \"ask me anything\"."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -66,6 +69,10 @@ pub enum Command {
     },
     /// A saved session as a Markdown report or JSON.
     Export(sessions::ExportArgs),
+    /// Print a shell completion script: `council completions bash > ~/.local/share/bash-completion/completions/council`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff): `council man | man -l -`.
+    Man,
     /// The config file.
     Config {
         #[command(subcommand)]
@@ -164,6 +171,25 @@ pub enum Context {
 }
 
 pub async fn dispatch(cli: Cli) -> ExitCode {
+    use clap::CommandFactory;
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "council",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Man) => {
+            return match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(EXIT_FAILED, e),
+            };
+        }
+        _ => {}
+    }
     let config_file = paths::config_file();
     if let Some(Command::Config {
         command: ConfigCommand::Path,
@@ -196,7 +222,9 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
         Some(Command::Sessions(args)) => sessions::list(args),
         Some(Command::Show { id }) => sessions::show(&id),
         Some(Command::Export(args)) => sessions::export(args),
-        Some(Command::Config { .. }) => ExitCode::SUCCESS,
+        Some(Command::Config { .. } | Command::Completions { .. } | Command::Man) => {
+            ExitCode::SUCCESS
+        }
         None => {
             let mut council = cli.council;
             council.api_key_env = cli.api_key_env;
