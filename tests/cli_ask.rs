@@ -911,3 +911,64 @@ async fn completions_parse_in_bash_and_the_man_page_is_roff() {
         assert!(man.stdout.contains(sub), "{sub}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dash_m_asks_one_model_and_streams_it_without_judge_or_synthesis() {
+    let server = Server::start(handler).await;
+    let run = council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "-m",
+            "x/solo",
+            "Why?",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "Answer from x/solo\n");
+    let chats = server.chats();
+    assert_eq!(chats.len(), 1, "one request: no judge, no synthesis");
+    assert_eq!(chats[0].model(), "x/solo");
+    assert_eq!(chats[0].user_prompt(), "Why?");
+
+    let run = council(
+        &[
+            "ask",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "-m",
+            "x/solo",
+            "Why?",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["model"], "x/solo");
+    assert_eq!(json["text"], "Answer from x/solo");
+
+    let run = council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "-m",
+            "bad/model",
+            "Why?",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("bad/model: HTTP 404"), "{}", run.stderr);
+
+    let run = council(&["ask", "-m", "a/b", "--panel", "c/d", "Why?"], None, &[]).await;
+    assert_eq!(run.code, 2, "-m and --panel do not mix");
+}

@@ -129,6 +129,79 @@ fn read_question(arg: Option<String>) -> Result<String, String> {
     Ok(question)
 }
 
+/// `ask -m MODEL`: one model, streamed to stdout (or one JSON document).
+async fn ask_one(model: &str, question: &str, request: &CouncilRequest, json: bool) -> ExitCode {
+    let one = CouncilRequest {
+        panel: vec![model.to_string()],
+        ..request.clone()
+    };
+    if let Ok(plan) = one.plan()
+        && let Err(e) = models::ensure_local_models(&plan)
+    {
+        return fail(EXIT_FAILED, e);
+    }
+    let seat = match one.build() {
+        Ok(mut council) => council.members.remove(0),
+        Err(e) => return fail(EXIT_USAGE, e),
+    };
+    let chat = council::provider::ChatRequest {
+        model: seat.spec.model.clone(),
+        messages: seat
+            .spec
+            .system_prompt
+            .iter()
+            .map(council::provider::Message::system)
+            .chain([council::provider::Message::user(question)])
+            .collect(),
+        temperature: seat.spec.temperature,
+        max_tokens: seat.spec.max_tokens,
+        json_schema: None,
+        web_search: seat.spec.web_search,
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    let mut open = false;
+    let out = council::engine::orchestrator::ask_seat(&seat, &chat, cancel, |delta| {
+        if let (false, council::provider::Delta::Text(text)) = (json, &delta) {
+            let clean = sanitize(text);
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(clean.as_bytes());
+            let _ = stdout.flush();
+            if !clean.is_empty() {
+                open = !clean.ends_with('\n');
+            }
+        }
+    })
+    .await;
+    if open {
+        println!();
+    }
+    if json {
+        let doc = serde_json::json!({
+            "model": seat.spec.model,
+            "text": out.text,
+            "usage": out.result.as_ref().map(|c| c.usage).unwrap_or_default(),
+            "ttft_ms": out.ttft_ms,
+            "elapsed_ms": out.elapsed_ms,
+            "error": out.result.as_ref().err().map(|e| e.message.clone()),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    match out.result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) if e.is_cancelled() => fail(EXIT_INTERRUPTED, "cancelled"),
+        Err(e) => fail(
+            EXIT_FAILED,
+            format!("{}: {}", seat.spec.model, sanitize(&e.message)),
+        ),
+    }
+}
+
 pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     let question = match read_question(args.question) {
         Ok(q) => q,
@@ -138,6 +211,9 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(EXIT_USAGE, e),
     };
+    if let Some(model) = &args.model {
+        return ask_one(model, &question, &request, args.json).await;
+    }
     if let Ok(plan) = request.plan()
         && let Err(e) = models::ensure_local_models(&plan)
     {

@@ -157,6 +157,10 @@ pub struct AskArgs {
     /// (default: the config file's `context`, else syntheses).
     #[arg(long, value_enum)]
     pub context: Option<Context>,
+    /// Ask one model alone (no judge, no synthesis) and stream its answer,
+    /// as `llm -m` does; on the same provider rules as a --panel member.
+    #[arg(short = 'm', long = "model", value_name = "MODEL", conflicts_with_all = ["panel", "judge", "synth", "session", "rounds", "rank"])]
+    pub model: Option<String>,
     /// Seed for the judge's shuffle of answer labels (random by default).
     #[arg(long, hide = true)]
     pub seed: Option<u64>,

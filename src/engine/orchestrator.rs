@@ -240,8 +240,9 @@ pub async fn ask_seat(
     seat: &Seat,
     request: &ChatRequest,
     cancel: CancellationToken,
+    mut emit: impl FnMut(Delta) + Send,
 ) -> StageOutput {
-    let mut out = stream_stage(seat, request, cancel.clone(), |_, _, _| {}, |_| {}).await;
+    let mut out = stream_stage(seat, request, cancel.clone(), |_, _, _| {}, &mut emit).await;
     if request.json_schema.is_some()
         && out.text.is_empty()
         && matches!(&out.result, Err(e) if e.kind == (ErrorKind::Http { status: 400 }))
@@ -250,7 +251,7 @@ pub async fn ask_seat(
             json_schema: None,
             ..request.clone()
         };
-        out = stream_stage(seat, &plain, cancel, |_, _, _| {}, |_| {}).await;
+        out = stream_stage(seat, &plain, cancel, |_, _, _| {}, &mut emit).await;
     }
     out
 }

@@ -101,7 +101,7 @@ pub async fn grade(
         json_schema: Some(schema()),
         web_search: false,
     };
-    let out = ask_seat(grader, &request, cancel).await;
+    let out = ask_seat(grader, &request, cancel, |_| {}).await;
     let usage = out.result.as_ref().map(|c| c.usage).unwrap_or_default();
     match out.result {
         Err(e) => Verdict {

@@ -181,7 +181,7 @@ async fn ask_baseline(seat: &Seat, question: &str, cancel: CancellationToken) ->
         json_schema: None,
         web_search: seat.spec.web_search,
     };
-    let out = ask_seat(seat, &request, cancel).await;
+    let out = ask_seat(seat, &request, cancel, |_| {}).await;
     match out.result {
         Ok(completion) if !out.text.trim().is_empty() => Answer {
             text: out.text,
