@@ -811,6 +811,7 @@ async fn the_status_line_comes_after_the_synthesis_line_ends() {
     // stdout and stderr into one pipe, as on a terminal.
     let sessions = std::env::temp_dir().join(format!("council-order-{}", std::process::id()));
     let out = std::process::Command::new("sh")
+        .stdin(std::process::Stdio::null())
         .arg("-c")
         .arg(format!(
             "'{}' ask --base-url '{}' --panel x/a 'Q?' 2>&1",
@@ -971,4 +972,27 @@ async fn dash_m_asks_one_model_and_streams_it_without_judge_or_synthesis() {
 
     let run = council(&["ask", "-m", "a/b", "--panel", "c/d", "Why?"], None, &[]).await;
     assert_eq!(run.code, 2, "-m and --panel do not mix");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn piped_text_joins_the_question_argument_as_a_named_attachment() {
+    let server = Server::start(handler).await;
+    let run = council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "-m",
+            "x/solo",
+            "review this",
+        ],
+        Some("--- a/x\n+++ b/x\n+fn main() {}\n"),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        server.chats()[0].user_prompt(),
+        "review this\n\n<attachment name=\"stdin\">\n--- a/x\n+++ b/x\n+fn main() {}\n</attachment>"
+    );
 }

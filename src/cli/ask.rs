@@ -108,19 +108,30 @@ fn start_session(council: &council::Council) -> Option<council::session::Session
         .ok()
 }
 
+/// The question: the argument, stdin, or both (`git diff | council ask
+/// "review this"`: the piped text follows the question, delimited).
 fn read_question(arg: Option<String>) -> Result<String, String> {
-    let question = match arg {
-        Some(q) => q,
-        None if std::io::stdin().is_terminal() => {
+    let piped = if std::io::stdin().is_terminal() {
+        String::new()
+    } else {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read the question from stdin: {e}"))?;
+        text
+    };
+    let question = match (arg, piped.trim().is_empty()) {
+        (Some(q), true) => q,
+        (Some(q), false) => format!(
+            "{}\n\n<attachment name=\"stdin\">\n{}\n</attachment>",
+            q.trim(),
+            piped.trim_end()
+        ),
+        (None, false) => piped,
+        (None, true) if std::io::stdin().is_terminal() => {
             return Err("no question: pass it as an argument or pipe it on stdin".into());
         }
-        None => {
-            let mut q = String::new();
-            std::io::stdin()
-                .read_to_string(&mut q)
-                .map_err(|e| format!("cannot read the question from stdin: {e}"))?;
-            q
-        }
+        (None, true) => String::new(),
     };
     let question = question.trim().to_string();
     if question.is_empty() {
