@@ -142,10 +142,7 @@ fn read_question(arg: Option<String>) -> Result<String, String> {
 
 /// `ask -m MODEL`: one model, streamed to stdout (or one JSON document).
 async fn ask_one(model: &str, question: &str, request: &CouncilRequest, json: bool) -> ExitCode {
-    let one = CouncilRequest {
-        panel: vec![model.to_string()],
-        ..request.clone()
-    };
+    let one = request.alone(model);
     if let Ok(plan) = one.plan()
         && let Err(e) = models::ensure_local_models(&plan)
     {
@@ -155,20 +152,7 @@ async fn ask_one(model: &str, question: &str, request: &CouncilRequest, json: bo
         Ok(mut council) => council.members.remove(0),
         Err(e) => return fail(EXIT_USAGE, e),
     };
-    let chat = council::provider::ChatRequest {
-        model: seat.spec.model.clone(),
-        messages: seat
-            .spec
-            .system_prompt
-            .iter()
-            .map(council::provider::Message::system)
-            .chain([council::provider::Message::user(question)])
-            .collect(),
-        temperature: seat.spec.temperature,
-        max_tokens: seat.spec.max_tokens,
-        json_schema: None,
-        web_search: seat.spec.web_search,
-    };
+    let chat = seat.spec.ask(question);
     let cancel = tokio_util::sync::CancellationToken::new();
     let on_ctrl_c = cancel.clone();
     tokio::spawn(async move {
@@ -254,15 +238,14 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     council.ranking |= request.ranking;
     council.limits = council.limits.overridden_by(request.limits);
     if let Some(cap) = council.limits.max_cost {
-        // Everything the members read: the question and the conversation so far.
-        let mut prompt = question.clone();
-        if let Some((_, s, _)) = &earlier {
-            for turn in s.history() {
-                prompt.push_str(&turn.question);
-                prompt.push_str(&turn.synthesis);
-            }
-        }
-        match Prices::gather(&council).await.check(&council, &prompt, cap) {
+        let history = earlier
+            .as_ref()
+            .map(|(_, s, _)| s.history())
+            .unwrap_or_default();
+        match Prices::gather(&council)
+            .await
+            .check(&council, &question, &history, cap)
+        {
             Ok(note) => eprintln!("council: {note}"),
             Err(e) => return fail(EXIT_USAGE, e),
         }
@@ -350,11 +333,7 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     }
     let mut session_id = None;
     if let Some(writer) = session.take() {
-        let id = writer
-            .path()
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let id = writer.id();
         drop(writer);
         eprintln!("council: saved as session {id}");
         session_id = Some(id);

@@ -70,15 +70,9 @@ fn default_out(file: &Path) -> Option<PathBuf> {
     )
 }
 
-/// A solo seat for `model`, connected as a `--panel` member of the same
-/// council would be (on the preset's provider, or `--base-url`).
+/// A solo seat for `model`, connected as a `--panel` member of the same council.
 fn solo(request: &CouncilRequest, model: &str) -> Result<Seat, ConfigError> {
-    let one = CouncilRequest {
-        panel: vec![model.to_string()],
-        ..request.clone()
-    };
-    let mut council = one.build()?;
-    Ok(council.members.remove(0))
+    Ok(request.alone(model).build()?.members.remove(0))
 }
 
 /// Results already in the file, for `--resume` (a torn last line is dropped).

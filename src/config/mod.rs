@@ -125,6 +125,15 @@ impl From<&Council> for CouncilPlan {
 pub const CUSTOM_PROVIDER: &str = "custom";
 
 impl CouncilRequest {
+    /// `model` alone, as a `--panel` member of this council would be (on the
+    /// preset's provider, or `--base-url`): for `ask -m` and eval baselines.
+    pub fn alone(&self, model: &str) -> CouncilRequest {
+        CouncilRequest {
+            panel: vec![model.to_string()],
+            ..self.clone()
+        }
+    }
+
     /// Resolves seats: `--panel` replaces the preset's members; without a
     /// preset, the judge and synthesizer default to the first panel model.
     pub fn plan(&self) -> Result<CouncilPlan, ConfigError> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::SeatInfo;
-use crate::provider::Provider;
+use crate::provider::{ChatRequest, Message, Provider};
 
 /// The settings of one seat, as a preset states them. Contains no secrets,
 /// so it can be printed, saved and sent in events.
@@ -61,6 +61,24 @@ impl SeatSpec {
             samples: 1,
             fallbacks: Vec::new(),
         }
+    }
+
+    /// A request from this seat for `messages`: its model and sampling settings.
+    pub fn request(&self, messages: Vec<Message>) -> ChatRequest {
+        ChatRequest {
+            model: self.model.clone(),
+            messages,
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            json_schema: None,
+            web_search: self.web_search,
+        }
+    }
+
+    /// One question put to this seat alone: its system prompt, then the question.
+    pub fn ask(&self, question: &str) -> ChatRequest {
+        let system = self.system_prompt.iter().map(Message::system);
+        self.request(system.chain([Message::user(question)]).collect())
     }
 
     /// Who sits here, as events and screens show it.

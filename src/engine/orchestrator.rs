@@ -233,16 +233,16 @@ pub struct StageOutput {
     pub elapsed_ms: u64,
 }
 
-/// One seat asked once, outside a run (`council eval` asks baselines and a
-/// grader this way): fallbacks apply as in a run, and an endpoint that
-/// rejects the JSON schema is asked again without it.
-pub async fn ask_seat(
+/// [`stream_stage`] for a request with a JSON schema: some servers reject
+/// `response_format` (a 400 before any text), so it is asked again without.
+async fn stream_structured(
     seat: &Seat,
     request: &ChatRequest,
-    cancel: CancellationToken,
+    token: CancellationToken,
+    mut fell_back: impl FnMut(String, ProviderError, String),
     mut emit: impl FnMut(Delta) + Send,
 ) -> StageOutput {
-    let mut out = stream_stage(seat, request, cancel.clone(), |_, _, _| {}, &mut emit).await;
+    let mut out = stream_stage(seat, request, token.clone(), &mut fell_back, &mut emit).await;
     if request.json_schema.is_some()
         && out.text.is_empty()
         && matches!(&out.result, Err(e) if e.kind == (ErrorKind::Http { status: 400 }))
@@ -251,9 +251,21 @@ pub async fn ask_seat(
             json_schema: None,
             ..request.clone()
         };
-        out = stream_stage(seat, &plain, cancel, |_, _, _| {}, &mut emit).await;
+        out = stream_stage(seat, &plain, token, &mut fell_back, &mut emit).await;
     }
     out
+}
+
+/// One seat asked once, outside a run (`council eval` asks baselines and a
+/// grader this way, `ask -m` one model): fallbacks apply as in a run, and an
+/// endpoint that rejects the JSON schema is asked again without it.
+pub async fn ask_seat(
+    seat: &Seat,
+    request: &ChatRequest,
+    cancel: CancellationToken,
+    emit: impl FnMut(Delta) + Send,
+) -> StageOutput {
+    stream_structured(seat, request, cancel, |_, _, _| {}, emit).await
 }
 
 /// Streams one request, handing each delta to `emit` and keeping the text.
@@ -762,18 +774,7 @@ impl Orchestrator {
                 web_search: false,
             };
             let token = self.cancel.members[reviewer].clone();
-            let mut out = stream_stage(seat, &request, token.clone(), |_, _, _| {}, |_| {}).await;
-            // Some servers reject `response_format`; ask again without it.
-            if let Err(e) = &out.result
-                && e.kind == (ErrorKind::Http { status: 400 })
-                && out.text.is_empty()
-            {
-                let request = ChatRequest {
-                    json_schema: None,
-                    ..request
-                };
-                out = stream_stage(seat, &request, token, |_, _, _| {}, |_| {}).await;
-            }
+            let out = ask_seat(seat, &request, token, |_| {}).await;
             (reviewer, labels, out)
         }))
         .await;
@@ -834,14 +835,7 @@ impl Orchestrator {
             None => None,
         };
         self.send(CouncilEvent::MemberStarted { member });
-        let request = ChatRequest {
-            model: seat.spec.model.clone(),
-            messages,
-            temperature: seat.spec.temperature,
-            max_tokens: seat.spec.max_tokens,
-            json_schema: None,
-            web_search: seat.spec.web_search,
-        };
+        let request = seat.spec.request(messages);
         let fell_back = self.fell_back(SeatRole::Member { member });
         let out = stream_stage(seat, &request, token, fell_back, |delta| {
             self.send(match delta {
@@ -999,7 +993,7 @@ impl Orchestrator {
     /// One reading of the answers under `labels`, streamed as judge deltas.
     async fn judge_once(&self, labels: &LabelMap, by_member: &[String]) -> StageOutput {
         let seat = &self.council.judge;
-        let mut request = ChatRequest {
+        let request = ChatRequest {
             model: seat.spec.model.clone(),
             messages: {
                 let mut m = judge::messages(
@@ -1041,31 +1035,14 @@ impl Orchestrator {
                 self.send(CouncilEvent::JudgeDelta { text });
             }
         };
-        let token = || self.cancel.run.child_token();
-        let mut out = stream_stage(
+        stream_structured(
             seat,
             &request,
-            token(),
+            self.cancel.run.child_token(),
             self.fell_back(SeatRole::Judge),
             emit,
         )
-        .await;
-        // Some servers reject `response_format`; ask again without it.
-        if let Err(e) = &out.result
-            && e.kind == (ErrorKind::Http { status: 400 })
-            && out.text.is_empty()
-        {
-            request.json_schema = None;
-            out = stream_stage(
-                seat,
-                &request,
-                token(),
-                self.fell_back(SeatRole::Judge),
-                emit,
-            )
-            .await;
-        }
-        out
+        .await
     }
 
     async fn run_synthesis(
@@ -1090,28 +1067,22 @@ impl Orchestrator {
                 }
             })
             .collect();
-        let request = ChatRequest {
-            model: seat.spec.model.clone(),
-            messages: {
-                // The synthesizer answers within the conversation so far.
-                let mut m = synthesis::messages(
-                    seat.spec.system_prompt.as_deref(),
-                    &self.question,
-                    &named,
-                    analysis,
-                );
-                if let Some(last) = m.last_mut() {
-                    last.content.push_str(notes);
-                }
-                let history = history_messages(&self.options, None);
-                m.splice(1..1, history);
-                m
-            },
-            temperature: seat.spec.temperature,
-            max_tokens: seat.spec.max_tokens,
-            json_schema: None,
-            web_search: seat.spec.web_search,
-        };
+        let request = seat.spec.request({
+            // The synthesizer answers within the conversation so far.
+            let mut m = synthesis::messages(
+                seat.spec.system_prompt.as_deref(),
+                &self.question,
+                &named,
+                analysis,
+            );
+            if let Some(last) = m.last_mut() {
+                last.content.push_str(notes);
+            }
+            let history = history_messages(&self.options, None);
+            m.splice(1..1, history);
+            m
+        });
+
         let fell_back = self.fell_back(SeatRole::Synthesizer);
         let out = stream_stage(
             seat,

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::orchestrator::ask_seat;
 use crate::engine::{Council, RunOptions, RunOutcome, RunReport, Seat};
-use crate::provider::{ChatRequest, Message, Usage};
+use crate::provider::Usage;
 pub use grade::{Verdict, Winner};
 pub use questions::{EvalQuestion, parse_questions};
 pub use summary::{BaselineSummary, summarize};
@@ -167,21 +167,7 @@ async fn ask_council(council: Council, question: &str, cancel: CancellationToken
 }
 
 async fn ask_baseline(seat: &Seat, question: &str, cancel: CancellationToken) -> Answer {
-    let request = ChatRequest {
-        model: seat.spec.model.clone(),
-        messages: seat
-            .spec
-            .system_prompt
-            .iter()
-            .map(Message::system)
-            .chain([Message::user(question)])
-            .collect(),
-        temperature: seat.spec.temperature,
-        max_tokens: seat.spec.max_tokens,
-        json_schema: None,
-        web_search: seat.spec.web_search,
-    };
-    let out = ask_seat(seat, &request, cancel, |_| {}).await;
+    let out = ask_seat(seat, &seat.spec.ask(question), cancel, |_| {}).await;
     match out.result {
         Ok(completion) if !out.text.trim().is_empty() => Answer {
             text: out.text,

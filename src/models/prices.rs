@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::engine::estimate::{self, CostEstimate, Stages};
-use crate::engine::{Council, SeatSpec};
+use crate::engine::{Council, PastTurn, SeatSpec};
 use crate::models::listing::{self, Listing};
 use crate::provider::openai::models::Pricing;
 use crate::sanitize::sanitize;
@@ -90,8 +90,21 @@ impl Prices {
 
     /// Checks a run's estimate against the budget cap: a note to show when
     /// it is within (saying what could not be priced), or why it is refused.
-    pub fn check(&self, council: &Council, prompt: &str, cap: f64) -> Result<String, String> {
-        let estimate = self.estimate(council, prompt);
+    /// Everything the members read counts: the question and the
+    /// conversation so far.
+    pub fn check(
+        &self,
+        council: &Council,
+        question: &str,
+        history: &[PastTurn],
+        cap: f64,
+    ) -> Result<String, String> {
+        let mut prompt = question.to_string();
+        for turn in history {
+            prompt.push_str(&turn.question);
+            prompt.push_str(&turn.synthesis);
+        }
+        let estimate = self.estimate(council, &prompt);
         // Unknown prices count as free, so an incomplete estimate over the cap is over it too.
         if estimate.usd > cap {
             let more = if estimate.complete {

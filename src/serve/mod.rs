@@ -318,14 +318,9 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
         seat.max_tokens = Some(seat.max_tokens.map_or(max, |own| own.min(max)));
     }
     if let Some(cap) = council.limits.max_cost {
-        let mut prompt = question.clone();
-        for turn in &history {
-            prompt.push_str(&turn.question);
-            prompt.push_str(&turn.synthesis);
-        }
         Prices::gather(&council)
             .await
-            .check(&council, &prompt, cap)
+            .check(&council, &question, &history, cap)
             .map_err(|e| ApiError::bad_request("budget_exceeded", e))?;
     }
     let session = sessions_dir()

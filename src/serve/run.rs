@@ -71,12 +71,7 @@ pub fn drive(
                 }
             }
         }
-        let session_id = session.take().and_then(|writer| {
-            writer
-                .path()
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-        });
+        let session_id = session.take().map(|writer| writer.id());
         let _ = tx.send(Out::Done(Box::new(Finished { report, session_id })));
     });
     rx

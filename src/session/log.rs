@@ -118,6 +118,14 @@ impl SessionWriter {
         &self.path
     }
 
+    /// The session's id: its file's name without `.jsonl`.
+    pub fn id(&self) -> String {
+        self.path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     /// Records one event. Stage changes are flushed at once; text is merged
     /// and flushed at least every [`FLUSH_EVERY`].
     pub fn record(&mut self, event: &CouncilEvent) -> std::io::Result<()> {
