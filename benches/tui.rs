@@ -39,6 +39,7 @@ fn started() -> State {
             judge: seat("judge"),
             synthesizer: seat("synth"),
             limits: Default::default(),
+            attachments: Vec::new(),
         },
         Instant::now(),
     );

@@ -5,7 +5,9 @@
 //! fronts (`council ask`, the TUI, `council serve`) only consume its event
 //! stream.
 
+pub mod attachments;
 pub mod config;
+pub mod editor;
 pub mod engine;
 pub mod eval;
 pub mod models;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::CouncilEvent;
 use crate::RunReport;
+use crate::attachments::human_size;
 use crate::engine::RunOutcome;
 use crate::provider::Usage;
 use crate::sanitize::sanitize;
@@ -32,6 +33,7 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             members,
             judge,
             synthesizer,
+            attachments,
             ..
         } => {
             let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
@@ -39,14 +41,22 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
                 .as_deref()
                 .map(|p| format!("{p}: "))
                 .unwrap_or_default();
-            format!(
+            let mut line = format!(
                 "council: {preset}{} member{} ({}); judge {}; synthesizer {}",
                 members.len(),
                 if members.len() == 1 { "" } else { "s" },
                 names.join(", "),
                 judge.model,
                 synthesizer.model
-            )
+            );
+            if !attachments.is_empty() {
+                let files: Vec<String> = attachments
+                    .iter()
+                    .map(|a| format!("{} ({})", a.name, human_size(a.bytes)))
+                    .collect();
+                line.push_str(&format!("\n  attached: {}", files.join(", ")));
+            }
+            line
         }
         E::MemberFinished {
             member: i,

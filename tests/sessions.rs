@@ -250,6 +250,7 @@ fn scripted_events() -> Vec<CouncilEvent> {
             judge: info("judge"),
             synthesizer: info("synthesizer"),
             limits: Default::default(),
+            attachments: Vec::new(),
         },
         CouncilEvent::MemberStarted { member: 0 },
         CouncilEvent::MemberStarted { member: 1 },

@@ -86,6 +86,7 @@ fn started(s: &mut Script) {
         judge: seat("judge", "~anthropic/claude-opus-latest"),
         synthesizer: seat("synthesizer", "~anthropic/claude-opus-latest"),
         limits: Default::default(),
+        attachments: Vec::new(),
     });
     for member in 0..3 {
         s.event(CouncilEvent::MemberStarted { member });
@@ -433,6 +434,7 @@ fn tiny_terminals_never_panic_and_say_so() {
         judge: seat("judge", "j"),
         synthesizer: seat("synth", "s"),
         limits: Default::default(),
+        attachments: Vec::new(),
     });
     for m in 0..8 {
         stream(&mut many, m, CLAUDE);
@@ -583,6 +585,7 @@ fn four_members_sit_two_by_two_at_80x24() {
         judge: seat("judge", "j"),
         synthesizer: seat("synth", "s"),
         limits: Default::default(),
+        attachments: Vec::new(),
     });
     for m in 0..4 {
         stream(&mut s, m, CLAUDE);
@@ -835,6 +838,7 @@ fn second_round() -> Script {
         judge: seat("judge", "~anthropic/claude-opus-latest"),
         synthesizer: seat("synthesizer", "~anthropic/claude-opus-latest"),
         limits: Default::default(),
+        attachments: Vec::new(),
     });
     s.event(CouncilEvent::RoundStarted {
         round: 2,
@@ -987,6 +991,7 @@ fn degraded() -> Script {
             deadline_s: Some(2.0),
             max_cost: Some(0.5),
         },
+        attachments: Vec::new(),
     });
     for member in 0..3 {
         s.event(CouncilEvent::MemberStarted { member });

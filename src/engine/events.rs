@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attachments::AttachmentInfo;
+
 use crate::engine::council::Limits;
 use crate::engine::judge::{Analysis, Consistency, JudgeFailure, LabelMap};
 use crate::engine::ranking::Ranking;
@@ -81,6 +83,9 @@ pub enum CouncilEvent {
         /// The run's quorum, deadline and budget cap, when any is set.
         #[serde(default, skip_serializing_if = "Limits::is_unset")]
         limits: Limits,
+        /// Files and piped text given with the question (what, not their bytes).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<AttachmentInfo>,
     },
     /// A revision round begins: the events up to the next one belong to
     /// it (those before the first belong to round 1). `members` are the

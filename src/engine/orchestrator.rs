@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::attachments::{Attachment, with_attachments};
 use crate::engine::council::{Council, Seat};
 use crate::engine::deliberation;
 use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatRole};
@@ -27,6 +28,8 @@ pub struct RunOptions {
     pub history: Vec<PastTurn>,
     /// What members see of the earlier turns.
     pub context: ContextMode,
+    /// Files and piped text given with the question: every seat reads them.
+    pub attachments: Vec<Attachment>,
 }
 
 /// An earlier question of the conversation and what came of it.
@@ -162,6 +165,7 @@ pub fn run_scoped(
     scope: RunScope,
     basis: Basis,
 ) -> RunHandle {
+    let question = question.into();
     let (tx, events) = mpsc::unbounded_channel();
     let run_token = CancellationToken::new();
     let members: Arc<[CancellationToken]> = council
@@ -190,7 +194,8 @@ pub fn run_scoped(
         .collect();
     let task = Orchestrator {
         council,
-        question: question.into(),
+        prompt: with_attachments(&question, &options.attachments),
+        question,
         options,
         seed,
         scope,
@@ -207,7 +212,10 @@ pub fn run_scoped(
 
 struct Orchestrator {
     council: Council,
+    /// The question as asked (events and sessions record it).
     question: String,
+    /// The question with its attachments: what every seat reads.
+    prompt: String,
     options: RunOptions,
     /// Seeds every shuffle of the run: the judge's labels, each member's
     /// view of its peers, each reviewer's ballot.
@@ -398,6 +406,12 @@ impl Orchestrator {
             judge: self.council.judge.spec.info(),
             synthesizer: self.council.synthesizer.spec.info(),
             limits: self.council.limits,
+            attachments: self
+                .options
+                .attachments
+                .iter()
+                .map(Attachment::info)
+                .collect(),
         });
         let mut usage = Usage::default();
         let (outcome, error) = self.stages(&mut usage).await;
@@ -562,7 +576,7 @@ impl Orchestrator {
     /// far, the question.
     fn first_messages(&self, member: usize) -> Vec<Message> {
         let mut messages = self.preamble(member);
-        messages.push(Message::user(self.question.clone()));
+        messages.push(Message::user(self.prompt.clone()));
         messages
     }
 
@@ -690,9 +704,9 @@ impl Orchestrator {
                 let peers = deliberation::peers(i, &answered, self.seed.wrapping_add(round.into()));
                 let own = &texts[i];
                 let turns = match dispute {
-                    Some(d) => deliberation::dispute(&self.question, &names[i], own, &peers, d),
+                    Some(d) => deliberation::dispute(&self.prompt, &names[i], own, &peers, d),
                     None => deliberation::revision(
-                        &self.question,
+                        &self.prompt,
                         round,
                         &names[i],
                         own,
@@ -767,7 +781,7 @@ impl Orchestrator {
             let labels = ranking::candidates(reviewer, names, self.seed);
             let request = ChatRequest {
                 model: seat.spec.model.clone(),
-                messages: ranking::messages(&self.question, &labels, by_member),
+                messages: ranking::messages(&self.prompt, &labels, by_member),
                 temperature: Some(0.0),
                 max_tokens: seat.spec.max_tokens,
                 json_schema: Some(ranking::schema(&labels)),
@@ -998,7 +1012,7 @@ impl Orchestrator {
             messages: {
                 let mut m = judge::messages(
                     seat.spec.system_prompt.as_deref(),
-                    &self.question,
+                    &self.prompt,
                     labels,
                     by_member,
                 );
@@ -1071,7 +1085,7 @@ impl Orchestrator {
             // The synthesizer answers within the conversation so far.
             let mut m = synthesis::messages(
                 seat.spec.system_prompt.as_deref(),
-                &self.question,
+                &self.prompt,
                 &named,
                 analysis,
             );

@@ -209,6 +209,9 @@ pub struct SynthesisReport {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     pub question: String,
+    /// What was attached to the question: names, sizes, hashes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachments::AttachmentInfo>,
     pub preset: Option<String>,
     /// The members as of the last round.
     pub members: Vec<MemberReport>,
@@ -373,9 +376,11 @@ impl RunReport {
                 synthesizer,
                 scope: RunScope::Full,
                 limits,
+                attachments,
             } => {
                 *self = RunReport {
                     question: question.clone(),
+                    attachments: attachments.clone(),
                     preset: preset.clone(),
                     limits: *limits,
                     round: 1,
@@ -699,6 +704,7 @@ mod tests {
             judge: seat("judge"),
             synthesizer: seat("synthesizer"),
             limits: Default::default(),
+            attachments: Vec::new(),
         }
     }
 

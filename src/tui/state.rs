@@ -1404,6 +1404,7 @@ mod tests {
             judge: seat("judge"),
             synthesizer: seat("synth"),
             limits: Default::default(),
+            attachments: Vec::new(),
         });
         s
     }
@@ -1619,6 +1620,7 @@ mod tests {
                 judge: seat("judge"),
                 synthesizer: seat("synth"),
                 limits: Default::default(),
+                attachments: Vec::new(),
             },
             t0,
         );

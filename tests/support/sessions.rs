@@ -33,6 +33,7 @@ pub fn write_many(dir: &Path, n: usize) {
                 judge: plan.judge.info(),
                 synthesizer: plan.synthesizer.info(),
                 limits: Default::default(),
+                attachments: Vec::new(),
             },
             CouncilEvent::MemberStarted { member: 0 },
             CouncilEvent::MemberDelta {

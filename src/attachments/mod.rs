@@ -1,0 +1,107 @@
+//! Files and piped text given with a question. Every seat reads them in its
+//! user message, after the question, each between named delimiters; a
+//! session records only what they were ([`AttachmentInfo`]), not their bytes.
+
+mod load;
+
+pub use load::{Limits, load_paths};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// One attached text: a file's path as given, or `stdin`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    pub text: String,
+}
+
+/// What was attached, without the content: for events, sessions and screens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentInfo {
+    pub name: String,
+    pub bytes: u64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+}
+
+impl Attachment {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    pub fn info(&self) -> AttachmentInfo {
+        let digest = Sha256::digest(self.text.as_bytes());
+        AttachmentInfo {
+            name: self.name.clone(),
+            bytes: self.text.len() as u64,
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+/// The question as the models read it: the question, then each attachment
+/// as `<attachment name="...">` ... `</attachment>`.
+pub fn with_attachments(question: &str, attachments: &[Attachment]) -> String {
+    let mut prompt = question.to_string();
+    for a in attachments {
+        // The name sits in a quoted attribute: its quotes and newlines must not end it.
+        let name: String = a
+            .name
+            .chars()
+            .map(|c| match c {
+                '"' => '\'',
+                c if c.is_control() => ' ',
+                c => c,
+            })
+            .collect();
+        prompt.push_str("\n\n<attachment name=\"");
+        prompt.push_str(&name);
+        prompt.push_str("\">\n");
+        prompt.push_str(a.text.trim_end_matches(['\n', '\r']));
+        prompt.push_str("\n</attachment>");
+    }
+    prompt
+}
+
+/// `1.2 KB`, `340 B`: sizes as the screens show them.
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1000 => format!("{b} B"),
+        b if b < 1_000_000 => format!("{:.1} KB", b as f64 / 1e3),
+        b => format!("{:.1} MB", b as f64 / 1e6),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_attachment_follows_the_question_between_named_delimiters() {
+        let prompt = with_attachments(
+            "review this",
+            &[
+                Attachment::new("src/a.rs", "fn a() {}\n"),
+                Attachment::new("we\"ird\nname", "x"),
+            ],
+        );
+        assert_eq!(
+            prompt,
+            "review this\n\n<attachment name=\"src/a.rs\">\nfn a() {}\n</attachment>\n\n<attachment name=\"we'ird name\">\nx\n</attachment>"
+        );
+    }
+
+    #[test]
+    fn info_has_the_size_and_the_sha256_not_the_text() {
+        let info = Attachment::new("a", "abc").info();
+        assert_eq!(info.bytes, 3);
+        assert_eq!(
+            info.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
