@@ -19,6 +19,16 @@ pub fn presets_dir() -> Option<PathBuf> {
     config_dir().map(|d| d.join("presets"))
 }
 
+/// `~/.config/council/roles`: saved system prompts, one `NAME.md` each.
+pub fn roles_dir() -> Option<PathBuf> {
+    config_dir().map(|d| d.join("roles"))
+}
+
+/// `~/.local/state/council` on Linux: the log file and the screen's choices.
+pub fn state_dir() -> Option<PathBuf> {
+    dirs().map(|d| d.state_dir().unwrap_or_else(|| d.data_dir()).to_path_buf())
+}
+
 /// `~/.cache/council` on Linux: downloaded models.
 pub fn cache_dir() -> Option<PathBuf> {
     dirs().map(|d| d.cache_dir().to_path_buf())
@@ -32,11 +42,7 @@ pub fn data_dir() -> Option<PathBuf> {
 /// Choices council remembers between runs (the theme):
 /// `~/.local/state/council/ui.toml` on Linux.
 pub fn ui_state_file() -> Option<PathBuf> {
-    dirs().map(|d| {
-        d.state_dir()
-            .unwrap_or_else(|| d.data_dir())
-            .join("ui.toml")
-    })
+    state_dir().map(|d| d.join("ui.toml"))
 }
 
 /// User themes: `~/.config/council/themes`.

@@ -996,3 +996,286 @@ async fn piped_text_joins_the_question_argument_as_a_named_attachment() {
         "review this\n\n<attachment name=\"stdin\">\n--- a/x\n+++ b/x\n+fn main() {}\n</attachment>"
     );
 }
+
+/// A fresh folder under the temp dir.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "council-{name}-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_reach_every_request_delimited_and_named_and_sessions_keep_only_their_hash() {
+    let server = Server::start(handler).await;
+    let dir = scratch("attach");
+    std::fs::write(dir.join("notes.md"), "SECRET-NOTES line\n").unwrap();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("src/a.rs"), "fn alpha() {}\n").unwrap();
+    std::fs::write(dir.join("src/logo.png"), [0x89, b'P', 0, 0]).unwrap();
+    let notes = dir.join("notes.md").display().to_string();
+    let src = dir.join("src").display().to_string();
+    let sessions = scratch("attach-sessions");
+    let run = council(
+        &[
+            "ask",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "m/one,m/two",
+            "--judge",
+            "m/judge",
+            "--synth",
+            "m/synth",
+            "-f",
+            &notes,
+            "--file",
+            &src,
+            "review this",
+        ],
+        Some("+piped diff line\n"),
+        &[("COUNCIL_SESSIONS_DIR", sessions.to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let chats = server.chats();
+    assert_eq!(chats.len(), 4, "two members, the judge, the synthesizer");
+    let a_rs = format!("<attachment name=\"{src}/a.rs\">\nfn alpha() {{}}\n</attachment>");
+    let expected_member = format!(
+        "review this\n\n<attachment name=\"stdin\">\n+piped diff line\n</attachment>\n\n<attachment name=\"{notes}\">\nSECRET-NOTES line\n</attachment>\n\n{a_rs}"
+    );
+    for chat in &chats {
+        let prompt = chat.user_prompt();
+        assert!(
+            prompt.contains(&expected_member),
+            "{}: {prompt}",
+            chat.model()
+        );
+        assert!(!prompt.contains("logo.png"), "binary files stay out");
+    }
+    assert!(
+        run.stderr.contains("logo.png: a binary file"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("attached: stdin (17 B)"),
+        "{}",
+        run.stderr
+    );
+
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["question"], "review this");
+    let names: Vec<&str> = json["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["stdin", notes.as_str(), &format!("{src}/a.rs")]);
+    assert_eq!(json["attachments"][1]["bytes"], 18);
+    let hash = json["attachments"][1]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(hash.len(), 64);
+
+    let id = json["session_id"].as_str().unwrap();
+    let saved = std::fs::read_to_string(sessions.join(format!("{id}.jsonl"))).unwrap();
+    assert!(saved.contains(&hash), "the session names the file by hash");
+    assert!(
+        !saved.contains("SECRET-NOTES"),
+        "but holds none of its text"
+    );
+
+    let run = council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "-m",
+            "x/solo",
+            "-f",
+            &format!("{src}/logo.png"),
+            "Why?",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .trim_end()
+            .ends_with("logo.png: a binary file; only text can be attached"),
+        "{}",
+        run.stderr
+    );
+    let run = council(&["ask", "-f", "/no/such/file", "Why?"], None, &[]).await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("/no/such/file: No such file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn system_and_role_set_every_members_system_prompt_not_the_judges() {
+    let server = Server::start(handler).await;
+    let council_args = |extra: &[&'static str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "m/one,m/two",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.push("Why?".into());
+        args
+    };
+    let args = council_args(&["-s", "Answer like a pirate."]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = council(&args, None, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let chats = server.chats();
+    let members: Vec<_> = chats
+        .iter()
+        .filter(|c| !c.is_judge() && !c.is_synthesis())
+        .collect();
+    assert_eq!(members.len(), 2);
+    for m in &members {
+        assert_eq!(m.contents("system"), ["Answer like a pirate."]);
+    }
+    assert!(
+        chats.iter().any(|c| c.is_judge()),
+        "the judge keeps its own prompt"
+    );
+    assert!(
+        chats.iter().any(|c| c.is_synthesis()),
+        "and so does the synthesizer"
+    );
+
+    let config = scratch("roles");
+    std::fs::create_dir_all(config.join("council/roles")).unwrap();
+    std::fs::write(
+        config.join("council/roles/reviewer.md"),
+        "---\nmodel: openai:gpt-4o\ntemperature: 0.3\n---\nYou review code for bugs.\n",
+    )
+    .unwrap();
+    let before = server.chats().len();
+    let args = council_args(&["--role", "reviewer"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let xdg = [("XDG_CONFIG_HOME", config.to_str().unwrap())];
+    let run = council(&args, None, &xdg).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let chats = server.chats();
+    let members: Vec<_> = chats[before..]
+        .iter()
+        .filter(|c| !c.is_judge() && !c.is_synthesis())
+        .collect();
+    assert_eq!(members.len(), 2);
+    for m in &members {
+        assert_eq!(m.contents("system"), ["You review code for bugs."]);
+        assert_eq!(
+            m.body["temperature"].as_f64().map(|t| (t * 10.0).round()),
+            Some(3.0)
+        );
+    }
+
+    let args = council_args(&["--role", "poet"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = council(&args, None, &xdg).await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("unknown role `poet`") && run.stderr.contains("(known: reviewer)"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(
+        config.join("council/roles/bad.md"),
+        "---\ntemperature: hot\n---\nx",
+    )
+    .unwrap();
+    let args = council_args(&["--role", "bad"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = council(&args, None, &xdg).await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("roles/bad.md:2: `temperature`: expected a number from 0 to 2, found `hot`"),
+        "{}",
+        run.stderr
+    );
+    let run = council(
+        &["ask", "-s", "x", "--role", "reviewer", "Why?"],
+        None,
+        &xdg,
+    )
+    .await;
+    assert_eq!(run.code, 2, "--system and --role do not mix");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dash_e_asks_what_the_editor_saved() {
+    let server = Server::start(handler).await;
+    let dir = scratch("editor");
+    let script = dir.join("edit.sh");
+    // The editor gets the question argument and saves it reworded.
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nprintf 'Edited: %s' \"$(cat \"$1\")\" > \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let editor = script.to_str().unwrap();
+    let run = council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "-m",
+            "x/solo",
+            "-e",
+            "first draft",
+        ],
+        None,
+        &[("EDITOR", editor), ("VISUAL", "")],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.chats()[0].user_prompt(), "Edited: first draft");
+
+    let run = council(
+        &["ask", "--base-url", &server.base_url, "-m", "x/solo", "-e"],
+        None,
+        &[("EDITOR", "true"), ("VISUAL", "")],
+    )
+    .await;
+    assert_eq!(run.code, 2, "an editor that saves nothing asks nothing");
+    assert!(
+        run.stderr.contains("the question is empty"),
+        "{}",
+        run.stderr
+    );
+    let run = council(
+        &["ask", "-m", "x/solo", "-e", "q"],
+        None,
+        &[("EDITOR", "false"), ("VISUAL", "")],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("the editor `false` exited with"),
+        "{}",
+        run.stderr
+    );
+}

@@ -5,6 +5,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use council::attachments::{Attachment, with_attachments};
+use council::config::roles::{self, Role};
 use council::config::settings::Settings;
 use council::config::{ConfigError, CouncilRequest, presets, providers};
 use council::engine::RunOutcome;
@@ -76,6 +78,14 @@ pub fn council_request(
         timeout: args.timeout.map(Duration::from_secs),
         timeouts: settings.timeouts(),
         providers: settings.provider_configs(),
+        role: match (&args.system, &args.role) {
+            (Some(text), _) if text.trim().is_empty() => {
+                return Err(ConfigError::Invalid("--system is empty".into()));
+            }
+            (Some(text), _) => Some(Role::system(text.trim())),
+            (None, Some(name)) => Some(roles::load_role(name, paths::roles_dir().as_deref())?),
+            (None, None) => None,
+        },
     })
 }
 
@@ -108,9 +118,10 @@ fn start_session(council: &council::Council) -> Option<council::session::Session
         .ok()
 }
 
-/// The question: the argument, stdin, or both (`git diff | council ask
-/// "review this"`: the piped text follows the question, delimited).
-fn read_question(arg: Option<String>) -> Result<String, String> {
+/// The question and its attachments: the argument (or the editor's text,
+/// or stdin), then piped text when there is a question too (`git diff |
+/// council ask "review this"`), then each `--file`.
+fn read_question(args: &AskArgs) -> Result<(String, Vec<Attachment>), String> {
     let piped = if std::io::stdin().is_terminal() {
         String::new()
     } else {
@@ -120,13 +131,17 @@ fn read_question(arg: Option<String>) -> Result<String, String> {
             .map_err(|e| format!("cannot read the question from stdin: {e}"))?;
         text
     };
-    let question = match (arg, piped.trim().is_empty()) {
+    let mut attachments = Vec::new();
+    let written = match (&args.question, args.editor) {
+        (arg, true) => Some(council::editor::edit(arg.as_deref().unwrap_or_default())?),
+        (arg, false) => arg.clone(),
+    };
+    let question = match (written, piped.trim().is_empty()) {
         (Some(q), true) => q,
-        (Some(q), false) => format!(
-            "{}\n\n<attachment name=\"stdin\">\n{}\n</attachment>",
-            q.trim(),
-            piped.trim_end()
-        ),
+        (Some(q), false) => {
+            attachments.push(Attachment::new("stdin", piped));
+            q
+        }
         (None, false) => piped,
         (None, true) if std::io::stdin().is_terminal() => {
             return Err("no question: pass it as an argument or pipe it on stdin".into());
@@ -137,11 +152,16 @@ fn read_question(arg: Option<String>) -> Result<String, String> {
     if question.is_empty() {
         return Err("the question is empty".into());
     }
-    Ok(question)
+    let (files, notes) = council::attachments::load_paths(&args.files, Default::default())?;
+    for note in notes {
+        eprintln!("council: {}", sanitize(&note));
+    }
+    attachments.extend(files);
+    Ok((question, attachments))
 }
 
 /// `ask -m MODEL`: one model, streamed to stdout (or one JSON document).
-async fn ask_one(model: &str, question: &str, request: &CouncilRequest, json: bool) -> ExitCode {
+async fn ask_one(model: &str, prompt: &str, request: &CouncilRequest, json: bool) -> ExitCode {
     let one = request.alone(model);
     if let Ok(plan) = one.plan()
         && let Err(e) = models::ensure_local_models(&plan)
@@ -152,7 +172,7 @@ async fn ask_one(model: &str, question: &str, request: &CouncilRequest, json: bo
         Ok(mut council) => council.members.remove(0),
         Err(e) => return fail(EXIT_USAGE, e),
     };
-    let chat = seat.spec.ask(question);
+    let chat = seat.spec.ask(prompt);
     let cancel = tokio_util::sync::CancellationToken::new();
     let on_ctrl_c = cancel.clone();
     tokio::spawn(async move {
@@ -198,16 +218,18 @@ async fn ask_one(model: &str, question: &str, request: &CouncilRequest, json: bo
 }
 
 pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
-    let question = match read_question(args.question) {
+    let (question, attachments) = match read_question(&args) {
         Ok(q) => q,
         Err(e) => return fail(EXIT_USAGE, e),
     };
+    // What the models read: the question and every attachment.
+    let prompt = with_attachments(&question, &attachments);
     let request = match council_request(&args.council, settings) {
         Ok(r) => r,
         Err(e) => return fail(EXIT_USAGE, e),
     };
     if let Some(model) = &args.model {
-        return ask_one(model, &question, &request, args.json).await;
+        return ask_one(model, &prompt, &request, args.json).await;
     }
     if let Ok(plan) = request.plan()
         && let Err(e) = models::ensure_local_models(&plan)
@@ -224,7 +246,11 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     };
     let own_council = args.council.preset.is_some() || !args.council.panel.is_empty();
     let built = match &earlier {
-        Some((_, s, _)) if !own_council => request.connect(s.header.council.clone()),
+        Some((_, s, _)) if !own_council => {
+            let mut plan = s.header.council.clone();
+            request.apply_role(&mut plan);
+            request.connect(plan)
+        }
         _ => request.build(),
     };
     let mut council = match built {
@@ -244,7 +270,7 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
             .unwrap_or_default();
         match Prices::gather(&council)
             .await
-            .check(&council, &question, &history, cap)
+            .check(&council, &prompt, &history, cap)
         {
             Ok(note) => eprintln!("council: {note}"),
             Err(e) => return fail(EXIT_USAGE, e),
@@ -252,6 +278,7 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     }
     let mut options = RunOptions {
         seed: args.seed,
+        attachments,
         ..RunOptions::default()
     };
     let mut session = match &earlier {

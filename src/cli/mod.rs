@@ -133,6 +133,14 @@ pub struct CouncilArgs {
     /// own clients).
     #[arg(skip)]
     pub api_key_env: Option<String>,
+    /// Every member's system prompt for this run, over the preset's own
+    /// (the judge and synthesizer keep theirs).
+    #[arg(short = 's', long, value_name = "TEXT", conflicts_with = "role")]
+    pub system: Option<String>,
+    /// A saved role as every member's system prompt:
+    /// `~/.config/council/roles/NAME.md`.
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
     /// Seconds to wait for a response to start, and for each next chunk.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: Option<u64>,
@@ -161,6 +169,14 @@ pub struct AskArgs {
     /// as `llm -m` does; on the same provider rules as a --panel member.
     #[arg(short = 'm', long = "model", value_name = "MODEL", conflicts_with_all = ["panel", "judge", "synth", "session", "rounds", "rank"])]
     pub model: Option<String>,
+    /// Attach a file, or a directory's text files, to the question: every
+    /// member, the judge and the synthesizer read it (repeatable).
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub files: Vec<std::path::PathBuf>,
+    /// Write the question in $VISUAL or $EDITOR (starting from the question
+    /// argument, when given).
+    #[arg(short = 'e', long = "editor")]
+    pub editor: bool,
     /// Seed for the judge's shuffle of answer labels (random by default).
     #[arg(long, hide = true)]
     pub seed: Option<u64>,

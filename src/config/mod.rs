@@ -4,6 +4,7 @@
 pub(crate) mod file_error;
 pub mod presets;
 pub mod providers;
+pub mod roles;
 pub mod settings;
 pub(crate) mod toml_dir;
 
@@ -66,6 +67,8 @@ pub struct CouncilRequest {
     pub timeouts: Timeouts,
     /// Providers the config file defines or changes, before the built-in ones.
     pub providers: Vec<ProviderConfig>,
+    /// `--system` or `--role`: every member's system prompt, over the preset's.
+    pub role: Option<roles::Role>,
 }
 
 /// The seat settings a request resolves to, before providers are connected.
@@ -220,6 +223,7 @@ impl CouncilRequest {
                 limits
             },
         };
+        self.apply_role(&mut plan);
         let from_preset = preset.map(|p| &p.providers);
         plan.endpoints = plan
             .seats()
@@ -230,6 +234,14 @@ impl CouncilRequest {
             })
             .collect();
         Ok(plan)
+    }
+
+    /// `--system`/`--role` on every member of `plan` (a preset's or a
+    /// session's): it replaces their own system prompts for this run.
+    pub fn apply_role(&self, plan: &mut CouncilPlan) {
+        if let Some(role) = &self.role {
+            plan.members.iter_mut().for_each(|seat| role.apply(seat));
+        }
     }
 
     /// The endpoint to record for a provider that is not built in: the one
