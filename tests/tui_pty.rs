@@ -512,3 +512,76 @@ async fn every_terminating_signal_gives_the_terminal_back() {
     .await
     .unwrap();
 }
+
+/// Ctrl+E hands the question to `$EDITOR` on a cooked terminal, takes back
+/// what it saved, and the TUI carries on in raw mode to ask it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_e_writes_the_question_in_the_editor() {
+    let server = Server::start(handler).await;
+    let base_url = server.base_url.clone();
+    let dir = std::env::temp_dir().join(format!("council-pty-edit-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("edit.sh");
+    let seen = dir.join("terminal-was");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nstty -a < /dev/tty | grep -q ' icanon' && echo cooked > '{}'\necho 'editor ready' > /dev/tty\nIFS= read -r typed < /dev/tty\nprintf 'Edited: %s, %s' \"$(cat \"$1\")\" \"$typed\" > \"$1\"\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let editor = script.display().to_string();
+
+    let raw_after = tokio::task::spawn_blocking(move || {
+        let mut term = Term::spawn_with(
+            "editor",
+            &["--base-url", &base_url, "--panel", "x/alpha,y/beta"],
+            &[("EDITOR", &editor), ("VISUAL", "")],
+            40,
+            120,
+        );
+        term.wait_for("the prompt editor", "Ask the council a question");
+        term.type_keys(b"draft");
+        term.wait_for("the typed draft", "draft");
+        term.type_keys(b"\x05");
+        // Keys typed now are the editor's, not the TUI's.
+        term.wait_for("the editor", "editor ready");
+        term.type_keys(b"why is the sky blue?\r");
+        term.wait_for("the edited question", "Edited: draft, why is the sky blue?");
+        let raw = term
+            .pty
+            .master
+            .get_termios()
+            .map(|t| !t.local_flags.contains(LocalFlags::ICANON));
+        term.type_keys(b"\r");
+        term.wait_for("the synthesis", "Rayleigh scattering.");
+        term.wait_for("the run to finish", "✓ done");
+        term.type_keys(b"\x03");
+        assert!(term.wait_exit().success());
+        raw
+    })
+    .await
+    .unwrap();
+
+    assert_eq!(raw_after, Some(true), "raw mode is back after the editor");
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap_or_default().trim(),
+        "cooked",
+        "the editor ran on a cooked terminal"
+    );
+    let chats = server.chats();
+    assert_eq!(chats.len(), 4);
+    assert!(
+        chats
+            .iter()
+            .filter(|c| !c.is_judge() && !c.is_synthesis())
+            .all(|c| c.user_prompt() == "Edited: draft, why is the sky blue?"),
+        "{:?}",
+        chats
+            .iter()
+            .map(|c| c.user_prompt().to_string())
+            .collect::<Vec<_>>()
+    );
+}

@@ -70,6 +70,8 @@ pub enum Action {
     ToggleDiff,
     /// `p`: open the panel editor.
     OpenPanelEditor,
+    /// Ctrl+E: write the question in $VISUAL or $EDITOR.
+    EditInEditor,
     /// Ctrl+N: the next question starts a new conversation.
     NewConversation,
     /// Ctrl+O: the saved sessions.
@@ -108,6 +110,9 @@ pub enum Command {
     /// Run one more round; with a contradiction, only its members answer it.
     Deliberate(Option<Box<crate::engine::judge::Contradiction>>),
     OpenPanelEditor,
+    /// Hand the terminal to the editor with the question's text; what it
+    /// saves comes back to the prompt.
+    EditQuestion(String),
     NewConversation,
     OpenHistory,
     /// Show this saved session and continue it.

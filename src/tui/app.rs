@@ -87,6 +87,9 @@ pub struct App {
     /// Wrap each frame in a synchronized update (a real terminal).
     synchronized: bool,
     pub quit: bool,
+    /// Ctrl+E: the question's text, while the loop hands the terminal to
+    /// the editor (see [`App::take_suspension`]).
+    suspended_for: Option<String>,
     /// Frames drawn, for tests and benchmarks.
     pub frames: u64,
 }
@@ -119,6 +122,7 @@ impl App {
             last_frame: None,
             synchronized: false,
             quit: false,
+            suspended_for: None,
             frames: 0,
         }
     }
@@ -211,6 +215,9 @@ impl App {
                 Command::OpenPanelEditor => match self.plan_mut() {
                     Ok(plan) => {
                         let mut editor = PanelEditor::new(plan.clone());
+                        let (roles, broken) = load_roles();
+                        editor.roles = roles;
+                        editor.error = broken;
                         let providers: HashSet<String> =
                             editor.plan.seats().map(|s| s.provider.clone()).collect();
                         for provider in providers {
@@ -291,6 +298,7 @@ impl App {
                         .map_err(|e| format!("cannot delete {}: {e}", s.path.display()));
                     let _ = tx.send(Done::SessionDeleted(s, result));
                 }),
+                Command::EditQuestion(text) => self.suspended_for = Some(text),
                 Command::Quit => {
                     self.quit = true;
                     if let Some(c) = &self.canceller {
@@ -640,6 +648,25 @@ impl App {
         }
     }
 
+    /// The question to edit, when [`App::run`] returned to hand the
+    /// terminal to the editor; the caller runs it, then [`App::edited`].
+    pub fn take_suspension(&mut self) -> Option<String> {
+        self.suspended_for.take()
+    }
+
+    /// What the editor saved becomes the question in the prompt.
+    pub fn edited(&mut self, result: Result<String, String>) {
+        self.dirty = true;
+        match result {
+            Ok(text) => {
+                let text = sanitize(text.trim_end());
+                self.state.view.set_editor_text(&text);
+                self.state.view.focus = Focus::Prompt;
+            }
+            Err(e) => self.notice(Notice::Error(sanitize(&e))),
+        }
+    }
+
     /// Handles one terminal event.
     pub fn on_input(&mut self, event: &Event) {
         self.dirty = true;
@@ -813,7 +840,7 @@ impl App {
         self.prime_listings();
         self.prime_past_questions();
         self.draw(terminal)?;
-        while !self.quit {
+        while !self.quit && self.suspended_for.is_none() {
             let wake = self.next_wake();
             tokio::select! {
                 event = input.next() => match event {
@@ -841,6 +868,10 @@ impl App {
                 _ = &mut shutdown => break,
             }
         }
+        // The editor borrows the terminal: the run goes on, and so will this loop.
+        if self.suspended_for.is_some() {
+            return Ok(());
+        }
         // What was asked for before quitting still happens and is shown.
         for done in self.effects.settle(SETTLE).await {
             self.on_done(done);
@@ -853,6 +884,24 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// The saved roles, and what is wrong with the first broken one.
+fn load_roles() -> (Vec<crate::config::roles::Role>, Option<String>) {
+    use crate::config::roles;
+    let Some(dir) = crate::paths::roles_dir() else {
+        return (Vec::new(), None);
+    };
+    let mut broken = None;
+    let found = roles::list_roles(&dir)
+        .iter()
+        .filter_map(|name| {
+            roles::load_role(name, Some(&dir))
+                .map_err(|e| broken.get_or_insert(sanitize(&e.to_string())).clone())
+                .ok()
+        })
+        .collect();
+    (found, broken)
 }
 
 /// Sleeps until `at`; pends forever without it.

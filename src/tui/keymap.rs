@@ -517,6 +517,12 @@ fn defaults() -> Vec<Binding> {
         ),
         row(
             MAIN,
+            Key::ctrl('e'),
+            Action::EditInEditor,
+            "write the question in $VISUAL / $EDITOR",
+        ),
+        row(
+            MAIN,
             Key::ctrl('n'),
             Action::NewConversation,
             "new conversation",

@@ -68,14 +68,8 @@ pub async fn run(
         restore_terminal();
         previous(info);
     }));
-    enable_raw_mode()?;
     let _guard = TerminalGuard;
-    crossterm::execute!(
-        stdout(),
-        EnterAlternateScreen,
-        EnableMouseCapture,
-        EnableBracketedPaste
-    )?;
+    take_terminal()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
     terminal.clear()?;
 
@@ -95,8 +89,37 @@ pub async fn run(
     if let Some(q) = question.filter(|q| !q.trim().is_empty()) {
         app.ask(q.trim());
     }
-    app.run(&mut terminal, EventStream::new(), terminate_signal())
-        .await
+    let mut shutdown = std::pin::pin!(terminate_signal());
+    loop {
+        // A new reader each time: none may be reading the terminal while
+        // the editor has it.
+        app.run(&mut terminal, EventStream::new(), &mut shutdown)
+            .await?;
+        let Some(text) = app.take_suspension() else {
+            return Ok(());
+        };
+        restore_terminal();
+        let edited = tokio::task::spawn_blocking(move || crate::editor::edit(&text))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        take_terminal()?;
+        // Draw everything again, on a cleared screen (without the cursor
+        // query `clear` makes).
+        let size = terminal.size()?;
+        terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
+        app.edited(edited);
+    }
+}
+
+/// Raw mode, the alternate screen, mouse and bracketed paste: the TUI's terminal.
+fn take_terminal() -> std::io::Result<()> {
+    enable_raw_mode()?;
+    crossterm::execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste
+    )
 }
 
 /// The themes to cycle through and the one to start with: `NO_COLOR` wins,

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use crate::config::CouncilPlan;
 use crate::config::presets::{check_max_tokens, check_temperature};
+use crate::config::roles::Role;
 use crate::engine::SeatSpec;
 use crate::engine::council::{member_names, unique_names};
 use crate::models::listing::Listing;
@@ -85,6 +86,10 @@ pub struct PanelEditor {
     pub saving: Option<TextArea<'static>>,
     /// Why the last edit was refused.
     pub error: Option<String>,
+    /// Saved roles (`~/.config/council/roles`), for `o`.
+    pub roles: Vec<Role>,
+    /// The role list, while open: the highlighted row.
+    pub role_picker: Option<usize>,
     /// Members added here whose names were made from their model: a new
     /// model renames them (until a name is typed).
     named_by_model: std::collections::HashSet<String>,
@@ -103,6 +108,8 @@ impl PanelEditor {
             input: None,
             saving: None,
             error: None,
+            roles: Vec::new(),
+            role_picker: None,
         }
     }
 
@@ -204,10 +211,52 @@ impl PanelEditor {
         self.picker = None;
     }
 
+    /// A key for the open role list: Enter puts the role on the member.
+    fn role_key(&mut self, key: KeyEvent) {
+        let Some(at) = &mut self.role_picker else {
+            return;
+        };
+        match key.code {
+            KeyCode::Esc => self.role_picker = None,
+            KeyCode::Up | KeyCode::Char('k') => *at = at.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                *at = (*at + 1).min(self.roles.len().saturating_sub(1))
+            }
+            KeyCode::Enter => {
+                let role = self.roles.get(*at).cloned();
+                self.role_picker = None;
+                if let Some(role) = role {
+                    let row = self.selected;
+                    role.apply(self.seat_mut(row));
+                    self.field = Field::SystemPrompt;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `o`: the roles to choose from, for a member.
+    fn open_roles(&mut self) {
+        if !self.is_member() {
+            self.error = Some(
+                "roles are for members: the judge and the synthesizer keep their instructions"
+                    .into(),
+            );
+        } else if self.roles.is_empty() {
+            self.error = Some("no roles yet: write one as ~/.config/council/roles/NAME.md".into());
+        } else {
+            self.role_picker = Some(0);
+        }
+    }
+
     pub fn handle(&mut self, key: KeyEvent) -> EditorOutcome {
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         if self.picker.is_some() {
             self.picker_key(key);
+            return EditorOutcome::Stay;
+        }
+        if self.role_picker.is_some() {
+            self.role_key(key);
             return EditorOutcome::Stay;
         }
         if let Some(input) = &mut self.input {
@@ -296,6 +345,7 @@ impl PanelEditor {
             KeyCode::Char('K') => self.move_member(-1),
             KeyCode::Char('J') => self.move_member(1),
             KeyCode::Char('s') => self.saving = Some(TextArea::default()),
+            KeyCode::Char('o') => self.open_roles(),
             _ => {}
         }
         EditorOutcome::Stay
@@ -458,6 +508,52 @@ mod tests {
         for c in text.chars() {
             press(e, KeyCode::Char(c));
         }
+    }
+
+    #[test]
+    fn o_puts_a_saved_role_on_a_member_but_not_on_the_judge() {
+        let mut e = editor();
+        e.roles = vec![
+            Role {
+                name: "critic".into(),
+                prompt: "Find the flaws.".into(),
+                temperature: None,
+            },
+            Role {
+                name: "poet".into(),
+                prompt: "Answer in verse.".into(),
+                temperature: Some(1.2),
+            },
+        ];
+        press(&mut e, KeyCode::Down);
+        press(&mut e, KeyCode::Char('o'));
+        assert_eq!(e.role_picker, Some(0));
+        press(&mut e, KeyCode::Down);
+        press(&mut e, KeyCode::Enter);
+        assert_eq!(e.role_picker, None);
+        let b = &e.plan.members[1];
+        assert_eq!(b.system_prompt.as_deref(), Some("Answer in verse."));
+        assert_eq!(b.temperature, Some(1.2));
+        assert_eq!(
+            e.plan.members[0].system_prompt, None,
+            "only the selected member"
+        );
+        press(&mut e, KeyCode::Down);
+        press(&mut e, KeyCode::Char('o'));
+        assert_eq!(e.role_picker, None);
+        assert!(
+            e.error
+                .as_deref()
+                .is_some_and(|m| m.starts_with("roles are for members"))
+        );
+        e.roles.clear();
+        e.selected = 0;
+        press(&mut e, KeyCode::Char('o'));
+        assert!(
+            e.error
+                .as_deref()
+                .is_some_and(|m| m.starts_with("no roles yet"))
+        );
     }
 
     #[test]

@@ -604,7 +604,7 @@ impl View {
         self.member_row = 0;
     }
 
-    fn set_editor_text(&mut self, text: &str) {
+    pub(crate) fn set_editor_text(&mut self, text: &str) {
         self.editor.select_all();
         self.editor.cut();
         self.editor.insert_str(text);
@@ -974,6 +974,11 @@ impl State {
                 ));
             }
             Action::NewConversation => return vec![Command::NewConversation],
+            Action::EditInEditor => {
+                self.view.focus = Focus::Prompt;
+                self.view.zoomed = false;
+                return vec![Command::EditQuestion(self.view.editor.lines().join("\n"))];
+            }
             Action::OpenHistory => return vec![Command::OpenHistory],
             Action::HistoryKey(key) => {
                 let Some(Overlay::History(browser)) = &mut self.view.overlay else {

@@ -12,7 +12,7 @@ use crate::sanitize::sanitize;
 use crate::tui::panel_editor::{Field, PanelEditor};
 use crate::tui::theme::Theme;
 
-const HINTS: &str = "↑↓ seat · Tab field · Enter edit · a add · d duplicate · x remove · K/J move · s save as preset · Esc done";
+const HINTS: &str = "↑↓ seat · Tab field · Enter edit · a add · d duplicate · x remove · K/J move · o role · s save as preset · Esc done";
 
 pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: &Theme) {
     let width = area.width.saturating_sub(4).min(110);
@@ -32,6 +32,8 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, 
     draw_seats(frame, list, editor, theme);
     if editor.picker.is_some() {
         draw_picker(frame, fields, editor, theme);
+    } else if let Some(at) = editor.role_picker {
+        draw_roles(frame, fields, editor, at, theme);
     } else {
         draw_fields(frame, fields, editor, theme);
     }
@@ -43,7 +45,9 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, 
             Style::default().fg(theme.error),
         )));
     }
-    let hint = if editor.picker.is_some() {
+    let hint = if editor.role_picker.is_some() {
+        "↑↓ choose · Enter sets the member's system prompt (and temperature) · Esc"
+    } else if editor.picker.is_some() {
         "type to filter · ↑↓ choose · Enter takes the highlighted model · Tab takes what you typed · Esc"
     } else if editor.input.is_some() {
         if editor.field == Field::SystemPrompt {
@@ -115,6 +119,36 @@ fn draw_seats(frame: &mut Frame<'_>, area: Rect, editor: &PanelEditor, theme: &T
         .borders(Borders::RIGHT)
         .border_style(Style::default().fg(theme.border));
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The saved roles, each with the start of its prompt.
+fn draw_roles(frame: &mut Frame<'_>, area: Rect, editor: &PanelEditor, at: usize, theme: &Theme) {
+    let area = Rect {
+        x: area.x + 1,
+        width: area.width.saturating_sub(1),
+        ..area
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        "roles (~/.config/council/roles)",
+        Style::default().fg(theme.dim),
+    ))];
+    let height = usize::from(area.height.saturating_sub(1));
+    let first = at.saturating_sub(height.saturating_sub(1));
+    for (i, role) in editor.roles.iter().enumerate().skip(first).take(height) {
+        let style = if i == at {
+            Style::default()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        } else {
+            Style::default().fg(theme.text)
+        };
+        let gist = sanitize(role.prompt.lines().next().unwrap_or_default());
+        lines.push(Line::from(vec![
+            Span::styled(sanitize(&role.name), style),
+            Span::styled(format!("  {gist}"), Style::default().fg(theme.dim)),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn draw_picker(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: &Theme) {
