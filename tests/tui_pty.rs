@@ -585,3 +585,52 @@ async fn ctrl_e_writes_the_question_in_the_editor() {
             .collect::<Vec<_>>()
     );
 }
+
+/// `@path` in the question, completed with Tab, attaches the file: the
+/// member reads it delimited and named, the screen lists it under the
+/// question. A panel of one answers alone: no judge, no synthesis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_path_attaches_a_file_and_a_panel_of_one_answers_alone() {
+    let server = Server::start(handler).await;
+    let base_url = server.base_url.clone();
+    let dir = std::env::temp_dir().join(format!("council-pty-attach-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("notes-on-light.md"), "Blue scatters most.\n").unwrap();
+    let typed = format!("Is @{}/notes-on", dir.display());
+    let path = dir.join("notes-on-light.md").display().to_string();
+
+    let screen = tokio::task::spawn_blocking(move || {
+        let mut term = Term::spawn(
+            "at-files",
+            &["--base-url", &base_url, "--panel", "x/alpha"],
+            40,
+            120,
+        );
+        term.wait_for("the prompt editor", "Ask the council a question");
+        term.type_keys(typed.as_bytes());
+        term.type_keys(b"\t");
+        term.wait_for("the completed path", "notes-on-light.md");
+        term.type_keys(b"right?\r");
+        term.wait_for("the answer", "✓ done");
+        term.wait_for(
+            "the attachment under the question",
+            "notes-on-light.md (20 B)",
+        );
+        let screen = term.contents();
+        term.type_keys(b"\x03");
+        assert!(term.wait_exit().success());
+        screen
+    })
+    .await
+    .unwrap();
+
+    let chats = server.chats();
+    assert_eq!(chats.len(), 1, "a panel of one: no judge, no synthesis");
+    assert_eq!(
+        chats[0].user_prompt(),
+        format!(
+            "Is @{path} right?\n\n<attachment name=\"{path}\">\nBlue scatters most.\n</attachment>"
+        )
+    );
+    assert!(!screen.contains("Synthesis"), "{screen}");
+}

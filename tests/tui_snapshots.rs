@@ -1037,3 +1037,56 @@ fn late_members_fallbacks_and_the_cap_are_on_screen() {
     // What the late member wrote is still there.
     assert!(text.contains("It is mostly Rayleigh"), "{text}");
 }
+
+/// One member asked with two files: its pane takes the whole width and
+/// height (no judge, no synthesis), the files are listed under the question.
+#[test]
+fn a_panel_of_one_with_attached_files() {
+    let mut s = Script::new();
+    s.event(CouncilEvent::RunStarted {
+        question: "Review @src/main.rs and @Cargo.toml".into(),
+        scope: Default::default(),
+        preset: None,
+        members: vec![seat("claude-opus", "~anthropic/claude-opus-latest")],
+        judge: seat("judge", "~anthropic/claude-opus-latest"),
+        synthesizer: seat("synthesizer", "~anthropic/claude-opus-latest"),
+        limits: Default::default(),
+        attachments: vec![
+            council::attachments::Attachment::new("src/main.rs", "fn main() {}\n".repeat(90))
+                .info(),
+            council::attachments::Attachment::new("Cargo.toml", "[package]\n".repeat(40)).info(),
+        ],
+    });
+    s.event(CouncilEvent::MemberStarted { member: 0 });
+    s.at(900);
+    stream(&mut s, 0, CLAUDE);
+    finish(&mut s, 0, 180, 900, 4200, 0.0031);
+    s.at(4300).event(CouncilEvent::RunFinished {
+        outcome: RunOutcome::Answered,
+        usage: Usage {
+            prompt_tokens: 20,
+            completion_tokens: 180,
+            cost: Some(0.0031),
+        },
+        elapsed_ms: 4300,
+        error: None,
+    });
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        s.action(Action::FocusNext);
+        seen.push(s.state.view.focus);
+    }
+    assert_eq!(
+        seen,
+        [Focus::Member(0), Focus::Prompt, Focus::Member(0)],
+        "Tab never goes to the hidden panes"
+    );
+    s.action(Action::Rejudge);
+    assert!(
+        format!("{:?}", s.state.view.notice).contains("a panel of one has nothing to judge"),
+        "{:?}",
+        s.state.view.notice
+    );
+    s.state.view.notice = None;
+    snap("panel_of_one", &mut s);
+}

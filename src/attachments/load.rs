@@ -73,6 +73,87 @@ pub fn load_paths(
     Ok((attachments, notes))
 }
 
+/// The paths a question names as `@path` (`@~/x` from the home folder):
+/// each word starting with `@` that names a file or directory, with
+/// trailing punctuation allowed after it. A word with a `/` that names
+/// nothing is an error (a typo would otherwise go unnoticed); other
+/// `@words` are text.
+pub fn mentioned_paths(question: &str) -> Result<Vec<PathBuf>, String> {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for word in question.split_whitespace() {
+        let Some(raw) = word.strip_prefix('@').filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        let trimmed = raw.trim_end_matches([',', '.', ';', ':', '!', '?', ')', '"', '\'']);
+        let found = [raw, trimmed]
+            .into_iter()
+            .map(expand_home)
+            .find(|p| p.exists());
+        match found {
+            Some(path) if !paths.contains(&path) => paths.push(path),
+            Some(_) => {}
+            None if trimmed.contains('/') => {
+                return Err(format!("@{trimmed}: no such file or directory"));
+            }
+            None => {}
+        }
+    }
+    Ok(paths)
+}
+
+/// `~/x` from the home folder; other paths as they are.
+pub fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// Tab after `@partial`: the paths that complete it, sorted, directories
+/// ending in `/`, hidden entries only when `partial` names them.
+pub fn complete_path(partial: &str) -> Vec<String> {
+    let (dir_part, stem) = match partial.rfind('/') {
+        Some(i) => (&partial[..=i], &partial[i + 1..]),
+        None => ("", partial),
+    };
+    let dir = if dir_part.is_empty() {
+        PathBuf::from(".")
+    } else {
+        expand_home(dir_part)
+    };
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().to_str()?.to_string();
+            if !name.starts_with(stem) || (name.starts_with('.') && !stem.starts_with('.')) {
+                return None;
+            }
+            let slash = if entry.path().is_dir() { "/" } else { "" };
+            Some(format!("{dir_part}{name}{slash}"))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The longest start that all of `words` share.
+pub fn common_prefix(words: &[String]) -> String {
+    let Some(first) = words.first() else {
+        return String::new();
+    };
+    let mut end = first.len();
+    for w in &words[1..] {
+        end = first
+            .char_indices()
+            .zip(w.chars())
+            .find(|((_, a), b)| a != b)
+            .map_or(end.min(w.len()), |((i, _), _)| i.min(end));
+    }
+    first[..end].to_string()
+}
+
 /// A directory's files, sorted, skipping what `.gitignore` and friends
 /// ignore and hidden entries.
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -138,6 +219,32 @@ mod tests {
         assert!(
             notes[0].contains("logo.png") && notes[0].contains("binary"),
             "{notes:?}"
+        );
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn mentions_name_existing_paths_and_tab_completes_them() {
+        let d = dir();
+        std::fs::write(d.join("sub/alpha.rs"), "a").unwrap();
+        std::fs::write(d.join("sub/alps.md"), "b").unwrap();
+        let sub = d.join("sub").display().to_string();
+        let q = format!("compare @{sub}/alpha.rs, and @{sub}/alps.md? cc @someone");
+        assert_eq!(
+            mentioned_paths(&q).unwrap(),
+            [d.join("sub/alpha.rs"), d.join("sub/alps.md")]
+        );
+        let err = mentioned_paths(&format!("see @{sub}/nope.rs")).unwrap_err();
+        assert!(
+            err.ends_with("sub/nope.rs: no such file or directory"),
+            "{err}"
+        );
+        let found = complete_path(&format!("{sub}/al"));
+        assert_eq!(found, [format!("{sub}/alpha.rs"), format!("{sub}/alps.md")]);
+        assert_eq!(common_prefix(&found), format!("{sub}/alp"));
+        assert_eq!(
+            complete_path(&format!("{}/su", d.display())),
+            [format!("{sub}/")]
         );
         std::fs::remove_dir_all(d).unwrap();
     }

@@ -4,7 +4,7 @@
 
 mod load;
 
-pub use load::{Limits, load_paths};
+pub use load::{Limits, common_prefix, complete_path, load_paths, mentioned_paths};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -30,6 +30,9 @@ pub struct RunOptions {
     pub context: ContextMode,
     /// Files and piped text given with the question: every seat reads them.
     pub attachments: Vec<Attachment>,
+    /// Stop once the members have answered: no judge, no synthesis (a
+    /// panel of one has nothing to compare).
+    pub panel_only: bool,
 }
 
 /// An earlier question of the conversation and what came of it.
@@ -483,6 +486,9 @@ impl Orchestrator {
             let answered = answered(&answers);
             if answered.is_empty() {
                 return no_answers(&failures, &self.council);
+            }
+            if self.options.panel_only {
+                return (RunOutcome::Answered, None);
             }
             if let Some(quorum) = self.quorum()
                 && answered.len() < quorum

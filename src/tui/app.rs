@@ -207,7 +207,14 @@ impl App {
         for command in commands {
             self.dirty = true;
             match command {
-                Command::StartRun(question) => self.start(question, RunScope::Full),
+                Command::StartRun(question) => match self.attach_mentions(&question) {
+                    Ok(()) => self.start(question, RunScope::Full),
+                    // Nothing is lost: the question goes back to the editor.
+                    Err(e) => {
+                        self.state.view.set_editor_text(&question);
+                        self.notice(Notice::Error(sanitize(&e)));
+                    }
+                },
                 Command::RerunMember(i) => {
                     let question = self.state.run.report().question.clone();
                     self.start(question, RunScope::Members(vec![i]));
@@ -383,6 +390,8 @@ impl App {
             ));
         }
         let mut options = self.options.clone();
+        // A panel of one answers alone: nothing to judge, nothing to synthesize.
+        options.panel_only = council.members.len() == 1;
         if scope == RunScope::Full {
             // A new question continues the conversation: the last one joins the history.
             if let Some(report) = self.last_report.take() {
@@ -730,6 +739,8 @@ impl App {
         ));
         self.plan = Some(loaded.header.council.clone());
         self.plan_changed();
+        // A saved session keeps what its files were, not their text.
+        self.options.attachments.clear();
         let turns = loaded.turns.len();
         self.state
             .turns
@@ -749,8 +760,25 @@ impl App {
         )));
     }
 
+    /// The files a question names as `@path` go with it, and with every
+    /// later run of it (a member re-run, a re-judgement, a round).
+    fn attach_mentions(&mut self, question: &str) -> Result<(), String> {
+        let paths = crate::attachments::mentioned_paths(question)?;
+        let (files, notes) = crate::attachments::load_paths(&paths, Default::default())?;
+        if let Some(note) = notes.first() {
+            let more = match notes.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            self.notice(Notice::Info(sanitize(&format!("{note}{more}"))));
+        }
+        self.options.attachments = files;
+        Ok(())
+    }
+
     /// The next question starts afresh: no session, no earlier turns.
     fn forget_conversation(&mut self) {
+        self.options.attachments.clear();
         self.recorder = None;
         self.state.turns.set_earlier(Vec::new());
         self.last_report = None;

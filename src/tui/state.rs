@@ -711,11 +711,65 @@ impl State {
         }
     }
 
+    /// Completes the `@path` before the editor's cursor; false when the
+    /// word there is not one.
+    fn complete_mention(&mut self) -> bool {
+        let ratatui_textarea::DataCursor(row, col) = self.view.editor.cursor();
+        let line = self
+            .view
+            .editor
+            .lines()
+            .get(row)
+            .cloned()
+            .unwrap_or_default();
+        let before: String = line.chars().take(col).collect();
+        let word = before
+            .rsplit(char::is_whitespace)
+            .next()
+            .unwrap_or_default();
+        let Some(partial) = word.strip_prefix('@') else {
+            return false;
+        };
+        let found = crate::attachments::complete_path(partial);
+        let completion = match found.as_slice() {
+            [] => {
+                self.view.notice = Some(Notice::Info(format!(
+                    "no file or directory starts with {}",
+                    sanitize(partial)
+                )));
+                return true;
+            }
+            // A file is complete: a space ends the word; a directory goes on.
+            [one] if !one.ends_with('/') => format!("{one} "),
+            [one] => one.clone(),
+            many => {
+                let shown: Vec<String> = many
+                    .iter()
+                    .take(8)
+                    .map(|p| sanitize(p.rsplit_terminator('/').next().unwrap_or(p)))
+                    .collect();
+                let more = if many.len() > 8 { " …" } else { "" };
+                self.view.notice = Some(Notice::Info(format!("{}{more}", shown.join("  "))));
+                crate::attachments::common_prefix(many)
+            }
+        };
+        if let Some(rest) = completion.strip_prefix(partial) {
+            self.view.editor.insert_str(sanitize(rest));
+        }
+        true
+    }
+
+    /// A panel of one: its member answers alone, without judge or
+    /// synthesis, and their panes are not shown.
+    pub fn solo(&self) -> bool {
+        self.run.len() == 1
+    }
+
     /// Panes in Tab order after the editor.
     fn focus_order(&self) -> Vec<Focus> {
         let mut order = vec![Focus::Prompt];
         order.extend((0..self.run.len()).map(Focus::Member));
-        if !self.run.is_empty() {
+        if !self.run.is_empty() && !self.solo() {
             order.push(Focus::Judge);
             order.push(Focus::Synthesis);
         }
@@ -825,6 +879,8 @@ impl State {
                 }
                 None => {}
             },
+            // Tab after `@path` in the editor completes the path.
+            Action::FocusNext if self.view.focus == Focus::Prompt && self.complete_mention() => {}
             Action::FocusNext => self.move_focus(1),
             Action::FocusPrev => self.move_focus(-1),
             Action::FocusEditor => {
@@ -1105,6 +1161,12 @@ impl State {
         if !self.can_continue() {
             return Vec::new();
         }
+        if self.solo() {
+            self.view.notice = Some(Notice::Info(
+                "a panel of one has nothing to judge: p adds members".into(),
+            ));
+            return Vec::new();
+        }
         if self.run.report.answered().next().is_none() {
             self.view.notice = Some(Notice::Info("no member has an answer to judge".into()));
             return Vec::new();
@@ -1116,6 +1178,12 @@ impl State {
     /// `D`: one more round over the answers there are.
     fn deliberate(&mut self) -> Vec<Command> {
         if !self.can_continue() {
+            return Vec::new();
+        }
+        if self.solo() {
+            self.view.notice = Some(Notice::Info(
+                "a panel of one has nothing to judge: p adds members".into(),
+            ));
             return Vec::new();
         }
         if self.run.report.answered().next().is_none() {
@@ -1449,6 +1517,35 @@ mod tests {
         );
         s.update(Action::FocusPrev);
         assert_eq!(s.view.focus, Focus::Synthesis);
+    }
+
+    #[test]
+    fn tab_after_an_at_path_completes_it_and_elsewhere_moves_focus() {
+        let dir = std::env::temp_dir().join(format!("council-tab-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("docs")).unwrap();
+        std::fs::write(dir.join("docs/light.md"), "x").unwrap();
+        let mut s = State::new();
+        s.view
+            .editor
+            .insert_str(format!("Is @{}/do", dir.display()));
+        s.update(Action::FocusNext);
+        s.update(Action::FocusNext);
+        assert_eq!(s.view.focus, Focus::Prompt);
+        assert_eq!(
+            s.view.editor.lines().join("\n"),
+            format!("Is @{}/docs/light.md ", dir.display())
+        );
+        s.view.editor.insert_str("right?");
+        s.update(Action::FocusNext);
+        assert!(
+            s.view
+                .editor
+                .lines()
+                .join("\n")
+                .ends_with("light.md right?"),
+            "a plain word is not completed"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -97,9 +97,10 @@ pub fn draw(frame: &mut Frame<'_>, state: &mut State, env: &Env<'_>) -> Areas {
         return areas;
     }
     let question = !state.run.report().question.is_empty();
+    let attached = question && !state.run.report().attachments.is_empty();
     let [stage, question_area, main, hints] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(u16::from(question)),
+        Constraint::Length(u16::from(question) + u16::from(attached)),
         Constraint::Min(1),
         Constraint::Length(1),
     ])
@@ -122,6 +123,8 @@ pub fn draw(frame: &mut Frame<'_>, state: &mut State, env: &Env<'_>) -> Areas {
             Layout::vertical([Constraint::Min(1), Constraint::Length(prompt_height)]).areas(main);
         if state.run.is_empty() {
             draw_welcome(frame, panes, state, env);
+        } else if state.solo() {
+            panels::draw(frame, panes, state, env, &mut areas);
         } else {
             let [top, bottom] =
                 Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
@@ -188,16 +191,23 @@ fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>)
             let style = Style::default().fg(theme.member(i));
             lines.push(seat(format!("member {}", i + 1), style, m));
         }
-        lines.push(seat(
-            "judge".into(),
-            Style::default().fg(theme.title),
-            &plan.judge,
-        ));
-        lines.push(seat(
-            "synthesizer".into(),
-            Style::default().fg(theme.title),
-            &plan.synthesizer,
-        ));
+        if plan.members.len() == 1 {
+            lines.push(Line::from(Span::styled(
+                "  a panel of one answers alone: no judge, no synthesis",
+                dim,
+            )));
+        } else {
+            lines.push(seat(
+                "judge".into(),
+                Style::default().fg(theme.title),
+                &plan.judge,
+            ));
+            lines.push(seat(
+                "synthesizer".into(),
+                Style::default().fg(theme.title),
+                &plan.synthesizer,
+            ));
+        }
         lines.push(Line::default());
     }
     use crate::tui::action::Action;

@@ -11,6 +11,7 @@ use super::Env;
 use super::{compact, seconds};
 use unicode_width::UnicodeWidthStr;
 
+use crate::attachments::human_size;
 use crate::engine::{RunOutcome, Status};
 use crate::provider::Usage;
 use crate::sanitize::sanitize;
@@ -69,7 +70,10 @@ pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, e
         };
         left.push(Span::styled(format!("turn {at}/{turns} "), style));
     }
-    if total > 0 {
+    if total == 1 && state.solo() {
+        // A panel of one answers alone: there is no other stage.
+        left.push(Span::styled("Answer", stage_style(panel_status, theme)));
+    } else if total > 0 {
         left.push(Span::styled(
             format!("Panel {settled}/{total}"),
             stage_style(panel_status, theme),
@@ -213,7 +217,19 @@ pub(super) fn draw_question(frame: &mut Frame<'_>, area: Rect, state: &State, th
         ),
         Span::styled(question, Style::default().fg(theme.text)),
     ]);
-    frame.render_widget(Paragraph::new(line), area);
+    let mut lines = vec![line];
+    let attachments = &state.run.report().attachments;
+    if !attachments.is_empty() {
+        let files: Vec<String> = attachments
+            .iter()
+            .map(|a| format!("{} ({})", sanitize(&a.name), human_size(a.bytes)))
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled(" @ ", Style::default().fg(theme.accent)),
+            Span::styled(files.join(" · "), Style::default().fg(theme.dim)),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 pub(super) fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>) {
