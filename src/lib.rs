@@ -10,6 +10,7 @@ pub mod config;
 pub mod editor;
 pub mod engine;
 pub mod eval;
+pub mod logging;
 pub mod models;
 pub mod paths;
 pub mod progress;

@@ -1279,3 +1279,101 @@ async fn dash_e_asks_what_the_editor_saved() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_log_file_has_the_stages_and_errors_but_no_key_and_no_model_text() {
+    use std::os::unix::fs::PermissionsExt;
+    // The first request fails with the key echoed back; the retry answers.
+    let server = Server::start(|r: &Recorded, i| {
+        if i == 0 {
+            let auth = r.header("authorization").unwrap_or_default().to_string();
+            let body =
+                serde_json::json!({"error": {"message": format!("overloaded; you sent {auth}")}});
+            Reply::status(503, &body.to_string())
+        } else if r.is_judge() {
+            Reply::text(&[&judge_json()])
+        } else {
+            Reply::text(&["PRIVATE-MODEL-WORDS from ", r.model()])
+        }
+    })
+    .await;
+    let state = scratch("log-state");
+    let secret = "log-secret-value-77";
+    let ask = |level: &'static str| {
+        let base_url = server.base_url.clone();
+        let state = state.clone();
+        async move {
+            council(
+                &[
+                    "ask",
+                    "--log-level",
+                    level,
+                    "--base-url",
+                    &base_url,
+                    "--api-key-env",
+                    "MY_KEY",
+                    "--panel",
+                    "a/one,b/two",
+                    "Why is the sky blue?",
+                ],
+                None,
+                &[
+                    ("MY_KEY", secret),
+                    ("XDG_STATE_HOME", state.to_str().unwrap()),
+                ],
+            )
+            .await
+        }
+    };
+    let run = ask("info").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let path = state.join("council/council.log");
+    let log = std::fs::read_to_string(&path).expect("the log file");
+    for line in [
+        "council started",
+        "command=\"ask\"",
+        "run started",
+        "retrying",
+        "member finished",
+        "synthesis finished",
+        "run finished",
+    ] {
+        assert!(log.contains(line), "the log lacks {line}:\n{log}");
+    }
+    assert!(log.contains("you sent Bearer [redacted]"), "{log}");
+    assert!(!log.contains(secret), "{log}");
+    assert!(
+        !log.contains("PRIVATE-MODEL-WORDS"),
+        "no model text at info:\n{log}"
+    );
+    assert!(
+        !log.contains("Why is the sky blue"),
+        "no question at info:\n{log}"
+    );
+    assert!(!log.contains("chat request"), "debug lines only at debug");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(
+        !run.stderr.contains("INFO"),
+        "logs never reach the terminal"
+    );
+
+    let run = ask("council=debug").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let log = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        log.contains("DEBUG") && log.contains("chat request"),
+        "{log}"
+    );
+
+    let run = council(&["ask", "--log-level", "council=loud", "Why?"], None, &[]).await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("council: --log-level `council=loud`"),
+        "{}",
+        run.stderr
+    );
+}

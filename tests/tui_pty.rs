@@ -104,6 +104,7 @@ impl Term {
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_DATA_HOME", home.join("data"));
         cmd.env("XDG_CACHE_HOME", home.join("cache"));
+        cmd.env("XDG_STATE_HOME", home.join("state"));
         let child = pair.slave.spawn_command(cmd).expect("spawn council");
 
         let screen = Arc::new(Mutex::new(Screen {
@@ -537,7 +538,14 @@ async fn ctrl_e_writes_the_question_in_the_editor() {
     let raw_after = tokio::task::spawn_blocking(move || {
         let mut term = Term::spawn_with(
             "editor",
-            &["--base-url", &base_url, "--panel", "x/alpha,y/beta"],
+            &[
+                "--base-url",
+                &base_url,
+                "--panel",
+                "x/alpha,y/beta",
+                "--log-level",
+                "debug",
+            ],
             &[("EDITOR", &editor), ("VISUAL", "")],
             40,
             120,
@@ -560,6 +568,15 @@ async fn ctrl_e_writes_the_question_in_the_editor() {
         term.wait_for("the run to finish", "✓ done");
         term.type_keys(b"\x03");
         assert!(term.wait_exit().success());
+        std::thread::sleep(Duration::from_millis(200));
+        let written = String::from_utf8_lossy(&term.screen.lock().unwrap().raw).into_owned();
+        assert!(!written.contains("DEBUG"), "logs never reach the terminal");
+        let log = std::fs::read_to_string(term.home.join("state/council/council.log"))
+            .expect("the log file");
+        assert!(
+            log.contains("chat request") && log.contains("run finished"),
+            "{log}"
+        );
         raw
     })
     .await

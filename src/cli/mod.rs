@@ -41,6 +41,11 @@ pub struct Cli {
     /// Environment variable holding the API key.
     #[arg(long, value_name = "VAR")]
     pub api_key_env: Option<String>,
+    /// What goes to the log file (~/.local/state/council/council.log):
+    /// `error`, `warn`, `info` (default), `debug`, `trace`, or filters as
+    /// RUST_LOG takes them (`council=debug,reqwest=info`); also COUNCIL_LOG.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
     /// A first question to ask when the interactive council opens.
     pub question: Option<String>,
 }
@@ -210,6 +215,14 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
         }
         _ => {}
     }
+    if let Err(e) = council::logging::init(cli.log_level.as_deref()) {
+        return fail(EXIT_USAGE, e);
+    }
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        command = command_name(&cli.command),
+        "council started"
+    );
     let config_file = paths::config_file();
     if let Some(Command::Config {
         command: ConfigCommand::Path,
@@ -274,8 +287,27 @@ async fn interactive(args: CouncilArgs, question: Option<String>, settings: &Set
     }
 }
 
+/// The subcommand's name, for the log (never its arguments: questions are private).
+fn command_name(command: &Option<Command>) -> &'static str {
+    match command {
+        None => "interactive",
+        Some(Command::Ask(_)) => "ask",
+        Some(Command::Serve(_)) => "serve",
+        Some(Command::Eval(_)) => "eval",
+        Some(Command::Models(_)) => "models",
+        Some(Command::Presets { .. }) => "presets",
+        Some(Command::Sessions(_)) => "sessions",
+        Some(Command::Show { .. }) => "show",
+        Some(Command::Export(_)) => "export",
+        Some(Command::Completions { .. }) => "completions",
+        Some(Command::Man) => "man",
+        Some(Command::Config { .. }) => "config",
+    }
+}
+
 /// Prints one error line and returns the exit code.
 pub fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    tracing::error!(code, "{message}");
     eprintln!("council: {message}");
     ExitCode::from(code)
 }

@@ -11,6 +11,7 @@ pub mod ranking;
 pub mod report;
 pub mod revision;
 pub mod synthesis;
+pub(crate) mod trace;
 
 pub use council::{Council, Seat, SeatSpec};
 pub use events::{CouncilEvent, RunOutcome, RunScope, SeatInfo, SeatRole};

@@ -383,6 +383,7 @@ fn millis(since: Instant) -> u64 {
 
 impl Orchestrator {
     fn send(&self, event: CouncilEvent) {
+        crate::engine::trace::log_event(&event);
         // A front that stopped listening is not an error: the run finishes quietly.
         let _ = self.tx.send(event);
     }

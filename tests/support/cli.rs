@@ -22,6 +22,10 @@ pub async fn council(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -
             std::env::temp_dir().join("council-test-no-config"),
         )
         .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("council-test-state"),
+        )
+        .env(
             "COUNCIL_SESSIONS_DIR",
             std::env::temp_dir().join("council-test-sessions"),
         )

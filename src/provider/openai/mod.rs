@@ -180,6 +180,7 @@ impl OpenAiProvider {
                 Instant::now() + Duration::from_secs(crate::provider::MAX_TIMEOUT_S)
             });
         loop {
+            tracing::debug!(url = %self.url("chat/completions"), model = %request.model, attempt, "chat request");
             let send = self
                 .authorized(self.http.post(self.url("chat/completions")))
                 .json(&body)
@@ -214,6 +215,14 @@ impl OpenAiProvider {
                     },
                 });
             }
+            tracing::info!(
+                model = %request.model,
+                tries,
+                delay_ms = delay.as_millis() as u64,
+                kind = ?error.kind,
+                error = %crate::sanitize::sanitize(&crate::sanitize::redact(&error.message, self.config.api_key.0.as_deref())),
+                "retrying"
+            );
             attempt += 1;
             tokio::select! {
                 _ = cancel.cancelled() => return Err(ProviderError::cancelled()),
