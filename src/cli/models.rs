@@ -272,11 +272,15 @@ pub fn ensure_local_models(plan: &CouncilPlan) -> Result<(), String> {
     Ok(())
 }
 
-/// Fetch progress as lines on stderr; on a terminal, one line that updates.
+/// Fetch progress as lines on stderr; on a terminal, one line that updates,
+/// and a bar with bytes, rate and time left while downloading.
 struct StderrProgress {
     name: &'static str,
     tty: bool,
     shown: u64,
+    /// The download's bar (on a terminal), or the last quarter written.
+    bar: Option<indicatif::ProgressBar>,
+    quarter: u64,
 }
 
 impl StderrProgress {
@@ -285,11 +289,47 @@ impl StderrProgress {
             name: model.name,
             tty: std::io::stderr().is_terminal(),
             shown: u64::MAX,
+            bar: None,
+            quarter: 0,
         }
     }
 }
 
 impl Progress for StderrProgress {
+    fn downloaded(&mut self, done: u64, total: u64) {
+        if !self.tty {
+            // Plain lines where nothing redraws: one per quarter.
+            let quarter = (done * 4).checked_div(total).unwrap_or(4);
+            if quarter > self.quarter {
+                self.quarter = quarter;
+                eprintln!(
+                    "council: downloaded {} of about {}",
+                    megabytes(done),
+                    megabytes(total)
+                );
+            }
+            return;
+        }
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            let style = indicatif::ProgressStyle::with_template(
+                "council: {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_message(format!("downloading {}", self.name));
+            bar
+        });
+        bar.set_position(done);
+        if done >= total {
+            bar.finish();
+        }
+    }
+
     fn stage(&mut self, message: &str) {
         eprintln!("council: {message}");
     }

