@@ -177,7 +177,7 @@ mod tests {
             err.to_string(),
             "r.md:3: `temperature`: expected a number from 0 to 2, found `hot`"
         );
-        let err = parse_role("r", "---\ntemperature: 1\nHi", "r.md").unwrap_err();
+        let err = parse_role("r", "---\ntemperature: 1\nnote: x\n", "r.md").unwrap_err();
         assert_eq!(
             err.to_string(),
             "r.md:1: the front matter opened by `---` is never closed"
