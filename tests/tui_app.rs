@@ -324,7 +324,7 @@ async fn a_saved_session_opens_from_the_browser_continues_and_is_deleted() {
     let new_app = || {
         App::new(
             CouncilRequest {
-                panel: vec!["x/alpha".into()],
+                panel: vec!["x/alpha".into(), "y/beta".into()],
                 base_url: Some(server.base_url.clone()),
                 ..CouncilRequest::default()
             },
@@ -599,7 +599,7 @@ async fn the_estimate_for_a_custom_endpoint_needs_no_picker() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_passing_notice_clears_itself() {
     let server = std::sync::Arc::new(Server::start(handler).await);
-    let mut app = app_on(&server, &["x/alpha"]);
+    let mut app = app_on(&server, &["x/alpha", "y/beta"]);
     let mut terminal = terminal(120, 40);
     let s = server.clone();
     drive(&mut app, &mut terminal, |keys| async move {
