@@ -37,6 +37,10 @@ pub fn edit(initial: &str) -> Result<String, String> {
     let status = command.status();
     let text = std::fs::read_to_string(&path);
     let _ = std::fs::remove_file(&path);
+    if let Some(dir) = path.parent() {
+        // Empty now, unless another question is being edited.
+        let _ = std::fs::remove_dir(dir);
+    }
     match status {
         Ok(s) if s.success() => {}
         Ok(s) => return Err(format!("the editor `{editor}` exited with {s}")),

@@ -2,11 +2,11 @@
 //! plus command-line overrides into a runnable [`Council`].
 
 pub(crate) mod file_error;
+pub(crate) mod named_files;
 pub mod presets;
 pub mod providers;
 pub mod roles;
 pub mod settings;
-pub(crate) mod toml_dir;
 
 use std::collections::HashMap;
 use std::sync::Arc;

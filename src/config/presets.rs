@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::config::ConfigError;
 use crate::config::file_error::toml_error;
-use crate::config::toml_dir;
+use crate::config::named_files;
 use crate::engine::SeatSpec;
 use crate::engine::council::Endpoints;
 
@@ -331,19 +331,21 @@ pub fn parse_preset(text: &str, origin: &str) -> Result<Preset, ConfigError> {
 /// built-in's name replaces it). Unreadable user files are returned as
 /// errors beside the presets that did load.
 pub fn all_presets(user_dir: Option<&Path>) -> (Vec<NamedPreset>, Vec<ConfigError>) {
-    toml_dir::load_layered("presets", BUILTIN, user_dir, named_preset, |p| &p.name)
+    named_files::load_layered("presets", "toml", BUILTIN, user_dir, named_preset, |p| {
+        &p.name
+    })
 }
 
 pub fn load_preset_file(path: &Path) -> Result<NamedPreset, ConfigError> {
-    toml_dir::load_file(path, named_preset)
+    named_files::load_file(path, named_preset)
 }
 
-fn named_preset(entry: toml_dir::Entry<'_>) -> Result<NamedPreset, ConfigError> {
+fn named_preset(entry: named_files::Entry<'_>) -> Result<NamedPreset, ConfigError> {
     Ok(NamedPreset {
         name: entry.name.into(),
         source: match entry.source {
-            toml_dir::Source::Builtin => PresetSource::Builtin,
-            toml_dir::Source::File(path) => PresetSource::File(path.to_path_buf()),
+            named_files::Source::Builtin => PresetSource::Builtin,
+            named_files::Source::File(path) => PresetSource::File(path.to_path_buf()),
         },
         preset: parse_preset(entry.text, entry.origin)?,
     })

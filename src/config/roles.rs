@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::ConfigError;
+use super::named_files;
 
 /// A system prompt for the panel, from a role file or `--system`.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,16 +36,14 @@ impl Role {
     }
 }
 
+/// Every role in `dir`; broken files come back as errors beside the
+/// roles that loaded.
+pub fn all_roles(dir: Option<&Path>) -> (Vec<Role>, Vec<ConfigError>) {
+    named_files::load_layered("roles", "md", &[], dir, role_entry, |r| &r.name)
+}
+
 /// The role `name` from `dir` (`NAME.md`).
 pub fn load_role(name: &str, dir: Option<&Path>) -> Result<Role, ConfigError> {
-    let known = || {
-        let names = dir.map(list_roles).unwrap_or_default();
-        if names.is_empty() {
-            "none yet".to_string()
-        } else {
-            names.join(", ")
-        }
-    };
     let valid = !name.is_empty()
         && name
             .chars()
@@ -52,36 +51,24 @@ pub fn load_role(name: &str, dir: Option<&Path>) -> Result<Role, ConfigError> {
         && !name.starts_with('.');
     let path = dir.map(|d| d.join(format!("{name}.md")));
     let Some(path) = path.filter(|p| valid && p.is_file()) else {
+        let names: Vec<String> = all_roles(dir).0.into_iter().map(|r| r.name).collect();
+        let known = if names.is_empty() {
+            "none yet".to_string()
+        } else {
+            names.join(", ")
+        };
         let where_ = dir
             .map(|d| d.display().to_string())
             .unwrap_or_else(|| "the roles dir".into());
         return Err(ConfigError::Invalid(format!(
-            "unknown role `{name}`: no {name}.md in {where_} (known: {})",
-            known()
+            "unknown role `{name}`: no {name}.md in {where_} (known: {known})"
         )));
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::File {
-        origin: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    parse_role(name, &text, &path.display().to_string())
+    named_files::load_file(&path, role_entry)
 }
 
-/// The names of the roles in `dir`, sorted.
-pub fn list_roles(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_suffix(".md")
-                .filter(|n| !n.is_empty() && !n.starts_with('.'))
-                .map(str::to_string)
-        })
-        .collect();
-    names.sort();
-    names
+fn role_entry(entry: named_files::Entry<'_>) -> Result<Role, ConfigError> {
+    parse_role(entry.name, entry.text, entry.origin)
 }
 
 /// A role file's text: front matter (optional) and prompt.

@@ -916,20 +916,9 @@ impl App {
 
 /// The saved roles, and what is wrong with the first broken one.
 fn load_roles() -> (Vec<crate::config::roles::Role>, Option<String>) {
-    use crate::config::roles;
-    let Some(dir) = crate::paths::roles_dir() else {
-        return (Vec::new(), None);
-    };
-    let mut broken = None;
-    let found = roles::list_roles(&dir)
-        .iter()
-        .filter_map(|name| {
-            roles::load_role(name, Some(&dir))
-                .map_err(|e| broken.get_or_insert(sanitize(&e.to_string())).clone())
-                .ok()
-        })
-        .collect();
-    (found, broken)
+    let dir = crate::paths::roles_dir();
+    let (roles, errors) = crate::config::roles::all_roles(dir.as_deref());
+    (roles, errors.first().map(|e| sanitize(&e.to_string())))
 }
 
 /// Sleeps until `at`; pends forever without it.

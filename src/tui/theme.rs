@@ -163,8 +163,9 @@ pub fn parse_colour(value: &str) -> Option<Color> {
 /// like a built-in replaces it). Broken user files come back as errors
 /// beside the themes that loaded.
 pub fn all_themes(user_dir: Option<&Path>) -> (Vec<Theme>, Vec<ConfigError>) {
-    crate::config::toml_dir::load_layered(
+    crate::config::named_files::load_layered(
         "themes",
+        "toml",
         BUILTIN,
         user_dir,
         |e| parse_theme(e.name, e.text, e.origin),

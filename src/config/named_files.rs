@@ -1,5 +1,6 @@
-//! Built-in TOML files plus a user folder of `*.toml` that can add to them or
-//! replace them by name: the shape both presets and themes have.
+//! Built-in files plus a user folder of `NAME.EXT` files that can add to
+//! them or replace them by name: the shape presets and themes (`*.toml`)
+//! and roles (`*.md`) have.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,7 @@ use crate::config::ConfigError;
 /// Where one file came from.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Source<'a> {
-    /// Shipped with the binary as `{folder}/{name}.toml`.
+    /// Shipped with the binary as `{folder}/{name}.{ext}`.
     Builtin,
     /// A user file.
     File(&'a Path),
@@ -23,13 +24,14 @@ pub(crate) struct Entry<'a> {
     pub source: Source<'a>,
 }
 
-/// The built-in entries, then every `*.toml` in `user_dir` in name order; a
+/// The built-in entries, then every `*.{ext}` in `user_dir` in name order; a
 /// user file named like an earlier entry replaces it. Files that cannot be
 /// read or parsed come back as errors beside the entries that loaded.
 ///
 /// Panics if a built-in file does not parse: those are checked by the tests.
 pub(crate) fn load_layered<T>(
     folder: &str,
+    ext: &str,
     builtin: &[(&str, &str)],
     user_dir: Option<&Path>,
     parse: impl Fn(Entry<'_>) -> Result<T, ConfigError>,
@@ -38,7 +40,7 @@ pub(crate) fn load_layered<T>(
     let mut items: Vec<T> = builtin
         .iter()
         .map(|(name, text)| {
-            let origin = format!("{folder}/{name}.toml");
+            let origin = format!("{folder}/{name}.{ext}");
             parse(Entry {
                 name,
                 text,
@@ -49,7 +51,7 @@ pub(crate) fn load_layered<T>(
         })
         .collect();
     let mut errors = Vec::new();
-    for path in toml_files(user_dir) {
+    for path in files_with(user_dir, ext) {
         match load_file(&path, &parse) {
             Ok(item) => {
                 items.retain(|i| name_of(i) != name_of(&item));
@@ -83,14 +85,14 @@ pub(crate) fn load_file<T>(
     })
 }
 
-/// The `*.toml` files of a folder, sorted; none when it is absent.
-fn toml_files(dir: Option<&Path>) -> Vec<PathBuf> {
+/// The `*.{ext}` files of a folder, sorted; none when it is absent.
+fn files_with(dir: Option<&Path>, ext: &str) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = dir
         .and_then(|d| std::fs::read_dir(d).ok())
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
         .collect();
     paths.sort();
     paths
@@ -119,7 +121,7 @@ mod tests {
         std::fs::write(dir.join("d.toml"), "bad").unwrap();
         std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
         let builtin = [("a", "shipped a"), ("b", "shipped b")];
-        let (items, errors) = load_layered("kind", &builtin, Some(&dir), parse, |i| &i.0);
+        let (items, errors) = load_layered("kind", "toml", &builtin, Some(&dir), parse, |i| &i.0);
         std::fs::remove_dir_all(&dir).ok();
         let texts: Vec<&str> = items.iter().map(|i| i.1.as_str()).collect();
         assert_eq!(texts, ["shipped b", "user a", "user c"]);
@@ -131,7 +133,8 @@ mod tests {
     fn a_missing_folder_gives_the_builtins() {
         let builtin = [("a", "shipped a")];
         let missing = Path::new("/nonexistent/council/themes");
-        let (items, errors) = load_layered("kind", &builtin, Some(missing), parse, |i| &i.0);
+        let (items, errors) =
+            load_layered("kind", "toml", &builtin, Some(missing), parse, |i| &i.0);
         assert_eq!(items.len(), 1);
         assert!(errors.is_empty());
     }
