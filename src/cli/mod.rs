@@ -273,13 +273,8 @@ async fn interactive(args: CouncilArgs, question: Option<String>, settings: &Set
         Ok(r) => r,
         Err(e) => return fail(EXIT_USAGE, e),
     };
-    match request.plan() {
-        Ok(plan) => {
-            if let Err(e) = models::ensure_local_models(&plan) {
-                return fail(EXIT_FAILED, e);
-            }
-        }
-        Err(e) => return fail(EXIT_USAGE, e),
+    if let Err(code) = models::fetch_for(&request) {
+        return code;
     }
     match council::tui::run(request, question, settings).await {
         Ok(()) => ExitCode::SUCCESS,

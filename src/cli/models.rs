@@ -6,8 +6,8 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use council::config::CouncilPlan;
 use council::config::providers::{self, ProviderConfig};
+use council::config::{CouncilPlan, CouncilRequest};
 use council::models::fetch::{Progress, fetch_known};
 use council::models::{self, KnownModel};
 use council::provider::local;
@@ -246,9 +246,17 @@ fn fetch_one(model: &KnownModel) -> Result<std::path::PathBuf, String> {
     fetch_known(model, &mut StderrProgress::new(model)).map_err(|e| e.to_string())
 }
 
+/// Before a council is connected: the known models its local seats lack
+/// are fetched. A request that does not resolve is a usage error (exit 2), a
+/// fetch that fails exit 1; either is reported, and its code returned.
+pub fn fetch_for(request: &CouncilRequest) -> Result<(), ExitCode> {
+    let plan = request.plan().map_err(|e| fail(EXIT_USAGE, e))?;
+    ensure_local_models(&plan).map_err(|e| fail(EXIT_FAILED, e))
+}
+
 /// Fetches the known models a council's local seats need and lacks, with
 /// progress on stderr (before any screen is taken over).
-pub fn ensure_local_models(plan: &CouncilPlan) -> Result<(), String> {
+fn ensure_local_models(plan: &CouncilPlan) -> Result<(), String> {
     let seats = plan.seats();
     let dir = models::models_dir();
     let mut missing: Vec<&KnownModel> = Vec::new();

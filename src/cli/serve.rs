@@ -56,13 +56,8 @@ pub async fn serve(args: ServeArgs, settings: &Settings) -> ExitCode {
         Err(e) => return fail(EXIT_USAGE, e),
     };
     // The command line's council must work before anyone is told to ask it.
-    match request.plan() {
-        Ok(plan) => {
-            if let Err(e) = models::ensure_local_models(&plan) {
-                return fail(EXIT_FAILED, e);
-            }
-        }
-        Err(e) => return fail(EXIT_USAGE, e),
+    if let Err(code) = models::fetch_for(&request) {
+        return code;
     }
     if let Err(e) = request.build() {
         return fail(EXIT_USAGE, e);
