@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod config;
+pub mod conversation;
 pub mod editor;
 pub mod engine;
 pub mod eval;

@@ -214,6 +214,21 @@ async fn a_killed_council_keeps_every_flushed_token() {
     assert_eq!(list[0].status, "interrupted");
     // No turn reported a cost: zero, not the -0.0 an empty sum gives.
     assert_eq!(format!("${:.4}", list[0].cost), "$0.0000");
+    // As a person reads it: `show` and `sessions` print zero, never "$-0.0000".
+    for args in [&["show", "last"][..], &["sessions"][..]] {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+            .args(args)
+            .env("COUNCIL_SESSIONS_DIR", &dir)
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let shown = String::from_utf8(out.stdout).unwrap();
+        assert!(shown.contains("$0.0000"), "{args:?}: {shown}");
+        assert!(!shown.contains("-0.0"), "{args:?}: {shown}");
+    }
     let loaded = session::load(&list[0].path).unwrap();
     let slow = &loaded.turns[0].members[0];
     let expected: String = (0..40).map(|i| format!("tok{i} ")).collect();

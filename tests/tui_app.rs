@@ -189,7 +189,7 @@ async fn cancelling_a_member_from_its_pane() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_estimate_shows_before_a_run_and_real_cost_replaces_it() {
     use council::models::listing::Listing;
-    use council::provider::openai::models::{ModelInfo, Pricing};
+    use council::provider::{ModelInfo, Pricing};
     let server = Server::start(handler).await;
     let mut app = app_on(&server, &["x/alpha", "x/beta"]);
     // $1 in, $10 out per million tokens for every model.
@@ -202,7 +202,7 @@ async fn the_estimate_shows_before_a_run_and_real_cost_replaces_it() {
             completion: Some(1e-5),
         }),
     };
-    app.listings.insert(
+    app.prices.insert(
         "custom".into(),
         Listing::new(vec![priced("x/alpha"), priced("x/beta")]),
     );

@@ -181,3 +181,65 @@ async fn a_contradiction_goes_back_only_to_the_members_it_involves() {
         "{shown}"
     );
 }
+
+/// The stage bar's token count ("1.2k tok", "288 tok"), as a number.
+fn shown_tokens(screen: &str) -> Option<f64> {
+    let at = screen.find(" tok")?;
+    let figure = screen[..at].rsplit(' ').next()?;
+    match figure.strip_suffix('k') {
+        Some(k) => k.parse::<f64>().ok().map(|k| k * 1000.0),
+        None => figure.parse().ok(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_after_a_round_reruns_the_member_in_that_round() {
+    let (server, mut app) = finished_run().await;
+    let s = server.clone();
+    let mut term = terminal(120, 40);
+    support::tui::drive(&mut app, &mut term, |keys| async move {
+        keys.press(KeyCode::Tab);
+        keys.press(KeyCode::Char('D'));
+        settled(&s, 10).await;
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut term).unwrap();
+    let after_round = shown_tokens(&screen(&term)).expect("tokens shown");
+    let revised = server.chats()[5..8]
+        .iter()
+        .find(|r| r.model() == "x/beta")
+        .cloned()
+        .expect("beta revised");
+
+    // From alpha's pane, Tab to beta's, then r.
+    let s = server.clone();
+    support::tui::drive(&mut app, &mut term, |keys| async move {
+        keys.press(KeyCode::Tab);
+        keys.press(KeyCode::Char('r'));
+        settled(&s, 11).await;
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut term).unwrap();
+    let shown = screen(&term);
+    let after_rerun = shown_tokens(&shown).expect("tokens shown");
+    let chats = server.chats();
+    assert_eq!(chats.len(), 11, "beta alone");
+    assert_eq!(chats[10].model(), "x/beta");
+    assert!(chats[10].is_revision(), "round 2's request, not round 1's");
+    assert_eq!(
+        chats[10].body["messages"], revised.body["messages"],
+        "the same messages as beta's round-2 request"
+    );
+    let report = app.state.run.report();
+    assert_eq!(report.round, 2);
+    assert_eq!(report.members[1].round, 2, "beta's pane stays in round 2");
+    assert!(report.members[1].text.ends_with("revises its answer."));
+    assert!(shown.contains("r2/2"), "{shown}");
+    assert_eq!(report.convergence, [Some(1), Some(0)]);
+    assert!(
+        after_rerun > after_round,
+        "the re-run adds to the turn's tokens: {after_round} then {after_rerun}"
+    );
+}

@@ -541,7 +541,7 @@ fn panel_editor_rejects_a_bad_value_on_screen() {
 #[test]
 fn model_picker() {
     use council::models::listing::Listing;
-    use council::provider::openai::models::{ModelInfo, Pricing};
+    use council::provider::{ModelInfo, Pricing};
     let mut s = editor_over_finished_run();
     let model = |id: &str, context: u64, prompt: f64, completion: f64| ModelInfo {
         id: id.into(),

@@ -9,12 +9,12 @@ use council::attachments::{Attachment, with_attachments};
 use council::config::roles::{self, Role};
 use council::config::settings::Settings;
 use council::config::{ConfigError, CouncilRequest, presets, providers};
+use council::conversation::{Conversation, SAVE_WAIT, on_error};
 use council::engine::RunOutcome;
-use council::models::prices::Prices;
 use council::paths;
 use council::progress;
 use council::sanitize::sanitize;
-use council::{CouncilEvent, RunOptions, RunReport};
+use council::{CouncilEvent, RunOptions};
 
 use super::{
     AskArgs, CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, fail, models,
@@ -87,35 +87,6 @@ pub fn council_request(
             (None, None) => None,
         },
     })
-}
-
-/// The stored session to continue, and its file.
-/// The session to continue, locked for this run, read once the lock is held
-/// (so its turns are the ones this run follows).
-fn open_session(
-    id: &str,
-) -> Result<
-    (
-        std::path::PathBuf,
-        council::session::Session,
-        council::session::SessionLock,
-    ),
-    String,
-> {
-    let dir = council::session::sessions_dir().ok_or("no data dir: HOME is not set")?;
-    let path = council::session::find(&dir, id)?;
-    let lock = council::session::SessionLock::take(&path)?;
-    let session = council::session::load(&path).map_err(|e| e.to_string())?;
-    Ok((path, session, lock))
-}
-
-/// A session file for this run; a run goes on unsaved (with a warning)
-/// when it cannot be created.
-fn start_session(council: &council::Council) -> Option<council::session::SessionWriter> {
-    let dir = council::session::sessions_dir()?;
-    council::session::SessionWriter::start(&dir, council)
-        .map_err(|e| eprintln!("council: {e}"))
-        .ok()
 }
 
 /// The question and its attachments: the argument (or the editor's text,
@@ -220,80 +191,44 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
         Ok(q) => q,
         Err(e) => return fail(EXIT_USAGE, e),
     };
-    // What the models read: the question and every attachment.
-    let prompt = with_attachments(&question, &attachments);
     let request = match council_request(&args.council, settings) {
         Ok(r) => r,
         Err(e) => return fail(EXIT_USAGE, e),
     };
     if let Some(model) = &args.model {
+        // What the model reads: the question and every attachment.
+        let prompt = with_attachments(&question, &attachments);
         return ask_one(model, &prompt, &request, args.json).await;
     }
     if let Err(code) = models::fetch_for(&request) {
         return code;
     }
-    // A follow-up: the stored session's turns as context, its council by default.
-    let earlier = match &args.session {
-        Some(id) => match open_session(id) {
-            Ok(found) => Some(found),
-            Err(e) => return fail(EXIT_USAGE, e),
-        },
-        None => None,
+    let context = match args.context {
+        Some(super::Context::Syntheses) => council::engine::ContextMode::Syntheses,
+        Some(super::Context::Own) => council::engine::ContextMode::OwnAnswers,
+        None => settings.context.into(),
     };
-    let own_council = args.council.preset.is_some() || !args.council.panel.is_empty();
-    let built = match &earlier {
-        Some((_, s, _)) if !own_council => {
-            let mut plan = s.header.council.clone();
-            request.apply_role(&mut plan);
-            request.connect(plan)
+    let mut conversation = Conversation::new(request)
+        .with_options(RunOptions {
+            seed: args.seed,
+            context,
+            ..RunOptions::default()
+        })
+        .with_sessions(council::session::sessions_dir(), None, on_error(|_| {}));
+    // A follow-up: the stored session's turns as context, its council
+    // unless one is given.
+    if let Some(id) = &args.session {
+        let own_council = args.council.preset.is_some() || !args.council.panel.is_empty();
+        if let Err(e) = conversation.continue_saved(id, own_council) {
+            return fail(EXIT_USAGE, e);
         }
-        _ => request.build(),
-    };
-    let mut council = match built {
-        Ok(c) => c,
+    }
+    let prices = conversation.prices().await;
+    match conversation.ask(&question, attachments, &prices) {
+        Ok(Some(note)) => eprintln!("council: {note}"),
+        Ok(None) => {}
         Err(e) => return fail(EXIT_USAGE, e),
-    };
-    // A continued session keeps its council, but these flags still count.
-    if let Some(n) = request.rounds {
-        council.rounds = n;
     }
-    council.ranking |= request.ranking;
-    council.limits = council.limits.overridden_by(request.limits);
-    if let Some(cap) = council.limits.max_cost {
-        let history = earlier
-            .as_ref()
-            .map(|(_, s, _)| s.history())
-            .unwrap_or_default();
-        match Prices::gather(&council)
-            .await
-            .check(&council, &prompt, &history, cap)
-        {
-            Ok(note) => eprintln!("council: {note}"),
-            Err(e) => return fail(EXIT_USAGE, e),
-        }
-    }
-    let mut options = RunOptions {
-        seed: args.seed,
-        attachments,
-        ..RunOptions::default()
-    };
-    let mut session = match &earlier {
-        Some((path, s, _)) => {
-            options.history = s.history();
-            options.context = match args.context {
-                Some(super::Context::Syntheses) => council::engine::ContextMode::Syntheses,
-                Some(super::Context::Own) => council::engine::ContextMode::OwnAnswers,
-                None => settings.context.into(),
-            };
-            match council::session::SessionWriter::append(path, s.turns.len()) {
-                Ok(w) => Some(w),
-                Err(e) => return fail(EXIT_FAILED, format!("{}: {e}", path.display())),
-            }
-        }
-        None => start_session(&council),
-    };
-    let mut handle = council::run(council, question, options);
-    let mut report = RunReport::default();
     let mut stdout = std::io::stdout().lock();
     let mut interrupted = false;
     let mut terminated = false;
@@ -301,19 +236,11 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     // Synthesis text on stdout whose line is not ended yet.
     let mut synthesis_open = false;
-    let mut flush = tokio::time::interval(council::session::FLUSH_EVERY / 2);
     loop {
         tokio::select! {
-            event = handle.events.recv() => {
+            event = conversation.next() => {
                 let Some(event) = event else { break };
-                report.apply(&event);
-                if let Some(writer) = &mut session
-                    && let Err(e) = writer.record(&event)
-                {
-                    eprintln!("council: the session stops being saved: {e}");
-                    session = None;
-                }
-                if let Some(line) = progress::line(&event, &report) {
+                if let Some(line) = progress::line(&event, conversation.report()) {
                     // The synthesis's last line is ended first, so a status
                     // line never lands at the end of it on a shared terminal.
                     if synthesis_open {
@@ -333,40 +260,40 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
                     }
                 }
             }
-            _ = flush.tick(), if session.is_some() => {
-                if let Some(writer) = &mut session {
-                    let _ = writer.tick();
-                }
-            }
             _ = tokio::signal::ctrl_c() => {
                 if interrupted {
                     return fail(EXIT_INTERRUPTED, "interrupted");
                 }
                 interrupted = true;
                 eprintln!("council: cancelling (Ctrl-C again to quit at once)");
-                handle.cancel();
+                conversation.cancel();
             }
             // SIGTERM: stop the run, then save and print what there is.
             Some(()) = async { sigterm.as_mut()?.recv().await }, if !terminated => {
                 terminated = true;
                 eprintln!("council: terminated: stopping the run");
-                handle.cancel();
+                conversation.cancel();
             }
         }
     }
-    let mut session_id = None;
-    if let Some(writer) = session.take() {
-        let id = writer.id();
-        drop(writer);
-        eprintln!("council: saved as session {id}");
-        session_id = Some(id);
-    }
+    let session_id = match conversation.close(SAVE_WAIT) {
+        Some(Ok(id)) => {
+            eprintln!("council: saved as session {id}");
+            Some(id)
+        }
+        Some(Err(e)) => {
+            eprintln!("council: {}", sanitize(&e));
+            None
+        }
+        None => None,
+    };
+    let report = conversation.report();
     if synthesis_open {
         let _ = writeln!(stdout);
     }
     if args.json {
         // The report, and the session it was saved in (null when unsaved).
-        let document = serde_json::to_value(&report).map(|mut v| {
+        let document = serde_json::to_value(report).map(|mut v| {
             if let Some(object) = v.as_object_mut() {
                 object.insert("session_id".into(), session_id.clone().into());
             }

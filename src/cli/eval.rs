@@ -88,8 +88,9 @@ fn finished(path: &Path) -> Vec<QuestionResult> {
 /// baseline answering, and the grader reading both answers twice.
 fn estimate(ev: &Evaluation, prices: &Prices, questions: &[&EvalQuestion]) -> (f64, bool) {
     let (mut usd, mut complete) = (0.0, true);
+    let plan = council::config::CouncilPlan::from(&ev.council);
     for q in questions {
-        let council = prices.estimate(&ev.council, &q.question);
+        let council = prices.estimate(&plan, &q.question);
         usd += council.usd;
         complete &= council.complete;
         let tokens = |text: &str| (text.chars().count() as f64 / 4.0).ceil();
@@ -187,7 +188,7 @@ pub async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
         .filter(|q| !done_ids.contains(&q.id))
         .collect();
 
-    let mut spent: f64 = done.iter().map(QuestionResult::cost).sum();
+    let mut spent = council::provider::sum_costs(done.iter().map(QuestionResult::cost));
     if let Some(cap) = cap {
         let prices = Prices::gather(&ev.council).await;
         let (usd, complete) = estimate(&ev, &prices, &remaining);

@@ -236,6 +236,24 @@ impl CouncilRequest {
         Ok(plan)
     }
 
+    /// The run flags on a council resolved elsewhere (a continued
+    /// session's): rounds, ranking, judge samples and limits, as they apply
+    /// to a council this request resolves itself.
+    pub fn apply_run_flags(&self, plan: &mut CouncilPlan) -> Result<(), ConfigError> {
+        if let Some(n) = self.rounds {
+            plan.rounds = presets::check_rounds(n)
+                .map_err(|e| ConfigError::Invalid(format!("--rounds: {e}")))?;
+        }
+        if let Some(n) = self.judge_samples {
+            plan.judge.samples = presets::check_samples(n)
+                .map_err(|e| ConfigError::Invalid(format!("--judge-samples: {e}")))?;
+        }
+        plan.ranking |= self.ranking;
+        plan.limits = plan.limits.overridden_by(self.limits);
+        plan.limits.max_cost = plan.limits.max_cost.or(self.default_max_cost);
+        Ok(())
+    }
+
     /// `--system`/`--role` on every member of `plan` (a preset's or a
     /// session's): it replaces their own system prompts for this run.
     pub fn apply_role(&self, plan: &mut CouncilPlan) {

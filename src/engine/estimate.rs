@@ -2,7 +2,7 @@
 //! tokens (its `max_tokens`, the most it may write) at its model's prices.
 
 use crate::engine::SeatSpec;
-use crate::provider::openai::models::Pricing;
+use crate::provider::Pricing;
 
 /// Output tokens assumed for a seat that sets no `max_tokens`.
 pub const ASSUMED_MAX_TOKENS: u32 = 1024;

@@ -92,16 +92,51 @@ pub struct Basis {
     pub round: u32,
     pub analysis: Option<Analysis>,
     pub dispute: Option<Contradiction>,
+    /// For members re-run in a revision round: what that round read.
+    pub revising: Option<Revising>,
+}
+
+/// What a revision round's members read: the answers of the round before
+/// (by panel index) and its judgement, and the dispute the round answered.
+/// A member re-run in that round is asked the round's request again.
+#[derive(Debug, Clone, Default)]
+pub struct Revising {
+    pub answers: Vec<Option<String>>,
+    pub analysis: Option<Analysis>,
+    pub dispute: Option<Contradiction>,
 }
 
 impl Basis {
-    /// The answers of a finished run, its last round and its judgement.
+    /// The answers of a finished run, its last round and its judgement;
+    /// past the first round, what that round read (for a member re-run).
     pub fn of(report: &crate::engine::RunReport) -> Self {
+        let revising = report
+            .round
+            .checked_sub(1)
+            .filter(|r| *r >= 1)
+            .and_then(|before| {
+                let earlier = report.rounds.iter().find(|r| r.round == before)?;
+                let analysis = earlier.judge.analysis.clone();
+                let dispute = report.dispute.as_ref().and_then(|topic| {
+                    let found = analysis.as_ref()?.contradictions.iter();
+                    found.clone().find(|c| &c.topic == topic).cloned()
+                });
+                Some(Revising {
+                    answers: earlier
+                        .members
+                        .iter()
+                        .map(|m| (m.status == crate::engine::Status::Done).then(|| m.text.clone()))
+                        .collect(),
+                    analysis,
+                    dispute,
+                })
+            });
         Self {
             answers: report.answers(),
             round: report.round,
             analysis: report.judge.analysis.clone(),
             dispute: None,
+            revising,
         }
     }
 }
@@ -364,6 +399,43 @@ fn no_answers(
     (outcome, Some(error))
 }
 
+/// The answers a revision round reads, prepared once for all its members.
+struct RoundInput {
+    names: Vec<String>,
+    /// Each member's answer (empty without one), by panel index.
+    texts: Vec<String>,
+    /// The members with an answer, with their names.
+    answered: Vec<(usize, String)>,
+    /// Which members have an answer at all (an empty one too).
+    given: Vec<bool>,
+}
+
+impl RoundInput {
+    fn new(council: &Council, answers: Vec<Option<String>>) -> Self {
+        let names: Vec<String> = council
+            .members
+            .iter()
+            .map(|s| s.spec.name.clone())
+            .collect();
+        let answered = answered(&answers)
+            .into_iter()
+            .map(|(i, _)| (i, names[i].clone()))
+            .collect();
+        let given = answers.iter().map(Option::is_some).collect();
+        let texts = answers.into_iter().map(Option::unwrap_or_default).collect();
+        Self {
+            names,
+            texts,
+            answered,
+            given,
+        }
+    }
+
+    fn has_answer(&self, member: usize) -> bool {
+        self.given.get(member).copied().unwrap_or(false)
+    }
+}
+
 /// The members with an answer, in panel order.
 fn answered(answers: &[Option<String>]) -> Vec<(usize, String)> {
     answers
@@ -454,9 +526,25 @@ impl Orchestrator {
                 if self.scope == RunScope::Full {
                     answers = vec![None; n];
                 }
+                // Past the first round, a member re-run is asked its round's
+                // request again (when it took part in that round).
+                let revising = self.basis.revising.as_ref().map(|r| {
+                    let mut before = r.answers.clone();
+                    before.resize(n, None);
+                    (RoundInput::new(&self.council, before), r)
+                });
                 let asked = to_run
                     .iter()
-                    .map(|&i| (i, self.first_messages(i)))
+                    .map(|&i| match &revising {
+                        Some((input, r)) if input.has_answer(i) => {
+                            let (analysis, dispute) = (r.analysis.as_ref(), r.dispute.as_ref());
+                            (
+                                i,
+                                self.revision_messages(i, round, input, analysis, dispute),
+                            )
+                        }
+                        _ => (i, self.first_messages(i)),
+                    })
                     .collect();
                 let deadline = self.council.limits.deadline_s.and_then(|s| {
                     self.started
@@ -677,21 +765,12 @@ impl Orchestrator {
         analysis: Option<&Analysis>,
         dispute: Option<&Contradiction>,
     ) -> (Usage, Vec<(usize, ProviderError)>) {
-        let names: Vec<String> = self
-            .council
-            .members
-            .iter()
-            .map(|s| s.spec.name.clone())
-            .collect();
-        let answered: Vec<(usize, String)> = answered(answers)
-            .into_iter()
-            .map(|(i, _)| (i, names[i].clone()))
-            .collect();
+        let input = RoundInput::new(&self.council, answers.to_vec());
         let with_answer =
-            |i: &usize| answers[*i].is_some() && !self.cancel.members[*i].is_cancelled();
+            |i: &usize| input.has_answer(*i) && !self.cancel.members[*i].is_cancelled();
         let members: Vec<usize> = match dispute {
-            Some(d) => deliberation::involved(d, &names),
-            None => (0..names.len()).collect(),
+            Some(d) => deliberation::involved(d, &input.names),
+            None => (0..input.names.len()).collect(),
         }
         .into_iter()
         .filter(with_answer)
@@ -701,33 +780,50 @@ impl Orchestrator {
             members: members.clone(),
             dispute: dispute.map(|d| d.topic.clone()),
         });
-        let texts: Vec<String> = answers
-            .iter()
-            .map(|a| a.clone().unwrap_or_default())
-            .collect();
         let asked = members
             .iter()
             .map(|&i| {
-                let peers = deliberation::peers(i, &answered, self.seed.wrapping_add(round.into()));
-                let own = &texts[i];
-                let turns = match dispute {
-                    Some(d) => deliberation::dispute(&self.prompt, &names[i], own, &peers, d),
-                    None => deliberation::revision(
-                        &self.prompt,
-                        round,
-                        &names[i],
-                        own,
-                        &peers,
-                        &texts,
-                        analysis,
-                    ),
-                };
-                let mut messages = self.preamble(i);
-                messages.extend(turns);
-                (i, messages)
+                (
+                    i,
+                    self.revision_messages(i, round, &input, analysis, dispute),
+                )
             })
             .collect();
         self.ask_members(asked, answers, None).await
+    }
+
+    /// A member's request in revision round `round`: its persona and the
+    /// earlier turns, then its answer of the round before beside its peers'
+    /// and the judge's findings (or the dispute put to it).
+    fn revision_messages(
+        &self,
+        member: usize,
+        round: u32,
+        before: &RoundInput,
+        analysis: Option<&Analysis>,
+        dispute: Option<&Contradiction>,
+    ) -> Vec<Message> {
+        let peers = deliberation::peers(
+            member,
+            &before.answered,
+            self.seed.wrapping_add(round.into()),
+        );
+        let (name, own) = (&before.names[member], &before.texts[member]);
+        let turns = match dispute {
+            Some(d) => deliberation::dispute(&self.prompt, name, own, &peers, d),
+            None => deliberation::revision(
+                &self.prompt,
+                round,
+                name,
+                own,
+                &peers,
+                &before.texts,
+                analysis,
+            ),
+        };
+        let mut messages = self.preamble(member);
+        messages.extend(turns);
+        messages
     }
 
     /// What the synthesizer is told beside the answers: how many rounds
@@ -1038,7 +1134,7 @@ impl Orchestrator {
             max_tokens: seat.spec.max_tokens,
             // The embedded engine decodes under a grammar: there each quote
             // can be made one of the clauses its label's answer has.
-            json_schema: Some(if seat.spec.provider == crate::provider::local::NAME {
+            json_schema: Some(if seat.provider.capabilities().grammar {
                 judge::grounded_schema(labels, by_member)
             } else {
                 judge::schema(

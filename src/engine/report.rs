@@ -260,6 +260,11 @@ pub struct RunReport {
     /// What the run in progress covers; a partial run adds to the totals.
     #[serde(skip)]
     pub scope: RunScope,
+    /// The turn's spend so far, the run in progress included: what every
+    /// settled stage reported. Only grows within a turn (read it through
+    /// [`Self::spent`], which also covers a report read from JSON).
+    #[serde(skip)]
+    pub live: Usage,
 }
 
 /// The members sharing the judge's model.
@@ -299,6 +304,7 @@ impl RunReport {
                     }
                 }
                 self.outcome = None;
+                self.live = self.usage;
                 self.stale |= [self.judge.status, self.synthesis.status]
                     .iter()
                     .any(|s| *s != Status::Queued && *s != Status::Skipped);
@@ -322,6 +328,7 @@ impl RunReport {
                 };
                 self.ranking = None;
                 self.outcome = None;
+                self.live = self.usage;
                 self.stale = false;
                 self.scope = RunScope::Judgement;
             }
@@ -337,6 +344,7 @@ impl RunReport {
                 };
                 self.ranking = None;
                 self.outcome = None;
+                self.live = self.usage;
                 self.stale = false;
                 self.scope = RunScope::Round;
             }
@@ -367,7 +375,10 @@ impl RunReport {
                 };
             }
             E::RankingStarted { .. } => self.ranking = None,
-            E::RankingFinished { ranking } => self.ranking = Some(ranking.clone()),
+            E::RankingFinished { ranking } => {
+                self.live.add(&ranking.usage);
+                self.ranking = Some(ranking.clone());
+            }
             E::RunStarted {
                 question,
                 preset,
@@ -445,6 +456,7 @@ impl RunReport {
                 elapsed_ms,
                 ..
             } => {
+                self.live.add(usage);
                 if let Some(m) = self.members.get_mut(*member) {
                     m.status = Status::Done;
                     m.finish_reason = finish_reason.clone();
@@ -495,6 +507,7 @@ impl RunReport {
                 elapsed_ms,
                 consistency,
             } => {
+                self.live.add(usage);
                 self.judge.consistency = *consistency;
                 self.judge.status = Status::Done;
                 // Checked again here against the answers as folded, so a
@@ -517,6 +530,7 @@ impl RunReport {
                 usage,
                 elapsed_ms,
             } => {
+                self.live.add(usage);
                 self.judge.status = match failure.kind {
                     JudgeFailureKind::Cancelled => Status::Cancelled,
                     _ => Status::Failed,
@@ -541,6 +555,7 @@ impl RunReport {
                 ttft_ms,
                 elapsed_ms,
             } => {
+                self.live.add(usage);
                 self.synthesis.status = Status::Done;
                 self.synthesis.usage = *usage;
                 self.synthesis.ttft_ms = *ttft_ms;
@@ -611,6 +626,17 @@ impl RunReport {
         }
     }
 
+    /// What the turn has cost so far: the run's own total once it ended,
+    /// else every settled stage of it (and of the runs before it in the
+    /// turn). A round, a re-run or a re-judgement only adds to it.
+    pub fn spent(&self) -> Usage {
+        if self.outcome.is_some() {
+            self.usage
+        } else {
+            self.live
+        }
+    }
+
     /// The round in progress as a [`RoundReport`].
     pub fn current_round(&self) -> RoundReport {
         RoundReport {
@@ -654,6 +680,28 @@ impl RunReport {
             .iter()
             .find(|r| r.round == round)
             .map(|r| &r.judge)
+    }
+
+    /// After the panel was edited: members follow the new seats, matched by
+    /// name (a removed or moved member takes its answer with it). Returns,
+    /// for each new seat, the index it had before (`None`: a new member).
+    pub fn reseat(&mut self, seats: &[SeatInfo]) -> Vec<Option<usize>> {
+        let mut old: Vec<Option<MemberReport>> = std::mem::take(&mut self.members)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut moves = Vec::with_capacity(seats.len());
+        for seat in seats {
+            let from = old
+                .iter()
+                .position(|m| m.as_ref().is_some_and(|m| m.name == seat.name));
+            let member = from
+                .and_then(|j| old[j].take())
+                .unwrap_or_else(|| MemberReport::queued(seat));
+            self.members.push(member);
+            moves.push(from);
+        }
+        moves
     }
 
     /// Each member's answer by panel index: its text when it finished,

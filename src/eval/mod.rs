@@ -12,8 +12,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use crate::conversation::Conversation;
 use crate::engine::orchestrator::ask_seat;
-use crate::engine::{Council, RunOptions, RunOutcome, RunReport, Seat};
+use crate::engine::{Council, RunOutcome, Seat};
+use crate::models::prices::Prices;
 use crate::provider::Usage;
 pub use grade::{Verdict, Winner};
 pub use questions::{EvalQuestion, parse_questions};
@@ -77,11 +79,11 @@ impl QuestionResult {
     /// Everything this question cost: council, baselines and grading.
     pub fn cost(&self) -> f64 {
         self.council.usage.cost.unwrap_or(0.0)
-            + self
-                .baselines
-                .values()
-                .map(|c| c.answer.usage.cost.unwrap_or(0.0) + c.grading.cost.unwrap_or(0.0))
-                .sum::<f64>()
+            + crate::provider::sum_costs(
+                self.baselines
+                    .values()
+                    .map(|c| c.answer.usage.cost.unwrap_or(0.0) + c.grading.cost.unwrap_or(0.0)),
+            )
     }
 }
 
@@ -140,18 +142,15 @@ pub async fn evaluate(
 }
 
 async fn ask_council(council: Council, question: &str, cancel: CancellationToken) -> Answer {
-    let mut handle = crate::run(council, question, RunOptions::default());
-    let canceller = handle.canceller();
-    let mut report = RunReport::default();
-    loop {
-        tokio::select! {
-            event = handle.events.recv() => match event {
-                Some(e) => report.apply(&e),
-                None => break,
-            },
-            _ = cancel.cancelled(), if !canceller.is_cancelled() => canceller.cancel(),
-        }
+    let mut conversation = Conversation::with_council(council);
+    if let Err(e) = conversation.ask(question, Vec::new(), &Prices::default()) {
+        return Answer {
+            error: Some(e.to_string()),
+            ..Answer::default()
+        };
     }
+    conversation.run_to_end(cancel.cancelled(), |_, _| {}).await;
+    let report = conversation.report();
     let error = (report.outcome != Some(RunOutcome::Synthesized)).then(|| {
         report
             .error
@@ -159,7 +158,7 @@ async fn ask_council(council: Council, question: &str, cancel: CancellationToken
             .unwrap_or_else(|| "the council produced no synthesis".into())
     });
     Answer {
-        text: report.synthesis.text,
+        text: report.synthesis.text.clone(),
         usage: report.usage,
         elapsed_ms: report.elapsed_ms.unwrap_or_default(),
         error,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::council::Endpoints;
 use crate::paths;
-use crate::provider::openai::models::{ModelInfo, Pricing};
+use crate::provider::{ModelInfo, Pricing};
 
 /// A listing older than this is fetched again when the picker opens.
 pub const FRESH_FOR: Duration = Duration::from_secs(24 * 3600);

@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::config::CouncilPlan;
 use crate::engine::estimate::{self, CostEstimate, Stages};
-use crate::engine::{Council, PastTurn, SeatSpec};
+use crate::engine::{Council, SeatSpec};
 use crate::models::listing::{self, Listing};
-use crate::provider::openai::models::Pricing;
+use crate::provider::Pricing;
 use crate::sanitize::sanitize;
 
 /// How long a listing may take before its prices count as unknown.
@@ -30,7 +31,16 @@ impl Prices {
             .chain([&council.judge, &council.synthesizer]);
         for seat in seats {
             let provider = &seat.spec.provider;
-            if provider == crate::provider::local::NAME || listings.contains_key(provider) {
+            if listings.contains_key(provider) {
+                continue;
+            }
+            // A backend that runs here lists its models as they are now.
+            if seat.provider.capabilities().free {
+                if let Ok(Ok(models)) =
+                    tokio::time::timeout(FETCH_TIMEOUT, seat.provider.list_models()).await
+                {
+                    listings.insert(provider.clone(), Listing::new(models));
+                }
                 continue;
             }
             let key = listing::cache_key(provider, &council.endpoints);
@@ -58,30 +68,34 @@ impl Prices {
         Self { listings }
     }
 
-    /// A seat's prices: free on the embedded engine, listed, or unknown.
+    /// A seat's prices, as its provider lists them (the embedded engine
+    /// lists its models at no cost), or unknown.
     pub fn of(&self, seat: &SeatSpec) -> Option<Pricing> {
-        if seat.provider == crate::provider::local::NAME {
-            return Some(Pricing {
-                prompt: Some(0.0),
-                completion: Some(0.0),
-            });
-        }
         self.listings
             .get(&seat.provider)
             .and_then(|l| l.pricing(&seat.model))
             .filter(|p| p.prompt.is_some() && p.completion.is_some())
     }
 
-    /// The most a run of `council` on `prompt` may cost.
-    pub fn estimate(&self, council: &Council, prompt: &str) -> CostEstimate {
-        let members: Vec<SeatSpec> = council.members.iter().map(|s| s.spec.clone()).collect();
+    /// Prices from listings already read (the TUI keeps them as they come).
+    pub fn insert(&mut self, provider: String, listing: Listing) {
+        self.listings.insert(provider, listing);
+    }
+
+    /// A provider's listing, when read.
+    pub fn listing(&self, provider: &str) -> Option<&Listing> {
+        self.listings.get(provider)
+    }
+
+    /// The most a run of `plan` on `prompt` may cost.
+    pub fn estimate(&self, plan: &CouncilPlan, prompt: &str) -> CostEstimate {
         estimate::estimate(
-            &members,
-            &council.judge.spec,
-            &council.synthesizer.spec,
+            &plan.members,
+            &plan.judge,
+            &plan.synthesizer,
             Stages {
-                rounds: council.rounds,
-                ranking: council.ranking,
+                rounds: plan.rounds,
+                ranking: plan.ranking,
             },
             prompt,
             |seat| self.of(seat),
@@ -90,21 +104,10 @@ impl Prices {
 
     /// Checks a run's estimate against the budget cap: a note to show when
     /// it is within (saying what could not be priced), or why it is refused.
-    /// Everything the members read counts: the question and the
-    /// conversation so far.
-    pub fn check(
-        &self,
-        council: &Council,
-        question: &str,
-        history: &[PastTurn],
-        cap: f64,
-    ) -> Result<String, String> {
-        let mut prompt = question.to_string();
-        for turn in history {
-            prompt.push_str(&turn.question);
-            prompt.push_str(&turn.synthesis);
-        }
-        let estimate = self.estimate(council, &prompt);
+    /// `prompt` is everything the members read: the question with its
+    /// attachments and the conversation so far.
+    pub fn check(&self, plan: &CouncilPlan, prompt: &str, cap: f64) -> Result<String, String> {
+        let estimate = self.estimate(plan, prompt);
         // Unknown prices count as free, so an incomplete estimate over the cap is over it too.
         if estimate.usd > cap {
             let more = if estimate.complete {
@@ -129,21 +132,17 @@ impl Prices {
                 "the estimate of ${:.4} is incomplete: no listed price for {}; \
                  running, and the ${cap:.4} cap is checked against the spend reported",
                 estimate.usd,
-                sanitize(&self.unpriced(council).join(", "))
+                sanitize(&self.unpriced(plan).join(", "))
             ))
         }
     }
 
     /// The council's models without a listed price, each once.
-    pub fn unpriced(&self, council: &Council) -> Vec<String> {
+    pub fn unpriced(&self, plan: &CouncilPlan) -> Vec<String> {
         let mut models: Vec<String> = Vec::new();
-        let seats = council
-            .members
-            .iter()
-            .chain([&council.judge, &council.synthesizer]);
-        for seat in seats {
-            if self.of(&seat.spec).is_none() && !models.contains(&seat.spec.model) {
-                models.push(seat.spec.model.clone());
+        for seat in plan.seats() {
+            if self.of(seat).is_none() && !models.contains(&seat.model) {
+                models.push(seat.model.clone());
             }
         }
         models

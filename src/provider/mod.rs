@@ -1,6 +1,7 @@
 //! Model backends behind one trait. The engine streams every chat through
 //! [`Provider::stream_chat`] and never knows which backend it talks to.
 
+pub mod catalog;
 pub mod error;
 pub mod local;
 pub mod openai;
@@ -11,6 +12,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+pub use catalog::{Capabilities, ModelInfo, Pricing};
 pub use error::{ErrorKind, ProviderError};
 
 /// One message of a chat request.
@@ -96,6 +98,12 @@ impl Usage {
     }
 }
 
+/// Adds up costs. Starts from +0.0: a float sum of nothing is -0.0, which
+/// prints as "$-0.0000".
+pub fn sum_costs(costs: impl IntoIterator<Item = f64>) -> f64 {
+    costs.into_iter().fold(0.0, |total, cost| total + cost)
+}
+
 /// How a completed stream ended.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Completion {
@@ -126,7 +134,12 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
 
     /// What the backend serves, with context lengths and prices where known
     /// (for the model picker and cost estimates).
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<openai::models::ModelInfo>, ProviderError>>;
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>>;
+
+    /// What it can do beyond streaming text; a remote endpoint by default.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
 }
 
 /// The longest timeout (or deadline) council accepts, in seconds: a day.

@@ -27,11 +27,11 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::CouncilRequest;
 use crate::config::presets::NamedPreset;
-use crate::engine::{PastTurn, RunOptions, RunOutcome};
-use crate::models::prices::Prices;
-use crate::session::{SessionWriter, sessions_dir};
+use crate::config::{ConfigError, CouncilRequest};
+use crate::conversation::{Conversation, Refusal, on_error};
+use crate::engine::{PastTurn, RunOutcome};
+use crate::session::sessions_dir;
 use run::{Finished, Out};
 use wire::{ApiError, ChatRequest};
 
@@ -305,32 +305,30 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
         )
     })?;
 
-    let mut council = council_request.build().map_err(|e| {
+    let unavailable = |e: ConfigError| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             "council_unavailable",
             e.to_string(),
         )
-    })?;
+    };
+    let mut conversation = Conversation::new(council_request)
+        .with_history(history)
+        .with_sessions(sessions_dir(), Some("served"), on_error(|_| {}));
     if let Some(max) = request.max_completion_tokens.or(request.max_tokens) {
-        let seat = &mut council.synthesizer.spec;
+        let seat = &mut conversation.plan_mut().map_err(unavailable)?.synthesizer;
         seat.max_tokens = Some(seat.max_tokens.map_or(max, |own| own.min(max)));
     }
-    if let Some(cap) = council.limits.max_cost {
-        Prices::gather(&council)
-            .await
-            .check(&council, &question, &history, cap)
-            .map_err(|e| ApiError::bad_request("budget_exceeded", e))?;
-    }
-    let session = sessions_dir()
-        .and_then(|dir| SessionWriter::start_from(&dir, &council, Some("served")).ok());
-    let options = RunOptions {
-        history,
-        ..RunOptions::default()
-    };
-    let handle = crate::run(council, question, options);
-    let mut out = run::drive(handle, session, shared.hard_stop.clone());
+    let prices = conversation.prices().await;
+    conversation
+        .ask(&question, Vec::new(), &prices)
+        .map_err(|e| match e {
+            Refusal::OverBudget(why) => ApiError::bad_request("budget_exceeded", why),
+            Refusal::Council(e) => unavailable(e),
+            other => unavailable(ConfigError::Invalid(other.to_string())),
+        })?;
+    let mut out = run::drive(conversation, shared.hard_stop.clone());
     let id = format!("chatcmpl-council-{:x}", rand::random::<u64>());
     let created = unix_now();
     let model = request.model.clone();

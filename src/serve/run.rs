@@ -6,9 +6,9 @@
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::conversation::{Conversation, SAVE_WAIT};
 use crate::engine::CouncilEvent;
-use crate::session::{FLUSH_EVERY, SessionWriter};
-use crate::{RunHandle, RunReport, progress};
+use crate::{RunReport, progress};
 
 /// What the client is sent, in order.
 pub enum Out {
@@ -26,52 +26,39 @@ pub struct Finished {
     pub session_id: Option<String>,
 }
 
-/// Drives `handle` to its end in a task of its own; the receiver gets
-/// what to send. Dropping the receiver (the client is gone) or `shutdown`
-/// cancels the run; its events are still drained and saved.
+/// Drives the conversation's run to its end in a task of its own; the
+/// receiver gets what to send. Dropping the receiver (the client is gone)
+/// or `shutdown` cancels the run; its events are still drained and saved.
 pub fn drive(
-    mut handle: RunHandle,
-    mut session: Option<SessionWriter>,
+    mut conversation: Conversation,
     shutdown: CancellationToken,
 ) -> mpsc::UnboundedReceiver<Out> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
-        let canceller = handle.canceller();
-        let mut report = RunReport::default();
-        let mut flush = tokio::time::interval(FLUSH_EVERY);
-        loop {
+        let gone = async {
             tokio::select! {
-                event = handle.events.recv() => {
-                    let Some(event) = event else { break };
-                    report.apply(&event);
-                    if let Some(writer) = &mut session
-                        && writer.record(&event).is_err()
-                    {
-                        session = None;
-                    }
-                    // Sends fail only once the client is gone; the run is cancelled then.
-                    let _ = match &event {
-                        CouncilEvent::SynthesisDelta { text } => tx.send(Out::Content(text.clone())),
-                        CouncilEvent::MemberStarted { member } => tx.send(Out::Reasoning(format!(
-                            "{} started\n",
-                            report.members.get(*member).map_or("?", |m| m.name.as_str())
-                        ))),
-                        event => match progress::line(event, &report) {
-                            Some(line) => tx.send(Out::Reasoning(format!("{}\n", line.trim_start()))),
-                            None => Ok(()),
-                        },
-                    };
-                }
-                _ = tx.closed(), if !canceller.is_cancelled() => canceller.cancel(),
-                _ = shutdown.cancelled(), if !canceller.is_cancelled() => canceller.cancel(),
-                _ = flush.tick(), if session.is_some() => {
-                    if let Some(writer) = &mut session {
-                        let _ = writer.tick();
-                    }
-                }
+                () = tx.closed() => {}
+                () = shutdown.cancelled() => {}
             }
-        }
-        let session_id = session.take().map(|writer| writer.id());
+        };
+        conversation
+            .run_to_end(gone, |event, report| {
+                // Sends fail only once the client is gone; the run is cancelled then.
+                let _ = match event {
+                    CouncilEvent::SynthesisDelta { text } => tx.send(Out::Content(text.clone())),
+                    CouncilEvent::MemberStarted { member } => tx.send(Out::Reasoning(format!(
+                        "{} started\n",
+                        report.members.get(*member).map_or("?", |m| m.name.as_str())
+                    ))),
+                    event => match progress::line(event, report) {
+                        Some(line) => tx.send(Out::Reasoning(format!("{}\n", line.trim_start()))),
+                        None => Ok(()),
+                    },
+                };
+            })
+            .await;
+        let session_id = conversation.close(SAVE_WAIT).and_then(Result::ok);
+        let report = conversation.report().clone();
         let _ = tx.send(Out::Done(Box::new(Finished { report, session_id })));
     });
     rx

@@ -246,7 +246,7 @@ pub fn text(session: &Session) -> String {
     let mut out = String::new();
     let h = &session.header;
     let preset = h.council.preset.as_deref().unwrap_or("custom panel");
-    let total: f64 = session.turns.iter().filter_map(|t| t.usage.cost).sum();
+    let total = crate::provider::sum_costs(session.turns.iter().filter_map(|t| t.usage.cost));
     let _ = writeln!(
         out,
         "Session {} · {preset} · created {} · {} turn(s) · ${total:.4}",

@@ -62,6 +62,17 @@ impl SessionWriter {
         Self::write_header(dir, id, created, council, None)
     }
 
+    /// As [`Self::create`], recording which front ran it.
+    pub fn create_from(
+        dir: &Path,
+        id: &str,
+        created: &str,
+        council: CouncilPlan,
+        origin: Option<&str>,
+    ) -> std::io::Result<Self> {
+        Self::write_header(dir, id, created, council, origin)
+    }
+
     fn write_header(
         dir: &Path,
         id: &str,
@@ -120,10 +131,7 @@ impl SessionWriter {
 
     /// The session's id: its file's name without `.jsonl`.
     pub fn id(&self) -> String {
-        self.path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        id_of(&self.path)
     }
 
     /// Records one event. Stage changes are flushed at once; text is merged
@@ -185,6 +193,13 @@ impl Drop for SessionWriter {
     fn drop(&mut self) {
         let _ = self.flush();
     }
+}
+
+/// A session's id: its file's name without `.jsonl`.
+pub(super) fn id_of(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn is_text(event: &CouncilEvent) -> bool {

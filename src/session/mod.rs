@@ -10,7 +10,7 @@ mod recorder;
 mod store;
 
 pub use log::{FLUSH_EVERY, LOCK_WAIT, SessionLock, SessionWriter, load};
-pub use recorder::Recorder;
+pub use recorder::{OnError, Recorder};
 pub use store::{
     LAST, SessionSummary, find, latest, list, list_in_batches, new_id, past_questions, sessions_dir,
 };

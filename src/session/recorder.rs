@@ -1,9 +1,11 @@
 //! A session written on a thread of its own: the caller hands events over
 //! a channel and never waits on the disk. Text is flushed at least every
-//! [`FLUSH_EVERY`] even while no event comes.
+//! [`FLUSH_EVERY`] even while no event comes. Every front records through
+//! this one path (see [`crate::conversation`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::log::{FLUSH_EVERY, SessionWriter};
@@ -20,19 +22,24 @@ enum Msg {
 pub struct Recorder {
     tx: Sender<Msg>,
     path: PathBuf,
+    /// Why saving stopped, once it has.
+    failed: Arc<Mutex<Option<String>>>,
 }
 
-/// Where a failure to save is reported (from the writer thread).
-pub(super) type OnError = Box<dyn Fn(String) + Send>;
+/// Where a failure to save is reported (from the writer thread), besides
+/// [`Recorder::close`].
+pub type OnError = Arc<dyn Fn(String) + Send + Sync>;
 
 impl Recorder {
-    /// A new session for `plan` in `dir`, under a fresh id.
-    pub fn start(dir: &Path, plan: CouncilPlan, on_error: OnError) -> Self {
+    /// A new session for `plan` in `dir`, under a fresh id; `origin` names
+    /// the front that ran it when not a person at this terminal (`served`).
+    pub fn start(dir: &Path, plan: CouncilPlan, origin: Option<&str>, on_error: OnError) -> Self {
         let (id, created) = super::new_id();
         let path = dir.join(format!("{id}.jsonl"));
         let dir = dir.to_path_buf();
+        let origin = origin.map(str::to_string);
         Self::spawn(path, on_error, move || {
-            SessionWriter::create(&dir, &id, &created, plan)
+            SessionWriter::create_from(&dir, &id, &created, plan, origin.as_deref())
                 .map_err(|e| format!("this run is not saved ({}: {e})", dir.display()))
         })
     }
@@ -51,6 +58,14 @@ impl Recorder {
         open: impl FnOnce() -> Result<SessionWriter, String> + Send + 'static,
     ) -> Self {
         let (tx, rx) = mpsc::channel::<Msg>();
+        let failed = Arc::new(Mutex::new(None));
+        let slot = failed.clone();
+        let on_error = move |e: String| {
+            if let Ok(mut slot) = slot.lock() {
+                slot.get_or_insert_with(|| e.clone());
+            }
+            on_error(e);
+        };
         let spawned = std::thread::Builder::new()
             .name("session-writer".into())
             .spawn(move || {
@@ -83,10 +98,35 @@ impl Recorder {
                 }
             });
         if let Err(e) = spawned {
-            // No thread: say so; events sent to the closed channel are dropped.
-            eprintln!("council: cannot start the session writer: {e}");
+            // No thread: events sent to the closed channel are dropped.
+            let e = format!("cannot start the session writer: {e}");
+            *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
         }
-        Self { tx, path }
+        Self { tx, path, failed }
+    }
+
+    /// The session's id: its file's name without `.jsonl`.
+    pub fn id(&self) -> String {
+        super::log::id_of(&self.path)
+    }
+
+    /// Waits (at most `timeout`) for everything recorded to reach the disk,
+    /// then lets the writer end: the session's id when all of it was
+    /// saved, else why not.
+    pub fn close(self, timeout: Duration) -> Result<String, String> {
+        let synced = self.sync(timeout);
+        if let Some(e) = self
+            .failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Err(e);
+        }
+        if !synced {
+            return Err(format!("the session {} was not saved in time", self.id()));
+        }
+        Ok(self.id())
     }
 
     /// The session's file.

@@ -119,13 +119,7 @@ impl SessionSummary {
             preset: session.header.council.preset.clone(),
             questions: session.turns.iter().map(|t| t.question.clone()).collect(),
             turns: session.turns.len(),
-            // `+ 0.0`: a sum of nothing is -0.0, which prints as "$-0.0000".
-            cost: session
-                .turns
-                .iter()
-                .filter_map(|t| t.usage.cost)
-                .sum::<f64>()
-                + 0.0,
+            cost: crate::provider::sum_costs(session.turns.iter().filter_map(|t| t.usage.cost)),
             status: status.into(),
             origin: session.header.origin.clone(),
             path: path.to_path_buf(),

@@ -91,8 +91,8 @@ pub enum Action {
         row: u16,
     },
     /// A pointer action resolved against the last frame's layout.
-    FocusPane(crate::tui::state::Focus),
-    ScrollPane(crate::tui::state::Focus, isize),
+    FocusPane(crate::tui::focus::Focus),
+    ScrollPane(crate::tui::focus::Focus, isize),
     /// Scroll the help overlay.
     HelpScroll(isize),
 }

@@ -13,17 +13,14 @@ use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::collections::HashMap;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::config::{ConfigError, CouncilPlan, CouncilRequest, presets};
-use crate::engine::{
-    CouncilEvent, PastTurn, RunCanceller, RunOptions, RunReport, RunScope, SeatInfo, SeatSpec,
-    estimate,
-};
+use crate::conversation::{Conversation, on_error};
+use crate::engine::{CouncilEvent, RunOptions, SeatSpec};
 use crate::models::listing::{self, Listing};
-use crate::provider::openai::models::Pricing;
+use crate::models::prices::Prices;
 use crate::sanitize::sanitize;
-use crate::session::{self, Recorder};
+use crate::session;
 use crate::tui::action::{Action, Command};
 use crate::tui::clipboard::Clipboard;
 use crate::tui::effects::{Done, Effects};
@@ -50,29 +47,21 @@ pub struct App {
     pub state: State,
     pub theme: Theme,
     pub keymap: Keymap,
-    request: CouncilRequest,
-    /// The seats as resolved from the request, then edited live; what the
-    /// next run (or re-run) uses.
-    plan: Option<CouncilPlan>,
-    options: RunOptions,
-    events: Option<UnboundedReceiver<CouncilEvent>>,
-    canceller: Option<RunCanceller>,
+    /// The council, its runs and their session: what the panes show.
+    conversation: Conversation,
     clipboard: Box<dyn Clipboard + Send>,
     /// The themes `T` cycles through, and where the choice is remembered.
     themes: Vec<Theme>,
     theme_store: Option<PathBuf>,
-    /// Model listings by provider (from the disk cache, then the network).
-    pub listings: HashMap<String, Listing>,
+    /// Model listings by provider (from the disk cache, then the network):
+    /// the picker's models and the estimate's prices.
+    pub prices: Prices,
     /// Providers whose listing is being read, and whether it will be
     /// fetched when the disk has none.
     fetching: HashMap<String, bool>,
     effects: Effects,
-    /// Where runs are saved (none: not saved), the session being written,
-    /// and the last report (kept when a run ends, since a new question
-    /// clears the screen's; it then joins the earlier turns in the state).
+    /// Where runs are saved (none: not saved), for the session browser.
     sessions_dir: Option<PathBuf>,
-    recorder: Option<Recorder>,
-    last_report: Option<RunReport>,
     /// The notice on screen and since when, so a passing one can clear.
     notice_seen: Option<(Notice, Instant)>,
     /// Whether the questions of saved sessions were asked for (once).
@@ -100,22 +89,16 @@ impl App {
             state: State::new(),
             theme: Theme::default(),
             keymap: Keymap::default(),
-            request,
-            plan: None,
-            options: RunOptions::default(),
-            events: None,
-            canceller: None,
+            conversation: Conversation::new(request).with_solo_answers(),
             clipboard,
             themes: vec![Theme::default()],
             theme_store: None,
-            listings: HashMap::new(),
+            prices: Prices::default(),
             fetching: HashMap::new(),
             effects: Effects::default(),
             sessions_dir: None,
             past_questions_asked: false,
             notice_seen: None,
-            recorder: None,
-            last_report: None,
             areas: Areas::default(),
             tick: 0,
             dirty: true,
@@ -130,13 +113,18 @@ impl App {
     /// Saves every run in `dir`: the first question starts a session, later
     /// ones continue it as follow-ups.
     pub fn with_sessions(mut self, dir: Option<PathBuf>) -> Self {
+        let tx = self.effects.sender();
+        let unsaved = on_error(move |e| {
+            let _ = tx.send(Done::SessionUnsaved(e));
+        });
+        self.conversation = self.conversation.with_sessions(dir.clone(), None, unsaved);
         self.sessions_dir = dir;
         self
     }
 
     /// The file of the session being written, if any.
     pub fn session_path(&self) -> Option<&std::path::Path> {
-        self.recorder.as_ref().map(Recorder::path)
+        self.conversation.session_path()
     }
 
     /// Sets the themes to cycle through, the one to start with, and the file
@@ -154,7 +142,7 @@ impl App {
     }
 
     pub fn with_options(mut self, options: RunOptions) -> Self {
-        self.options = options;
+        self.conversation = self.conversation.with_options(options);
         self
     }
 
@@ -208,7 +196,7 @@ impl App {
             self.dirty = true;
             match command {
                 Command::StartRun(question) => match self.attach_mentions(&question) {
-                    Ok(()) => self.start(question, RunScope::Full),
+                    Ok(files) => self.ask_question(&question, files),
                     // Nothing is lost: the question goes back to the editor.
                     Err(e) => {
                         self.state.view.set_editor_text(&question);
@@ -216,8 +204,8 @@ impl App {
                     }
                 },
                 Command::RerunMember(i) => {
-                    let question = self.state.run.report().question.clone();
-                    self.start(question, RunScope::Members(vec![i]));
+                    let started = self.conversation.rerun(vec![i]);
+                    self.started(started);
                 }
                 Command::OpenPanelEditor => match self.plan_mut() {
                     Ok(plan) => {
@@ -228,7 +216,7 @@ impl App {
                         let providers: HashSet<String> =
                             editor.plan.seats().map(|s| s.provider.clone()).collect();
                         for provider in providers {
-                            if let Some(l) = self.listings.get(&provider) {
+                            if let Some(l) = self.prices.listing(&provider) {
                                 editor.listings.insert(provider.clone(), l.clone());
                             }
                             self.refresh_listing(&provider, true);
@@ -238,15 +226,15 @@ impl App {
                     Err(e) => self.notice(Notice::Error(e.to_string())),
                 },
                 Command::ApplyPlan(plan) => {
-                    let seats: Vec<SeatInfo> = plan.members.iter().map(SeatSpec::info).collect();
-                    self.plan = Some(plan);
-                    self.plan_changed();
+                    let seats: Vec<_> = plan.members.iter().map(SeatSpec::info).collect();
                     // A finished run follows the edit; members it lacks run alone.
+                    let added = self.conversation.set_plan(plan);
+                    self.plan_changed();
                     if !self.state.run.running() && !self.state.run.report().question.is_empty() {
-                        let added = self.state.reseat(&seats);
+                        self.state.reseat(&seats);
                         if !added.is_empty() {
-                            let question = self.state.run.report().question.clone();
-                            self.start(question, RunScope::Members(added));
+                            let started = self.conversation.rerun(added);
+                            self.started(started);
                         }
                     }
                 }
@@ -259,28 +247,15 @@ impl App {
                     let _ = tx.send(Done::PresetSaved(name, saved));
                 }),
                 Command::Rejudge => {
-                    let question = self.state.run.report().question.clone();
-                    self.start(question, RunScope::Judgement);
+                    let started = self.conversation.rejudge();
+                    self.started(started);
                 }
                 Command::Deliberate(dispute) => {
-                    let report = self.state.run.report();
-                    let question = report.question.clone();
-                    let basis = crate::engine::Basis {
-                        dispute: dispute.map(|d| *d),
-                        ..crate::engine::Basis::of(report)
-                    };
-                    self.start_from(question, RunScope::Round, basis);
+                    let started = self.conversation.round(dispute.map(|d| *d));
+                    self.started(started);
                 }
-                Command::CancelRun => {
-                    if let Some(c) = &self.canceller {
-                        c.cancel();
-                    }
-                }
-                Command::CancelMember(i) => {
-                    if let Some(c) = &self.canceller {
-                        c.cancel_member(i);
-                    }
-                }
+                Command::CancelRun => self.conversation.cancel(),
+                Command::CancelMember(i) => self.conversation.cancel_member(i),
                 Command::Copy(text) => {
                     let notice = match self.clipboard.copy(&text) {
                         Ok(how) => Notice::Info(format!(
@@ -308,9 +283,7 @@ impl App {
                 Command::EditQuestion(text) => self.suspended_for = Some(text),
                 Command::Quit => {
                     self.quit = true;
-                    if let Some(c) = &self.canceller {
-                        c.cancel();
-                    }
+                    self.conversation.cancel();
                 }
             }
         }
@@ -342,10 +315,7 @@ impl App {
     /// The council's seats, resolved from the request on first use. Edits
     /// apply to the next run.
     pub fn plan_mut(&mut self) -> Result<&mut CouncilPlan, ConfigError> {
-        if self.plan.is_none() {
-            self.plan = Some(self.request.plan()?);
-        }
-        Ok(self.plan.as_mut().expect("resolved above"))
+        self.conversation.plan_mut()
     }
 
     /// Adds a member to the council (and to a finished run, as a queued
@@ -361,105 +331,35 @@ impl App {
         self.execute(vec![Command::RerunMember(member)]);
     }
 
-    /// Starts a run of `scope` with the current plan; the answers members
-    /// have feed a judgement-only run.
-    fn start(&mut self, question: String, scope: RunScope) {
-        let basis = crate::engine::Basis::of(self.state.run.report());
-        self.start_from(question, scope, basis);
+    /// A new question: the turn on screen joins the earlier ones.
+    fn ask_question(&mut self, question: &str, files: Vec<crate::attachments::Attachment>) {
+        let finished = self.conversation.report().clone();
+        let asked = self.conversation.ask(question, files, &self.prices);
+        if asked.is_ok() && !finished.question.is_empty() {
+            self.state.turns.push(finished);
+        }
+        self.started(asked.map(|_| ()));
     }
 
-    /// Starts a run of `scope` from `basis`: the answers (and for a round,
-    /// the judgement and dispute) it continues from.
-    fn start_from(&mut self, question: String, scope: RunScope, basis: crate::engine::Basis) {
-        let council = match self
-            .plan_mut()
-            .cloned()
-            .and_then(|p| self.request.connect(p))
-        {
-            Ok(c) => c,
-            Err(e) => return self.state.start_failed(e.to_string()),
-        };
-        // As `ask` does: a run whose estimate is over the cap is not started.
-        if let (Some(cap), Some(estimate)) = (council.limits.max_cost, self.state.estimate)
-            && scope == RunScope::Full
-            && estimate.usd > cap
-        {
-            return self.state.start_failed(format!(
-                "the estimate of ${:.4} is over the ${cap:.4} cap; raise it with --max-cost",
-                estimate.usd
-            ));
+    /// An operation of the conversation was started, or refused: say why.
+    fn started(&mut self, result: Result<(), crate::conversation::Refusal>) {
+        if let Err(e) = result {
+            self.state.start_failed(sanitize(&e.to_string()));
         }
-        let mut options = self.options.clone();
-        // A panel of one answers alone: nothing to judge, nothing to synthesize.
-        options.panel_only = council.members.len() == 1;
-        if scope == RunScope::Full {
-            // A new question continues the conversation: the last one joins the history.
-            if let Some(report) = self.last_report.take() {
-                self.state.turns.push(report);
-            }
-            if self.recorder.is_none()
-                && let Some(dir) = &self.sessions_dir
-            {
-                let tx = self.effects.sender();
-                self.recorder = Some(Recorder::start(
-                    dir,
-                    CouncilPlan::from(&council),
-                    Box::new(move |e| {
-                        let _ = tx.send(Done::SessionUnsaved(e));
-                    }),
-                ));
-            }
-        }
-        options.history = self
-            .state
-            .turns
-            .earlier()
-            .iter()
-            .map(PastTurn::from)
-            .collect();
-        let handle = crate::engine::run_scoped(council, question, options, scope, basis);
-        self.canceller = Some(handle.canceller());
-        self.events = Some(handle.events);
     }
 
     /// Recomputes the cost estimate of the next run from the plan, the
-    /// question in the editor (or the one running) and the known prices.
+    /// question in the editor (or the one running), the conversation so far
+    /// and the known prices.
     fn update_estimate(&mut self) {
         let question = if self.state.run.running() {
             self.state.run.report().question.clone()
         } else {
             self.state.view.editor.lines().join("\n")
         };
-        // Called on every key while idle: borrow the plan, do not copy it.
-        if self.plan_mut().is_err() {
-            return;
-        }
-        let Some(plan) = &self.plan else {
-            return;
-        };
-        let listings = &self.listings;
-        let price = |s: &SeatSpec| {
-            if s.provider == crate::provider::local::NAME {
-                return Some(Pricing {
-                    prompt: Some(0.0),
-                    completion: Some(0.0),
-                });
-            }
-            listings.get(&s.provider).and_then(|l| l.pricing(&s.model))
-        };
-        let estimate = estimate::estimate(
-            &plan.members,
-            &plan.judge,
-            &plan.synthesizer,
-            estimate::Stages {
-                rounds: plan.rounds,
-                ranking: plan.ranking,
-            },
-            &question,
-            price,
-        );
-        if self.state.estimate != Some(estimate) {
-            self.state.estimate = Some(estimate);
+        let estimate = self.conversation.estimate(&question, &self.prices);
+        if estimate.is_some() && self.state.estimate != estimate {
+            self.state.estimate = estimate;
             self.dirty = true;
         }
     }
@@ -499,7 +399,7 @@ impl App {
         for provider in providers {
             // Fetched in the background at start (unless fresh on disk), so
             // the cost estimate has prices before the picker is opened.
-            if !self.listings.contains_key(&provider) {
+            if self.prices.listing(&provider).is_none() {
                 self.refresh_listing(&provider, true);
             }
         }
@@ -507,14 +407,14 @@ impl App {
 
     /// The seats changed: show them, and what they may cost.
     fn plan_changed(&mut self) {
-        self.state.council = self.plan.clone();
+        self.state.council = self.conversation.resolved_plan().cloned();
         self.update_estimate();
     }
 
     /// Reads a provider's listing from the disk cache and, when `fetch` and
     /// there is none or it is old, from the provider, in the background.
     fn refresh_listing(&mut self, provider: &str, fetch: bool) {
-        let fresh = self.listings.get(provider).is_some_and(Listing::is_fresh);
+        let fresh = self.prices.listing(provider).is_some_and(Listing::is_fresh);
         // One read at a time, unless this one fetches and that one does not.
         let busy = self
             .fetching
@@ -530,10 +430,12 @@ impl App {
             .as_ref()
             .map(|plan| plan.endpoints.clone())
             .unwrap_or_default();
-        let lister = self
-            .request
-            .lister(provider, &endpoints)
-            .map_err(|e| e.to_string());
+        let lister = match self.conversation.request() {
+            Some(request) => request
+                .lister(provider, &endpoints)
+                .map_err(|e| e.to_string()),
+            None => Err("no provider to list".to_string()),
+        };
         let provider = provider.to_string();
         let key = self.listing_key(&provider);
         self.effects.spawn(async move {
@@ -551,11 +453,12 @@ impl App {
             if !fetch {
                 return Done::Listing(provider, fetch, Err(String::new()));
             }
+            // Fetched listings are cached, but not of a backend that runs here.
             let result = match lister {
                 Ok(p) => p
                     .list_models()
                     .await
-                    .map(|models| (Listing::new(models), true))
+                    .map(|models| (Listing::new(models), !p.capabilities().free))
                     .map_err(|e| e.message),
                 Err(e) => Err(e),
             };
@@ -616,7 +519,7 @@ impl App {
                 *history = past;
             }
             Done::SessionUnsaved(e) => {
-                self.recorder = None;
+                self.conversation.stop_saving();
                 self.notice(Notice::Error(e));
             }
         }
@@ -631,8 +534,8 @@ impl App {
             _ => None,
         };
         match result {
-            Ok((listing, fetched)) => {
-                if fetched && provider != crate::provider::local::NAME {
+            Ok((listing, to_cache)) => {
+                if to_cache {
                     let (p, l) = (key, listing.clone());
                     self.effects.blocking(move |_| {
                         let _ = listing::store(&p, &l);
@@ -642,7 +545,7 @@ impl App {
                     editor.listings.insert(provider.clone(), listing.clone());
                     editor.listing_errors.remove(&provider);
                 }
-                self.listings.insert(provider, listing);
+                self.prices.insert(provider, listing);
                 self.update_estimate();
                 self.dirty = true;
             }
@@ -708,61 +611,46 @@ impl App {
         }
     }
 
-    /// Folds a batch of council events.
+    /// Folds a batch of council events (already recorded) into what is shown.
     pub fn on_council_events(&mut self, batch: &mut Vec<CouncilEvent>) {
         let now = Instant::now();
-        for event in batch.iter() {
-            self.state.apply(event, now);
-            if let CouncilEvent::RunFinished { .. } = event {
-                self.last_report = Some(self.state.run.report().clone());
-            }
-        }
-        // One hand-over per batch: waking the writer per token costs more
-        // than drawing.
-        match &self.recorder {
-            Some(recorder) => recorder.record_all(std::mem::take(batch)),
-            None => batch.clear(),
+        for event in batch.drain(..) {
+            self.state.apply(&event, now);
         }
         self.dirty = true;
     }
 
     /// Shows a saved session's last turn and continues the session: the next
-    /// question is a follow-up on its council.
+    /// question is a follow-up on its council, held to the command line's
+    /// flags as `ask --session` is.
     fn show_session(&mut self, path: &std::path::Path, loaded: session::Session) {
-        let tx = self.effects.sender();
-        self.recorder = Some(Recorder::append(
-            path,
-            loaded.turns.len(),
-            Box::new(move |e| {
-                let _ = tx.send(Done::SessionUnsaved(e));
-            }),
-        ));
-        self.plan = Some(loaded.header.council.clone());
+        let (id, interrupted) = (loaded.header.id.clone(), loaded.interrupted);
+        let mut turns = loaded.turns.clone();
+        let last = turns.pop();
+        let count = turns.len() + usize::from(last.is_some());
+        if let Err(e) = self
+            .conversation
+            .continue_session(path, loaded, false, None)
+        {
+            return self.notice(Notice::Error(sanitize(&e.to_string())));
+        }
         self.plan_changed();
-        // A saved session keeps what its files were, not their text.
-        self.options.attachments.clear();
-        let turns = loaded.turns.len();
-        self.state
-            .turns
-            .set_earlier(loaded.turns[..turns.saturating_sub(1)].to_vec());
-        if let Some(last) = loaded.turns.last().cloned() {
-            self.last_report = Some(last.clone());
+        self.state.turns.set_earlier(turns);
+        if let Some(last) = last {
             self.state.show_report(last);
         }
         self.notice(Notice::Info(format!(
-            "session {} · {turns} turn(s){} · a question continues it",
-            loaded.header.id,
-            if loaded.interrupted {
-                " · interrupted"
-            } else {
-                ""
-            }
+            "session {id} · {count} turn(s){} · a question continues it",
+            if interrupted { " · interrupted" } else { "" }
         )));
     }
 
     /// The files a question names as `@path` go with it, and with every
     /// later run of it (a member re-run, a re-judgement, a round).
-    fn attach_mentions(&mut self, question: &str) -> Result<(), String> {
+    fn attach_mentions(
+        &mut self,
+        question: &str,
+    ) -> Result<Vec<crate::attachments::Attachment>, String> {
         let paths = crate::attachments::mentioned_paths(question)?;
         let (files, notes) = crate::attachments::load_paths(&paths, Default::default())?;
         if let Some(note) = notes.first() {
@@ -772,16 +660,13 @@ impl App {
             };
             self.notice(Notice::Info(sanitize(&format!("{note}{more}"))));
         }
-        self.options.attachments = files;
-        Ok(())
+        Ok(files)
     }
 
     /// The next question starts afresh: no session, no earlier turns.
     fn forget_conversation(&mut self) {
-        self.options.attachments.clear();
-        self.recorder = None;
+        self.conversation.start_anew();
         self.state.turns.set_earlier(Vec::new());
-        self.last_report = None;
     }
 
     /// Ctrl+N: the next question starts a new conversation and session.
@@ -876,10 +761,8 @@ impl App {
                     Some(Err(e)) => return Err(e),
                     None => break,
                 },
-                n = recv_batch(&mut self.events, &mut batch) => {
-                    if n == 0 {
-                        self.events = None;
-                    } else {
+                n = self.conversation.recv_many(&mut batch, 1024) => {
+                    if n > 0 {
                         self.on_council_events(&mut batch);
                     }
                 }
@@ -904,12 +787,8 @@ impl App {
         for done in self.effects.settle(SETTLE).await {
             self.on_done(done);
         }
-        if let Some(recorder) = &self.recorder {
-            recorder.sync(SETTLE);
-        }
-        if let Some(c) = &self.canceller {
-            c.cancel();
-        }
+        self.conversation.save(SETTLE);
+        self.conversation.cancel();
         Ok(())
     }
 }
@@ -925,17 +804,6 @@ fn load_roles() -> (Vec<crate::config::roles::Role>, Option<String>) {
 async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Waits for a batch of council events; pends forever without a run.
-async fn recv_batch(
-    events: &mut Option<UnboundedReceiver<CouncilEvent>>,
-    batch: &mut Vec<CouncilEvent>,
-) -> usize {
-    match events {
-        Some(rx) => rx.recv_many(batch, 1024).await,
         None => std::future::pending().await,
     }
 }

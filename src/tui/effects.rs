@@ -16,8 +16,9 @@ use crate::session::{Session, SessionSummary};
 #[derive(Debug)]
 pub enum Done {
     /// A provider's listing: whether a fetch was allowed, then the listing
-    /// and whether it was fetched (not read from the disk cache); an empty
-    /// error: nothing cached and no fetch asked for.
+    /// and whether to cache it (fetched from a remote provider, not read
+    /// from the disk cache); an empty error: nothing cached and no fetch
+    /// asked for.
     Listing(String, bool, Result<(Listing, bool), String>),
     /// More saved sessions were read; `finished` on the last batch.
     Sessions {

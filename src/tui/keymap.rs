@@ -11,15 +11,8 @@ use crossterm::event::{
 
 use crate::config::settings::REBINDABLE;
 use crate::tui::action::Action;
+pub use crate::tui::focus::PaneKind;
 use crate::tui::layer::Layer;
-
-/// Which pane has the focus, for hints that only make sense there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaneKind {
-    Member,
-    Judge,
-    Synthesis,
-}
 
 /// A key with its modifiers (Shift is part of the character for letters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

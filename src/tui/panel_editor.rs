@@ -13,7 +13,7 @@ use crate::config::roles::Role;
 use crate::engine::SeatSpec;
 use crate::engine::council::{member_names, unique_names};
 use crate::models::listing::Listing;
-use crate::provider::openai::models::ModelInfo;
+use crate::provider::ModelInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -645,7 +645,7 @@ mod tests {
 
     #[test]
     fn the_picker_filters_the_listing_and_allows_free_typing() {
-        use crate::provider::openai::models::ModelInfo;
+        use crate::provider::ModelInfo;
         let mut e = editor();
         let model = |id: &str| ModelInfo {
             id: id.into(),

@@ -15,19 +15,11 @@ use crate::engine::report::MemberReport;
 use crate::engine::{CouncilEvent, RunReport, RunScope, SeatInfo};
 use crate::sanitize::sanitize;
 use crate::tui::action::{Action, Command};
+pub use crate::tui::focus::Focus;
 use crate::tui::history::HistoryOutcome;
-use crate::tui::keymap::PaneKind;
 use crate::tui::layer::{Layer, Overlay};
 use crate::tui::markdown::MarkdownCache;
 use crate::tui::panel_editor::EditorOutcome;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Prompt,
-    Member(usize),
-    Judge,
-    Synthesis,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum JudgeTab {
@@ -151,17 +143,6 @@ impl Scroll {
         }
         self.offset = self.offset.min(self.max);
         self.offset
-    }
-}
-
-impl Focus {
-    pub fn pane_kind(self) -> Option<PaneKind> {
-        match self {
-            Focus::Prompt => None,
-            Focus::Member(_) => Some(PaneKind::Member),
-            Focus::Judge => Some(PaneKind::Judge),
-            Focus::Synthesis => Some(PaneKind::Synthesis),
-        }
     }
 }
 
@@ -438,23 +419,24 @@ impl Run {
     /// name (a removed or moved member takes its answer with it); returns
     /// the indices of members that are new and have no answer.
     fn reseat(&mut self, seats: &[SeatInfo]) -> Vec<usize> {
-        let mut old: Vec<(MemberReport, StreamText)> = std::mem::take(&mut self.report.members)
+        let moves = self.report.reseat(seats);
+        let mut texts: Vec<Option<StreamText>> = std::mem::take(&mut self.members)
             .into_iter()
-            .zip(std::mem::take(&mut self.members))
+            .map(Some)
             .collect();
-        let mut added = Vec::new();
-        for (i, seat) in seats.iter().enumerate() {
-            let (report, text) = match old.iter().position(|(m, _)| m.name == seat.name) {
-                Some(j) => old.remove(j),
-                None => {
-                    added.push(i);
-                    (MemberReport::queued(seat), StreamText::default())
-                }
-            };
-            self.report.members.push(report);
-            self.members.push(text);
-        }
-        added
+        self.members = moves
+            .iter()
+            .map(|from| {
+                from.and_then(|j| texts.get_mut(j)?.take())
+                    .unwrap_or_default()
+            })
+            .collect();
+        moves
+            .iter()
+            .enumerate()
+            .filter(|(_, from)| from.is_none())
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// A saved turn, as it was.

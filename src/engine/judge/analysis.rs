@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::grounding::Grounded;
-
 /// What the judge found across the panel's answers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
@@ -132,4 +130,35 @@ pub struct Stance {
     pub quotes: Vec<Quote>,
     #[serde(default)]
     pub grounded: Grounded,
+}
+
+/// How much of a finding's evidence was found where the judge said.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grounded {
+    /// Every quote was found in its member's answer.
+    All,
+    /// Some were.
+    Some,
+    /// None were, or the finding quotes nothing.
+    #[default]
+    None,
+}
+
+impl Grounded {
+    pub(super) fn of(quotes: &[Quote]) -> Self {
+        let verified = quotes.iter().filter(|q| q.verified).count();
+        match verified {
+            0 => Grounded::None,
+            n if n == quotes.len() => Grounded::All,
+            _ => Grounded::Some,
+        }
+    }
+}
+
+/// The run's totals: how many quotes the judge gave, how many were found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grounding {
+    pub quotes: usize,
+    pub verified: usize,
 }

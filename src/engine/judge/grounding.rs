@@ -5,40 +5,7 @@
 //! punctuation), and carries the span it was found at, so a front can show
 //! the passage.
 
-use serde::{Deserialize, Serialize};
-
-use super::analysis::{Analysis, Quote};
-
-/// How well a finding's quotes hold up.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Grounded {
-    /// Every quote was found in its member's answer.
-    All,
-    /// Some were.
-    Some,
-    /// None were, or the finding quotes nothing.
-    #[default]
-    None,
-}
-
-impl Grounded {
-    fn of(quotes: &[Quote]) -> Self {
-        let verified = quotes.iter().filter(|q| q.verified).count();
-        match verified {
-            0 => Grounded::None,
-            n if n == quotes.len() => Grounded::All,
-            _ => Grounded::Some,
-        }
-    }
-}
-
-/// The run's totals: how many quotes the judge gave, how many were found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Grounding {
-    pub quotes: usize,
-    pub verified: usize,
-}
+use super::analysis::{Analysis, Grounded, Grounding, Quote};
 
 /// Text reduced to lowercase words separated by single spaces, with the
 /// byte offset in the original of every character kept.

@@ -13,7 +13,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::models;
-use crate::provider::openai::models::{ModelInfo, Pricing};
+use crate::provider::{Capabilities, ModelInfo, Pricing};
 use crate::provider::{
     ChatRequest, Completion, DeltaSink, ErrorKind, Message, Provider, ProviderError,
 };
@@ -70,6 +70,14 @@ impl Provider for LocalProvider {
     }
 
     /// The GGUF files in the models dir, as `local/<name>`, free.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            grammar: true,
+            free: true,
+            batching: true,
+        }
+    }
+
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
         let dir = self.models_dir.clone();
         Box::pin(async move {

@@ -19,7 +19,6 @@ use crate::provider::{
     ChatRequest, Completion, Delta, DeltaSink, ErrorKind, Provider, ProviderError, RetryPolicy,
     Timeouts,
 };
-pub use models::ModelInfo;
 use sse::StreamItem;
 
 /// An API key. Never printed: `Debug` shows only whether one is set.
@@ -404,7 +403,7 @@ impl OpenAiProvider {
 }
 
 impl Provider for OpenAiProvider {
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<models::ModelInfo>, ProviderError>> {
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<crate::provider::ModelInfo>, ProviderError>> {
         Box::pin(async move {
             OpenAiProvider::list_models(self)
                 .await

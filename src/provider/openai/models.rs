@@ -1,46 +1,10 @@
 //! `GET {base_url}/models`: what an endpoint serves, for the model picker
 //! and cost estimates.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Deserialize;
 
 use super::{OpenAiProvider, transport_error};
-use crate::provider::{ErrorKind, ProviderError};
-
-/// One model an endpoint offers. Fields other than `id` are optional:
-/// OpenRouter fills them all, Ollama and llama.cpp only the id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelInfo {
-    pub id: String,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub context_length: Option<u64>,
-    #[serde(default)]
-    pub pricing: Option<Pricing>,
-}
-
-/// USD per token, as OpenRouter reports it (decimal strings on the wire).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Pricing {
-    #[serde(default, deserialize_with = "price")]
-    pub prompt: Option<f64>,
-    #[serde(default, deserialize_with = "price")]
-    pub completion: Option<f64>,
-}
-
-fn price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Text(String),
-        Number(f64),
-    }
-    Ok(match Option::<Raw>::deserialize(d)? {
-        Some(Raw::Number(n)) => Some(n),
-        Some(Raw::Text(s)) => s.trim().parse().ok(),
-        None => None,
-    })
-}
+use crate::provider::{ErrorKind, ModelInfo, ProviderError};
 
 #[derive(Deserialize)]
 struct ModelList {

@@ -13,7 +13,6 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::attachments::human_size;
 use crate::engine::{RunOutcome, Status};
-use crate::provider::Usage;
 use crate::sanitize::sanitize;
 use crate::tui::state::{Notice, State};
 use crate::tui::theme::Theme;
@@ -122,18 +121,8 @@ pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, e
         }
     }
 
-    // Totals: the run's own once finished, else the sum of what has arrived.
-    let usage = if report.outcome.is_some() {
-        report.usage
-    } else {
-        let mut u = Usage::default();
-        for m in &report.members {
-            u.add(&m.usage);
-        }
-        u.add(&report.judge.usage);
-        u.add(&report.synthesis.usage);
-        u
-    };
+    // Totals: what the turn has spent so far; never less within a turn.
+    let usage = report.spent();
     // (text, priority): what does not fit beside the stages goes, least
     // important first.
     let mut right: Vec<(String, u8)> = Vec::new();
