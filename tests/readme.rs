@@ -83,3 +83,66 @@ fn the_readme_screens_are_the_snapshots() {
         );
     }
 }
+
+/// Whether `word` stands in `text` as a whole word (not inside another name).
+fn names(text: &str, word: &str) -> bool {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_name) && !after.is_some_and(is_name)
+    })
+}
+
+/// The README's layout names every module of `src/`: each file and folder
+/// at the top, and every file and folder inside those folders.
+#[test]
+fn the_readme_layout_names_every_module() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let at = readme.find("## Layout").expect("a layout section");
+    let rest = &readme[at..];
+    let start = rest.find("```text\n").expect("a text block") + "```text\n".len();
+    let block = &rest[start..start + rest[start..].find("```").expect("closed")];
+    let entries = |dir: &std::path::Path| -> Vec<(String, bool)> {
+        let mut out: Vec<(String, bool)> = std::fs::read_dir(dir)
+            .expect("a folder")
+            .map(|e| e.expect("an entry"))
+            .map(|e| {
+                let is_dir = e.file_type().expect("a type").is_dir();
+                (e.file_name().to_string_lossy().into_owned(), is_dir)
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let mut missing = Vec::new();
+    for (name, is_dir) in entries(&root.join("src")) {
+        if !is_dir {
+            if !names(block, &name) {
+                missing.push(format!("src/{name}"));
+            }
+            continue;
+        }
+        if !block.contains(&format!("{name}/")) {
+            missing.push(format!("src/{name}/"));
+        }
+        // Every file and folder below, at any depth, by its name.
+        let mut folders = vec![format!("src/{name}")];
+        while let Some(folder) = folders.pop() {
+            for (inner, is_dir) in entries(&root.join(&folder)) {
+                if is_dir {
+                    folders.push(format!("{folder}/{inner}"));
+                }
+                let stem = inner.trim_end_matches(".rs");
+                if stem != "mod" && !names(block, stem) {
+                    missing.push(format!("{folder}/{inner}"));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "README.md's layout does not name {missing:?}"
+    );
+}
