@@ -56,6 +56,7 @@ fn draw(terminal: &mut Terminal<TestBackend>, state: &mut State) {
         keymap: &keymap,
         now: Instant::now(),
         tick: 0,
+        plan: None,
     };
     terminal
         .draw(|f| {

@@ -36,6 +36,8 @@ struct Script {
     /// Spinner frames: one per step of the clock while a council runs.
     tick: u64,
     keymap: Keymap,
+    /// The council the welcome screen and the stage bar name.
+    plan: Option<council::config::CouncilPlan>,
 }
 
 impl Script {
@@ -47,6 +49,7 @@ impl Script {
             now: base,
             tick: 0,
             keymap: Keymap::default(),
+            plan: None,
         }
     }
 
@@ -275,6 +278,7 @@ fn render(script: &mut Script, (w, h): (u16, u16)) -> Terminal<TestBackend> {
         keymap: &script.keymap,
         now: script.now,
         tick: script.tick,
+        plan: script.plan.as_ref(),
     };
     terminal
         .draw(|f| {
@@ -301,7 +305,7 @@ fn snap(name: &str, script: &mut Script) {
 fn idle() {
     // Before the first question the welcome lists who sits on the council.
     let mut s = Script::new();
-    s.state.council = Some(council::config::CouncilPlan {
+    s.plan = Some(council::config::CouncilPlan {
         preset: Some("quality".into()),
         members: vec![
             spec("claude-opus", "~anthropic/claude-opus-latest"),
@@ -796,6 +800,7 @@ fn a_click_on_a_judge_item_selects_it() {
         keymap: &s.keymap,
         now: s.now,
         tick: s.tick,
+        plan: None,
     };
     let mut areas = ui::Areas::default();
     terminal

@@ -113,6 +113,9 @@ pub enum Command {
     /// Hand the terminal to the editor with the question's text; what it
     /// saves comes back to the prompt.
     EditQuestion(String),
+    /// Find the paths that complete `@partial` (a directory read, off the
+    /// loop); [`crate::tui::state::State::complete_path`] takes them.
+    CompletePath(String),
     NewConversation,
     OpenHistory,
     /// Show this saved session and continue it.

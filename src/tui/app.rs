@@ -207,37 +207,8 @@ impl App {
                     let started = self.conversation.rerun(vec![i]);
                     self.started(started);
                 }
-                Command::OpenPanelEditor => match self.plan_mut() {
-                    Ok(plan) => {
-                        let mut editor = PanelEditor::new(plan.clone());
-                        let (roles, broken) = load_roles();
-                        editor.roles = roles;
-                        editor.error = broken;
-                        let providers: HashSet<String> =
-                            editor.plan.seats().map(|s| s.provider.clone()).collect();
-                        for provider in providers {
-                            if let Some(l) = self.prices.listing(&provider) {
-                                editor.listings.insert(provider.clone(), l.clone());
-                            }
-                            self.refresh_listing(&provider, true);
-                        }
-                        self.state.view.overlay = Some(Overlay::PanelEditor(Box::new(editor)));
-                    }
-                    Err(e) => self.notice(Notice::Error(e.to_string())),
-                },
-                Command::ApplyPlan(plan) => {
-                    let seats: Vec<_> = plan.members.iter().map(SeatSpec::info).collect();
-                    // A finished run follows the edit; members it lacks run alone.
-                    let added = self.conversation.set_plan(plan);
-                    self.plan_changed();
-                    if !self.state.run.running() && !self.state.run.report().question.is_empty() {
-                        self.state.reseat(&seats);
-                        if !added.is_empty() {
-                            let started = self.conversation.rerun(added);
-                            self.started(started);
-                        }
-                    }
-                }
+                Command::OpenPanelEditor => self.open_panel_editor(),
+                Command::ApplyPlan(plan) => self.apply_plan(plan),
                 Command::SavePreset(name, plan) => self.effects.blocking(move |tx| {
                     let saved = crate::paths::presets_dir()
                         .ok_or_else(|| "no config dir: HOME is not set".to_string())
@@ -281,10 +252,50 @@ impl App {
                     let _ = tx.send(Done::SessionDeleted(s, result));
                 }),
                 Command::EditQuestion(text) => self.suspended_for = Some(text),
+                Command::CompletePath(partial) => self.effects.blocking(move |tx| {
+                    let found = crate::attachments::complete_path(&partial);
+                    let _ = tx.send(Done::PathCompleted(partial, found));
+                }),
                 Command::Quit => {
                     self.quit = true;
                     self.conversation.cancel();
                 }
+            }
+        }
+    }
+
+    /// The panel editor over the seats as they are, with the saved roles
+    /// and the providers' model lists (refreshed in the background).
+    fn open_panel_editor(&mut self) {
+        let plan = match self.plan_mut() {
+            Ok(plan) => plan.clone(),
+            Err(e) => return self.notice(Notice::Error(e.to_string())),
+        };
+        let mut editor = PanelEditor::new(plan);
+        let (roles, broken) = load_roles();
+        editor.roles = roles;
+        editor.error = broken;
+        let providers: HashSet<String> = editor.plan.seats().map(|s| s.provider.clone()).collect();
+        for provider in providers {
+            if let Some(l) = self.prices.listing(&provider) {
+                editor.listings.insert(provider.clone(), l.clone());
+            }
+            self.refresh_listing(&provider, true);
+        }
+        self.state.view.overlay = Some(Overlay::PanelEditor(Box::new(editor)));
+    }
+
+    /// The panel editor's seats become the council's. A finished run
+    /// follows the edit; members it lacks run alone.
+    fn apply_plan(&mut self, plan: CouncilPlan) {
+        let seats: Vec<_> = plan.members.iter().map(SeatSpec::info).collect();
+        let added = self.conversation.set_plan(plan);
+        self.plan_changed();
+        if !self.state.run.running() && !self.state.run.report().question.is_empty() {
+            self.state.reseat(&seats);
+            if !added.is_empty() {
+                let started = self.conversation.rerun(added);
+                self.started(started);
             }
         }
     }
@@ -384,7 +395,10 @@ impl App {
 
     /// Where a provider's listing is cached on disk.
     fn listing_key(&self, provider: &str) -> String {
-        let endpoints = self.state.council.as_ref().map(|plan| &plan.endpoints);
+        let endpoints = self
+            .conversation
+            .resolved_plan()
+            .map(|plan| &plan.endpoints);
         listing::cache_key(provider, endpoints.unwrap_or(&Default::default()))
     }
 
@@ -407,7 +421,7 @@ impl App {
 
     /// The seats changed: show them, and what they may cost.
     fn plan_changed(&mut self) {
-        self.state.council = self.conversation.resolved_plan().cloned();
+        self.dirty = true;
         self.update_estimate();
     }
 
@@ -425,9 +439,8 @@ impl App {
         }
         self.fetching.insert(provider.to_string(), fetch);
         let endpoints = self
-            .state
-            .council
-            .as_ref()
+            .conversation
+            .resolved_plan()
             .map(|plan| plan.endpoints.clone())
             .unwrap_or_default();
         let lister = match self.conversation.request() {
@@ -517,6 +530,10 @@ impl App {
                 past.retain(|q| !history.contains(q));
                 past.append(history);
                 *history = past;
+            }
+            Done::PathCompleted(partial, found) => {
+                self.state.complete_path(&partial, found);
+                self.dirty = true;
             }
             Done::SessionUnsaved(e) => {
                 self.conversation.stop_saving();
@@ -690,6 +707,7 @@ impl App {
             keymap: &self.keymap,
             now,
             tick: self.tick,
+            plan: self.conversation.resolved_plan(),
         };
         if self.synchronized {
             crossterm::execute!(

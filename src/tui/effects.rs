@@ -34,6 +34,8 @@ pub enum Done {
     ThemeRemembered(String, Result<(), String>),
     /// The session being written can no longer be saved.
     SessionUnsaved(String),
+    /// The paths that complete `@partial` in the editor.
+    PathCompleted(String, Vec<String>),
 }
 
 /// Effects in flight and the channel they report on.

@@ -607,8 +607,6 @@ pub struct State {
     /// The most the next run (or the running one) may cost, from the
     /// models' prices; shown until real costs arrive.
     pub estimate: Option<CostEstimate>,
-    /// The council that answers the next question, as far as it is known.
-    pub council: Option<crate::config::CouncilPlan>,
 }
 
 impl Default for State {
@@ -624,7 +622,6 @@ impl State {
             view: View::default(),
             turns: Turns::default(),
             estimate: None,
-            council: None,
         }
     }
 
@@ -695,31 +692,29 @@ impl State {
 
     /// Completes the `@path` before the editor's cursor; false when the
     /// word there is not one.
-    fn complete_mention(&mut self) -> bool {
+    /// The `@path` word the editor's cursor ends, when there is one.
+    fn mention_at_cursor(&self) -> Option<String> {
         let ratatui_textarea::DataCursor(row, col) = self.view.editor.cursor();
-        let line = self
-            .view
-            .editor
-            .lines()
-            .get(row)
-            .cloned()
-            .unwrap_or_default();
+        let line = self.view.editor.lines().get(row)?;
         let before: String = line.chars().take(col).collect();
-        let word = before
-            .rsplit(char::is_whitespace)
-            .next()
-            .unwrap_or_default();
-        let Some(partial) = word.strip_prefix('@') else {
-            return false;
-        };
-        let found = crate::attachments::complete_path(partial);
+        let word = before.rsplit(char::is_whitespace).next()?;
+        word.strip_prefix('@').map(str::to_string)
+    }
+
+    /// The paths that complete `@partial` arrived: the common part is
+    /// typed, several are listed. Dropped when the word is no longer the
+    /// one at the cursor (the person typed on meanwhile).
+    pub fn complete_path(&mut self, partial: &str, found: Vec<String>) {
+        if self.mention_at_cursor().as_deref() != Some(partial) {
+            return;
+        }
         let completion = match found.as_slice() {
             [] => {
                 self.view.notice = Some(Notice::Info(format!(
                     "no file or directory starts with {}",
                     sanitize(partial)
                 )));
-                return true;
+                return;
             }
             // A file is complete: a space ends the word; a directory goes on.
             [one] if !one.ends_with('/') => format!("{one} "),
@@ -738,7 +733,6 @@ impl State {
         if let Some(rest) = completion.strip_prefix(partial) {
             self.view.editor.insert_str(sanitize(rest));
         }
-        true
     }
 
     /// A panel of one: its member answers alone, without judge or
@@ -802,14 +796,89 @@ impl State {
     }
 
     /// Applies an action; returns the commands the loop must carry out.
+    /// Each concern (the editor, focus, scrolling, the judge's map, runs,
+    /// overlays) has a handler of its own.
     pub fn update(&mut self, action: Action) -> Vec<Command> {
         if !matches!(action, Action::Interrupt) {
             self.view.interrupt_armed = false;
         }
+        use Action as A;
+        match action {
+            A::Submit
+            | A::InsertNewline
+            | A::Edit(_)
+            | A::Paste(_)
+            | A::HistoryPrev
+            | A::HistoryNext
+            | A::EditInEditor => return self.edit(action),
+            // Tab after `@path` in the editor completes the path.
+            A::FocusNext
+                if self.view.focus == Focus::Prompt && self.mention_at_cursor().is_some() =>
+            {
+                return self
+                    .mention_at_cursor()
+                    .map(Command::CompletePath)
+                    .into_iter()
+                    .collect();
+            }
+            A::FocusNext
+            | A::FocusPrev
+            | A::FocusEditor
+            | A::FocusPane(_)
+            | A::Back
+            | A::ToggleZoom => self.focus(action),
+            A::Scroll(_)
+            | A::ScrollPane(..)
+            | A::PageUp
+            | A::PageDown
+            | A::ScrollTop
+            | A::ScrollBottom => self.scroll(action),
+            A::JudgeTab(_)
+            | A::NextTab
+            | A::PrevTab
+            | A::SelectJudgeItem(_)
+            | A::Open
+            | A::NextQuote
+            | A::PrevQuote => self.judge_map(action),
+            A::EarlierTurn => self.step_turn(-1),
+            A::LaterTurn => self.step_turn(1),
+            A::EarlierRound => self.step_round(-1),
+            A::LaterRound => self.step_round(1),
+            A::ToggleDiff | A::ToggleReasoning => self.toggle_panes(action),
+            A::CancelFocused
+            | A::Interrupt
+            | A::RerunFocused
+            | A::Rejudge
+            | A::Deliberate
+            | A::Dispute
+            | A::NewConversation => return self.run_control(action),
+            A::ToggleHelp
+            | A::HelpScroll(_)
+            | A::OpenHistory
+            | A::HistoryKey(_)
+            | A::OpenPanelEditor
+            | A::PanelKey(_) => return self.overlay(action),
+            A::Quit => return vec![Command::Quit],
+            A::NextTheme => return vec![Command::NextTheme],
+            A::Copy => {
+                if let Some(text) = self.focused_text() {
+                    self.view.notice = Some(Notice::Info(format!(
+                        "copied {} characters",
+                        text.chars().count()
+                    )));
+                    return vec![Command::Copy(text)];
+                }
+            }
+            // Pointer positions are resolved by the loop, which knows the layout.
+            A::ScrollAt { .. } | A::ClickAt { .. } => {}
+        }
+        Vec::new()
+    }
+
+    /// The question editor: typing, pasting, the question history, asking.
+    fn edit(&mut self, action: Action) -> Vec<Command> {
         match action {
             Action::Submit => return self.submit(),
-            Action::EarlierTurn => self.step_turn(-1),
-            Action::LaterTurn => self.step_turn(1),
             Action::InsertNewline => self.view.editor.insert_newline(),
             Action::Edit(input) => {
                 self.view.history_pos = None;
@@ -861,14 +930,26 @@ impl State {
                 }
                 None => {}
             },
-            // Tab after `@path` in the editor completes the path.
-            Action::FocusNext if self.view.focus == Focus::Prompt && self.complete_mention() => {}
+            Action::EditInEditor => {
+                self.view.focus = Focus::Prompt;
+                self.view.zoomed = false;
+                return vec![Command::EditQuestion(self.view.editor.lines().join("\n"))];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Which pane has the focus, and whether it fills the screen.
+    fn focus(&mut self, action: Action) {
+        match action {
             Action::FocusNext => self.move_focus(1),
             Action::FocusPrev => self.move_focus(-1),
             Action::FocusEditor => {
                 self.view.focus = Focus::Prompt;
                 self.view.zoomed = false;
             }
+            Action::FocusPane(focus) => self.view.focus = focus,
             Action::Back => {
                 if self.view.zoomed {
                     self.view.zoomed = false;
@@ -887,22 +968,64 @@ impl State {
                     self.view.notice = None;
                 }
             }
-            Action::ToggleZoom => {
-                if self.view.focus != Focus::Prompt {
-                    self.view.zoomed = !self.view.zoomed;
-                }
+            Action::ToggleZoom if self.view.focus != Focus::Prompt => {
+                self.view.zoomed = !self.view.zoomed;
             }
+            _ => {}
+        }
+    }
+
+    /// Scrolling the focused pane (or the one under the pointer); on the
+    /// judge's map, j/k move from item to item.
+    fn scroll(&mut self, action: Action) {
+        let scroll = match action {
             Action::Scroll(n) if self.judge_item_count() > 0 => {
-                // On the judge's map, j/k move from item to item.
                 let last = self.judge_item_count() - 1;
                 let item = self.view.judge_item.saturating_add_signed(n.signum());
                 self.view.judge_item = item.min(last);
                 self.view.judge_item_moved = true;
+                return;
             }
-            Action::Scroll(n) => {
-                if let Some(s) = self.scroll_of(self.view.focus) {
-                    s.by(n);
+            Action::ScrollPane(focus, lines) => {
+                return self.scroll_of(focus).into_iter().for_each(|s| s.by(lines));
+            }
+            other => other,
+        };
+        let Some(s) = self.scroll_of(self.view.focus) else {
+            return;
+        };
+        match scroll {
+            Action::Scroll(n) => s.by(n),
+            Action::PageUp | Action::PageDown => {
+                let page = s.page.saturating_sub(1).max(1) as isize;
+                s.by(if scroll == Action::PageDown {
+                    page
+                } else {
+                    -page
+                });
+            }
+            Action::ScrollTop => s.top(),
+            Action::ScrollBottom => s.bottom(),
+            _ => {}
+        }
+    }
+
+    /// The judge's tabs, its items, and the quotes an item leads to.
+    fn judge_map(&mut self, action: Action) {
+        match action {
+            Action::JudgeTab(i) => {
+                if let Some(tab) = JudgeTab::ALL.get(i) {
+                    self.show_tab(*tab);
                 }
+            }
+            Action::NextTab | Action::PrevTab => {
+                let step = if action == Action::NextTab {
+                    1
+                } else {
+                    JudgeTab::ALL.len() - 1
+                };
+                let tab = JudgeTab::ALL[(self.view.judge_tab.index() + step) % JudgeTab::ALL.len()];
+                self.show_tab(tab);
             }
             Action::SelectJudgeItem(item) => {
                 self.view.focus = Focus::Judge;
@@ -932,37 +1055,44 @@ impl State {
                     ));
                 }
             },
-            Action::PageUp | Action::PageDown => {
-                let down = action == Action::PageDown;
-                if let Some(s) = self.scroll_of(self.view.focus) {
-                    let page = s.page.saturating_sub(1).max(1) as isize;
-                    s.by(if down { page } else { -page });
-                }
+            _ => {}
+        }
+    }
+
+    /// The diff and reasoning views: the focused member's, or every one.
+    fn toggle_panes(&mut self, action: Action) {
+        let diff = action == Action::ToggleDiff;
+        let shown = |state: &Self, name: &str| match diff {
+            true => state
+                .view
+                .member_pane_ref(name)
+                .is_some_and(|p| p.show_diff),
+            false => state.shows_reasoning(name),
+        };
+        let names: Vec<String> = match self.view.focus {
+            Focus::Member(i) => self
+                .run
+                .member(i)
+                .map(|(m, _)| m.name.clone())
+                .into_iter()
+                .collect(),
+            _ => self.run.members().map(|(m, _)| m.name.clone()).collect(),
+        };
+        // One member flips; for all, any shown hides them all.
+        let show = !names.iter().any(|n| shown(self, n));
+        for name in names {
+            let pane = self.view.member_pane(&name);
+            match diff {
+                true => pane.show_diff = show,
+                false => pane.show_reasoning = show,
             }
-            Action::ScrollTop => {
-                if let Some(s) = self.scroll_of(self.view.focus) {
-                    s.top();
-                }
-            }
-            Action::ScrollBottom => {
-                if let Some(s) = self.scroll_of(self.view.focus) {
-                    s.bottom();
-                }
-            }
-            Action::JudgeTab(i) => {
-                if let Some(tab) = JudgeTab::ALL.get(i) {
-                    self.show_tab(*tab);
-                }
-            }
-            Action::NextTab | Action::PrevTab => {
-                let step = if action == Action::NextTab {
-                    1
-                } else {
-                    JudgeTab::ALL.len() - 1
-                };
-                let tab = JudgeTab::ALL[(self.view.judge_tab.index() + step) % JudgeTab::ALL.len()];
-                self.show_tab(tab);
-            }
+        }
+    }
+
+    /// Runs: cancel, re-run, re-judge, one more round, a dispute, and a
+    /// new conversation.
+    fn run_control(&mut self, action: Action) -> Vec<Command> {
+        match action {
             Action::CancelFocused => {
                 if let Focus::Member(i) = self.view.focus
                     && self
@@ -981,16 +1111,20 @@ impl State {
                 }
                 return vec![Command::Quit];
             }
-            Action::Quit => return vec![Command::Quit],
-            Action::Copy => {
-                if let Some(text) = self.focused_text() {
-                    self.view.notice = Some(Notice::Info(format!(
-                        "copied {} characters",
-                        text.chars().count()
-                    )));
-                    return vec![Command::Copy(text)];
-                }
-            }
+            Action::RerunFocused => return self.rerun_focused(),
+            Action::Rejudge => return self.rejudge(),
+            Action::Deliberate => return self.deliberate(),
+            Action::Dispute => return self.dispute(),
+            Action::NewConversation if self.run.running => self.busy(),
+            Action::NewConversation => return vec![Command::NewConversation],
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The overlays: help, the saved sessions, the panel editor.
+    fn overlay(&mut self, action: Action) -> Vec<Command> {
+        match action {
             Action::ToggleHelp => {
                 self.view.overlay = match self.view.overlay.take() {
                     Some(Overlay::Help { .. }) => None,
@@ -1003,20 +1137,7 @@ impl State {
                     *offset = offset.saturating_add_signed(n);
                 }
             }
-            Action::NextTheme => return vec![Command::NextTheme],
-            Action::RerunFocused => return self.rerun_focused(),
-            Action::OpenPanelEditor => return vec![Command::OpenPanelEditor],
-            Action::NewConversation | Action::OpenHistory if self.run.running => {
-                self.view.notice = Some(Notice::Info(
-                    "a council is running: Ctrl-C cancels it".into(),
-                ));
-            }
-            Action::NewConversation => return vec![Command::NewConversation],
-            Action::EditInEditor => {
-                self.view.focus = Focus::Prompt;
-                self.view.zoomed = false;
-                return vec![Command::EditQuestion(self.view.editor.lines().join("\n"))];
-            }
+            Action::OpenHistory if self.run.running => self.busy(),
             Action::OpenHistory => return vec![Command::OpenHistory],
             Action::HistoryKey(key) => {
                 let Some(Overlay::History(browser)) = &mut self.view.overlay else {
@@ -1032,58 +1153,18 @@ impl State {
                     HistoryOutcome::Delete(s) => return vec![Command::DeleteSession(s)],
                 }
             }
+            Action::OpenPanelEditor => return vec![Command::OpenPanelEditor],
             Action::PanelKey(key) => return self.panel_key(key),
-            Action::Rejudge => return self.rejudge(),
-            Action::Deliberate => return self.deliberate(),
-            Action::Dispute => return self.dispute(),
-            Action::EarlierRound => self.step_round(-1),
-            Action::LaterRound => self.step_round(1),
-            Action::ToggleDiff => match self.view.focus {
-                Focus::Member(i) => {
-                    if let Some((m, _)) = self.run.member(i) {
-                        let name = m.name.clone();
-                        let pane = self.view.member_pane(&name);
-                        pane.show_diff = !pane.show_diff;
-                    }
-                }
-                _ => {
-                    let names: Vec<String> =
-                        self.run.members().map(|(m, _)| m.name.clone()).collect();
-                    let show = !names
-                        .iter()
-                        .any(|n| self.view.member_pane_ref(n).is_some_and(|p| p.show_diff));
-                    for name in names {
-                        self.view.member_pane(&name).show_diff = show;
-                    }
-                }
-            },
-            Action::ToggleReasoning => match self.view.focus {
-                Focus::Member(i) => {
-                    if let Some((m, _)) = self.run.member(i) {
-                        let name = m.name.clone();
-                        let pane = self.view.member_pane(&name);
-                        pane.show_reasoning = !pane.show_reasoning;
-                    }
-                }
-                _ => {
-                    let names: Vec<String> =
-                        self.run.members().map(|(m, _)| m.name.clone()).collect();
-                    let show = !names.iter().any(|n| self.shows_reasoning(n));
-                    for name in names {
-                        self.view.member_pane(&name).show_reasoning = show;
-                    }
-                }
-            },
-            Action::FocusPane(focus) => self.view.focus = focus,
-            Action::ScrollPane(focus, lines) => {
-                if let Some(s) = self.scroll_of(focus) {
-                    s.by(lines);
-                }
-            }
-            // Pointer positions are resolved by the loop, which knows the layout.
-            Action::ScrollAt { .. } | Action::ClickAt { .. } => {}
+            _ => {}
         }
         Vec::new()
+    }
+
+    /// What a key that needs an idle council says while one runs.
+    fn busy(&mut self) {
+        self.view.notice = Some(Notice::Info(
+            "a council is running: Ctrl-C cancels it".into(),
+        ));
     }
 
     fn show_tab(&mut self, tab: JudgeTab) {
@@ -1510,15 +1591,25 @@ mod tests {
         s.view
             .editor
             .insert_str(format!("Is @{}/do", dir.display()));
-        s.update(Action::FocusNext);
-        s.update(Action::FocusNext);
+        // What the loop does with the command: read the folder, hand back.
+        let complete = |s: &mut State| {
+            for command in s.update(Action::FocusNext) {
+                let Command::CompletePath(partial) = command else {
+                    panic!("{command:?}");
+                };
+                let found = crate::attachments::complete_path(&partial);
+                s.complete_path(&partial, found);
+            }
+        };
+        complete(&mut s);
+        complete(&mut s);
         assert_eq!(s.view.focus, Focus::Prompt);
         assert_eq!(
             s.view.editor.lines().join("\n"),
             format!("Is @{}/docs/light.md ", dir.display())
         );
         s.view.editor.insert_str("right?");
-        s.update(Action::FocusNext);
+        complete(&mut s);
         assert!(
             s.view
                 .editor

@@ -23,6 +23,7 @@ use crate::sanitize::sanitize;
 
 use std::time::Instant;
 
+use crate::config::CouncilPlan;
 use crate::engine::Status;
 use crate::tui::keymap::Keymap;
 use crate::tui::layer::Overlay;
@@ -41,6 +42,8 @@ pub struct Env<'a> {
     pub now: Instant,
     /// Spinner frames so far.
     pub tick: u64,
+    /// The council that answers the next question, as far as it is known.
+    pub plan: Option<&'a CouncilPlan>,
 }
 
 /// Where a frame put each pane, for the mouse.
@@ -122,7 +125,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &mut State, env: &Env<'_>) -> Areas {
         let [panes, prompt_area] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(prompt_height)]).areas(main);
         if state.run.is_empty() {
-            draw_welcome(frame, panes, state, env);
+            draw_welcome(frame, panes, env);
         } else if state.solo() {
             panels::draw(frame, panes, state, env, &mut areas);
         } else {
@@ -150,7 +153,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &mut State, env: &Env<'_>) -> Areas {
 
 /// Before the first question: what council does, who sits on it, and how
 /// to ask.
-fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>) {
+fn draw_welcome(frame: &mut Frame<'_>, area: Rect, env: &Env<'_>) {
     let theme = env.theme;
     let dim = Style::default().fg(theme.dim);
     let mut lines = vec![
@@ -166,7 +169,7 @@ fn draw_welcome(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>)
         Line::from("synthesizer writes the final answer."),
         Line::default(),
     ];
-    if let Some(plan) = &state.council {
+    if let Some(plan) = env.plan {
         let title = match &plan.preset {
             Some(p) => format!("The council ({}):", sanitize(p)),
             None => "The council:".into(),

@@ -82,7 +82,7 @@ pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, e
             Status::Done if stale => Style::default().fg(theme.warn),
             _ => stage_style(status, theme),
         };
-        let planned = state.council.as_ref().map_or(1, |c| c.rounds);
+        let planned = env.plan.map_or(1, |c| c.rounds);
         let rounds = planned.max(report.round);
         if rounds > 1 {
             left.push(Span::styled(
@@ -93,7 +93,7 @@ pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, e
         left.push(arrow());
         left.push(Span::styled("Judge", settled_style(report.judge.status)));
         left.push(arrow());
-        let ranking = state.council.as_ref().is_some_and(|c| c.ranking);
+        let ranking = env.plan.is_some_and(|c| c.ranking);
         if ranking || report.ranking.is_some() {
             let status = if state.run.ranking() {
                 Status::Streaming
@@ -148,7 +148,7 @@ pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, e
         .limits
         .max_cost
         .filter(|_| total > 0)
-        .or_else(|| state.council.as_ref().and_then(|c| c.limits.max_cost));
+        .or_else(|| env.plan.and_then(|c| c.limits.max_cost));
     if let Some(cap) = cap {
         right.push((format!("cap ${cap:.2}"), 1));
     }
