@@ -71,6 +71,22 @@ async fn drain(conversation: &mut Conversation, last: &mut Usage) -> Vec<Council
     events
 }
 
+/// A conversation of two members (judge shuffle seeded) that has asked
+/// "Q?" and read the run to its end, with the totals it reached.
+async fn asked(seed: u64) -> (Server, Conversation, Usage) {
+    let server = Server::start(handler).await;
+    let mut conversation = Conversation::new(request(&server)).with_options(RunOptions {
+        seed: Some(seed),
+        ..RunOptions::default()
+    });
+    let mut last = Usage::default();
+    conversation
+        .ask("Q?", Vec::new(), &Prices::default())
+        .unwrap();
+    drain(&mut conversation, &mut last).await;
+    (server, conversation, last)
+}
+
 /// The chat requests the server received after the first `from`.
 fn chats_since(server: &Server, from: usize) -> Vec<Recorded> {
     server.chats().into_iter().skip(from).collect()
@@ -78,17 +94,8 @@ fn chats_since(server: &Server, from: usize) -> Vec<Recorded> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_sends_its_requests_and_the_totals_only_grow() {
-    let server = Server::start(handler).await;
-    let mut conversation = Conversation::new(request(&server)).with_options(RunOptions {
-        seed: Some(7),
-        ..RunOptions::default()
-    });
-    let mut last = Usage::default();
-    let none = Prices::default();
-
-    // Ask: both members, the judge, the synthesizer.
-    conversation.ask("Q?", Vec::new(), &none).unwrap();
-    drain(&mut conversation, &mut last).await;
+    // Asked: both members, the judge, the synthesizer.
+    let (server, mut conversation, mut last) = asked(7).await;
     let asked = chats_since(&server, 0);
     assert_eq!(asked.len(), 4);
     assert_eq!(asked.iter().filter(|r| r.is_revision()).count(), 0);
@@ -160,16 +167,7 @@ async fn every_operation_sends_its_requests_and_the_totals_only_grow() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_rerun_in_a_revision_round_reads_that_rounds_request() {
-    let server = Server::start(handler).await;
-    let mut conversation = Conversation::new(request(&server)).with_options(RunOptions {
-        seed: Some(3),
-        ..RunOptions::default()
-    });
-    let mut last = Usage::default();
-    conversation
-        .ask("Q?", Vec::new(), &Prices::default())
-        .unwrap();
-    drain(&mut conversation, &mut last).await;
+    let (server, mut conversation, mut last) = asked(3).await;
     conversation.round(None).unwrap();
     drain(&mut conversation, &mut last).await;
     let revised = chats_since(&server, 4)
@@ -234,28 +232,15 @@ async fn sessions_from_every_front_read_back_the_same() {
     conversation.close(Duration::from_secs(5)).unwrap().unwrap();
 
     // `council ask`.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
-        .args([
-            "ask",
-            "--base-url",
-            &server.base_url,
-            "--panel",
-            "x/alpha,x/beta",
-            "Q?",
-        ])
-        .env_remove("OPENROUTER_API_KEY")
-        .env("XDG_CONFIG_HOME", root.join("config"))
-        .env("XDG_CACHE_HOME", root.join("cache"))
-        .env("COUNCIL_SESSIONS_DIR", dir("ask"))
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let ask_sessions = dir("ask").to_string_lossy().into_owned();
+    let panel = ["--base-url", &server.base_url, "--panel", "x/alpha,x/beta"];
+    let out = support::cli::council(
+        &[&["ask"][..], &panel, &["Q?"]].concat(),
+        None,
+        &[("COUNCIL_SESSIONS_DIR", &ask_sessions)],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
 
     // `council serve`, asked once.
     let mut served = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
@@ -355,25 +340,21 @@ async fn a_session_continued_in_the_tui_keeps_the_flags_as_ask_session_does() {
     let root = std::env::temp_dir().join(format!("council-continued-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let sessions = root.join("sessions");
+    let dir = sessions.to_string_lossy().into_owned();
+    // --max-cost reads the scripted server's model list: cache it in here.
+    let cache = root.join("cache").to_string_lossy().into_owned();
     let ask = |args: Vec<String>| {
-        let (root, sessions) = (root.clone(), sessions.clone());
+        let (dir, cache) = (dir.clone(), cache.clone());
         async move {
-            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
-                .arg("ask")
-                .args(args)
-                .env_remove("OPENROUTER_API_KEY")
-                .env("XDG_CONFIG_HOME", root.join("config"))
-                .env("XDG_CACHE_HOME", root.join("cache"))
-                .env("COUNCIL_SESSIONS_DIR", sessions)
-                .stdin(Stdio::null())
-                .output()
-                .await
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let args: Vec<&str> = std::iter::once("ask")
+                .chain(args.iter().map(String::as_str))
+                .collect();
+            let env = [
+                ("COUNCIL_SESSIONS_DIR", dir.as_str()),
+                ("XDG_CACHE_HOME", &cache),
+            ];
+            let out = support::cli::council(&args, None, &env).await;
+            assert_eq!(out.code, 0, "{}", out.stderr);
         }
     };
     let base = server.base_url.clone();

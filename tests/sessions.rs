@@ -68,7 +68,7 @@ async fn run_and_save(server: &Server, dir: &Path) -> (Vec<CouncilEvent>, PathBu
         limits: Default::default(),
     };
     let (id, created) = session::new_id();
-    let mut writer = SessionWriter::create(dir, &id, &created, plan).unwrap();
+    let mut writer = SessionWriter::create(dir, &id, &created, plan, None).unwrap();
     let mut handle = council::run(
         council,
         "Why?",
@@ -215,19 +215,12 @@ async fn a_killed_council_keeps_every_flushed_token() {
     // No turn reported a cost: zero, not the -0.0 an empty sum gives.
     assert_eq!(format!("${:.4}", list[0].cost), "$0.0000");
     // As a person reads it: `show` and `sessions` print zero, never "$-0.0000".
+    let sessions = dir.to_string_lossy().into_owned();
     for args in [&["show", "last"][..], &["sessions"][..]] {
-        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
-            .args(args)
-            .env("COUNCIL_SESSIONS_DIR", &dir)
-            .env("XDG_CONFIG_HOME", dir.join("config"))
-            .stdin(Stdio::null())
-            .output()
-            .await
-            .unwrap();
-        assert!(out.status.success(), "{args:?}");
-        let shown = String::from_utf8(out.stdout).unwrap();
-        assert!(shown.contains("$0.0000"), "{args:?}: {shown}");
-        assert!(!shown.contains("-0.0"), "{args:?}: {shown}");
+        let out = support::cli::council(args, None, &[("COUNCIL_SESSIONS_DIR", &sessions)]).await;
+        assert_eq!(out.code, 0, "{args:?}");
+        assert!(out.stdout.contains("$0.0000"), "{args:?}: {}", out.stdout);
+        assert!(!out.stdout.contains("-0.0"), "{args:?}: {}", out.stdout);
     }
     let loaded = session::load(&list[0].path).unwrap();
     let slow = &loaded.turns[0].members[0];
@@ -354,8 +347,14 @@ fn scripted_events() -> Vec<CouncilEvent> {
 fn save_scripted(dir: &Path) -> PathBuf {
     let mut plan = seats(&["alpha", "beta"]);
     plan.preset = Some("budget".into());
-    let mut writer =
-        SessionWriter::create(dir, "20261123-080000-abcd", "2026-11-23T08:00:00Z", plan).unwrap();
+    let mut writer = SessionWriter::create(
+        dir,
+        "20261123-080000-abcd",
+        "2026-11-23T08:00:00Z",
+        plan,
+        None,
+    )
+    .unwrap();
     for e in scripted_events() {
         writer.record(&e).unwrap();
     }

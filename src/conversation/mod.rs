@@ -497,19 +497,9 @@ impl Conversation {
         }
     }
 
-    /// Cancels the run from elsewhere (a signal handler, a client gone).
-    pub fn canceller(&self) -> Option<RunCanceller> {
-        self.canceller.clone()
-    }
-
     /// The turn on hand, as folded so far.
     pub fn report(&self) -> &RunReport {
         &self.report
-    }
-
-    /// The earlier turns, oldest first.
-    pub fn earlier(&self) -> &[PastTurn] {
-        &self.earlier
     }
 
     /// What the turn on hand has cost so far; never less within a turn.

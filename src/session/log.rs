@@ -35,45 +35,10 @@ pub struct SessionWriter {
 }
 
 impl SessionWriter {
-    /// Starts the session of a new conversation with `council` in `dir`,
-    /// under a fresh id; the error says which run is not saved and why.
-    pub fn start(dir: &Path, council: &crate::engine::Council) -> Result<Self, String> {
-        Self::start_from(dir, council, None)
-    }
-
-    /// As [`Self::start`], recording which front ran it (`served`).
-    pub fn start_from(
-        dir: &Path,
-        council: &crate::engine::Council,
-        origin: Option<&str>,
-    ) -> Result<Self, String> {
-        let (id, created) = super::new_id();
-        Self::write_header(dir, &id, &created, CouncilPlan::from(council), origin)
-            .map_err(|e| format!("this run is not saved ({}: {e})", dir.display()))
-    }
-
-    /// Starts a new session file `<dir>/<id>.jsonl` (never over an existing one).
+    /// Starts a new session file `<dir>/<id>.jsonl` (never over an existing
+    /// one), recording which front ran it when not a person at this
+    /// terminal (`served`).
     pub fn create(
-        dir: &Path,
-        id: &str,
-        created: &str,
-        council: CouncilPlan,
-    ) -> std::io::Result<Self> {
-        Self::write_header(dir, id, created, council, None)
-    }
-
-    /// As [`Self::create`], recording which front ran it.
-    pub fn create_from(
-        dir: &Path,
-        id: &str,
-        created: &str,
-        council: CouncilPlan,
-        origin: Option<&str>,
-    ) -> std::io::Result<Self> {
-        Self::write_header(dir, id, created, council, origin)
-    }
-
-    fn write_header(
         dir: &Path,
         id: &str,
         created: &str,

@@ -39,7 +39,7 @@ impl Recorder {
         let dir = dir.to_path_buf();
         let origin = origin.map(str::to_string);
         Self::spawn(path, on_error, move || {
-            SessionWriter::create_from(&dir, &id, &created, plan, origin.as_deref())
+            SessionWriter::create(&dir, &id, &created, plan, origin.as_deref())
                 .map_err(|e| format!("this run is not saved ({}: {e})", dir.display()))
         })
     }

@@ -23,7 +23,7 @@ pub fn write_many(dir: &Path, n: usize) {
     for i in 0..n {
         let id = format!("20261123-{i:06}-0000");
         let mut writer =
-            SessionWriter::create(dir, &id, "2026-11-23T08:00:00Z", plan.clone()).unwrap();
+            SessionWriter::create(dir, &id, "2026-11-23T08:00:00Z", plan.clone(), None).unwrap();
         let events = [
             CouncilEvent::RunStarted {
                 question: format!("Question {i}?"),
