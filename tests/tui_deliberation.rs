@@ -63,8 +63,12 @@ async fn finished_run() -> (Arc<Server>, App) {
     (server, app)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn d_runs_one_more_round_and_the_status_line_shows_the_convergence() {
+/// The finished run, then `D` from the first member's pane, settled.
+async fn second_round() -> (
+    Arc<Server>,
+    App,
+    ratatui::Terminal<ratatui::backend::TestBackend>,
+) {
     let (server, mut app) = finished_run().await;
     let s = server.clone();
     let mut term = terminal(120, 40);
@@ -75,6 +79,12 @@ async fn d_runs_one_more_round_and_the_status_line_shows_the_convergence() {
         keys.ctrl('c');
     })
     .await;
+    (server, app, term)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d_runs_one_more_round_and_the_status_line_shows_the_convergence() {
+    let (server, app, term) = second_round().await;
     let chats = server.chats();
     assert_eq!(
         chats.len(),
@@ -194,16 +204,7 @@ fn shown_tokens(screen: &str) -> Option<f64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r_after_a_round_reruns_the_member_in_that_round() {
-    let (server, mut app) = finished_run().await;
-    let s = server.clone();
-    let mut term = terminal(120, 40);
-    support::tui::drive(&mut app, &mut term, |keys| async move {
-        keys.press(KeyCode::Tab);
-        keys.press(KeyCode::Char('D'));
-        settled(&s, 10).await;
-        keys.ctrl('c');
-    })
-    .await;
+    let (server, mut app, mut term) = second_round().await;
     app.draw(&mut term).unwrap();
     let after_round = shown_tokens(&screen(&term)).expect("tokens shown");
     let revised = server.chats()[5..8]
