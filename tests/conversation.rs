@@ -229,7 +229,11 @@ async fn sessions_from_every_front_read_back_the_same() {
         .ask("Q?", Vec::new(), &Prices::default())
         .unwrap();
     drain(&mut conversation, &mut Usage::default()).await;
-    conversation.close(Duration::from_secs(5)).unwrap().unwrap();
+    conversation
+        .close(Duration::from_secs(5))
+        .await
+        .unwrap()
+        .unwrap();
 
     // `council ask`.
     let ask_sessions = dir("ask").to_string_lossy().into_owned();

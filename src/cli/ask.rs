@@ -276,7 +276,7 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
             }
         }
     }
-    let session_id = match conversation.close(SAVE_WAIT) {
+    let session_id = match conversation.close(SAVE_WAIT).await {
         Some(Ok(id)) => {
             eprintln!("council: saved as session {id}");
             Some(id)

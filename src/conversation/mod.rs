@@ -9,6 +9,7 @@
 //! which arrive already folded and recorded. What a front decides is only
 //! how to show them.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +27,9 @@ use crate::engine::{
 use crate::models::prices::Prices;
 use crate::provider::Usage;
 use crate::session::{self, Recorder, Session, SessionLock};
+
+/// Events taken from the run at once, at most.
+const BATCH: usize = 1024;
 
 /// How long closing waits for the session writer to reach the disk.
 pub const SAVE_WAIT: Duration = Duration::from_secs(5);
@@ -76,6 +80,8 @@ pub struct Conversation {
     /// The session continued, held so no other process appends to it.
     _lock: Option<SessionLock>,
     events: Option<UnboundedReceiver<CouncilEvent>>,
+    /// Received and recorded, not yet handed out by [`Self::next`].
+    unread: VecDeque<CouncilEvent>,
     canceller: Option<RunCanceller>,
     /// A panel of one answers alone, without judge or synthesis.
     solo_alone: bool,
@@ -107,6 +113,7 @@ impl Conversation {
             recorder: None,
             _lock: None,
             events: None,
+            unread: VecDeque::new(),
             canceller: None,
             solo_alone: false,
         }
@@ -417,12 +424,20 @@ impl Conversation {
     /// The next event of the run in progress, folded into the report and
     /// recorded; `None` once the run has ended (or when none runs).
     pub async fn next(&mut self) -> Option<CouncilEvent> {
-        let event = self.events.as_mut()?.recv().await;
-        match &event {
-            Some(event) => self.took(std::slice::from_ref(event)),
-            None => self.events = None,
+        if self.unread.is_empty() {
+            // A burst is recorded in one hand-over, and folded as each event
+            // is handed out (a front reads the report as of its event).
+            let mut batch = Vec::new();
+            if self.events.as_mut()?.recv_many(&mut batch, BATCH).await == 0 {
+                self.events = None;
+                return None;
+            }
+            self.record(&batch);
+            self.unread.extend(batch);
         }
-        event
+        let event = self.unread.pop_front()?;
+        self.report.apply(&event);
+        Some(event)
     }
 
     /// Up to `limit` events at once (a burst of tokens is one batch),
@@ -430,17 +445,24 @@ impl Conversation {
     /// Pends while no run is in progress, so a front's loop can always
     /// wait on it.
     pub async fn recv_many(&mut self, batch: &mut Vec<CouncilEvent>, limit: usize) -> usize {
-        let Some(events) = self.events.as_mut() else {
-            return std::future::pending().await;
-        };
         let from = batch.len();
-        let n = events.recv_many(batch, limit).await;
-        if n == 0 {
-            self.events = None;
+        if self.unread.is_empty() {
+            let Some(events) = self.events.as_mut() else {
+                return std::future::pending().await;
+            };
+            if events.recv_many(batch, limit).await == 0 {
+                self.events = None;
+                return 0;
+            }
+            self.record(&batch[from..]);
         } else {
-            self.took(&batch[from..]);
+            // Left by `next`: already recorded.
+            batch.extend(self.unread.drain(..));
         }
-        n
+        for event in &batch[from..] {
+            self.report.apply(event);
+        }
+        batch.len() - from
     }
 
     /// Reads the run in progress to its end, handing each event (folded
@@ -467,12 +489,9 @@ impl Conversation {
         }
     }
 
-    fn took(&mut self, events: &[CouncilEvent]) {
-        for event in events {
-            self.report.apply(event);
-        }
-        // One hand-over per batch: waking the writer per token costs more
-        // than the fold.
+    /// One hand-over per batch: waking the writer per token costs more than
+    /// the fold.
+    fn record(&self, events: &[CouncilEvent]) {
         if let Some(recorder) = &self.recorder {
             recorder.record_all(events.to_vec());
         }
@@ -531,10 +550,13 @@ impl Conversation {
     }
 
     /// Ends the conversation's saving: everything recorded reaches the disk
-    /// (at most `wait`); the session's id, or why it is not saved.
-    pub fn close(&mut self, wait: Duration) -> Option<Result<String, String>> {
+    /// (waited for off the runtime, at most `wait`), then the session is
+    /// unlocked; the session's id, or why it is not saved.
+    pub async fn close(&mut self, wait: Duration) -> Option<Result<String, String>> {
+        let recorder = self.recorder.take()?;
+        let closed = tokio::task::spawn_blocking(move || recorder.close(wait)).await;
         self._lock = None;
-        self.recorder.take().map(|r| r.close(wait))
+        Some(closed.unwrap_or_else(|e| Err(format!("the session writer failed: {e}"))))
     }
 }
 

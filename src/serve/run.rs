@@ -57,7 +57,7 @@ pub fn drive(
                 };
             })
             .await;
-        let session_id = conversation.close(SAVE_WAIT).and_then(Result::ok);
+        let session_id = conversation.close(SAVE_WAIT).await.and_then(Result::ok);
         let report = conversation.report().clone();
         let _ = tx.send(Out::Done(Box::new(Finished { report, session_id })));
     });
