@@ -953,6 +953,16 @@ async fn dash_m_asks_one_model_and_streams_it_without_judge_or_synthesis() {
     let json: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["model"], "x/solo");
     assert_eq!(json["text"], "Answer from x/solo");
+    // Saved as every run is: a turn of one member that answered alone.
+    let id = json["session_id"].as_str().expect("saved");
+    let path = std::env::temp_dir()
+        .join("council-test-sessions")
+        .join(format!("{id}.jsonl"));
+    let saved = council::session::load(&path).unwrap();
+    let turn = &saved.turns[0];
+    assert_eq!(turn.members.len(), 1);
+    assert_eq!(turn.members[0].text, "Answer from x/solo");
+    assert_eq!(turn.outcome, Some(council::engine::RunOutcome::Answered));
 
     let run = council(
         &[

@@ -5,12 +5,12 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use council::attachments::{Attachment, with_attachments};
+use council::attachments::Attachment;
 use council::config::roles::{self, Role};
 use council::config::settings::Settings;
 use council::config::{ConfigError, CouncilRequest, presets, providers};
 use council::conversation::{Conversation, SAVE_WAIT, on_error};
-use council::engine::RunOutcome;
+use council::engine::{RunOutcome, Status};
 use council::paths;
 use council::progress;
 use council::sanitize::sanitize;
@@ -131,57 +131,80 @@ fn read_question(args: &AskArgs) -> Result<(String, Vec<Attachment>), String> {
     Ok((question, attachments))
 }
 
-/// `ask -m MODEL`: one model, streamed to stdout (or one JSON document).
-async fn ask_one(model: &str, prompt: &str, request: &CouncilRequest, json: bool) -> ExitCode {
+/// `ask -m MODEL`: one model, streamed to stdout (or one JSON document): a
+/// panel of one answering alone, saved as any run is.
+async fn ask_one(
+    model: &str,
+    question: &str,
+    attachments: Vec<Attachment>,
+    request: &CouncilRequest,
+    args: &AskArgs,
+) -> ExitCode {
     let one = request.alone(model);
     if let Err(code) = models::fetch_for(&one) {
         return code;
     }
-    let seat = match one.build() {
-        Ok(mut council) => council.members.remove(0),
-        Err(e) => return fail(EXIT_USAGE, e),
-    };
-    let chat = seat.spec.ask(prompt);
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let on_ctrl_c = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.cancel();
-        }
-    });
+    let mut conversation = Conversation::new(one)
+        .with_solo_answers()
+        .with_options(RunOptions {
+            seed: args.seed,
+            ..RunOptions::default()
+        })
+        .with_sessions(council::session::sessions_dir(), None, on_error(|_| {}));
+    let prices = conversation.prices().await;
+    if let Err(e) = conversation.ask(question, attachments, &prices) {
+        return fail(EXIT_USAGE, e);
+    }
     let mut open = false;
-    let out = council::engine::orchestrator::ask_seat(&seat, &chat, cancel, |delta| {
-        if let (false, council::provider::Delta::Text(text)) = (json, &delta) {
-            let clean = sanitize(text);
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(clean.as_bytes());
-            let _ = stdout.flush();
-            if !clean.is_empty() {
-                open = !clean.ends_with('\n');
-            }
+    loop {
+        tokio::select! {
+            event = conversation.next() => match event {
+                Some(CouncilEvent::MemberDelta { text, .. }) if !args.json => {
+                    let clean = sanitize(&text);
+                    let mut stdout = std::io::stdout().lock();
+                    let _ = stdout.write_all(clean.as_bytes());
+                    let _ = stdout.flush();
+                    if !clean.is_empty() {
+                        open = !clean.ends_with('\n');
+                    }
+                }
+                Some(_) => {}
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => conversation.cancel(),
         }
-    })
-    .await;
+    }
     if open {
         println!();
     }
-    if json {
+    let session_id = conversation.close(SAVE_WAIT).await.and_then(Result::ok);
+    let answer = conversation
+        .report()
+        .members
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    if args.json {
         let doc = serde_json::json!({
-            "model": seat.spec.model,
-            "text": out.text,
-            "usage": out.result.as_ref().map(|c| c.usage).unwrap_or_default(),
-            "ttft_ms": out.ttft_ms,
-            "elapsed_ms": out.elapsed_ms,
-            "error": out.result.as_ref().err().map(|e| e.message.clone()),
+            "model": answer.model,
+            "text": answer.text,
+            "usage": answer.usage,
+            "ttft_ms": answer.ttft_ms,
+            "elapsed_ms": answer.elapsed_ms,
+            "error": answer.error,
+            "session_id": session_id,
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
-    match out.result {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) if e.is_cancelled() => fail(EXIT_INTERRUPTED, "cancelled"),
-        Err(e) => fail(
+    match answer.status {
+        Status::Done => ExitCode::SUCCESS,
+        Status::Cancelled => fail(EXIT_INTERRUPTED, "cancelled"),
+        _ => fail(
             EXIT_FAILED,
-            format!("{}: {}", seat.spec.model, sanitize(&e.message)),
+            format!(
+                "{model}: {}",
+                sanitize(answer.error.as_deref().unwrap_or("no answer"))
+            ),
         ),
     }
 }
@@ -196,9 +219,7 @@ pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
         Err(e) => return fail(EXIT_USAGE, e),
     };
     if let Some(model) = &args.model {
-        // What the model reads: the question and every attachment.
-        let prompt = with_attachments(&question, &attachments);
-        return ask_one(model, &prompt, &request, args.json).await;
+        return ask_one(model, &question, attachments, &request, &args).await;
     }
     if let Err(code) = models::fetch_for(&request) {
         return code;
