@@ -1,9 +1,11 @@
 //! council: run a panel of models on one question, have a judge map where
 //! they agree and disagree, and stream a synthesis.
 //!
-//! The library is the engine (providers, orchestration, judge, config); the
-//! fronts (`council ask`, the TUI, `council serve`) only consume its event
-//! stream.
+//! The library is the engine (providers, orchestration, judge, config) and
+//! the conversation that runs it; the fronts (`council ask`, `serve`,
+//! `eval`, the TUI) drive runs through the conversation and show its events.
+//! What no front or test outside needs stays `pub(crate)`.
+#![warn(unreachable_pub)]
 
 pub mod attachments;
 pub mod config;

@@ -1,4 +1,5 @@
 //! The `council` binary: parses the command line and hands off to a front.
+#![warn(unreachable_pub)]
 
 mod cli;
 

@@ -102,7 +102,7 @@ pub fn mentioned_paths(question: &str) -> Result<Vec<PathBuf>, String> {
 }
 
 /// `~/x` from the home folder; other paths as they are.
-pub fn expand_home(path: &str) -> PathBuf {
+pub(super) fn expand_home(path: &str) -> PathBuf {
     match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
         (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
         _ => PathBuf::from(path),

@@ -23,7 +23,7 @@ use super::{
 /// The preset used when neither `--preset` nor `--panel` is given: Fusion's
 /// quality preset with an OpenRouter key or an endpoint, the offline engine
 /// without either.
-pub fn default_preset(args: &CouncilArgs, settings: &Settings) -> String {
+pub(super) fn default_preset(args: &CouncilArgs, settings: &Settings) -> String {
     if let Some(name) = &settings.default_preset {
         return name.clone();
     }
@@ -36,7 +36,7 @@ pub fn default_preset(args: &CouncilArgs, settings: &Settings) -> String {
 }
 
 /// Turns the council options into a request, loading the preset.
-pub fn council_request(
+pub(super) fn council_request(
     args: &CouncilArgs,
     settings: &Settings,
 ) -> Result<CouncilRequest, ConfigError> {
@@ -209,7 +209,7 @@ async fn ask_one(
     }
 }
 
-pub async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
+pub(super) async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     let (question, attachments) = match read_question(&args) {
         Ok(q) => q,
         Err(e) => return fail(EXIT_USAGE, e),

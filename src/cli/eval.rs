@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::{CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ask, fail, models};
 
 #[derive(Debug, Args)]
-pub struct EvalArgs {
+pub(crate) struct EvalArgs {
     /// Questions: one per line, or JSON lines with `question` (and `id`, `reference`).
     pub file: PathBuf,
     /// Solo models to compare the council with, comma-separated (same
@@ -117,7 +117,7 @@ fn estimate(ev: &Evaluation, prices: &Prices, questions: &[&EvalQuestion]) -> (f
     (usd, complete)
 }
 
-pub async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
+pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
     let text = match std::fs::read_to_string(&args.file) {
         Ok(t) => t,
         Err(e) => return fail(EXIT_USAGE, format!("{}: {e}", args.file.display())),

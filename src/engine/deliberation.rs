@@ -12,7 +12,7 @@ use crate::provider::Message;
 
 /// The answers one member reads beside its own: every other member with an
 /// answer, shuffled with a seed of its own.
-pub fn peers(reader: usize, answered: &[(usize, String)], seed: u64) -> LabelMap {
+pub(crate) fn peers(reader: usize, answered: &[(usize, String)], seed: u64) -> LabelMap {
     crate::engine::ranking::candidates(reader, answered, seed)
 }
 
@@ -66,7 +66,7 @@ fn contradiction(out: &mut String, c: &Contradiction, reader: &str, peers: &Labe
 
 /// The turns that ask `reader` to revise `own` in round `round`: the
 /// question, its answer as its own turn, then the others and the findings.
-pub fn revision(
+pub(crate) fn revision(
     question: &str,
     round: u32,
     reader: &str,
@@ -120,7 +120,7 @@ pub fn revision(
 
 /// The turns that put one dispute to `reader`: the opposing stances and
 /// their passages, and a request to answer the point.
-pub fn dispute(
+pub(crate) fn dispute(
     question: &str,
     reader: &str,
     own: &str,
@@ -145,7 +145,7 @@ pub fn dispute(
 }
 
 /// The members a dispute involves, by panel index, among `names`.
-pub fn involved(dispute: &Contradiction, names: &[String]) -> Vec<usize> {
+pub(crate) fn involved(dispute: &Contradiction, names: &[String]) -> Vec<usize> {
     let mut out: Vec<usize> = dispute
         .stances
         .iter()
@@ -158,7 +158,7 @@ pub fn involved(dispute: &Contradiction, names: &[String]) -> Vec<usize> {
 }
 
 /// Contradictions per round, as "3 → 1" (a dash where the judge failed).
-pub fn convergence_text(per_round: &[Option<usize>]) -> String {
+pub(crate) fn convergence_text(per_round: &[Option<usize>]) -> String {
     per_round
         .iter()
         .map(|c| c.map_or_else(|| "–".to_string(), |n| n.to_string()))

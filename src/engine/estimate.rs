@@ -5,7 +5,7 @@ use crate::engine::SeatSpec;
 use crate::provider::Pricing;
 
 /// Output tokens assumed for a seat that sets no `max_tokens`.
-pub const ASSUMED_MAX_TOKENS: u32 = 1024;
+pub(crate) const ASSUMED_MAX_TOKENS: u32 = 1024;
 /// The judge's and synthesizer's instructions, roughly, in tokens.
 const INSTRUCTIONS: u64 = 600;
 
@@ -28,7 +28,7 @@ fn output(seat: &SeatSpec) -> u64 {
 
 /// How much work a run does beyond one panel, judge and synthesis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stages {
+pub(crate) struct Stages {
     /// Rounds: each after the first asks every member and the judge again.
     pub rounds: u32,
     /// Every member writes a ballot.
@@ -45,7 +45,7 @@ impl Default for Stages {
 }
 
 /// The most a run of these seats on `question` costs, at `price`'s prices.
-pub fn estimate(
+pub(crate) fn estimate(
     members: &[SeatSpec],
     judge: &SeatSpec,
     synthesizer: &SeatSpec,

@@ -2,15 +2,15 @@
 //! terminals; every front consumes the same [`CouncilEvent`] stream.
 
 pub mod council;
-pub mod deliberation;
-pub mod estimate;
-pub mod events;
+pub(crate) mod deliberation;
+pub(crate) mod estimate;
+pub(crate) mod events;
 pub mod judge;
 pub mod orchestrator;
-pub mod ranking;
-pub mod report;
-pub mod revision;
-pub mod synthesis;
+pub(crate) mod ranking;
+pub(crate) mod report;
+pub(crate) mod revision;
+pub(crate) mod synthesis;
 pub(crate) mod trace;
 
 pub use council::{Council, Seat, SeatSpec};

@@ -10,7 +10,7 @@ use crate::engine::judge::LabelMap;
 use crate::engine::judge::parse::extract_json;
 use crate::provider::{JsonSchema, Message, Usage};
 
-pub const SYSTEM_PROMPT: &str = "\
+pub(crate) const SYSTEM_PROMPT: &str = "\
 You review answers that other AI models gave to a question. Each answer is under an anonymous label \
 (Response A, Response B, ...). Rank them from best to worst for the person who asked: correctness first, \
 then completeness, then clarity. Judge the content, not the length or the style. \
@@ -64,7 +64,7 @@ impl Ranking {
 
 /// The answers a reviewer ranks: every other member with one, shuffled
 /// with a seed of its own so no two reviewers need read them alike.
-pub fn candidates(reviewer: usize, answered: &[(usize, String)], seed: u64) -> LabelMap {
+pub(crate) fn candidates(reviewer: usize, answered: &[(usize, String)], seed: u64) -> LabelMap {
     let others: Vec<(usize, String)> = answered
         .iter()
         .filter(|(i, _)| *i != reviewer)
@@ -79,7 +79,7 @@ fn reviewer_seed(seed: u64, reviewer: usize) -> u64 {
 }
 
 /// The reviewer's request: the question and the other answers, labelled.
-pub fn messages(question: &str, labels: &LabelMap, answers: &[String]) -> Vec<Message> {
+pub(crate) fn messages(question: &str, labels: &LabelMap, answers: &[String]) -> Vec<Message> {
     vec![
         Message::system(SYSTEM_PROMPT),
         Message::user(crate::engine::judge::user_prompt(question, labels, answers)),
@@ -87,7 +87,7 @@ pub fn messages(question: &str, labels: &LabelMap, answers: &[String]) -> Vec<Me
 }
 
 /// `{"ranking": [label, ...]}` with every label once.
-pub fn schema(labels: &LabelMap) -> JsonSchema {
+pub(crate) fn schema(labels: &LabelMap) -> JsonSchema {
     let names: Vec<&str> = labels
         .assignments
         .iter()
@@ -113,7 +113,7 @@ pub fn schema(labels: &LabelMap) -> JsonSchema {
 
 /// Reads a reply as a ballot: member names, best first. It must rank each
 /// answer it was shown exactly once.
-pub fn parse_ballot(text: &str, labels: &LabelMap) -> Result<Vec<String>, String> {
+pub(crate) fn parse_ballot(text: &str, labels: &LabelMap) -> Result<Vec<String>, String> {
     if text.trim().is_empty() {
         return Err("empty reply".into());
     }
@@ -149,7 +149,7 @@ pub fn parse_ballot(text: &str, labels: &LabelMap) -> Result<Vec<String>, String
 
 /// Borda count over the ballots, for `members` in panel order: highest
 /// score first, ties in panel order. Members on no ballot are left out.
-pub fn aggregate(members: &[String], ballots: &[Ballot]) -> Vec<Score> {
+pub(crate) fn aggregate(members: &[String], ballots: &[Ballot]) -> Vec<Score> {
     let mut scores: Vec<Option<u32>> = vec![None; members.len()];
     for ballot in ballots {
         let n = ballot.order.len() as u32;

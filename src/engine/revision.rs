@@ -6,7 +6,7 @@ use similar::{ChangeTag, TextDiff};
 
 /// A run of text that was kept, added or removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     Kept(String),
     Added(String),
     Removed(String),
@@ -14,7 +14,7 @@ pub enum Change {
 
 /// The words of `before` and `after`, diffed; neighbouring pieces of the
 /// same kind are joined.
-pub fn changes(before: &str, after: &str) -> Vec<Change> {
+pub(crate) fn changes(before: &str, after: &str) -> Vec<Change> {
     let diff = TextDiff::configure()
         .timeout(std::time::Duration::from_millis(200))
         .diff_words(before, after);
@@ -36,13 +36,13 @@ pub fn changes(before: &str, after: &str) -> Vec<Change> {
 /// Words added and removed, and the share of the new answer kept from the
 /// old one.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub added: usize,
     pub removed: usize,
     pub kept: f64,
 }
 
-pub fn summary(before: &str, after: &str) -> Summary {
+pub(crate) fn summary(before: &str, after: &str) -> Summary {
     let words = |s: &str| s.split_whitespace().count();
     let (mut added, mut removed, mut kept) = (0, 0, 0);
     for c in changes(before, after) {

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::engine::judge::{Analysis, Finding};
 use crate::provider::Message;
 
-pub const DEFAULT_SYSTEM_PROMPT: &str = "\
+pub(crate) const DEFAULT_SYSTEM_PROMPT: &str = "\
 You write the final answer of a council of AI models. You are given the question, each member's answer \
 and, when available, a judge's analysis of where the answers agree, conflict, and fall short. \
 Write the single best answer to the question for the person who asked it. Build on the consensus, \
@@ -15,13 +15,13 @@ cover blind spots and keep valuable unique insights. Answer directly; do not des
 or its members unless the disagreement itself matters to the reader.";
 
 /// A member's answer as the synthesizer sees it.
-pub struct NamedAnswer<'a> {
+pub(crate) struct NamedAnswer<'a> {
     pub name: &'a str,
     pub model: &'a str,
     pub text: &'a str,
 }
 
-pub fn user_prompt(
+pub(crate) fn user_prompt(
     question: &str,
     answers: &[NamedAnswer<'_>],
     analysis: Option<&Analysis>,
@@ -74,7 +74,7 @@ fn section(out: &mut String, title: &str, items: &[Finding]) {
     }
 }
 
-pub fn messages(
+pub(crate) fn messages(
     system_prompt: Option<&str>,
     question: &str,
     answers: &[NamedAnswer<'_>],

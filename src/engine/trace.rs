@@ -6,7 +6,7 @@ use crate::engine::events::CouncilEvent;
 use crate::sanitize::sanitize;
 
 /// Logs one event of a run.
-pub fn log_event(event: &CouncilEvent) {
+pub(crate) fn log_event(event: &CouncilEvent) {
     use CouncilEvent as E;
     match event {
         E::RunStarted {

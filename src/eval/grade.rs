@@ -55,7 +55,7 @@ fn schema() -> JsonSchema {
 }
 
 /// The grader's prompt for answers `a` and `b`.
-pub fn prompt(q: &EvalQuestion, a: &str, b: &str) -> String {
+pub(crate) fn prompt(q: &EvalQuestion, a: &str, b: &str) -> String {
     let mut p = format!("# Question\n\n{}\n\n", q.question);
     if let Some(reference) = &q.reference {
         p.push_str(&format!("# Reference answer\n\n{reference}\n\n"));
@@ -65,7 +65,7 @@ pub fn prompt(q: &EvalQuestion, a: &str, b: &str) -> String {
 }
 
 /// Reads a verdict out of the grader's reply.
-pub fn parse(text: &str) -> Result<(Winner, String), String> {
+pub(crate) fn parse(text: &str) -> Result<(Winner, String), String> {
     let value = extract_json(text).map_err(|e| e.to_string())?;
     let winner = match value.get("winner").and_then(Value::as_str).map(str::trim) {
         Some(w) if w.eq_ignore_ascii_case("a") || w.eq_ignore_ascii_case("answer a") => Winner::A,
@@ -86,7 +86,7 @@ pub fn parse(text: &str) -> Result<(Winner, String), String> {
 }
 
 /// Asks the grader once, `a` shown first.
-pub async fn grade(
+pub(crate) async fn grade(
     grader: &Seat,
     q: &EvalQuestion,
     a: &str,
@@ -127,7 +127,7 @@ pub async fn grade(
 
 /// The council was A in `first` and B in `second`: a win or a loss only
 /// when both orders agree, otherwise a tie.
-pub fn combine(first: &Verdict, second: &Verdict) -> Outcome {
+pub(crate) fn combine(first: &Verdict, second: &Verdict) -> Outcome {
     match (first.winner, second.winner) {
         (Some(Winner::A), Some(Winner::B)) => Outcome::Win,
         (Some(Winner::B), Some(Winner::A)) => Outcome::Loss,
@@ -136,7 +136,7 @@ pub fn combine(first: &Verdict, second: &Verdict) -> Outcome {
 }
 
 /// Whether the two orders named the same answer (or both a tie).
-pub fn consistent(first: &Verdict, second: &Verdict) -> bool {
+pub(crate) fn consistent(first: &Verdict, second: &Verdict) -> bool {
     matches!(
         (first.winner, second.winner),
         (Some(Winner::A), Some(Winner::B))

@@ -3,8 +3,8 @@
 //! grader compares the synthesis with each baseline answer twice, the
 //! positions swapped, and only a verdict both orders agree on counts.
 
-pub mod grade;
-pub mod questions;
+pub(crate) mod grade;
+pub(crate) mod questions;
 pub mod summary;
 
 use std::collections::BTreeMap;

@@ -30,7 +30,7 @@ const MAGIC: &[u8; 4] = b"GGUF";
 /// claiming one is corrupt, and reading it would exhaust memory.
 const MAX_STRING: u64 = 64 << 20;
 
-pub fn read_info(path: &Path) -> Result<GgufInfo, String> {
+pub(crate) fn read_info(path: &Path) -> Result<GgufInfo, String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut r = BufReader::new(file);
     read_from(&mut r).map_err(|e| format!("{}: not a readable GGUF file: {e}", path.display()))

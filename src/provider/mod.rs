@@ -1,8 +1,8 @@
 //! Model backends behind one trait. The engine streams every chat through
 //! [`Provider::stream_chat`] and never knows which backend it talks to.
 
-pub mod catalog;
-pub mod error;
+pub(crate) mod catalog;
+pub(crate) mod error;
 pub mod local;
 pub mod openai;
 

@@ -6,7 +6,7 @@
 //! runs one council per request, streamed or not.
 
 mod run;
-pub mod wire;
+pub(crate) mod wire;
 
 use std::convert::Infallible;
 use std::future::Future;

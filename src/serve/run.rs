@@ -11,7 +11,7 @@ use crate::engine::CouncilEvent;
 use crate::{RunReport, progress};
 
 /// What the client is sent, in order.
-pub enum Out {
+pub(super) enum Out {
     /// A line of progress (members started and done, the judge's counts).
     Reasoning(String),
     /// Synthesis text.
@@ -20,7 +20,7 @@ pub enum Out {
     Done(Box<Finished>),
 }
 
-pub struct Finished {
+pub(super) struct Finished {
     pub report: RunReport,
     /// The session it was saved as, when it was.
     pub session_id: Option<String>,
@@ -29,7 +29,7 @@ pub struct Finished {
 /// Drives the conversation's run to its end in a task of its own; the
 /// receiver gets what to send. Dropping the receiver (the client is gone)
 /// or `shutdown` cancels the run; its events are still drained and saved.
-pub fn drive(
+pub(super) fn drive(
     mut conversation: Conversation,
     shutdown: CancellationToken,
 ) -> mpsc::UnboundedReceiver<Out> {

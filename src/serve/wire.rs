@@ -11,7 +11,7 @@ use crate::provider::Usage;
 /// A chat-completions request. Fields a council decides for itself
 /// (temperature, tools, ...) are accepted and ignored.
 #[derive(Debug, Deserialize)]
-pub struct ChatRequest {
+pub(crate) struct ChatRequest {
     pub model: String,
     pub messages: Vec<WireMessage>,
     #[serde(default)]
@@ -24,7 +24,7 @@ pub struct ChatRequest {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct WireMessage {
+pub(crate) struct WireMessage {
     pub role: String,
     #[serde(default)]
     pub content: Content,
@@ -33,7 +33,7 @@ pub struct WireMessage {
 /// A message's content: a string, or parts of which the text ones count.
 #[derive(Debug, Default, Deserialize)]
 #[serde(untagged)]
-pub enum Content {
+pub(crate) enum Content {
     Text(String),
     Parts(Vec<Value>),
     #[default]
@@ -41,7 +41,7 @@ pub enum Content {
 }
 
 impl Content {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             Self::Text(t) => t.clone(),
             Self::Parts(parts) => parts
@@ -56,7 +56,7 @@ impl Content {
 
 /// An error in OpenAI's shape, with its HTTP status.
 #[derive(Debug)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub kind: &'static str,
@@ -66,7 +66,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(
+    pub(crate) fn new(
         status: StatusCode,
         kind: &'static str,
         code: &'static str,
@@ -81,7 +81,7 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
@@ -91,7 +91,7 @@ impl ApiError {
     }
 
     /// The body, also sent as the last event of a stream that fails.
-    pub fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         json!({"error": {"message": self.message, "type": self.kind, "code": self.code}})
     }
 }
@@ -109,7 +109,7 @@ impl IntoResponse for ApiError {
 }
 
 /// `usage` as OpenAI clients read it, with OpenRouter's `cost`.
-pub fn usage(u: &Usage) -> Value {
+pub(crate) fn usage(u: &Usage) -> Value {
     let mut v = json!({
         "prompt_tokens": u.prompt_tokens,
         "completion_tokens": u.completion_tokens,
@@ -122,7 +122,13 @@ pub fn usage(u: &Usage) -> Value {
 }
 
 /// One `chat.completion.chunk` with `delta`.
-pub fn chunk(id: &str, created: u64, model: &str, delta: Value, finish: Option<&str>) -> Value {
+pub(crate) fn chunk(
+    id: &str,
+    created: u64,
+    model: &str,
+    delta: Value,
+    finish: Option<&str>,
+) -> Value {
     json!({
         "id": id,
         "object": "chat.completion.chunk",

@@ -5,7 +5,7 @@ pub mod action;
 pub(crate) mod app;
 pub mod clipboard;
 pub(crate) mod effects;
-pub mod focus;
+pub(crate) mod focus;
 pub(crate) mod history;
 pub mod keymap;
 pub mod layer;

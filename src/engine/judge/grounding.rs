@@ -49,7 +49,7 @@ impl Normalized {
 
 /// The words of `text` as quotes are matched: lowercase letters and digits,
 /// split wherever something else stands (see [`Normalized::new`]).
-pub fn words(text: &str) -> Vec<String> {
+pub(crate) fn words(text: &str) -> Vec<String> {
     let normalized: String = Normalized::new(text).text.into_iter().collect();
     normalized
         .split(' ')

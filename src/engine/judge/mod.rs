@@ -1,11 +1,11 @@
 //! The judge: reads the panel's answers under anonymous labels and returns
 //! their structure as JSON (prompt, schema, tolerant parser, label mapping).
 
-pub mod analysis;
-pub mod consistency;
-pub mod grounding;
-pub mod labels;
-pub mod parse;
+pub(crate) mod analysis;
+pub(crate) mod consistency;
+pub(crate) mod grounding;
+pub(crate) mod labels;
+pub(crate) mod parse;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
