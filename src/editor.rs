@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// The editor command: `$VISUAL`, `$EDITOR`, or `vi`. It may carry arguments
 /// (`code --wait`), so it is run by the shell.
-pub fn command() -> String {
+pub(crate) fn command() -> String {
     ["VISUAL", "EDITOR"]
         .iter()
         .filter_map(|var| std::env::var(var).ok())

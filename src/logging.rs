@@ -11,12 +11,12 @@ use std::sync::Mutex;
 use tracing_subscriber::EnvFilter;
 
 /// The file's size at which a new one is started.
-pub const ROTATE_AT: u64 = 5 * 1024 * 1024;
+pub(crate) const ROTATE_AT: u64 = 5 * 1024 * 1024;
 /// Older files kept: `council.log.1` (newest) to `council.log.3`.
-pub const KEEP: usize = 3;
+pub(crate) const KEEP: usize = 3;
 
 /// The log file's path.
-pub fn log_file() -> Option<PathBuf> {
+pub(crate) fn log_file() -> Option<PathBuf> {
     crate::paths::state_dir().map(|d| d.join("council.log"))
 }
 
@@ -61,7 +61,7 @@ fn open(path: &Path) -> std::io::Result<File> {
 
 /// When `path` is at least `limit` bytes: `path.N-1` becomes `path.N` (the
 /// oldest is dropped), ..., and `path` becomes `path.1`.
-pub fn rotate(path: &Path, limit: u64, keep: usize) -> std::io::Result<()> {
+pub(crate) fn rotate(path: &Path, limit: u64, keep: usize) -> std::io::Result<()> {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size < limit || keep == 0 {
         return Ok(());

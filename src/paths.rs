@@ -10,7 +10,7 @@ fn dirs() -> Option<ProjectDirs> {
 }
 
 /// `~/.config/council` on Linux.
-pub fn config_dir() -> Option<PathBuf> {
+pub(crate) fn config_dir() -> Option<PathBuf> {
     dirs().map(|d| d.config_dir().to_path_buf())
 }
 
@@ -25,12 +25,12 @@ pub fn roles_dir() -> Option<PathBuf> {
 }
 
 /// `~/.local/state/council` on Linux: the log file and the screen's choices.
-pub fn state_dir() -> Option<PathBuf> {
+pub(crate) fn state_dir() -> Option<PathBuf> {
     dirs().map(|d| d.state_dir().unwrap_or_else(|| d.data_dir()).to_path_buf())
 }
 
 /// `~/.cache/council` on Linux: downloaded models.
-pub fn cache_dir() -> Option<PathBuf> {
+pub(crate) fn cache_dir() -> Option<PathBuf> {
     dirs().map(|d| d.cache_dir().to_path_buf())
 }
 
@@ -41,12 +41,12 @@ pub fn data_dir() -> Option<PathBuf> {
 
 /// Choices council remembers between runs (the theme):
 /// `~/.local/state/council/ui.toml` on Linux.
-pub fn ui_state_file() -> Option<PathBuf> {
+pub(crate) fn ui_state_file() -> Option<PathBuf> {
     state_dir().map(|d| d.join("ui.toml"))
 }
 
 /// User themes: `~/.config/council/themes`.
-pub fn themes_dir() -> Option<PathBuf> {
+pub(crate) fn themes_dir() -> Option<PathBuf> {
     config_dir().map(|d| d.join("themes"))
 }
 
@@ -74,7 +74,7 @@ pub fn private_file() -> std::fs::OpenOptions {
 }
 
 /// Writes `bytes` to a new or truncated private file.
-pub fn write_private(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
     use std::io::Write;
     let mut file = private_file()
         .write(true)

@@ -10,11 +10,11 @@ use super::human_size;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// One file's size at most.
-    pub file_bytes: u64,
+    pub(crate) file_bytes: u64,
     /// All attachments of one question together.
-    pub total_bytes: u64,
+    pub(crate) total_bytes: u64,
     /// Files taken from directories, at most.
-    pub files: usize,
+    pub(crate) files: usize,
 }
 
 impl Default for Limits {

@@ -12,17 +12,17 @@ use sha2::{Digest, Sha256};
 /// One attached text: a file's path as given, or `stdin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
-    pub name: String,
-    pub text: String,
+    pub(crate) name: String,
+    pub(crate) text: String,
 }
 
 /// What was attached, without the content: for events, sessions and screens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachmentInfo {
-    pub name: String,
-    pub bytes: u64,
+    pub(crate) name: String,
+    pub(crate) bytes: u64,
     /// SHA-256 of the content, hex.
-    pub sha256: String,
+    pub(crate) sha256: String,
 }
 
 impl Attachment {
@@ -45,7 +45,7 @@ impl Attachment {
 
 /// The question as the models read it: the question, then each attachment
 /// as `<attachment name="...">` ... `</attachment>`.
-pub fn with_attachments(question: &str, attachments: &[Attachment]) -> String {
+pub(crate) fn with_attachments(question: &str, attachments: &[Attachment]) -> String {
     let mut prompt = question.to_string();
     for a in attachments {
         // The name sits in a quoted attribute: its quotes and newlines must not end it.
@@ -68,7 +68,7 @@ pub fn with_attachments(question: &str, attachments: &[Attachment]) -> String {
 }
 
 /// `1.2 KB`, `340 B`: sizes as the screens show them.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     match bytes {
         b if b < 1000 => format!("{b} B"),
         b if b < 1_000_000 => format!("{:.1} KB", b as f64 / 1e3),

@@ -2,7 +2,7 @@
 //! plus command-line overrides into a runnable [`Council`].
 
 pub(crate) mod file_error;
-pub(crate) mod named_files;
+pub mod named_files;
 pub mod presets;
 pub mod providers;
 pub mod roles;
@@ -17,7 +17,7 @@ use crate::engine::council::{
 };
 use crate::provider::{Provider, RetryPolicy, Timeouts};
 pub use presets::{NamedPreset, Preset, SeatConfig};
-pub use providers::ProviderConfig;
+pub(crate) use providers::ProviderConfig;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -125,7 +125,7 @@ impl From<&Council> for CouncilPlan {
 }
 
 /// The name used for the single endpoint given by `--base-url`.
-pub const CUSTOM_PROVIDER: &str = "custom";
+pub(crate) const CUSTOM_PROVIDER: &str = "custom";
 
 impl CouncilRequest {
     /// `model` alone, as a `--panel` member of this council would be (on the
@@ -239,7 +239,7 @@ impl CouncilRequest {
     /// The run flags on a council resolved elsewhere (a continued
     /// session's): rounds, ranking, judge samples and limits, as they apply
     /// to a council this request resolves itself.
-    pub fn apply_run_flags(&self, plan: &mut CouncilPlan) -> Result<(), ConfigError> {
+    pub(crate) fn apply_run_flags(&self, plan: &mut CouncilPlan) -> Result<(), ConfigError> {
         if let Some(n) = self.rounds {
             plan.rounds = presets::check_rounds(n)
                 .map_err(|e| ConfigError::Invalid(format!("--rounds: {e}")))?;
@@ -256,7 +256,7 @@ impl CouncilRequest {
 
     /// `--system`/`--role` on every member of `plan` (a preset's or a
     /// session's): it replaces their own system prompts for this run.
-    pub fn apply_role(&self, plan: &mut CouncilPlan) {
+    pub(crate) fn apply_role(&self, plan: &mut CouncilPlan) {
         if let Some(role) = &self.role {
             plan.members.iter_mut().for_each(|seat| role.apply(seat));
         }
@@ -291,7 +291,7 @@ impl CouncilRequest {
     /// Connects the providers of a plan (perhaps edited since [`Self::plan`]).
     /// An unknown provider or a bad URL written in a preset file is reported
     /// at its line there.
-    pub fn connect(&self, plan: CouncilPlan) -> Result<Council, ConfigError> {
+    pub(crate) fn connect(&self, plan: CouncilPlan) -> Result<Council, ConfigError> {
         self.connect_plan(plan).map_err(|e| self.at_preset_line(e))
     }
 
@@ -394,7 +394,7 @@ impl CouncilRequest {
     /// A provider to ask what it serves: no key is required (OpenRouter
     /// lists without one; a key is sent when there is one). Connecting does
     /// no I/O; the listing itself is the provider's.
-    pub fn lister(
+    pub(crate) fn lister(
         &self,
         provider: &str,
         endpoints: &Endpoints,

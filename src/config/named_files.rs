@@ -18,10 +18,10 @@ pub(crate) enum Source<'a> {
 /// One file handed to the parser: its name (the file stem), its text, the
 /// origin that errors should name, and where it came from.
 pub(crate) struct Entry<'a> {
-    pub name: &'a str,
-    pub text: &'a str,
-    pub origin: &'a str,
-    pub source: Source<'a>,
+    pub(crate) name: &'a str,
+    pub(crate) text: &'a str,
+    pub(crate) origin: &'a str,
+    pub(crate) source: Source<'a>,
 }
 
 /// The built-in entries, then every `*.{ext}` in `user_dir` in name order; a

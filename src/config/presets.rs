@@ -20,7 +20,7 @@ pub struct Preset {
     pub description: Option<String>,
     /// Provider for seats that do not name one.
     #[serde(default)]
-    pub provider: Option<String>,
+    pub(crate) provider: Option<String>,
     pub members: Vec<SeatConfig>,
     pub judge: SeatConfig,
     pub synthesizer: SeatConfig,
@@ -28,7 +28,7 @@ pub struct Preset {
     /// with `base_url` and `api_key_env`), written when a council on
     /// `--base-url` is saved.
     #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
-    pub providers: Endpoints,
+    pub(crate) providers: Endpoints,
     /// Rounds of deliberation (1 to 8; 1 when absent): after the first,
     /// members revise their answers having read each other's.
     #[serde(
@@ -36,35 +36,35 @@ pub struct Preset {
         deserialize_with = "rounds",
         skip_serializing_if = "Option::is_none"
     )]
-    pub rounds: Option<u32>,
+    pub(crate) rounds: Option<u32>,
     /// Members rank each other's answers before the synthesis.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub ranking: bool,
+    pub(crate) ranking: bool,
     /// Members that must answer before the deadline stops the rest.
     #[serde(
         default,
         deserialize_with = "quorum",
         skip_serializing_if = "Option::is_none"
     )]
-    pub quorum: Option<u32>,
+    pub(crate) quorum: Option<u32>,
     /// Seconds after which members still streaming are stopped as late.
     #[serde(
         default,
         deserialize_with = "deadline",
         skip_serializing_if = "Option::is_none"
     )]
-    pub deadline_s: Option<f64>,
+    pub(crate) deadline_s: Option<f64>,
     /// USD: no stage starts once a run has spent this much.
     #[serde(
         default,
         deserialize_with = "max_cost",
         skip_serializing_if = "Option::is_none"
     )]
-    pub max_cost: Option<f64>,
+    pub(crate) max_cost: Option<f64>,
 }
 
 impl Preset {
-    pub fn limits(&self) -> crate::engine::council::Limits {
+    pub(crate) fn limits(&self) -> crate::engine::council::Limits {
         crate::engine::council::Limits {
             quorum: self.quorum,
             deadline_s: self.deadline_s,
@@ -114,13 +114,13 @@ pub struct SeatConfig {
     #[serde(deserialize_with = "non_empty")]
     pub model: String,
     #[serde(default, deserialize_with = "plain_name")]
-    pub provider: Option<String>,
+    pub(crate) provider: Option<String>,
     #[serde(default)]
-    pub system_prompt: Option<String>,
+    pub(crate) system_prompt: Option<String>,
     #[serde(default, deserialize_with = "temperature")]
-    pub temperature: Option<f32>,
+    pub(crate) temperature: Option<f32>,
     #[serde(default, deserialize_with = "max_tokens")]
-    pub max_tokens: Option<u32>,
+    pub(crate) max_tokens: Option<u32>,
     /// OpenRouter's web search for this seat.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub web_search: bool,
@@ -131,7 +131,7 @@ pub struct SeatConfig {
         deserialize_with = "samples",
         skip_serializing_if = "Option::is_none"
     )]
-    pub samples: Option<u32>,
+    pub(crate) samples: Option<u32>,
     /// Models tried in turn when a request fails before its first byte with
     /// an error another model could fix; `provider:model` for another provider.
     #[serde(
@@ -139,11 +139,11 @@ pub struct SeatConfig {
         deserialize_with = "plain_list",
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub fallbacks: Vec<String>,
+    pub(crate) fallbacks: Vec<String>,
 }
 
 impl SeatConfig {
-    pub fn model(model: impl Into<String>) -> Self {
+    pub(crate) fn model(model: impl Into<String>) -> Self {
         Self {
             name: None,
             model: model.into(),
@@ -162,7 +162,7 @@ impl SeatConfig {
 // the file position like any other TOML error.
 /// Names and model ids are shown on terminals: no control characters
 /// (escape sequences start with one).
-pub fn check_plain(s: &str) -> Result<(), String> {
+pub(crate) fn check_plain(s: &str) -> Result<(), String> {
     match s.chars().find(|c| c.is_control()) {
         Some(c) => Err(format!("must not hold control characters (found {c:?})")),
         None => Ok(()),
@@ -220,7 +220,7 @@ fn samples<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
 }
 
 /// How many times a judge may read the answers.
-pub fn check_samples(n: u32) -> Result<u32, String> {
+pub(crate) fn check_samples(n: u32) -> Result<u32, String> {
     if (1..=8).contains(&n) {
         Ok(n)
     } else {
@@ -236,7 +236,7 @@ fn max_tokens<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> 
 
 /// The temperatures a seat accepts, wherever one is typed (a preset, the
 /// panel editor).
-pub fn check_temperature(t: f32) -> Result<f32, String> {
+pub(crate) fn check_temperature(t: f32) -> Result<f32, String> {
     if (0.0..=2.0).contains(&t) {
         Ok(t)
     } else {
@@ -245,7 +245,7 @@ pub fn check_temperature(t: f32) -> Result<f32, String> {
 }
 
 /// The reply lengths a seat accepts, wherever one is typed.
-pub fn check_max_tokens(n: u32) -> Result<u32, String> {
+pub(crate) fn check_max_tokens(n: u32) -> Result<u32, String> {
     if n == 0 {
         Err("must be at least 1".into())
     } else {
@@ -255,7 +255,7 @@ pub fn check_max_tokens(n: u32) -> Result<u32, String> {
 
 impl SeatConfig {
     /// The engine's seat for this entry, under its resolved name and provider.
-    pub fn to_spec(&self, name: String, provider: String) -> SeatSpec {
+    pub(crate) fn to_spec(&self, name: String, provider: String) -> SeatSpec {
         SeatSpec {
             name,
             model: self.model.clone(),
@@ -336,7 +336,7 @@ pub fn all_presets(user_dir: Option<&Path>) -> (Vec<NamedPreset>, Vec<ConfigErro
     })
 }
 
-pub fn load_preset_file(path: &Path) -> Result<NamedPreset, ConfigError> {
+pub(crate) fn load_preset_file(path: &Path) -> Result<NamedPreset, ConfigError> {
     named_files::load_file(path, named_preset)
 }
 
@@ -353,7 +353,7 @@ fn named_preset(entry: named_files::Entry<'_>) -> Result<NamedPreset, ConfigErro
 
 /// Writes a plan as the user preset `name` in `dir`, never over an existing
 /// file; returns the path.
-pub fn save_preset(
+pub(crate) fn save_preset(
     dir: &Path,
     name: &str,
     plan: &crate::config::CouncilPlan,

@@ -33,7 +33,7 @@ impl ProviderConfig {
 }
 
 /// The providers council knows without configuration.
-pub fn builtin_providers() -> Vec<ProviderConfig> {
+pub(crate) fn builtin_providers() -> Vec<ProviderConfig> {
     vec![
         ProviderConfig::builtin(
             "openrouter",
@@ -63,7 +63,7 @@ pub fn builtin_providers() -> Vec<ProviderConfig> {
 pub const DEFAULT_PROVIDER: &str = "openrouter";
 
 /// Whether a base URL is OpenRouter's (by host, not by prefix).
-pub fn is_openrouter(base_url: &str) -> bool {
+pub(crate) fn is_openrouter(base_url: &str) -> bool {
     crate::provider::openai::is_openrouter(base_url)
 }
 
@@ -78,7 +78,7 @@ pub fn read_key(var: Option<&str>) -> ApiKey {
 }
 
 /// Builds a live provider, failing early when a required key is missing.
-pub fn connect(
+pub(crate) fn connect(
     config: &ProviderConfig,
     timeouts: Timeouts,
     retry: RetryPolicy,

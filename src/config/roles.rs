@@ -12,9 +12,9 @@ use super::named_files;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Role {
     /// The role's name, or `--system` for a prompt given on the command line.
-    pub name: String,
-    pub prompt: String,
-    pub temperature: Option<f32>,
+    pub(crate) name: String,
+    pub(crate) prompt: String,
+    pub(crate) temperature: Option<f32>,
 }
 
 impl Role {
@@ -28,7 +28,7 @@ impl Role {
     }
 
     /// Puts the role on a seat: its system prompt, and its temperature when it has one.
-    pub fn apply(&self, seat: &mut crate::engine::council::SeatSpec) {
+    pub(crate) fn apply(&self, seat: &mut crate::engine::council::SeatSpec) {
         seat.system_prompt = Some(self.prompt.clone());
         if let Some(t) = self.temperature {
             seat.temperature = Some(t);
@@ -38,7 +38,7 @@ impl Role {
 
 /// Every role in `dir`; broken files come back as errors beside the
 /// roles that loaded.
-pub fn all_roles(dir: Option<&Path>) -> (Vec<Role>, Vec<ConfigError>) {
+pub(crate) fn all_roles(dir: Option<&Path>) -> (Vec<Role>, Vec<ConfigError>) {
     named_files::load_layered("roles", "md", &[], dir, role_entry, |r| &r.name)
 }
 
@@ -72,7 +72,7 @@ fn role_entry(entry: named_files::Entry<'_>) -> Result<Role, ConfigError> {
 }
 
 /// A role file's text: front matter (optional) and prompt.
-pub fn parse_role(name: &str, text: &str, origin: &str) -> Result<Role, ConfigError> {
+pub(crate) fn parse_role(name: &str, text: &str, origin: &str) -> Result<Role, ConfigError> {
     let mut temperature = None;
     let mut body = text;
     let mut lines = text.split_inclusive('\n');

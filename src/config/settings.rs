@@ -22,9 +22,9 @@ pub struct Settings {
     pub default_preset: Option<String>,
     /// The TUI's theme (a switch with `T` is remembered over this).
     #[serde(default)]
-    pub theme: Option<String>,
+    pub(crate) theme: Option<String>,
     #[serde(default)]
-    pub timeouts: TimeoutSettings,
+    pub(crate) timeouts: TimeoutSettings,
     /// By name: a built-in provider's changes, or a new endpoint.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
@@ -71,23 +71,23 @@ impl From<ContextSetting> for crate::engine::ContextMode {
 /// Seconds; unset ones keep their defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TimeoutSettings {
+pub(crate) struct TimeoutSettings {
     #[serde(default, deserialize_with = "seconds")]
-    pub connect: Option<u64>,
+    pub(crate) connect: Option<u64>,
     #[serde(default, deserialize_with = "seconds")]
-    pub first_byte: Option<u64>,
+    pub(crate) first_byte: Option<u64>,
     #[serde(default, deserialize_with = "seconds")]
-    pub idle: Option<u64>,
+    pub(crate) idle: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderSettings {
     #[serde(default)]
-    pub base_url: Option<String>,
+    pub(crate) base_url: Option<String>,
     /// The environment variable holding the key (never the key itself).
     #[serde(default)]
-    pub api_key_env: Option<String>,
+    pub(crate) api_key_env: Option<String>,
 }
 
 fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
@@ -105,7 +105,7 @@ fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
 }
 
 /// The pane actions whose keys can be changed, with their default keys.
-pub const REBINDABLE: &[(&str, char)] = &[
+pub(crate) const REBINDABLE: &[(&str, char)] = &[
     ("zoom", 'z'),
     ("cancel", 'c'),
     ("copy", 'y'),

@@ -99,7 +99,7 @@ impl Conversation {
 
     /// A conversation with a council already connected; its seats are not
     /// edited.
-    pub fn with_council(council: Council) -> Self {
+    pub(crate) fn with_council(council: Council) -> Self {
         Self::with_seats(Seats::Connected(Box::new(council)))
     }
 
@@ -153,19 +153,13 @@ impl Conversation {
     }
 
     /// Earlier turns given by the caller (a chat client's history).
-    pub fn with_history(mut self, history: Vec<PastTurn>) -> Self {
+    pub(crate) fn with_history(mut self, history: Vec<PastTurn>) -> Self {
         self.earlier = history;
         self
     }
 
-    /// The council's seats, resolved on first use; edits apply to the next
-    /// run.
-    pub fn plan(&mut self) -> Result<&CouncilPlan, ConfigError> {
-        self.plan_mut().map(|p| &*p)
-    }
-
     /// The seats as resolved, if they are.
-    pub fn resolved_plan(&self) -> Option<&CouncilPlan> {
+    pub(crate) fn resolved_plan(&self) -> Option<&CouncilPlan> {
         match &self.seats {
             Seats::Request { plan, .. } => plan.as_deref(),
             Seats::Connected(_) => None,
@@ -173,7 +167,7 @@ impl Conversation {
     }
 
     /// The seats to edit (a council given connected has none to edit).
-    pub fn plan_mut(&mut self) -> Result<&mut CouncilPlan, ConfigError> {
+    pub(crate) fn plan_mut(&mut self) -> Result<&mut CouncilPlan, ConfigError> {
         match &mut self.seats {
             Seats::Request { request, plan } => {
                 if plan.is_none() {
@@ -188,7 +182,7 @@ impl Conversation {
     }
 
     /// The request the seats were resolved from, when they were.
-    pub fn request(&self) -> Option<&CouncilRequest> {
+    pub(crate) fn request(&self) -> Option<&CouncilRequest> {
         match &self.seats {
             Seats::Request { request, .. } => Some(request),
             Seats::Connected(_) => None,
@@ -199,7 +193,7 @@ impl Conversation {
     /// hand follows: members matched by name keep their answers; returns
     /// the indices of members that are new (the caller may run them alone).
     /// A run in progress keeps the seats it started with.
-    pub fn set_plan(&mut self, new: CouncilPlan) -> Vec<usize> {
+    pub(crate) fn set_plan(&mut self, new: CouncilPlan) -> Vec<usize> {
         let seats: Vec<SeatInfo> = new.members.iter().map(|s| s.info()).collect();
         if let Seats::Request { plan, .. } = &mut self.seats {
             *plan = Some(Box::new(new));
@@ -217,7 +211,7 @@ impl Conversation {
     }
 
     /// The council connected, for a run.
-    pub fn council(&mut self) -> Result<Council, ConfigError> {
+    pub(crate) fn council(&mut self) -> Result<Council, ConfigError> {
         if let Seats::Connected(council) = &self.seats {
             return Ok((**council).clone());
         }
@@ -229,7 +223,7 @@ impl Conversation {
     }
 
     /// The budget cap the next run is held to.
-    pub fn cap(&mut self) -> Option<f64> {
+    pub(crate) fn cap(&mut self) -> Option<f64> {
         match &self.seats {
             Seats::Connected(council) => council.limits.max_cost,
             Seats::Request { .. } => self.plan_mut().ok()?.limits.max_cost,
@@ -253,7 +247,7 @@ impl Conversation {
     /// in the same file. The seats are the session's unless `own_seats`;
     /// either way the request's role, rounds, ranking and limits apply, as
     /// they would to a new conversation.
-    pub fn continue_session(
+    pub(crate) fn continue_session(
         &mut self,
         path: &Path,
         session: Session,
@@ -298,7 +292,7 @@ impl Conversation {
     }
 
     /// The next question starts afresh: no earlier turns, a new session.
-    pub fn start_anew(&mut self) {
+    pub(crate) fn start_anew(&mut self) {
         self.cancel();
         self.options.attachments.clear();
         self.earlier.clear();
@@ -309,7 +303,7 @@ impl Conversation {
 
     /// The most a run of `question` may cost with the seats as they are and
     /// the conversation so far as context.
-    pub fn estimate(&mut self, question: &str, prices: &Prices) -> Option<CostEstimate> {
+    pub(crate) fn estimate(&mut self, question: &str, prices: &Prices) -> Option<CostEstimate> {
         let prompt = self.context_prompt(question);
         let plan = match &self.seats {
             Seats::Connected(council) => CouncilPlan::from(&**council),
@@ -444,7 +438,7 @@ impl Conversation {
     /// appended to `batch`, folded and recorded; 0 once the run has ended.
     /// Pends while no run is in progress, so a front's loop can always
     /// wait on it.
-    pub async fn recv_many(&mut self, batch: &mut Vec<CouncilEvent>, limit: usize) -> usize {
+    pub(crate) async fn recv_many(&mut self, batch: &mut Vec<CouncilEvent>, limit: usize) -> usize {
         let from = batch.len();
         if self.unread.is_empty() {
             let Some(events) = self.events.as_mut() else {
@@ -468,7 +462,7 @@ impl Conversation {
     /// Reads the run in progress to its end, handing each event (folded
     /// and recorded) to `each` with the report so far. When `stop`
     /// resolves first, the run is cancelled and its last events still read.
-    pub async fn run_to_end(
+    pub(crate) async fn run_to_end(
         &mut self,
         stop: impl Future<Output = ()>,
         mut each: impl FnMut(&CouncilEvent, &RunReport),
@@ -498,7 +492,7 @@ impl Conversation {
     }
 
     /// A run is in progress (its events are not all read).
-    pub fn running(&self) -> bool {
+    pub(crate) fn running(&self) -> bool {
         self.events.is_some()
     }
 
@@ -510,7 +504,7 @@ impl Conversation {
     }
 
     /// Cancels one member of the run in progress.
-    pub fn cancel_member(&self, member: usize) {
+    pub(crate) fn cancel_member(&self, member: usize) {
         if let Some(c) = &self.canceller {
             c.cancel_member(member);
         }
@@ -527,19 +521,19 @@ impl Conversation {
     }
 
     /// The file of the session being written, if any.
-    pub fn session_path(&self) -> Option<&Path> {
+    pub(crate) fn session_path(&self) -> Option<&Path> {
         self.recorder.as_ref().map(Recorder::path)
     }
 
     /// The session being written stops being written (it failed).
-    pub fn stop_saving(&mut self) {
+    pub(crate) fn stop_saving(&mut self) {
         self.recorder = None;
     }
 
     /// Waits (at most `wait`) for the session to reach the disk: its id when
     /// every event was saved, `None` when not saving, else why not. The
     /// conversation goes on, and later turns are saved in the same file.
-    pub fn save(&self, wait: Duration) -> Option<Result<String, String>> {
+    pub(crate) fn save(&self, wait: Duration) -> Option<Result<String, String>> {
         let recorder = self.recorder.as_ref()?;
         Some(recorder.sync(wait).then(|| recorder.id()).ok_or_else(|| {
             format!(

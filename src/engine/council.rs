@@ -64,7 +64,7 @@ impl SeatSpec {
     }
 
     /// A request from this seat for `messages`: its model and sampling settings.
-    pub fn request(&self, messages: Vec<Message>) -> ChatRequest {
+    pub(crate) fn request(&self, messages: Vec<Message>) -> ChatRequest {
         ChatRequest {
             model: self.model.clone(),
             messages,
@@ -76,7 +76,7 @@ impl SeatSpec {
     }
 
     /// One question put to this seat alone: its system prompt, then the question.
-    pub fn ask(&self, question: &str) -> ChatRequest {
+    pub(crate) fn ask(&self, question: &str) -> ChatRequest {
         let system = self.system_prompt.iter().map(Message::system);
         self.request(system.chain([Message::user(question)]).collect())
     }
@@ -107,16 +107,7 @@ pub struct Fallback {
     pub provider: Arc<dyn Provider>,
 }
 
-impl Seat {
-    /// A seat without fallbacks.
-    pub fn new(spec: SeatSpec, provider: Arc<dyn Provider>) -> Self {
-        Self {
-            spec,
-            provider,
-            fallbacks: Vec::new(),
-        }
-    }
-}
+impl Seat {}
 
 /// A ready-to-run council.
 #[derive(Debug, Clone)]
@@ -156,12 +147,12 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn is_unset(&self) -> bool {
+    pub(crate) fn is_unset(&self) -> bool {
         *self == Self::default()
     }
 
     /// Each limit of `over` that is set replaces this one's.
-    pub fn overridden_by(self, over: Limits) -> Self {
+    pub(crate) fn overridden_by(self, over: Limits) -> Self {
         Self {
             quorum: over.quorum.or(self.quorum),
             deadline_s: over.deadline_s.or(self.deadline_s),
@@ -198,18 +189,18 @@ impl Limits {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
-    pub base_url: String,
+    pub(crate) base_url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key_env: Option<String>,
+    pub(crate) api_key_env: Option<String>,
 }
 
 /// Endpoints by provider name.
-pub type Endpoints = std::collections::BTreeMap<String, Endpoint>;
+pub(crate) type Endpoints = std::collections::BTreeMap<String, Endpoint>;
 
 /// Member names from model slugs: the last path segment
 /// (`anthropic/claude-opus-4` becomes `claude-opus-4`), made unique with
 /// `-2`, `-3`, ... when two members would share a name.
-pub fn member_names<S: AsRef<str>>(models: &[S]) -> Vec<String> {
+pub(crate) fn member_names<S: AsRef<str>>(models: &[S]) -> Vec<String> {
     let base: Vec<String> = models
         .iter()
         .map(|m| {
@@ -226,7 +217,7 @@ pub fn member_names<S: AsRef<str>>(models: &[S]) -> Vec<String> {
 }
 
 /// Makes names unique by suffixing repeats with `-2`, `-3`, ...
-pub fn unique_names(names: Vec<String>) -> Vec<String> {
+pub(crate) fn unique_names(names: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(names.len());
     for name in names {
         let repeated = names_count(&out, &name) > 0;

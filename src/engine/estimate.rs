@@ -30,9 +30,9 @@ fn output(seat: &SeatSpec) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stages {
     /// Rounds: each after the first asks every member and the judge again.
-    pub rounds: u32,
+    pub(crate) rounds: u32,
     /// Every member writes a ballot.
-    pub ranking: bool,
+    pub(crate) ranking: bool,
 }
 
 impl Default for Stages {

@@ -4,7 +4,7 @@
 pub mod council;
 pub(crate) mod deliberation;
 pub(crate) mod estimate;
-pub(crate) mod events;
+pub mod events;
 pub mod judge;
 pub mod orchestrator;
 pub(crate) mod ranking;

@@ -38,10 +38,10 @@ pub struct RunOptions {
 /// An earlier question of the conversation and what came of it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PastTurn {
-    pub question: String,
-    pub synthesis: String,
+    pub(crate) question: String,
+    pub(crate) synthesis: String,
     /// Each member's answer, by panel index (`None`: it gave none).
-    pub answers: Vec<Option<String>>,
+    pub(crate) answers: Vec<Option<String>>,
 }
 
 impl From<&crate::engine::RunReport> for PastTurn {
@@ -65,7 +65,7 @@ pub enum ContextMode {
 
 /// Earlier turns as chat messages: each question, then the answer the
 /// reader should remember (for `member`, per `mode`; else the synthesis).
-pub fn history_messages(options: &RunOptions, member: Option<usize>) -> Vec<Message> {
+pub(crate) fn history_messages(options: &RunOptions, member: Option<usize>) -> Vec<Message> {
     let mut out = Vec::with_capacity(options.history.len() * 2);
     for turn in &options.history {
         let own = match (options.context, member) {
@@ -101,9 +101,9 @@ pub struct Basis {
 /// A member re-run in that round is asked the round's request again.
 #[derive(Debug, Clone, Default)]
 pub struct Revising {
-    pub answers: Vec<Option<String>>,
-    pub analysis: Option<Analysis>,
-    pub dispute: Option<Contradiction>,
+    pub(crate) answers: Vec<Option<String>>,
+    pub(crate) analysis: Option<Analysis>,
+    pub(crate) dispute: Option<Contradiction>,
 }
 
 impl Basis {
@@ -156,26 +156,26 @@ pub struct RunCanceller {
 
 impl RunCanceller {
     /// Cancels everything still running; stages not yet started are skipped.
-    pub fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         self.run.cancel();
     }
 
     /// Cancels one member; the rest of the council goes on. Returns false
     /// for an index outside the panel.
-    pub fn cancel_member(&self, member: usize) -> bool {
+    pub(crate) fn cancel_member(&self, member: usize) -> bool {
         self.members
             .get(member)
             .map(CancellationToken::cancel)
             .is_some()
     }
 
-    pub fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         self.run.is_cancelled()
     }
 }
 
 impl RunHandle {
-    pub fn canceller(&self) -> RunCanceller {
+    pub(crate) fn canceller(&self) -> RunCanceller {
         self.cancel.clone()
     }
 
@@ -272,11 +272,11 @@ struct Orchestrator {
 }
 
 /// The result of streaming one request.
-pub struct StageOutput {
-    pub text: String,
-    pub result: Result<Completion, ProviderError>,
-    pub ttft_ms: Option<u64>,
-    pub elapsed_ms: u64,
+pub(crate) struct StageOutput {
+    pub(crate) text: String,
+    pub(crate) result: Result<Completion, ProviderError>,
+    pub(crate) ttft_ms: Option<u64>,
+    pub(crate) elapsed_ms: u64,
 }
 
 /// [`stream_stage`] for a request with a JSON schema: some servers reject
@@ -305,7 +305,7 @@ async fn stream_structured(
 /// One seat asked once, outside a run (`council eval` asks baselines and a
 /// grader this way, `ask -m` one model): fallbacks apply as in a run, and an
 /// endpoint that rejects the JSON schema is asked again without it.
-pub async fn ask_seat(
+pub(crate) async fn ask_seat(
     seat: &Seat,
     request: &ChatRequest,
     cancel: CancellationToken,

@@ -30,14 +30,14 @@ pub struct Ballot {
     pub reviewer: String,
     pub order: Vec<String>,
     /// The labels the reviewer read, in the order it read them.
-    pub labels: LabelMap,
+    pub(crate) labels: LabelMap,
 }
 
 /// A reply that could not be read as a ballot: reported, left out of the count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MalformedBallot {
     pub reviewer: String,
-    pub error: String,
+    pub(crate) error: String,
     /// The reply as it came.
     pub text: String,
 }
@@ -49,12 +49,12 @@ pub struct Ranking {
     pub ballots: Vec<Ballot>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub malformed: Vec<MalformedBallot>,
-    pub usage: Usage,
+    pub(crate) usage: Usage,
 }
 
 impl Ranking {
     /// A member's place (1-based) and score in the aggregate.
-    pub fn place(&self, member: &str) -> Option<(usize, u32)> {
+    pub(crate) fn place(&self, member: &str) -> Option<(usize, u32)> {
         self.aggregate
             .iter()
             .position(|s| s.member == member)

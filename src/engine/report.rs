@@ -28,7 +28,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn is_settled(self) -> bool {
+    pub(crate) fn is_settled(self) -> bool {
         !matches!(self, Status::Queued | Status::Streaming)
     }
 }
@@ -39,9 +39,9 @@ pub struct MemberReport {
     pub model: String,
     pub status: Status,
     pub text: String,
-    pub reasoning: String,
+    pub(crate) reasoning: String,
     pub error: Option<String>,
-    pub finish_reason: Option<String>,
+    pub(crate) finish_reason: Option<String>,
     pub usage: Usage,
     pub ttft_ms: Option<u64>,
     pub elapsed_ms: Option<u64>,
@@ -60,7 +60,7 @@ pub struct MemberReport {
 /// A model a seat fell back from, and why.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FallbackError {
-    pub model: String,
+    pub(crate) model: String,
     pub error: String,
 }
 
@@ -92,7 +92,7 @@ fn first_round() -> u32 {
 /// plus the limits council adds. A closed set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FailureReason {
+pub(crate) enum FailureReason {
     /// Every member failed.
     AllPanelsFailed,
     /// Every member failed for want of credits (HTTP 402).
@@ -118,7 +118,7 @@ pub enum FailureReason {
 impl FailureReason {
     /// The run's failure, else the judge's (a run goes on to a synthesis
     /// from the raw answers when its judge fails).
-    pub fn of(outcome: RunOutcome, judge: Option<JudgeFailureKind>) -> Option<Self> {
+    pub(crate) fn of(outcome: RunOutcome, judge: Option<JudgeFailureKind>) -> Option<Self> {
         Some(match outcome {
             RunOutcome::AllMembersFailed => Self::AllPanelsFailed,
             RunOutcome::InsufficientCredits => Self::InsufficientCredits,
@@ -143,7 +143,7 @@ impl FailureReason {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DegradedMember {
     pub member: String,
-    pub status: Status,
+    pub(crate) status: Status,
     pub reason: String,
 }
 
@@ -156,12 +156,12 @@ pub struct RoundReport {
     pub judge: JudgeReport,
     /// The contradiction's topic, when the round answered one dispute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dispute: Option<String>,
+    pub(crate) dispute: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JudgeReport {
-    pub model: String,
+    pub(crate) model: String,
     pub status: Status,
     pub analysis: Option<Analysis>,
     /// The judge's raw reply.
@@ -169,41 +169,41 @@ pub struct JudgeReport {
     pub error: Option<String>,
     /// Why it gave no analysis, when it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure: Option<JudgeFailureKind>,
+    pub(crate) failure: Option<JudgeFailureKind>,
     /// The anonymous labels the judge saw, with the shuffle's seed.
     pub labels: Option<LabelMap>,
-    pub usage: Usage,
-    pub elapsed_ms: Option<u64>,
+    pub(crate) usage: Usage,
+    pub(crate) elapsed_ms: Option<u64>,
     /// How many of the analysis's quotes were found where attributed.
     #[serde(default)]
     pub grounding: Option<Grounding>,
     /// Members whose model is the judge's own: it may prefer their text.
     #[serde(default)]
-    pub judge_is_member: Vec<String>,
+    pub(crate) judge_is_member: Vec<String>,
     /// With several samples: how many findings recurred across them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consistency: Option<Consistency>,
+    pub(crate) consistency: Option<Consistency>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fallback_from: Vec<String>,
+    pub(crate) fallback_from: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fallback_errors: Vec<FallbackError>,
+    pub(crate) fallback_errors: Vec<FallbackError>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SynthesisReport {
-    pub model: String,
+    pub(crate) model: String,
     pub status: Status,
     pub text: String,
     pub error: Option<String>,
     /// False when it worked from the raw answers because the judge failed.
     pub with_analysis: bool,
-    pub usage: Usage,
-    pub ttft_ms: Option<u64>,
-    pub elapsed_ms: Option<u64>,
+    pub(crate) usage: Usage,
+    pub(crate) ttft_ms: Option<u64>,
+    pub(crate) elapsed_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fallback_from: Vec<String>,
+    pub(crate) fallback_from: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fallback_errors: Vec<FallbackError>,
+    pub(crate) fallback_errors: Vec<FallbackError>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -211,8 +211,8 @@ pub struct RunReport {
     pub question: String,
     /// What was attached to the question: names, sizes, hashes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attachments: Vec<crate::attachments::AttachmentInfo>,
-    pub preset: Option<String>,
+    pub(crate) attachments: Vec<crate::attachments::AttachmentInfo>,
+    pub(crate) preset: Option<String>,
     /// The members as of the last round.
     pub members: Vec<MemberReport>,
     /// The judge's map of the last round.
@@ -245,13 +245,13 @@ pub struct RunReport {
     pub error: Option<String>,
     /// What failed, in Fusion's terms, when anything did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure_reason: Option<FailureReason>,
+    pub(crate) failure_reason: Option<FailureReason>,
     /// The quorum, deadline and budget cap the run was held to.
     #[serde(default, skip_serializing_if = "Limits::is_unset")]
     pub limits: Limits,
     pub synthesis: SynthesisReport,
     pub usage: Usage,
-    pub elapsed_ms: Option<u64>,
+    pub(crate) elapsed_ms: Option<u64>,
     pub outcome: Option<RunOutcome>,
     /// The judgement and synthesis predate answers that changed since (a
     /// member re-run or added); judging again clears it.
@@ -259,12 +259,12 @@ pub struct RunReport {
     pub stale: bool,
     /// What the run in progress covers; a partial run adds to the totals.
     #[serde(skip)]
-    pub scope: RunScope,
+    pub(crate) scope: RunScope,
     /// The turn's spend so far, the run in progress included: what every
     /// settled stage reported. Only grows within a turn (read it through
     /// [`Self::spent`], which also covers a report read from JSON).
     #[serde(skip)]
-    pub live: Usage,
+    pub(crate) live: Usage,
 }
 
 /// The members sharing the judge's model.
@@ -629,7 +629,7 @@ impl RunReport {
     /// What the turn has cost so far: the run's own total once it ended,
     /// else every settled stage of it (and of the runs before it in the
     /// turn). A round, a re-run or a re-judgement only adds to it.
-    pub fn spent(&self) -> Usage {
+    pub(crate) fn spent(&self) -> Usage {
         if self.outcome.is_some() {
             self.usage
         } else {
@@ -638,7 +638,7 @@ impl RunReport {
     }
 
     /// The round in progress as a [`RoundReport`].
-    pub fn current_round(&self) -> RoundReport {
+    pub(crate) fn current_round(&self) -> RoundReport {
         RoundReport {
             round: self.round,
             members: self.members.clone(),
@@ -649,7 +649,7 @@ impl RunReport {
 
     /// Contradictions per round so far, the round in progress included once
     /// its judge has answered (`None` where the judge failed).
-    pub fn contradictions_per_round(&self) -> Vec<Option<usize>> {
+    pub(crate) fn contradictions_per_round(&self) -> Vec<Option<usize>> {
         let count = |j: &JudgeReport| j.analysis.as_ref().map(|a| a.contradictions.len());
         let earlier = self.rounds.iter().filter(|r| r.round < self.round);
         let mut out: Vec<Option<usize>> = earlier.map(|r| count(&r.judge)).collect();
@@ -660,7 +660,7 @@ impl RunReport {
     }
 
     /// A member's report in `round` (the current one included).
-    pub fn member_in_round(&self, member: usize, round: u32) -> Option<&MemberReport> {
+    pub(crate) fn member_in_round(&self, member: usize, round: u32) -> Option<&MemberReport> {
         if round == self.round {
             return self.members.get(member);
         }
@@ -671,21 +671,10 @@ impl RunReport {
             .get(member)
     }
 
-    /// The judge's report of `round` (the current one included).
-    pub fn judge_in_round(&self, round: u32) -> Option<&JudgeReport> {
-        if round == self.round {
-            return Some(&self.judge);
-        }
-        self.rounds
-            .iter()
-            .find(|r| r.round == round)
-            .map(|r| &r.judge)
-    }
-
     /// After the panel was edited: members follow the new seats, matched by
     /// name (a removed or moved member takes its answer with it). Returns,
     /// for each new seat, the index it had before (`None`: a new member).
-    pub fn reseat(&mut self, seats: &[SeatInfo]) -> Vec<Option<usize>> {
+    pub(crate) fn reseat(&mut self, seats: &[SeatInfo]) -> Vec<Option<usize>> {
         let mut old: Vec<Option<MemberReport>> = std::mem::take(&mut self.members)
             .into_iter()
             .map(Some)
@@ -706,7 +695,7 @@ impl RunReport {
 
     /// Each member's answer by panel index: its text when it finished,
     /// `None` otherwise.
-    pub fn answers(&self) -> Vec<Option<String>> {
+    pub(crate) fn answers(&self) -> Vec<Option<String>> {
         self.members
             .iter()
             .map(|m| (m.status == Status::Done).then(|| m.text.clone()))
@@ -714,7 +703,7 @@ impl RunReport {
     }
 
     /// Members that finished with an answer, in panel order.
-    pub fn answered(&self) -> impl Iterator<Item = (usize, &MemberReport)> {
+    pub(crate) fn answered(&self) -> impl Iterator<Item = (usize, &MemberReport)> {
         self.members
             .iter()
             .enumerate()
@@ -724,7 +713,7 @@ impl RunReport {
 
 impl MemberReport {
     /// A member that has not run yet.
-    pub fn queued(seat: &SeatInfo) -> Self {
+    pub(crate) fn queued(seat: &SeatInfo) -> Self {
         Self {
             name: seat.name.clone(),
             model: seat.model.clone(),

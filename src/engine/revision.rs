@@ -37,9 +37,9 @@ pub(crate) fn changes(before: &str, after: &str) -> Vec<Change> {
 /// old one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Summary {
-    pub added: usize,
-    pub removed: usize,
-    pub kept: f64,
+    pub(crate) added: usize,
+    pub(crate) removed: usize,
+    pub(crate) kept: f64,
 }
 
 pub(crate) fn summary(before: &str, after: &str) -> Summary {

@@ -16,9 +16,9 @@ or its members unless the disagreement itself matters to the reader.";
 
 /// A member's answer as the synthesizer sees it.
 pub(crate) struct NamedAnswer<'a> {
-    pub name: &'a str,
-    pub model: &'a str,
-    pub text: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) model: &'a str,
+    pub(crate) text: &'a str,
 }
 
 pub(crate) fn user_prompt(

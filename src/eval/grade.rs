@@ -30,13 +30,13 @@ pub enum Winner {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// `None` when the grader gave no readable verdict.
-    pub winner: Option<Winner>,
+    pub(crate) winner: Option<Winner>,
     #[serde(default)]
-    pub reason: String,
+    pub(crate) reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     #[serde(default)]
-    pub usage: Usage,
+    pub(crate) usage: Usage,
 }
 
 fn schema() -> JsonSchema {

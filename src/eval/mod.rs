@@ -4,7 +4,7 @@
 //! positions swapped, and only a verdict both orders agree on counts.
 
 pub(crate) mod grade;
-pub(crate) mod questions;
+pub mod questions;
 pub mod summary;
 
 use std::collections::BTreeMap;
@@ -30,13 +30,13 @@ pub struct Evaluation {
 
 /// One answer: the council's synthesis or a baseline's reply.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Answer {
-    pub text: String,
-    pub usage: Usage,
-    pub elapsed_ms: u64,
+pub(crate) struct Answer {
+    pub(crate) text: String,
+    pub(crate) usage: Usage,
+    pub(crate) elapsed_ms: u64,
     /// Why there is no answer to grade.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// How a question went against one baseline.
@@ -55,22 +55,22 @@ pub enum Outcome {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
-    pub answer: Answer,
+    pub(crate) answer: Answer,
     /// The council as A, then as B.
-    pub verdicts: Vec<Verdict>,
+    pub(crate) verdicts: Vec<Verdict>,
     pub outcome: Outcome,
     /// What the grader cost.
-    pub grading: Usage,
+    pub(crate) grading: Usage,
 }
 
 /// One line of the results file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuestionResult {
     pub id: String,
-    pub question: String,
+    pub(crate) question: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
-    pub council: Answer,
+    pub(crate) reference: Option<String>,
+    pub(crate) council: Answer,
     /// By baseline model.
     pub baselines: BTreeMap<String, Comparison>,
 }

@@ -8,7 +8,7 @@ pub struct EvalQuestion {
     /// Given in the file, else `q<line>`.
     pub id: String,
     pub question: String,
-    pub reference: Option<String>,
+    pub(crate) reference: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -10,20 +10,20 @@ use super::{Outcome, QuestionResult};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BaselineSummary {
-    pub wins: u32,
-    pub losses: u32,
-    pub ties: u32,
+    pub(crate) wins: u32,
+    pub(crate) losses: u32,
+    pub(crate) ties: u32,
     /// Questions with nothing to grade (an answer missing).
-    pub errors: u32,
+    pub(crate) errors: u32,
     /// Wins over the graded questions (ties count against).
-    pub win_rate: f64,
+    pub(crate) win_rate: f64,
     /// The share of graded pairs where both orders agreed.
-    pub consistency: f64,
+    pub(crate) consistency: f64,
     /// Council cost over the baseline's, on the graded questions (`null`
     /// when the baseline reported no cost).
-    pub cost_ratio: Option<f64>,
+    pub(crate) cost_ratio: Option<f64>,
     /// Council time over the baseline's, on the graded questions.
-    pub latency_ratio: Option<f64>,
+    pub(crate) latency_ratio: Option<f64>,
 }
 
 /// One summary per baseline model.

@@ -56,7 +56,7 @@ pub struct Fetch<'a> {
 }
 
 impl Fetch<'_> {
-    pub fn target(&self) -> PathBuf {
+    pub(crate) fn target(&self) -> PathBuf {
         self.models_dir.join(format!("{}.gguf", self.model.name))
     }
 

@@ -11,10 +11,10 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GgufInfo {
     pub architecture: Option<String>,
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     pub context_length: Option<u64>,
     pub has_chat_template: bool,
-    pub tensors: u64,
+    pub(crate) tensors: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

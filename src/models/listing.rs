@@ -11,13 +11,13 @@ use crate::paths;
 use crate::provider::{ModelInfo, Pricing};
 
 /// A listing older than this is fetched again when the picker opens.
-pub const FRESH_FOR: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const FRESH_FOR: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Listing {
     /// Unix seconds.
-    pub fetched_at: u64,
-    pub models: Vec<ModelInfo>,
+    pub(crate) fetched_at: u64,
+    pub(crate) models: Vec<ModelInfo>,
 }
 
 fn now() -> u64 {
@@ -34,15 +34,15 @@ impl Listing {
         }
     }
 
-    pub fn age(&self) -> Duration {
+    pub(crate) fn age(&self) -> Duration {
         Duration::from_secs(now().saturating_sub(self.fetched_at))
     }
 
-    pub fn is_fresh(&self) -> bool {
+    pub(crate) fn is_fresh(&self) -> bool {
         self.age() < FRESH_FOR
     }
 
-    pub fn pricing(&self, model: &str) -> Option<Pricing> {
+    pub(crate) fn pricing(&self, model: &str) -> Option<Pricing> {
         self.models
             .iter()
             .find(|m| m.id == model)
@@ -50,7 +50,7 @@ impl Listing {
     }
 
     /// Ids matching `query` fuzzily, best first (all, in order, for an empty query).
-    pub fn filter(&self, query: &str) -> Vec<&ModelInfo> {
+    pub(crate) fn filter(&self, query: &str) -> Vec<&ModelInfo> {
         use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
         if query.trim().is_empty() {
             return self.models.iter().collect();
@@ -69,7 +69,7 @@ impl Listing {
 /// Where a provider's listing is cached: by name for built-in providers,
 /// by name and URL for the others (two `--base-url` servers are both
 /// `custom`).
-pub fn cache_key(provider: &str, endpoints: &Endpoints) -> String {
+pub(crate) fn cache_key(provider: &str, endpoints: &Endpoints) -> String {
     match endpoints.get(provider) {
         Some(e) => {
             // FNV-1a: stable across builds, unlike the std hasher.
@@ -83,7 +83,7 @@ pub fn cache_key(provider: &str, endpoints: &Endpoints) -> String {
 }
 
 /// `~/.cache/council/listings/<key>.json`.
-pub fn cache_file(provider: &str) -> Option<PathBuf> {
+pub(crate) fn cache_file(provider: &str) -> Option<PathBuf> {
     let safe: String = provider
         .chars()
         .map(|c| {
@@ -103,7 +103,7 @@ pub fn load(provider: &str) -> Option<Listing> {
 }
 
 /// Writes the listing (to a temporary file, renamed into place).
-pub fn store(provider: &str, listing: &Listing) -> std::io::Result<()> {
+pub(crate) fn store(provider: &str, listing: &Listing) -> std::io::Result<()> {
     let path = cache_file(provider).ok_or_else(|| std::io::Error::other("no cache dir"))?;
     if let Some(dir) = path.parent() {
         paths::create_private_dir(dir)?;
@@ -117,7 +117,7 @@ pub fn store(provider: &str, listing: &Listing) -> std::io::Result<()> {
 }
 
 /// "3 min", "5 h", "2 days": how old a listing is, for the picker's header.
-pub fn describe_age(age: Duration) -> String {
+pub(crate) fn describe_age(age: Duration) -> String {
     let s = age.as_secs();
     match s {
         0..=59 => "just now".into(),

@@ -2,7 +2,7 @@
 //! and how a seat's `local/<name>` model resolves to a GGUF path.
 
 pub mod fetch;
-pub(crate) mod gguf;
+pub mod gguf;
 pub mod listing;
 pub mod prices;
 

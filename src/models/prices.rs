@@ -106,7 +106,12 @@ impl Prices {
     /// it is within (saying what could not be priced), or why it is refused.
     /// `prompt` is everything the members read: the question with its
     /// attachments and the conversation so far.
-    pub fn check(&self, plan: &CouncilPlan, prompt: &str, cap: f64) -> Result<String, String> {
+    pub(crate) fn check(
+        &self,
+        plan: &CouncilPlan,
+        prompt: &str,
+        cap: f64,
+    ) -> Result<String, String> {
         let estimate = self.estimate(plan, prompt);
         // Unknown prices count as free, so an incomplete estimate over the cap is over it too.
         if estimate.usd > cap {
@@ -138,7 +143,7 @@ impl Prices {
     }
 
     /// The council's models without a listed price, each once.
-    pub fn unpriced(&self, plan: &CouncilPlan) -> Vec<String> {
+    pub(crate) fn unpriced(&self, plan: &CouncilPlan) -> Vec<String> {
         let mut models: Vec<String> = Vec::new();
         for seat in plan.seats() {
             if self.of(seat).is_none() && !models.contains(&seat.model) {

@@ -47,10 +47,10 @@ pub struct Capabilities {
     /// Output is decoded under a grammar: a JSON schema is enforced token
     /// by token, so a schema may pin values (the judge's quotes) to text
     /// the request holds.
-    pub grammar: bool,
+    pub(crate) grammar: bool,
     /// Runs here: tokens cost nothing, and its model list changes as models
     /// are fetched (never cached).
-    pub free: bool,
+    pub(crate) free: bool,
     /// Requests at once decode together in one batch.
-    pub batching: bool,
+    pub(crate) batching: bool,
 }

@@ -35,7 +35,7 @@ pub struct ProviderError {
     pub message: String,
     /// From a `Retry-After` header, when the server sent one.
     #[serde(skip)]
-    pub retry_after: Option<Duration>,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl ProviderError {
@@ -47,7 +47,7 @@ impl ProviderError {
         }
     }
 
-    pub fn cancelled() -> Self {
+    pub(crate) fn cancelled() -> Self {
         Self::new(ErrorKind::Cancelled, "cancelled")
     }
 
@@ -58,7 +58,7 @@ impl ProviderError {
     /// Failures another model might not have: an unknown or unserved model,
     /// no credits, rate limits and server errors (after the retries), a
     /// server that never answered. Only ever acted on before the first byte.
-    pub fn another_model_may_fix(&self) -> bool {
+    pub(crate) fn another_model_may_fix(&self) -> bool {
         match self.kind {
             ErrorKind::Http { status } => matches!(status, 402 | 404 | 408 | 429 | 500..=599),
             ErrorKind::Connect | ErrorKind::FirstByteTimeout => true,
@@ -67,7 +67,7 @@ impl ProviderError {
     }
 
     /// Failures that may succeed on a second try, before any byte arrived.
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         match self.kind {
             ErrorKind::Http { status } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504 | 529),
             ErrorKind::Connect | ErrorKind::FirstByteTimeout => true,
@@ -77,7 +77,7 @@ impl ProviderError {
 
     /// Builds the error for an HTTP status, with the server's own message
     /// (from an OpenAI-style error body when there is one) and a hint.
-    pub fn from_status(status: u16, body: &str, key_env: Option<&str>, model: &str) -> Self {
+    pub(crate) fn from_status(status: u16, body: &str, key_env: Option<&str>, model: &str) -> Self {
         let detail = error_body_message(body);
         let what = match status {
             400 => "bad request".to_string(),

@@ -18,12 +18,12 @@ pub use error::{ErrorKind, ProviderError};
 /// One message of a chat request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
-    pub role: Role,
-    pub content: String,
+    pub(crate) role: Role,
+    pub(crate) content: String,
 }
 
 impl Message {
-    pub fn system(content: impl Into<String>) -> Self {
+    pub(crate) fn system(content: impl Into<String>) -> Self {
         Self {
             role: Role::System,
             content: content.into(),
@@ -35,7 +35,7 @@ impl Message {
             content: content.into(),
         }
     }
-    pub fn assistant(content: impl Into<String>) -> Self {
+    pub(crate) fn assistant(content: impl Into<String>) -> Self {
         Self {
             role: Role::Assistant,
             content: content.into(),
@@ -45,7 +45,7 @@ impl Message {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Role {
+pub(crate) enum Role {
     System,
     User,
     Assistant,
@@ -67,8 +67,8 @@ pub struct ChatRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonSchema {
-    pub name: String,
-    pub schema: serde_json::Value,
+    pub(crate) name: String,
+    pub(crate) schema: serde_json::Value,
 }
 
 /// A piece of streamed output.
@@ -88,7 +88,7 @@ pub struct Usage {
 }
 
 impl Usage {
-    pub fn add(&mut self, other: &Usage) {
+    pub(crate) fn add(&mut self, other: &Usage) {
         self.prompt_tokens += other.prompt_tokens;
         self.completion_tokens += other.completion_tokens;
         self.cost = match (self.cost, other.cost) {
@@ -114,7 +114,7 @@ pub struct Completion {
 }
 
 /// Receives deltas as they arrive. Called on the provider's task; keep it cheap.
-pub type DeltaSink<'a> = &'a mut (dyn FnMut(Delta) + Send);
+pub(crate) type DeltaSink<'a> = &'a mut (dyn FnMut(Delta) + Send);
 
 /// A backend that streams chat completions.
 pub trait Provider: Send + Sync + std::fmt::Debug {
@@ -144,7 +144,7 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
 
 /// The longest timeout (or deadline) council accepts, in seconds: a day.
 /// Longer is a typo, and would overflow clock arithmetic near `u64::MAX`.
-pub const MAX_TIMEOUT_S: u64 = 86_400;
+pub(crate) const MAX_TIMEOUT_S: u64 = 86_400;
 
 /// Timeouts for one request. `first_byte` runs from sending the request until
 /// the first body bytes; `idle` is the longest gap allowed between chunks.
@@ -196,7 +196,7 @@ impl RetryPolicy {
     /// Delay before retry number `attempt` (0-based): full jitter over an
     /// exponentially growing, capped window, or the server's `Retry-After`
     /// when it gave one (also capped).
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(after) = retry_after {
             return after.min(self.max_delay);
         }

@@ -36,7 +36,7 @@ use run::{Finished, Out};
 use wire::{ApiError, ChatRequest};
 
 /// The model id of the council given on the command line.
-pub const MODEL: &str = "council";
+pub(crate) const MODEL: &str = "council";
 
 /// How a server runs: where it listens is the caller's (it binds first).
 #[derive(Debug, Clone)]

@@ -21,9 +21,9 @@ pub(super) enum Out {
 }
 
 pub(super) struct Finished {
-    pub report: RunReport,
+    pub(crate) report: RunReport,
     /// The session it was saved as, when it was.
-    pub session_id: Option<String>,
+    pub(crate) session_id: Option<String>,
 }
 
 /// Drives the conversation's run to its end in a task of its own; the

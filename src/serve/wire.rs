@@ -12,22 +12,22 @@ use crate::provider::Usage;
 /// (temperature, tools, ...) are accepted and ignored.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ChatRequest {
-    pub model: String,
-    pub messages: Vec<WireMessage>,
+    pub(crate) model: String,
+    pub(crate) messages: Vec<WireMessage>,
     #[serde(default)]
-    pub stream: bool,
+    pub(crate) stream: bool,
     /// Bounds the synthesis (members write what their preset allows).
     #[serde(default)]
-    pub max_tokens: Option<u32>,
+    pub(crate) max_tokens: Option<u32>,
     #[serde(default)]
-    pub max_completion_tokens: Option<u32>,
+    pub(crate) max_completion_tokens: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct WireMessage {
-    pub role: String,
+    pub(crate) role: String,
     #[serde(default)]
-    pub content: Content,
+    pub(crate) content: Content,
 }
 
 /// A message's content: a string, or parts of which the text ones count.
@@ -57,12 +57,12 @@ impl Content {
 /// An error in OpenAI's shape, with its HTTP status.
 #[derive(Debug)]
 pub(crate) struct ApiError {
-    pub status: StatusCode,
-    pub message: String,
-    pub kind: &'static str,
-    pub code: &'static str,
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
+    pub(crate) kind: &'static str,
+    pub(crate) code: &'static str,
     /// Seconds, for a 429.
-    pub retry_after: Option<u64>,
+    pub(crate) retry_after: Option<u64>,
 }
 
 impl ApiError {

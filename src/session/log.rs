@@ -74,7 +74,7 @@ impl SessionWriter {
 
     /// Continues `path`, whose session has `turns` turns; the next run is
     /// a new turn. A torn last line is closed off first.
-    pub fn append(path: &Path, turns: usize) -> std::io::Result<Self> {
+    pub(crate) fn append(path: &Path, turns: usize) -> std::io::Result<Self> {
         let torn = std::fs::read(path)?.last().is_some_and(|b| *b != b'\n');
         let file = File::options().append(true).open(path)?;
         let mut out = BufWriter::new(file);
@@ -92,11 +92,6 @@ impl SessionWriter {
 
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// The session's id: its file's name without `.jsonl`.
-    pub fn id(&self) -> String {
-        id_of(&self.path)
     }
 
     /// Records one event. Stage changes are flushed at once; text is merged
@@ -122,7 +117,7 @@ impl SessionWriter {
     }
 
     /// Flushes when text has waited long enough; call it on a timer too.
-    pub fn tick(&mut self) -> std::io::Result<()> {
+    pub(crate) fn tick(&mut self) -> std::io::Result<()> {
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             self.flush()?;
         }
@@ -218,7 +213,7 @@ pub struct SessionLock(#[allow(dead_code)] File);
 impl SessionLock {
     /// Takes the session's exclusive (advisory) lock, waiting up to
     /// [`LOCK_WAIT`] for a run that holds it; then fails naming the session.
-    pub fn take(path: &Path) -> Result<Self, String> {
+    pub(crate) fn take(path: &Path) -> Result<Self, String> {
         let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let started = Instant::now();
         loop {

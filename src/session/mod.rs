@@ -28,11 +28,11 @@ pub const VERSION: u32 = 1;
 /// The first line of a session file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
-    pub format: String,
+    pub(crate) format: String,
     pub version: u32,
-    pub id: String,
+    pub(crate) id: String,
     /// RFC 3339, UTC.
-    pub created: String,
+    pub(crate) created: String,
     /// The council's seats: models and settings, never keys.
     pub council: CouncilPlan,
     /// Which front ran it, when not a person at this terminal (`served`).
@@ -40,15 +40,7 @@ pub struct Header {
     pub origin: Option<String>,
 }
 
-impl Session {
-    /// The turns as conversation history for a follow-up.
-    pub fn history(&self) -> Vec<crate::engine::PastTurn> {
-        self.turns
-            .iter()
-            .map(crate::engine::PastTurn::from)
-            .collect()
-    }
-}
+impl Session {}
 
 /// A session as loaded: its header and each turn folded into a report.
 #[derive(Debug, Clone, PartialEq)]

@@ -33,7 +33,12 @@ pub type OnError = Arc<dyn Fn(String) + Send + Sync>;
 impl Recorder {
     /// A new session for `plan` in `dir`, under a fresh id; `origin` names
     /// the front that ran it when not a person at this terminal (`served`).
-    pub fn start(dir: &Path, plan: CouncilPlan, origin: Option<&str>, on_error: OnError) -> Self {
+    pub(crate) fn start(
+        dir: &Path,
+        plan: CouncilPlan,
+        origin: Option<&str>,
+        on_error: OnError,
+    ) -> Self {
         let (id, created) = super::new_id();
         let path = dir.join(format!("{id}.jsonl"));
         let dir = dir.to_path_buf();
@@ -45,7 +50,7 @@ impl Recorder {
     }
 
     /// Continues the session in `path`, which has `turns` turns.
-    pub fn append(path: &Path, turns: usize, on_error: OnError) -> Self {
+    pub(crate) fn append(path: &Path, turns: usize, on_error: OnError) -> Self {
         let target = path.to_path_buf();
         Self::spawn(path.to_path_buf(), on_error, move || {
             SessionWriter::append(&target, turns).map_err(|e| format!("{}: {e}", target.display()))
@@ -106,14 +111,14 @@ impl Recorder {
     }
 
     /// The session's id: its file's name without `.jsonl`.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         super::log::id_of(&self.path)
     }
 
     /// Waits (at most `timeout`) for everything recorded to reach the disk,
     /// then lets the writer end: the session's id when all of it was
     /// saved, else why not.
-    pub fn close(self, timeout: Duration) -> Result<String, String> {
+    pub(crate) fn close(self, timeout: Duration) -> Result<String, String> {
         let synced = self.sync(timeout);
         if let Some(e) = self
             .failed
@@ -130,12 +135,12 @@ impl Recorder {
     }
 
     /// The session's file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Hands a batch of events to the writer in one message.
-    pub fn record_all(&self, events: Vec<CouncilEvent>) {
+    pub(crate) fn record_all(&self, events: Vec<CouncilEvent>) {
         if !events.is_empty() {
             let _ = self.tx.send(Msg::Events(events));
         }
@@ -143,7 +148,7 @@ impl Recorder {
 
     /// Waits (at most `timeout`) until everything recorded so far is on
     /// disk; false when the writer did not answer in time or has stopped.
-    pub fn sync(&self, timeout: Duration) -> bool {
+    pub(crate) fn sync(&self, timeout: Duration) -> bool {
         let (done_tx, done_rx) = mpsc::channel();
         if self.tx.send(Msg::Sync(done_tx)).is_err() {
             return false;

@@ -51,7 +51,7 @@ pub struct SessionSummary {
     pub path: PathBuf,
     /// Every turn's question, in order (kept in the index, not printed).
     #[serde(skip)]
-    pub questions: Vec<String>,
+    pub(crate) questions: Vec<String>,
 }
 
 /// The index beside the sessions: each file's summary, valid while the
@@ -97,7 +97,7 @@ impl Listed {
 }
 
 impl SessionSummary {
-    pub fn of(session: &Session, path: &Path) -> Self {
+    pub(crate) fn of(session: &Session, path: &Path) -> Self {
         let last = session.turns.last();
         let status = if session.interrupted {
             "interrupted"

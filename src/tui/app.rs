@@ -45,8 +45,8 @@ const PAST_QUESTIONS: usize = 500;
 
 pub struct App {
     pub state: State,
-    pub theme: Theme,
-    pub keymap: Keymap,
+    pub(crate) theme: Theme,
+    pub(crate) keymap: Keymap,
     /// The council, its runs and their session: what the panes show.
     conversation: Conversation,
     clipboard: Box<dyn Clipboard + Send>,
@@ -123,13 +123,13 @@ impl App {
     }
 
     /// The file of the session being written, if any.
-    pub fn session_path(&self) -> Option<&std::path::Path> {
+    pub(crate) fn session_path(&self) -> Option<&std::path::Path> {
         self.conversation.session_path()
     }
 
     /// Sets the themes to cycle through, the one to start with, and the file
     /// that remembers a switch (none: not remembered).
-    pub fn with_themes(
+    pub(crate) fn with_themes(
         mut self,
         themes: Vec<Theme>,
         current: Theme,
@@ -147,14 +147,14 @@ impl App {
     }
 
     /// The key table (the defaults with the config file's overrides).
-    pub fn with_keymap(mut self, keymap: Keymap) -> Self {
+    pub(crate) fn with_keymap(mut self, keymap: Keymap) -> Self {
         self.keymap = keymap;
         self
     }
 
     /// Brackets every frame in a synchronized update, so a terminal shows
     /// whole frames only (for a real terminal on stdout).
-    pub fn with_synchronized_output(mut self, on: bool) -> Self {
+    pub(crate) fn with_synchronized_output(mut self, on: bool) -> Self {
         self.synchronized = on;
         self
     }
@@ -480,7 +480,7 @@ impl App {
     }
 
     /// An effect reported back: fold it in.
-    pub fn on_done(&mut self, done: Done) {
+    pub(crate) fn on_done(&mut self, done: Done) {
         match done {
             Done::Listing(provider, fetched, result) => {
                 if self.fetching.get(&provider) == Some(&fetched) {
@@ -579,12 +579,12 @@ impl App {
 
     /// The question to edit, when [`App::run`] returned to hand the
     /// terminal to the editor; the caller runs it, then [`App::edited`].
-    pub fn take_suspension(&mut self) -> Option<String> {
+    pub(crate) fn take_suspension(&mut self) -> Option<String> {
         self.suspended_for.take()
     }
 
     /// What the editor saved becomes the question in the prompt.
-    pub fn edited(&mut self, result: Result<String, String>) {
+    pub(crate) fn edited(&mut self, result: Result<String, String>) {
         self.dirty = true;
         match result {
             Ok(text) => {
@@ -629,7 +629,7 @@ impl App {
     }
 
     /// Folds a batch of council events (already recorded) into what is shown.
-    pub fn on_council_events(&mut self, batch: &mut Vec<CouncilEvent>) {
+    pub(crate) fn on_council_events(&mut self, batch: &mut Vec<CouncilEvent>) {
         let now = Instant::now();
         for event in batch.drain(..) {
             self.state.apply(&event, now);

@@ -10,7 +10,7 @@ pub trait Clipboard {
 
 /// The system clipboard with OSC 52 as the fallback.
 #[derive(Default)]
-pub struct SystemClipboard {
+pub(crate) struct SystemClipboard {
     system: Option<arboard::Clipboard>,
 }
 

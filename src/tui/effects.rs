@@ -14,7 +14,7 @@ use crate::session::{Session, SessionSummary};
 
 /// What an effect reports.
 #[derive(Debug)]
-pub enum Done {
+pub(crate) enum Done {
     /// A provider's listing: whether a fetch was allowed, then the listing
     /// and whether to cache it (fetched from a remote provider, not read
     /// from the disk cache); an empty error: nothing cached and no fetch

@@ -11,14 +11,14 @@ pub enum Focus {
 
 /// Which kind of pane has the focus, for hints that only make sense there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaneKind {
+pub(crate) enum PaneKind {
     Member,
     Judge,
     Synthesis,
 }
 
 impl Focus {
-    pub fn pane_kind(self) -> Option<PaneKind> {
+    pub(crate) fn pane_kind(self) -> Option<PaneKind> {
         match self {
             Focus::Prompt => None,
             Focus::Member(_) => Some(PaneKind::Member),

@@ -8,7 +8,7 @@ use crate::session::SessionSummary;
 
 /// What the browser asks of the app after a key.
 #[derive(Debug, Clone, PartialEq)]
-pub enum HistoryOutcome {
+pub(crate) enum HistoryOutcome {
     Stay,
     Close,
     /// Open this session: show it and continue it.
@@ -18,19 +18,19 @@ pub enum HistoryOutcome {
 }
 
 pub struct HistoryBrowser {
-    pub sessions: Vec<SessionSummary>,
+    pub(crate) sessions: Vec<SessionSummary>,
     /// Files that could not be read, said plainly.
-    pub problems: Vec<String>,
-    pub filter: String,
-    pub selected: usize,
+    pub(crate) problems: Vec<String>,
+    pub(crate) filter: String,
+    pub(crate) selected: usize,
     /// A delete waiting for `y`.
-    pub confirm: Option<SessionSummary>,
+    pub(crate) confirm: Option<SessionSummary>,
     /// Sessions are still being read.
-    pub loading: bool,
+    pub(crate) loading: bool,
 }
 
 impl HistoryBrowser {
-    pub fn new(sessions: Vec<SessionSummary>, problems: Vec<String>) -> Self {
+    pub(crate) fn new(sessions: Vec<SessionSummary>, problems: Vec<String>) -> Self {
         Self {
             sessions,
             problems,
@@ -42,7 +42,7 @@ impl HistoryBrowser {
     }
 
     /// An empty browser that fills in as sessions are read.
-    pub fn loading() -> Self {
+    pub(crate) fn loading() -> Self {
         Self {
             loading: true,
             ..Self::new(Vec::new(), Vec::new())
@@ -51,7 +51,7 @@ impl HistoryBrowser {
 
     /// More sessions were read: newest first, the selection kept on the
     /// session it was on.
-    pub fn extend(&mut self, sessions: Vec<SessionSummary>, problems: Vec<String>) {
+    pub(crate) fn extend(&mut self, sessions: Vec<SessionSummary>, problems: Vec<String>) {
         let selected = self.visible().get(self.selected).map(|s| s.id.clone());
         self.sessions.extend(sessions);
         self.sessions.sort_by(|a, b| b.path.cmp(&a.path));
@@ -62,7 +62,7 @@ impl HistoryBrowser {
     }
 
     /// Sessions whose question, preset or id contains every word of the filter.
-    pub fn visible(&self) -> Vec<&SessionSummary> {
+    pub(crate) fn visible(&self) -> Vec<&SessionSummary> {
         let words: Vec<String> = self
             .filter
             .split_whitespace()
@@ -82,7 +82,7 @@ impl HistoryBrowser {
             .collect()
     }
 
-    pub fn handle(&mut self, key: KeyEvent) -> HistoryOutcome {
+    pub(crate) fn handle(&mut self, key: KeyEvent) -> HistoryOutcome {
         if let Some(target) = &self.confirm {
             let outcome = match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => HistoryOutcome::Delete(target.clone()),
@@ -118,7 +118,7 @@ impl HistoryBrowser {
     }
 
     /// After a delete: the session is gone from the list.
-    pub fn remove(&mut self, id: &str) {
+    pub(crate) fn remove(&mut self, id: &str) {
         self.sessions.retain(|s| s.id != id);
         self.selected = self.selected.min(self.visible().len().saturating_sub(1));
     }

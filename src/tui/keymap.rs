@@ -11,14 +11,14 @@ use crossterm::event::{
 
 use crate::config::settings::REBINDABLE;
 use crate::tui::action::Action;
-pub use crate::tui::focus::PaneKind;
+pub(crate) use crate::tui::focus::PaneKind;
 use crate::tui::layer::Layer;
 
 /// A key with its modifiers (Shift is part of the character for letters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Key {
-    pub code: KeyCode,
-    pub modifiers: KeyModifiers,
+pub(crate) struct Key {
+    pub(crate) code: KeyCode,
+    pub(crate) modifiers: KeyModifiers,
 }
 
 impl Key {
@@ -56,7 +56,7 @@ impl Key {
     }
 
     /// How the key is written in the help and the hints.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let name = match self.code {
             KeyCode::Char(' ') => "Space".to_string(),
             KeyCode::Char(c) if self.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -96,13 +96,13 @@ impl Key {
 /// A hint in the bottom line: short text, maybe only for one kind of pane,
 /// maybe different while a council runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hint {
-    pub text: &'static str,
+pub(crate) struct Hint {
+    pub(crate) text: &'static str,
     /// The text while a council runs, when it differs.
-    pub running: Option<&'static str>,
-    pub only: Option<PaneKind>,
+    pub(crate) running: Option<&'static str>,
+    pub(crate) only: Option<PaneKind>,
     /// The text on the judge's pane, when it differs.
-    pub judge: Option<&'static str>,
+    pub(crate) judge: Option<&'static str>,
 }
 
 impl Hint {
@@ -119,17 +119,17 @@ impl Hint {
 
 /// One row of the table.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Binding {
-    pub layers: &'static [Layer],
-    pub key: Key,
-    pub action: Action,
+pub(crate) struct Binding {
+    pub(crate) layers: &'static [Layer],
+    pub(crate) key: Key,
+    pub(crate) action: Action,
     /// The config file's name for the action (`cancel`), when rebindable.
-    pub name: Option<&'static str>,
+    pub(crate) name: Option<&'static str>,
     /// The help overlay's text; rows with the same text share one line.
-    pub help: &'static str,
+    pub(crate) help: &'static str,
     /// How the help line writes the keys, instead of listing each one.
-    pub label: Option<&'static str>,
-    pub hint: Option<Hint>,
+    pub(crate) label: Option<&'static str>,
+    pub(crate) hint: Option<Hint>,
 }
 
 const EDITOR: &[Layer] = &[Layer::Prompt, Layer::EmptyPrompt];
@@ -631,12 +631,8 @@ impl Keymap {
         Self { bindings }
     }
 
-    pub fn bindings(&self) -> &[Binding] {
-        &self.bindings
-    }
-
     /// How the first key for `action` is written (the editor's own first).
-    pub fn key_for(&self, action: &Action) -> Option<String> {
+    pub(crate) fn key_for(&self, action: &Action) -> Option<String> {
         self.bindings
             .iter()
             .find(|b| &b.action == action && b.layers.contains(&Layer::Prompt))
@@ -645,7 +641,7 @@ impl Keymap {
     }
 
     /// Every key for `action` in `layer`, as written.
-    pub fn keys_in(&self, layer: Layer, action: &Action) -> Vec<String> {
+    pub(crate) fn keys_in(&self, layer: Layer, action: &Action) -> Vec<String> {
         self.bindings
             .iter()
             .filter(|b| &b.action == action && b.layers.contains(&layer))
@@ -654,7 +650,7 @@ impl Keymap {
     }
 
     /// One terminal event in `layer` as an action.
-    pub fn map(&self, layer: Layer, event: &Event) -> Option<Action> {
+    pub(crate) fn map(&self, layer: Layer, event: &Event) -> Option<Action> {
         match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => self.map_key(layer, key),
             Event::Paste(text) => Some(Action::Paste(text.clone())),
@@ -737,7 +733,7 @@ impl Keymap {
     /// The hint bar for `layer`, at most `width` columns: when the hints do
     /// not fit, the ones just before the last two (quit, help) give way, so
     /// the way to the help always shows.
-    pub fn hints(
+    pub(crate) fn hints(
         &self,
         layer: Layer,
         pane: Option<PaneKind>,
@@ -830,7 +826,7 @@ mod tests {
         let keymap = Keymap::default();
         for (name, default) in REBINDABLE {
             let b = keymap
-                .bindings()
+                .bindings
                 .iter()
                 .find(|b| b.name == Some(*name))
                 .unwrap_or_else(|| panic!("{name} is bound"));

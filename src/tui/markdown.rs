@@ -13,15 +13,15 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Styles for markdown elements.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct MarkdownStyle {
-    pub text: Style,
-    pub heading: Style,
-    pub code: Style,
-    pub code_block: Style,
-    pub quote: Style,
-    pub bullet: Style,
-    pub link: Style,
-    pub rule: Style,
+pub(crate) struct MarkdownStyle {
+    pub(crate) text: Style,
+    pub(crate) heading: Style,
+    pub(crate) code: Style,
+    pub(crate) code_block: Style,
+    pub(crate) quote: Style,
+    pub(crate) bullet: Style,
+    pub(crate) link: Style,
+    pub(crate) rule: Style,
 }
 
 /// Renders `src` (already sanitized) into lines at most `width` columns wide.
@@ -460,7 +460,7 @@ fn tokens(s: &str) -> impl Iterator<Item = &str> {
 
 /// Rendered lines of a growing markdown text, re-rendering only its tail.
 #[derive(Debug, Default, Clone)]
-pub struct MarkdownCache {
+pub(crate) struct MarkdownCache {
     width: usize,
     /// Bytes of the source whose lines are final.
     stable_len: usize,
@@ -472,7 +472,7 @@ pub struct MarkdownCache {
 impl MarkdownCache {
     /// Brings the lines up to date with `src` at `width`. `src` must extend
     /// the text seen before (streams only append); anything else resets.
-    pub fn update(&mut self, src: &str, width: usize, style: &MarkdownStyle) {
+    pub(crate) fn update(&mut self, src: &str, width: usize, style: &MarkdownStyle) {
         if width != self.width
             || src.len() < self.stable_len.max(self.tail_len)
             || !src.is_char_boundary(self.stable_len)
@@ -502,16 +502,12 @@ impl MarkdownCache {
         self.tail_len = src.len();
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.stable.len() + self.tail.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Lines `start..start + count`, cloned for drawing.
-    pub fn slice(&self, start: usize, count: usize) -> Vec<Line<'static>> {
+    pub(crate) fn slice(&self, start: usize, count: usize) -> Vec<Line<'static>> {
         (start..(start + count).min(self.len()))
             .map(|i| {
                 if i < self.stable.len() {

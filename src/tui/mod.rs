@@ -32,7 +32,7 @@ use crate::config::settings::Settings;
 pub use app::App;
 
 /// Puts the terminal back: raw mode off, main screen, mouse and paste off.
-pub fn restore_terminal() {
+pub(crate) fn restore_terminal() {
     let _ = disable_raw_mode();
     let _ = crossterm::execute!(
         stdout(),

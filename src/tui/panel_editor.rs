@@ -16,7 +16,7 @@ use crate::models::listing::Listing;
 use crate::provider::ModelInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
+pub(crate) enum Field {
     Name,
     Model,
     Temperature,
@@ -26,7 +26,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 6] = [
+    pub(crate) const ALL: [Field; 6] = [
         Field::Name,
         Field::Model,
         Field::Temperature,
@@ -35,7 +35,7 @@ impl Field {
         Field::WebSearch,
     ];
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Field::Name => "name",
             Field::Model => "model",
@@ -49,7 +49,7 @@ impl Field {
 
 /// What the editor asks of the app after a key.
 #[derive(Debug, Clone, PartialEq)]
-pub enum EditorOutcome {
+pub(crate) enum EditorOutcome {
     Stay,
     /// Close, keeping the edits for the next run.
     Close,
@@ -59,12 +59,12 @@ pub enum EditorOutcome {
 
 /// Choosing a model from the provider's listing; typing filters it.
 pub struct Picker {
-    pub query: TextArea<'static>,
-    pub selected: usize,
+    pub(crate) query: TextArea<'static>,
+    pub(crate) selected: usize,
 }
 
 impl Picker {
-    pub fn query(&self) -> String {
+    pub(crate) fn query(&self) -> String {
         self.query.lines().join("")
     }
 }
@@ -74,22 +74,22 @@ pub struct PanelEditor {
     /// What each provider serves, as far as known.
     pub listings: HashMap<String, Listing>,
     /// Why a provider's listing could not be had.
-    pub listing_errors: HashMap<String, String>,
+    pub(crate) listing_errors: HashMap<String, String>,
     /// The model picker, while open.
     pub picker: Option<Picker>,
     /// A row: members first, then the judge, then the synthesizer.
-    pub selected: usize,
-    pub field: Field,
+    pub(crate) selected: usize,
+    pub(crate) field: Field,
     /// The field being edited, when one is.
-    pub input: Option<TextArea<'static>>,
+    pub(crate) input: Option<TextArea<'static>>,
     /// The preset name being typed, when saving.
-    pub saving: Option<TextArea<'static>>,
+    pub(crate) saving: Option<TextArea<'static>>,
     /// Why the last edit was refused.
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// Saved roles (`~/.config/council/roles`), for `o`.
-    pub roles: Vec<Role>,
+    pub(crate) roles: Vec<Role>,
     /// The role list, while open: the highlighted row.
-    pub role_picker: Option<usize>,
+    pub(crate) role_picker: Option<usize>,
     /// Members added here whose names were made from their model: a new
     /// model renames them (until a name is typed).
     named_by_model: std::collections::HashSet<String>,
@@ -113,12 +113,12 @@ impl PanelEditor {
         }
     }
 
-    pub fn rows(&self) -> usize {
+    pub(crate) fn rows(&self) -> usize {
         self.plan.members.len() + 2
     }
 
     /// The role of a row: `member`, `judge` or `synthesizer`.
-    pub fn role(&self, row: usize) -> &'static str {
+    pub(crate) fn role(&self, row: usize) -> &'static str {
         match row.checked_sub(self.plan.members.len()) {
             None => "member",
             Some(0) => "judge",
@@ -126,7 +126,7 @@ impl PanelEditor {
         }
     }
 
-    pub fn seat(&self, row: usize) -> &SeatSpec {
+    pub(crate) fn seat(&self, row: usize) -> &SeatSpec {
         let n = self.plan.members.len();
         match row.checked_sub(n) {
             None => &self.plan.members[row],
@@ -145,7 +145,7 @@ impl PanelEditor {
     }
 
     /// A field's value as shown and as the input starts.
-    pub fn value(seat: &SeatSpec, field: Field) -> String {
+    pub(crate) fn value(seat: &SeatSpec, field: Field) -> String {
         match field {
             Field::Name => seat.name.clone(),
             Field::Model => seat.model.clone(),
@@ -156,7 +156,7 @@ impl PanelEditor {
         }
     }
 
-    pub fn is_member(&self) -> bool {
+    pub(crate) fn is_member(&self) -> bool {
         self.selected < self.plan.members.len()
     }
 
@@ -168,7 +168,7 @@ impl PanelEditor {
     }
 
     /// The picker's matches, best first.
-    pub fn matches(&self) -> Vec<&ModelInfo> {
+    pub(crate) fn matches(&self) -> Vec<&ModelInfo> {
         match (&self.picker, self.listing()) {
             (Some(p), Some(l)) => l.filter(&p.query()),
             _ => Vec::new(),
@@ -249,7 +249,7 @@ impl PanelEditor {
         }
     }
 
-    pub fn handle(&mut self, key: KeyEvent) -> EditorOutcome {
+    pub(crate) fn handle(&mut self, key: KeyEvent) -> EditorOutcome {
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         if self.picker.is_some() {
             self.picker_key(key);

@@ -33,7 +33,7 @@ pub enum JudgeTab {
 }
 
 impl JudgeTab {
-    pub const ALL: [JudgeTab; 6] = [
+    pub(crate) const ALL: [JudgeTab; 6] = [
         JudgeTab::Consensus,
         JudgeTab::Contradictions,
         JudgeTab::BlindSpots,
@@ -42,11 +42,11 @@ impl JudgeTab {
         JudgeTab::Raw,
     ];
 
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         Self::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             JudgeTab::Consensus => "Consensus",
             JudgeTab::Contradictions => "Contradictions",
@@ -59,7 +59,7 @@ impl JudgeTab {
 
     /// The findings this tab lists: none for the contradictions (stances,
     /// not findings) and the raw reply.
-    pub fn findings(self, a: &Analysis) -> Option<&[Finding]> {
+    pub(crate) fn findings(self, a: &Analysis) -> Option<&[Finding]> {
         match self {
             JudgeTab::Consensus => Some(&a.consensus),
             JudgeTab::BlindSpots => Some(&a.blind_spots),
@@ -70,7 +70,7 @@ impl JudgeTab {
     }
 
     /// How many items the tab lists.
-    pub fn item_count(self, a: &Analysis) -> usize {
+    pub(crate) fn item_count(self, a: &Analysis) -> usize {
         match self {
             JudgeTab::Contradictions => a.contradictions.len(),
             tab => tab.findings(a).map_or(0, <[Finding]>::len),
@@ -81,14 +81,14 @@ impl JudgeTab {
 /// Where a pane is scrolled: following the tail, or held at an offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scroll {
-    pub offset: usize,
+    pub(crate) offset: usize,
     pub follow: bool,
     /// The person scrolled this pane; a finished stream leaves it be.
-    pub touched: bool,
+    pub(crate) touched: bool,
     /// The largest offset at the last draw (content height minus view height).
-    pub max: usize,
+    pub(crate) max: usize,
     /// The view's height at the last draw, for paging.
-    pub page: usize,
+    pub(crate) page: usize,
 }
 
 impl Default for Scroll {
@@ -104,7 +104,7 @@ impl Default for Scroll {
 }
 
 impl Scroll {
-    pub fn by(&mut self, lines: isize) {
+    pub(crate) fn by(&mut self, lines: isize) {
         self.touched = true;
         let offset = if self.follow { self.max } else { self.offset };
         let next = offset.saturating_add_signed(lines).min(self.max);
@@ -112,13 +112,13 @@ impl Scroll {
         self.follow = next >= self.max;
     }
 
-    pub fn top(&mut self) {
+    pub(crate) fn top(&mut self) {
         self.touched = true;
         self.offset = 0;
         self.follow = self.max == 0;
     }
 
-    pub fn bottom(&mut self) {
+    pub(crate) fn bottom(&mut self) {
         self.touched = true;
         self.offset = self.max;
         self.follow = true;
@@ -126,7 +126,7 @@ impl Scroll {
 
     /// A stream ended: a pane the person never scrolled goes back to its
     /// beginning, where the answer (or the judge's first item) starts.
-    pub fn finished(&mut self) {
+    pub(crate) fn finished(&mut self) {
         if !self.touched {
             self.offset = 0;
             self.follow = false;
@@ -135,7 +135,7 @@ impl Scroll {
 
     /// Fits the scroll to content of `total` lines in a view of `height`;
     /// returns the first line to show.
-    pub fn fit(&mut self, total: usize, height: usize) -> usize {
+    pub(crate) fn fit(&mut self, total: usize, height: usize) -> usize {
         self.max = total.saturating_sub(height);
         self.page = height.max(1);
         if self.follow {
@@ -150,11 +150,11 @@ impl Scroll {
 #[derive(Debug, Default, Clone)]
 pub struct StreamText {
     pub text: String,
-    pub reasoning: String,
+    pub(crate) reasoning: String,
     /// Delta events received: an estimate of tokens until usage arrives.
     pub deltas: u64,
-    pub started_at: Option<Instant>,
-    pub first_token_at: Option<Instant>,
+    pub(crate) started_at: Option<Instant>,
+    pub(crate) first_token_at: Option<Instant>,
 }
 
 impl StreamText {
@@ -181,24 +181,24 @@ impl StreamText {
 /// A judge item's quote shown in the member's pane it quotes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Jump {
-    pub tab: JudgeTab,
-    pub item: usize,
+    pub(crate) tab: JudgeTab,
+    pub(crate) item: usize,
     /// Which of the item's verified quotes.
-    pub quote: usize,
-    pub member: usize,
+    pub(crate) quote: usize,
+    pub(crate) member: usize,
     /// Every member the item quotes, with the span shown in its pane (the
     /// quote gone to for `member`): the passages side by side in the grid.
-    pub spans: Vec<(usize, (usize, usize))>,
+    pub(crate) spans: Vec<(usize, (usize, usize))>,
     /// Per member: the body lines highlighted, once its pane was drawn and
     /// scrolled to them, and the width they were found at (a resize finds
     /// them again).
-    pub lines: HashMap<usize, (usize, usize, usize)>,
+    pub(crate) lines: HashMap<usize, (usize, usize, usize)>,
 }
 
 /// A follow-up keeps the turns before it reachable: `{` and `}` show them
 /// in every pane, as they were; the latest comes back at the end.
 #[derive(Debug, Default)]
-pub struct Turns {
+pub(crate) struct Turns {
     earlier: Vec<RunReport>,
     /// The earlier turn on screen, and the latest put aside meanwhile.
     viewing: Option<(usize, Box<RunReport>)>,
@@ -206,24 +206,19 @@ pub struct Turns {
 
 impl Turns {
     /// Turns before the latest.
-    pub fn set_earlier(&mut self, earlier: Vec<RunReport>) {
+    pub(crate) fn set_earlier(&mut self, earlier: Vec<RunReport>) {
         self.earlier = earlier;
         self.viewing = None;
     }
 
-    /// The turns before the latest, oldest first.
-    pub fn earlier(&self) -> &[RunReport] {
-        &self.earlier
-    }
-
     /// A finished turn becomes an earlier one (a follow-up was asked).
-    pub fn push(&mut self, turn: RunReport) {
+    pub(crate) fn push(&mut self, turn: RunReport) {
         self.earlier.push(turn);
     }
 
     /// (the turn on screen, counted from 1; how many there are), once the
     /// conversation has more than one.
-    pub fn position(&self) -> Option<(usize, usize)> {
+    pub(crate) fn position(&self) -> Option<(usize, usize)> {
         let total = self.earlier.len() + 1;
         (total > 1).then(|| {
             let at = self.viewing.as_ref().map_or(total, |(i, _)| i + 1);
@@ -231,7 +226,7 @@ impl Turns {
         })
     }
 
-    pub fn viewing_earlier(&self) -> bool {
+    pub(crate) fn viewing_earlier(&self) -> bool {
         self.viewing.is_some()
     }
 }
@@ -267,7 +262,7 @@ impl Run {
         self.running
     }
 
-    pub fn ranking(&self) -> bool {
+    pub(crate) fn ranking(&self) -> bool {
         self.ranking
     }
 
@@ -280,7 +275,7 @@ impl Run {
     }
 
     /// A member's report and display text.
-    pub fn member(&self, i: usize) -> Option<(&MemberReport, &StreamText)> {
+    pub(crate) fn member(&self, i: usize) -> Option<(&MemberReport, &StreamText)> {
         Some((self.report.members.get(i)?, self.members.get(i)?))
     }
 
@@ -290,7 +285,11 @@ impl Run {
 
     /// A member's report and display text in `round` (the current one
     /// included).
-    pub fn member_in_round(&self, i: usize, round: u32) -> Option<(&MemberReport, &StreamText)> {
+    pub(crate) fn member_in_round(
+        &self,
+        i: usize,
+        round: u32,
+    ) -> Option<(&MemberReport, &StreamText)> {
         if round == self.report.round {
             return self.member(i);
         }
@@ -307,7 +306,7 @@ impl Run {
     }
 
     /// Elapsed time of the current or last run.
-    pub fn elapsed(&self, now: Instant) -> Option<Duration> {
+    pub(crate) fn elapsed(&self, now: Instant) -> Option<Duration> {
         match (self.running, self.started, self.report.elapsed_ms) {
             (true, Some(started), _) => {
                 Some(self.elapsed_before + now.saturating_duration_since(started))
@@ -319,12 +318,12 @@ impl Run {
 
     /// The judgement and synthesis on screen predate the answers, and no
     /// run is making new ones.
-    pub fn judgement_stale(&self) -> bool {
+    pub(crate) fn judgement_stale(&self) -> bool {
         self.report.stale && !self.running
     }
 
     /// Counts of members by status: (settled, total).
-    pub fn panel_progress(&self) -> (usize, usize) {
+    pub(crate) fn panel_progress(&self) -> (usize, usize) {
         let settled = self
             .report
             .members
@@ -468,22 +467,22 @@ impl Run {
 /// How one pane is shown: its rendered lines and where it is scrolled.
 #[derive(Debug, Default)]
 pub struct PaneView {
-    pub cache: MarkdownCache,
-    pub reasoning_cache: MarkdownCache,
+    pub(crate) cache: MarkdownCache,
+    pub(crate) reasoning_cache: MarkdownCache,
     pub scroll: Scroll,
-    pub show_reasoning: bool,
+    pub(crate) show_reasoning: bool,
     /// Show the answer as a diff against the member's previous round.
-    pub show_diff: bool,
+    pub(crate) show_diff: bool,
     /// What the caches hold: (round, diff view), so a switch redraws them.
-    pub shown: Option<(u32, bool)>,
+    pub(crate) shown: Option<(u32, bool)>,
     /// The diff view's lines: (width, text length) they were made for.
-    pub diff: Option<((usize, usize), Vec<ratatui::text::Line<'static>>)>,
+    pub(crate) diff: Option<((usize, usize), Vec<ratatui::text::Line<'static>>)>,
 }
 
 impl PaneView {
     /// Makes the caches hold `round` in the diff view or not, starting
     /// over (from the top) when that changes.
-    pub fn show(&mut self, round: u32, diff: bool) {
+    pub(crate) fn show(&mut self, round: u32, diff: bool) {
         if self.shown != Some((round, diff)) {
             if self.shown.is_some() {
                 self.cache = MarkdownCache::default();
@@ -510,23 +509,23 @@ pub enum Notice {
 /// the panel moves it), the editor and its history.
 pub struct View {
     pub focus: Focus,
-    pub zoomed: bool,
+    pub(crate) zoomed: bool,
     pub overlay: Option<Overlay>,
     pub judge_tab: JudgeTab,
     /// The highlighted item of the judge's tab (`j`/`k` move it).
     pub judge_item: usize,
     /// Set when the highlight moved: the next frame scrolls it into view.
-    pub judge_item_moved: bool,
+    pub(crate) judge_item_moved: bool,
     /// A judge quote gone to with Enter: shown in its member's pane.
     pub jump: Option<Jump>,
     /// The round the member panes show (`None`: the latest).
     pub round: Option<u32>,
-    pub judge: PaneView,
-    pub synthesis: PaneView,
+    pub(crate) judge: PaneView,
+    pub(crate) synthesis: PaneView,
     members: HashMap<String, PaneView>,
     /// First member row shown when the panel has more rows than fit.
-    pub member_row: usize,
-    pub editor: TextArea<'static>,
+    pub(crate) member_row: usize,
+    pub(crate) editor: TextArea<'static>,
     pub history: Vec<String>,
     history_pos: Option<usize>,
     pub notice: Option<Notice>,
@@ -603,7 +602,7 @@ pub struct State {
     pub run: Run,
     pub view: View,
     /// The conversation's earlier turns, and which one is on screen.
-    pub turns: Turns,
+    pub(crate) turns: Turns,
     /// The most the next run (or the running one) may cost, from the
     /// models' prices; shown until real costs arrive.
     pub estimate: Option<CostEstimate>,
@@ -737,7 +736,7 @@ impl State {
 
     /// A panel of one: its member answers alone, without judge or
     /// synthesis, and their panes are not shown.
-    pub fn solo(&self) -> bool {
+    pub(crate) fn solo(&self) -> bool {
         self.run.len() == 1
     }
 
@@ -789,7 +788,7 @@ impl State {
     }
 
     /// Whether a member's reasoning is shown.
-    pub fn shows_reasoning(&self, name: &str) -> bool {
+    pub(crate) fn shows_reasoning(&self, name: &str) -> bool {
         self.view
             .member_pane_ref(name)
             .is_some_and(|p| p.show_reasoning)
@@ -1344,7 +1343,7 @@ impl State {
 
     /// After the panel was edited: members follow the new seats by name;
     /// returns the indices of members that are new and have no answer.
-    pub fn reseat(&mut self, seats: &[SeatInfo]) -> Vec<usize> {
+    pub(crate) fn reseat(&mut self, seats: &[SeatInfo]) -> Vec<usize> {
         // Edits apply to the latest turn, never to one kept for reading.
         self.leave_earlier_turn();
         let added = self.run.reseat(seats);
@@ -1358,7 +1357,7 @@ impl State {
 
     /// Shows a saved turn as if it had just run: every pane, judge tab and
     /// the synthesis as they were.
-    pub fn show_report(&mut self, report: RunReport) {
+    pub(crate) fn show_report(&mut self, report: RunReport) {
         self.run.show(report);
         self.view.reset_panes();
         self.view.focus = Focus::Prompt;
@@ -1503,7 +1502,7 @@ impl State {
     }
 
     /// A run could not start (bad configuration): say why.
-    pub fn start_failed(&mut self, message: String) {
+    pub(crate) fn start_failed(&mut self, message: String) {
         self.run.running = false;
         self.run.started = None;
         self.view.notice = Some(Notice::Error(message));

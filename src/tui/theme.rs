@@ -15,19 +15,19 @@ use crate::tui::markdown::MarkdownStyle;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
-    pub name: String,
-    pub text: Color,
-    pub dim: Color,
-    pub border: Color,
-    pub focus: Color,
-    pub title: Color,
-    pub accent: Color,
-    pub ok: Color,
-    pub warn: Color,
-    pub error: Color,
-    pub code_bg: Color,
+    pub(crate) name: String,
+    pub(crate) text: Color,
+    pub(crate) dim: Color,
+    pub(crate) border: Color,
+    pub(crate) focus: Color,
+    pub(crate) title: Color,
+    pub(crate) accent: Color,
+    pub(crate) ok: Color,
+    pub(crate) warn: Color,
+    pub(crate) error: Color,
+    pub(crate) code_bg: Color,
     /// Text on a member's badge.
-    pub badge_text: Color,
+    pub(crate) badge_text: Color,
     pub members: Vec<Color>,
 }
 
@@ -62,7 +62,7 @@ impl Default for Theme {
 }
 
 /// The themes shipped in `themes/`, embedded at build time.
-pub const BUILTIN: &[(&str, &str)] = &[
+pub(crate) const BUILTIN: &[(&str, &str)] = &[
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
     (
@@ -155,14 +155,14 @@ fn unknown(value: &str) -> String {
 
 /// Names as ratatui spells them (`light-red`, `lightred`, `dark-gray`),
 /// indices and `#rrggbb`.
-pub fn parse_colour(value: &str) -> Option<Color> {
+pub(crate) fn parse_colour(value: &str) -> Option<Color> {
     Color::from_str(value.trim()).ok()
 }
 
 /// Every theme: the built-in ones, then the user's `*.toml` (a file named
 /// like a built-in replaces it). Broken user files come back as errors
 /// beside the themes that loaded.
-pub fn all_themes(user_dir: Option<&Path>) -> (Vec<Theme>, Vec<ConfigError>) {
+pub(crate) fn all_themes(user_dir: Option<&Path>) -> (Vec<Theme>, Vec<ConfigError>) {
     crate::config::named_files::load_layered(
         "themes",
         "toml",
@@ -175,7 +175,7 @@ pub fn all_themes(user_dir: Option<&Path>) -> (Vec<Theme>, Vec<ConfigError>) {
 
 /// For `NO_COLOR`: the terminal's own colours; focus and status are shown
 /// by weight and borders alone.
-pub fn no_color() -> Theme {
+pub(crate) fn no_color() -> Theme {
     Theme {
         name: "no-color".into(),
         text: Color::Reset,
@@ -194,7 +194,7 @@ pub fn no_color() -> Theme {
 }
 
 /// The theme remembered in `path` (a `ui.toml` with `theme = "name"`).
-pub fn remembered(path: &Path) -> Option<String> {
+pub(crate) fn remembered(path: &Path) -> Option<String> {
     #[derive(Deserialize)]
     struct Ui {
         theme: Option<String>,
@@ -205,7 +205,7 @@ pub fn remembered(path: &Path) -> Option<String> {
 
 /// Remembers `name` as the theme, written to a temporary file and renamed
 /// into place so a crash never leaves half a file.
-pub fn remember(path: &Path, name: &str) -> std::io::Result<()> {
+pub(crate) fn remember(path: &Path, name: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -220,17 +220,17 @@ pub fn remember(path: &Path, name: &str) -> std::io::Result<()> {
 }
 
 /// Whether `NO_COLOR` asks for no colour (set and not empty).
-pub fn no_color_requested() -> bool {
+pub(crate) fn no_color_requested() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
 impl Theme {
     /// The colour of member `i` (the palette repeats past its length).
-    pub fn member(&self, i: usize) -> Color {
+    pub(crate) fn member(&self, i: usize) -> Color {
         self.members[i % self.members.len().max(1)]
     }
 
-    pub fn markdown(&self) -> MarkdownStyle {
+    pub(crate) fn markdown(&self) -> MarkdownStyle {
         MarkdownStyle {
             text: Style::default().fg(self.text),
             heading: Style::default()
@@ -246,7 +246,7 @@ impl Theme {
     }
 
     /// A member's badge: its name on its colour.
-    pub fn badge(&self, i: usize) -> Style {
+    pub(crate) fn badge(&self, i: usize) -> Style {
         let style = Style::default().add_modifier(Modifier::BOLD);
         if self.member(i) == Color::Reset {
             // No colour to put the name on: reverse video marks it instead.

@@ -26,13 +26,9 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl Analysis {
-    pub fn is_empty(&self) -> bool {
-        self.item_count() == 0
-    }
-
     /// Drops members and quotes that are not among `known` (names a judge
     /// made up from labels that do not exist); counts them.
-    pub fn drop_unknown(&mut self, known: &[String]) {
+    pub(crate) fn drop_unknown(&mut self, known: &[String]) {
         let mut dropped = 0u32;
         let mut keep_members = |members: &mut Vec<String>| {
             let before = members.len();
@@ -64,7 +60,7 @@ impl Analysis {
         self.unknown_labels += dropped + quotes_dropped;
     }
 
-    pub fn item_count(&self) -> usize {
+    pub(crate) fn item_count(&self) -> usize {
         self.consensus.len()
             + self.contradictions.len()
             + self.blind_spots.len()
@@ -93,13 +89,13 @@ pub struct Quote {
     pub text: String,
     /// Found in `member`'s answer (see [`super::grounding::locate`]).
     #[serde(default)]
-    pub verified: bool,
+    pub(crate) verified: bool,
     /// Where, as byte offsets into `member`'s answer, when verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub span: Option<(usize, usize)>,
+    pub(crate) span: Option<(usize, usize)>,
     /// Not in `member`'s answer but in this member's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub found_in: Option<String>,
+    pub(crate) found_in: Option<String>,
 }
 
 impl Quote {

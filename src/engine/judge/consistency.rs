@@ -11,13 +11,13 @@ use super::analysis::{Analysis, Contradiction, Finding, Quote};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Consistency {
     /// How many times the judge read the answers (with an analysis back).
-    pub samples: usize,
+    pub(crate) samples: usize,
     /// Distinct findings over all samples.
-    pub findings: usize,
+    pub(crate) findings: usize,
     /// Those found by at least two samples: the ones kept.
-    pub recurring: usize,
+    pub(crate) recurring: usize,
     /// `recurring / findings` (1 when there were none).
-    pub share: f64,
+    pub(crate) share: f64,
 }
 
 /// Two quotes overlap when they are from one member and their spans meet,

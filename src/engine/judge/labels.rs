@@ -13,7 +13,7 @@ pub struct LabelAssignment {
     /// The letter(s) alone: `A`, `B`, ... `Z`, `AA`, ...
     pub label: String,
     /// Index of the member in the panel.
-    pub member: usize,
+    pub(crate) member: usize,
     pub name: String,
 }
 
@@ -43,7 +43,7 @@ impl LabelMap {
 
     /// The same members read in the opposite order, labelled A, B, ... again:
     /// the answer read last is read first.
-    pub fn reversed(&self) -> Self {
+    pub(crate) fn reversed(&self) -> Self {
         let assignments = self
             .assignments
             .iter()
@@ -81,7 +81,7 @@ impl LabelMap {
 
     /// The member name for a written label, or the label itself when the
     /// judge made one up (kept, so nothing it wrote is lost).
-    pub fn name_for(&self, written: &str) -> String {
+    pub(crate) fn name_for(&self, written: &str) -> String {
         self.resolve(written)
             .map(|a| a.name.clone())
             .unwrap_or_else(|| written.trim().to_string())

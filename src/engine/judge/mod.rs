@@ -47,7 +47,7 @@ impl JudgeFailure {
 }
 
 impl JudgeFailureKind {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Self::Empty => "empty reply",
             Self::NotJson => "not valid JSON",
@@ -58,7 +58,7 @@ impl JudgeFailureKind {
     }
 }
 
-pub const DEFAULT_SYSTEM_PROMPT: &str = "\
+pub(crate) const DEFAULT_SYSTEM_PROMPT: &str = "\
 You are the judge of a council of AI models. Several models answered the same question; \
 their answers follow, each under an anonymous label (Response A, Response B, ...). \
 Do not answer the question yourself and do not merge the answers. Compare them and map their structure:
@@ -80,7 +80,7 @@ an example, for a question about why the sky is blue (your items come from the r
 Use empty arrays for sections with nothing to report.";
 
 /// The user message: the question and the labelled answers, in label order.
-pub fn user_prompt(question: &str, labels: &LabelMap, answers: &[String]) -> String {
+pub(crate) fn user_prompt(question: &str, labels: &LabelMap, answers: &[String]) -> String {
     let mut out = format!("# Question\n\n{question}\n");
     for a in &labels.assignments {
         out.push_str(&format!(
@@ -133,7 +133,7 @@ const CLAUSE_CHARS: usize = 80;
 /// The clauses of an answer a quote may be: its sentences and the parts
 /// between semicolons, colons and line breaks, of three words or more, cut
 /// to [`CLAUSE_CHARS`] at a word boundary; each is verbatim answer text.
-pub fn clauses(answer: &str) -> Vec<String> {
+pub(crate) fn clauses(answer: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for piece in answer.split(['.', '!', '?', ';', ':', '\n']) {
         let piece = piece

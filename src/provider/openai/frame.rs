@@ -8,10 +8,10 @@
 
 /// The largest event accepted: past it the stream fails (the text that
 /// arrived before stays with the caller).
-pub const MAX_EVENT_BYTES: usize = 16 << 20;
+pub(crate) const MAX_EVENT_BYTES: usize = 16 << 20;
 
 #[derive(Debug, Default)]
-pub struct Framer {
+pub(crate) struct Framer {
     /// Bytes of the line in progress.
     line: Vec<u8>,
     /// The event's `data` so far, lines joined with `\n`.
@@ -22,11 +22,11 @@ pub struct Framer {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TooLarge;
+pub(crate) struct TooLarge;
 
 impl Framer {
     /// Feeds bytes; every completed event's data is pushed to `out`.
-    pub fn push(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), TooLarge> {
+    pub(crate) fn push(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), TooLarge> {
         let mut rest = bytes;
         if self.after_cr && rest.first() == Some(&b'\n') {
             rest = &rest[1..];
@@ -51,7 +51,7 @@ impl Framer {
     }
 
     /// The stream ended: a last line or event without its blank line still counts.
-    pub fn finish(&mut self, out: &mut Vec<String>) {
+    pub(crate) fn finish(&mut self, out: &mut Vec<String>) {
         if !self.line.is_empty() {
             self.end_line(out);
         }

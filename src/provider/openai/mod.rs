@@ -1,7 +1,7 @@
 //! Client for OpenAI-compatible chat-completions endpoints: OpenRouter,
 //! OpenAI, Ollama, llama.cpp server, vLLM, LM Studio.
 
-pub mod frame;
+pub(crate) mod frame;
 pub mod models;
 pub mod sse;
 
@@ -79,7 +79,7 @@ impl OpenAiConfig {
 }
 
 /// Whether a base URL is OpenRouter's, by host.
-pub fn is_openrouter(base_url: &str) -> bool {
+pub(crate) fn is_openrouter(base_url: &str) -> bool {
     reqwest::Url::parse(base_url)
         .ok()
         .and_then(|u| {
@@ -119,10 +119,6 @@ impl OpenAiProvider {
                 ProviderError::new(ErrorKind::Config, format!("cannot build HTTP client: {e}"))
             })?;
         Ok(Self { config, http })
-    }
-
-    pub fn config(&self) -> &OpenAiConfig {
-        &self.config
     }
 
     fn url(&self, path: &str) -> String {

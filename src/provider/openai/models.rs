@@ -12,7 +12,7 @@ struct ModelList {
 }
 
 /// Parses a `/models` response body.
-pub fn parse_models(body: &str) -> Result<Vec<ModelInfo>, ProviderError> {
+pub(crate) fn parse_models(body: &str) -> Result<Vec<ModelInfo>, ProviderError> {
     serde_json::from_str::<ModelList>(body)
         .map(|list| list.data)
         .map_err(|e| {

@@ -74,7 +74,7 @@ struct RawUsage {
 }
 
 /// Interprets one event's `data` field.
-pub fn interpret(data: &str) -> StreamItem {
+pub(crate) fn interpret(data: &str) -> StreamItem {
     let data = data.trim();
     if data == "[DONE]" {
         return StreamItem::Done;

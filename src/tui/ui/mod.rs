@@ -31,8 +31,8 @@ use crate::tui::state::{Focus, State};
 use crate::tui::theme::Theme;
 
 /// Below this size only a notice is drawn.
-pub const MIN_WIDTH: u16 = 40;
-pub const MIN_HEIGHT: u16 = 12;
+pub(crate) const MIN_WIDTH: u16 = 40;
+pub(crate) const MIN_HEIGHT: u16 = 12;
 
 /// What a frame is drawn with besides the state.
 pub struct Env<'a> {
@@ -49,17 +49,17 @@ pub struct Env<'a> {
 /// Where a frame put each pane, for the mouse.
 #[derive(Debug, Default, Clone)]
 pub struct Areas {
-    pub members: Vec<(usize, Rect)>,
+    pub(crate) members: Vec<(usize, Rect)>,
     pub judge: Rect,
     /// Screen rows of the judge items on screen: (item, first row, last row).
-    pub judge_items: Vec<(usize, u16, u16)>,
+    pub(crate) judge_items: Vec<(usize, u16, u16)>,
     pub synthesis: Rect,
-    pub prompt: Rect,
+    pub(crate) prompt: Rect,
 }
 
 impl Areas {
     /// The pane under a point.
-    pub fn pane_at(&self, column: u16, row: u16) -> Option<Focus> {
+    pub(crate) fn pane_at(&self, column: u16, row: u16) -> Option<Focus> {
         let hit = |r: &Rect| r.contains(ratatui::layout::Position { x: column, y: row });
         if let Some((i, _)) = self.members.iter().find(|(_, r)| hit(r)) {
             return Some(Focus::Member(*i));
