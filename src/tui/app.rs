@@ -25,7 +25,7 @@ use crate::tui::action::{Action, Command};
 use crate::tui::clipboard::Clipboard;
 use crate::tui::effects::{Done, Effects};
 use crate::tui::history::HistoryBrowser;
-use crate::tui::keymap::Keymap;
+use crate::tui::keymap::{KeyNames, Keymap};
 use crate::tui::layer::Overlay;
 use crate::tui::panel_editor::PanelEditor;
 use crate::tui::state::{Focus, Notice, State};
@@ -148,6 +148,7 @@ impl App {
 
     /// The key table (the defaults with the config file's overrides).
     pub(crate) fn with_keymap(mut self, keymap: Keymap) -> Self {
+        self.state.keys = KeyNames::of(&keymap);
         self.keymap = keymap;
         self
     }

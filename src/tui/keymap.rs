@@ -593,6 +593,34 @@ fn defaults() -> Vec<Binding> {
     ]
 }
 
+/// The keys notices name, as the table in force binds them (a rebound key
+/// is named as rebound).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct KeyNames {
+    pub(crate) rerun: String,
+    pub(crate) rejudge: String,
+    pub(crate) deliberate: String,
+    pub(crate) panel: String,
+}
+
+impl KeyNames {
+    pub(crate) fn of(keymap: &Keymap) -> Self {
+        let key = |action: Action| keymap.key_for(&action).unwrap_or_default();
+        Self {
+            rerun: key(Action::RerunFocused),
+            rejudge: key(Action::Rejudge),
+            deliberate: key(Action::Deliberate),
+            panel: key(Action::OpenPanelEditor),
+        }
+    }
+}
+
+impl Default for KeyNames {
+    fn default() -> Self {
+        Self::of(&Keymap::default())
+    }
+}
+
 /// The table in force.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Keymap {

@@ -17,6 +17,7 @@ use crate::sanitize::sanitize;
 use crate::tui::action::{Action, Command};
 pub use crate::tui::focus::Focus;
 use crate::tui::history::HistoryOutcome;
+use crate::tui::keymap::KeyNames;
 use crate::tui::layer::{Layer, Overlay};
 use crate::tui::markdown::MarkdownCache;
 use crate::tui::panel_editor::EditorOutcome;
@@ -606,6 +607,8 @@ pub struct State {
     /// The most the next run (or the running one) may cost, from the
     /// models' prices; shown until real costs arrive.
     pub estimate: Option<CostEstimate>,
+    /// The keys notices name, from the key table.
+    pub(crate) keys: KeyNames,
 }
 
 impl Default for State {
@@ -621,6 +624,7 @@ impl State {
             view: View::default(),
             turns: Turns::default(),
             estimate: None,
+            keys: KeyNames::default(),
         }
     }
 
@@ -1206,9 +1210,10 @@ impl State {
     /// others keep their answers.
     fn rerun_focused(&mut self) -> Vec<Command> {
         let Focus::Member(i) = self.view.focus else {
-            self.view.notice = Some(Notice::Info(
-                "focus a member to re-run it; R re-judges and re-synthesizes".into(),
-            ));
+            self.view.notice = Some(Notice::Info(format!(
+                "focus a member to re-run it; {} re-judges and re-synthesizes",
+                self.keys.rejudge
+            )));
             return Vec::new();
         };
         if !self.can_continue() {
@@ -1224,9 +1229,10 @@ impl State {
             return Vec::new();
         }
         if self.solo() {
-            self.view.notice = Some(Notice::Info(
-                "a panel of one has nothing to judge: p adds members".into(),
-            ));
+            self.view.notice = Some(Notice::Info(format!(
+                "a panel of one has nothing to judge: {} adds members",
+                self.keys.panel
+            )));
             return Vec::new();
         }
         if self.run.report.answered().next().is_none() {
@@ -1243,9 +1249,10 @@ impl State {
             return Vec::new();
         }
         if self.solo() {
-            self.view.notice = Some(Notice::Info(
-                "a panel of one has nothing to judge: p adds members".into(),
-            ));
+            self.view.notice = Some(Notice::Info(format!(
+                "a panel of one has nothing to judge: {} adds members",
+                self.keys.panel
+            )));
             return Vec::new();
         }
         if self.run.report.answered().next().is_none() {
@@ -1300,9 +1307,10 @@ impl State {
     fn step_round(&mut self, by: i64) {
         let last = self.run.report.round;
         if last <= 1 {
-            self.view.notice = Some(Notice::Info(
-                "this run has one round: D asks the members to revise".into(),
-            ));
+            self.view.notice = Some(Notice::Info(format!(
+                "this run has one round: {} asks the members to revise",
+                self.keys.deliberate
+            )));
             return;
         }
         let at = i64::from(self.view.round.unwrap_or(last));
@@ -1332,9 +1340,10 @@ impl State {
                     unreachable!("matched above");
                 };
                 if !self.run.report.question.is_empty() {
-                    self.view.notice = Some(Notice::Info(
-                        "the panel applies to the next run; r re-runs a member with it".into(),
-                    ));
+                    self.view.notice = Some(Notice::Info(format!(
+                        "the panel applies to the next run; {} re-runs a member with it",
+                        self.keys.rerun
+                    )));
                 }
                 vec![Command::ApplyPlan(editor.plan)]
             }
@@ -1700,6 +1709,27 @@ mod tests {
         assert!(
             s.update(Action::RerunFocused).is_empty(),
             "only a member re-runs"
+        );
+    }
+
+    #[test]
+    fn notices_name_keys_as_the_table_binds_them() {
+        let mut s = State::new();
+        s.update(Action::RerunFocused);
+        assert_eq!(
+            s.view.notice,
+            Some(Notice::Info(
+                "focus a member to re-run it; R re-judges and re-synthesizes".into()
+            ))
+        );
+        let overrides = [("rejudge".to_string(), 'X')].into_iter().collect();
+        s.keys = KeyNames::of(&crate::tui::keymap::Keymap::new(&overrides));
+        s.update(Action::RerunFocused);
+        assert_eq!(
+            s.view.notice,
+            Some(Notice::Info(
+                "focus a member to re-run it; X re-judges and re-synthesizes".into()
+            ))
         );
     }
 
