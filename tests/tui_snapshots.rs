@@ -572,7 +572,7 @@ fn model_picker() {
     snap("model_picker", &mut s);
     key(&mut s, KeyCode::Enter);
     let editor = editor(&mut s);
-    assert!(editor.picker.is_none());
+    assert!(editor.picker().is_none());
     assert_eq!(editor.plan.members[0].model, "openai/gpt-5.4-mini");
 }
 

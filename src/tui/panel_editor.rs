@@ -57,6 +57,22 @@ pub(crate) enum EditorOutcome {
     Save(String),
 }
 
+/// What the editor is doing: one thing at a time.
+#[derive(Default)]
+pub(crate) enum Mode {
+    /// Moving over the seats and their fields.
+    #[default]
+    Seats,
+    /// Choosing a model from the listing; typing filters it.
+    Models(Picker),
+    /// Choosing a saved role for the member: the highlighted row.
+    Roles(usize),
+    /// Editing the selected field.
+    Field(TextArea<'static>),
+    /// Typing the name to save the seats as a preset under.
+    Naming(TextArea<'static>),
+}
+
 /// Choosing a model from the provider's listing; typing filters it.
 pub struct Picker {
     pub(crate) query: TextArea<'static>,
@@ -75,21 +91,15 @@ pub struct PanelEditor {
     pub listings: HashMap<String, Listing>,
     /// Why a provider's listing could not be had.
     pub(crate) listing_errors: HashMap<String, String>,
-    /// The model picker, while open.
-    pub picker: Option<Picker>,
+    /// What the keys do now.
+    pub(crate) mode: Mode,
     /// A row: members first, then the judge, then the synthesizer.
     pub(crate) selected: usize,
     pub(crate) field: Field,
-    /// The field being edited, when one is.
-    pub(crate) input: Option<TextArea<'static>>,
-    /// The preset name being typed, when saving.
-    pub(crate) saving: Option<TextArea<'static>>,
     /// Why the last edit was refused.
     pub(crate) error: Option<String>,
     /// Saved roles (`~/.config/council/roles`), for `o`.
     pub(crate) roles: Vec<Role>,
-    /// The role list, while open: the highlighted row.
-    pub(crate) role_picker: Option<usize>,
     /// Members added here whose names were made from their model: a new
     /// model renames them (until a name is typed).
     named_by_model: std::collections::HashSet<String>,
@@ -101,15 +111,12 @@ impl PanelEditor {
             plan,
             listings: HashMap::new(),
             listing_errors: HashMap::new(),
-            picker: None,
+            mode: Mode::Seats,
             named_by_model: Default::default(),
             selected: 0,
             field: Field::Model,
-            input: None,
-            saving: None,
             error: None,
             roles: Vec::new(),
-            role_picker: None,
         }
     }
 
@@ -167,9 +174,17 @@ impl PanelEditor {
             .filter(|l| !l.models.is_empty())
     }
 
+    /// The model picker, while it is open.
+    pub fn picker(&self) -> Option<&Picker> {
+        match &self.mode {
+            Mode::Models(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// The picker's matches, best first.
     pub(crate) fn matches(&self) -> Vec<&ModelInfo> {
-        match (&self.picker, self.listing()) {
+        match (self.picker(), self.listing()) {
             (Some(p), Some(l)) => l.filter(&p.query()),
             _ => Vec::new(),
         }
@@ -177,13 +192,13 @@ impl PanelEditor {
 
     fn picker_key(&mut self, key: KeyEvent) {
         let matches: Vec<String> = self.matches().iter().map(|m| m.id.clone()).collect();
-        let Some(picker) = &mut self.picker else {
+        let Mode::Models(picker) = &mut self.mode else {
             return;
         };
         let typed = picker.query().trim().to_string();
         let chosen = match key.code {
             KeyCode::Esc => {
-                self.picker = None;
+                self.mode = Mode::Seats;
                 return;
             }
             KeyCode::Up => {
@@ -208,23 +223,23 @@ impl PanelEditor {
         };
         let row = self.selected;
         self.set_model(row, chosen);
-        self.picker = None;
+        self.mode = Mode::Seats;
     }
 
     /// A key for the open role list: Enter puts the role on the member.
     fn role_key(&mut self, key: KeyEvent) {
-        let Some(at) = &mut self.role_picker else {
+        let Mode::Roles(at) = &mut self.mode else {
             return;
         };
         match key.code {
-            KeyCode::Esc => self.role_picker = None,
+            KeyCode::Esc => self.mode = Mode::Seats,
             KeyCode::Up | KeyCode::Char('k') => *at = at.saturating_sub(1),
             KeyCode::Down | KeyCode::Char('j') => {
                 *at = (*at + 1).min(self.roles.len().saturating_sub(1))
             }
             KeyCode::Enter => {
                 let role = self.roles.get(*at).cloned();
-                self.role_picker = None;
+                self.mode = Mode::Seats;
                 if let Some(role) = role {
                     let row = self.selected;
                     role.apply(self.seat_mut(row));
@@ -245,65 +260,80 @@ impl PanelEditor {
         } else if self.roles.is_empty() {
             self.error = Some("no roles yet: write one as ~/.config/council/roles/NAME.md".into());
         } else {
-            self.role_picker = Some(0);
+            self.mode = Mode::Roles(0);
         }
     }
 
+    /// A key, by what the editor is doing.
     pub(crate) fn handle(&mut self, key: KeyEvent) -> EditorOutcome {
+        match self.mode {
+            Mode::Seats => return self.seats_key(key),
+            Mode::Models(_) => self.picker_key(key),
+            Mode::Roles(_) => self.role_key(key),
+            Mode::Field(_) => self.field_key(key),
+            Mode::Naming(_) => return self.naming_key(key),
+        }
+        EditorOutcome::Stay
+    }
+
+    /// A key while a field is edited: Enter keeps it (Alt+Enter is a new
+    /// line in the system prompt), Esc drops it, the rest is typing.
+    fn field_key(&mut self, key: KeyEvent) {
+        let Mode::Field(input) = &mut self.mode else {
+            return;
+        };
         let alt = key.modifiers.contains(KeyModifiers::ALT);
-        if self.picker.is_some() {
-            self.picker_key(key);
-            return EditorOutcome::Stay;
-        }
-        if self.role_picker.is_some() {
-            self.role_key(key);
-            return EditorOutcome::Stay;
-        }
-        if let Some(input) = &mut self.input {
-            match key.code {
-                KeyCode::Esc => self.input = None,
-                KeyCode::Enter if alt && self.field == Field::SystemPrompt => {
-                    input.insert_newline();
-                }
-                KeyCode::Enter => {
-                    let text = input.lines().join("\n");
-                    match self.commit(&text) {
-                        Ok(()) => {
-                            self.input = None;
-                            self.error = None;
-                        }
-                        Err(e) => self.error = Some(e),
-                    }
-                }
-                _ => {
-                    input.input(key);
-                }
+        match key.code {
+            KeyCode::Esc => self.mode = Mode::Seats,
+            KeyCode::Enter if alt && self.field == Field::SystemPrompt => {
+                input.insert_newline();
             }
-            return EditorOutcome::Stay;
-        }
-        if let Some(name) = &mut self.saving {
-            match key.code {
-                KeyCode::Esc => self.saving = None,
-                KeyCode::Enter => {
-                    let name = name.lines().join("").trim().to_string();
-                    if name.is_empty()
-                        || !name
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                    {
-                        self.error = Some("a preset name uses letters, digits, - and _".into());
-                    } else {
-                        self.saving = None;
+            KeyCode::Enter => {
+                let text = input.lines().join("\n");
+                match self.commit(&text) {
+                    Ok(()) => {
+                        self.mode = Mode::Seats;
                         self.error = None;
-                        return EditorOutcome::Save(name);
                     }
-                }
-                _ => {
-                    name.input(key);
+                    Err(e) => self.error = Some(e),
                 }
             }
-            return EditorOutcome::Stay;
+            _ => {
+                input.input(key);
+            }
         }
+    }
+
+    /// A key while the preset's name is typed: Enter saves under it.
+    fn naming_key(&mut self, key: KeyEvent) -> EditorOutcome {
+        let Mode::Naming(name) = &mut self.mode else {
+            return EditorOutcome::Stay;
+        };
+        match key.code {
+            KeyCode::Esc => self.mode = Mode::Seats,
+            KeyCode::Enter => {
+                let name = name.lines().join("").trim().to_string();
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    self.error = Some("a preset name uses letters, digits, - and _".into());
+                } else {
+                    self.mode = Mode::Seats;
+                    self.error = None;
+                    return EditorOutcome::Save(name);
+                }
+            }
+            _ => {
+                name.input(key);
+            }
+        }
+        EditorOutcome::Stay
+    }
+
+    /// A key on the seats: move, edit, add, remove, reorder, save, close.
+    fn seats_key(&mut self, key: KeyEvent) -> EditorOutcome {
         self.error = None;
         let last = self.rows() - 1;
         let fields = Field::ALL;
@@ -323,7 +353,7 @@ impl PanelEditor {
                 seat.web_search = !seat.web_search;
             }
             KeyCode::Enter if self.field == Field::Model && self.listing().is_some() => {
-                self.picker = Some(Picker {
+                self.mode = Mode::Models(Picker {
                     query: TextArea::default(),
                     selected: 0,
                 });
@@ -337,14 +367,14 @@ impl PanelEditor {
                 );
                 input.move_cursor(ratatui_textarea::CursorMove::Bottom);
                 input.move_cursor(ratatui_textarea::CursorMove::End);
-                self.input = Some(input);
+                self.mode = Mode::Field(input);
             }
             KeyCode::Char('a') => self.add_member(false),
             KeyCode::Char('d') => self.add_member(true),
             KeyCode::Char('x') | KeyCode::Delete => self.remove_member(),
             KeyCode::Char('K') => self.move_member(-1),
             KeyCode::Char('J') => self.move_member(1),
-            KeyCode::Char('s') => self.saving = Some(TextArea::default()),
+            KeyCode::Char('s') => self.mode = Mode::Naming(TextArea::default()),
             KeyCode::Char('o') => self.open_roles(),
             _ => {}
         }
@@ -527,10 +557,10 @@ mod tests {
         ];
         press(&mut e, KeyCode::Down);
         press(&mut e, KeyCode::Char('o'));
-        assert_eq!(e.role_picker, Some(0));
+        assert!(matches!(e.mode, Mode::Roles(0)));
         press(&mut e, KeyCode::Down);
         press(&mut e, KeyCode::Enter);
-        assert_eq!(e.role_picker, None);
+        assert!(matches!(e.mode, Mode::Seats));
         let b = &e.plan.members[1];
         assert_eq!(b.system_prompt.as_deref(), Some("Answer in verse."));
         assert_eq!(b.temperature, Some(1.2));
@@ -540,7 +570,7 @@ mod tests {
         );
         press(&mut e, KeyCode::Down);
         press(&mut e, KeyCode::Char('o'));
-        assert_eq!(e.role_picker, None);
+        assert!(matches!(e.mode, Mode::Seats));
         assert!(
             e.error
                 .as_deref()
@@ -609,7 +639,7 @@ mod tests {
         type_text(&mut e, "3");
         press(&mut e, KeyCode::Enter);
         assert!(e.error.as_deref().unwrap().starts_with("temperature"));
-        assert!(e.input.is_some());
+        assert!(matches!(e.mode, Mode::Field(_)));
         press(&mut e, KeyCode::Backspace);
         type_text(&mut e, "0.4");
         press(&mut e, KeyCode::Enter);
@@ -639,7 +669,7 @@ mod tests {
         press(&mut e, KeyCode::Enter);
         assert_eq!(e.error.as_deref(), Some("another member is called b"));
         press(&mut e, KeyCode::Esc);
-        assert!(e.input.is_none());
+        assert!(!matches!(e.mode, Mode::Field(_)));
         assert_eq!(e.plan.members[0].name, "a", "Esc drops the edit");
     }
 
@@ -663,7 +693,7 @@ mod tests {
         assert_eq!(e.field, Field::Model);
         press(&mut e, KeyCode::Enter);
         assert!(
-            e.picker.is_some() && e.input.is_none(),
+            matches!(e.mode, Mode::Models(_)),
             "a listing opens the picker"
         );
         assert_eq!(e.matches().len(), 2);
@@ -671,7 +701,7 @@ mod tests {
         assert_eq!(e.matches().len(), 1);
         press(&mut e, KeyCode::Enter);
         assert_eq!(e.plan.members[0].model, "google/gemini-3-flash-preview");
-        assert!(e.picker.is_none());
+        assert!(e.picker().is_none());
         // A model the listing does not have: Tab takes the typed text.
         press(&mut e, KeyCode::Enter);
         type_text(&mut e, "acme/new-model");
@@ -681,7 +711,7 @@ mod tests {
         // Without a listing, the field is typed.
         e.listings.clear();
         press(&mut e, KeyCode::Enter);
-        assert!(e.picker.is_none() && e.input.is_some());
+        assert!(matches!(e.mode, Mode::Field(_)));
     }
 
     #[test]

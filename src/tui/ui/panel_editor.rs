@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::models::listing;
 use crate::sanitize::sanitize;
-use crate::tui::panel_editor::{Field, PanelEditor};
+use crate::tui::panel_editor::{Field, Mode, PanelEditor};
 use crate::tui::theme::Theme;
 
 const HINTS: &str = "↑↓ seat · Tab field · Enter edit · a add · d duplicate · x remove · K/J move · o role · s save as preset · Esc done";
@@ -30,12 +30,10 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, 
     let [list, fields] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(body);
     draw_seats(frame, list, editor, theme);
-    if editor.picker.is_some() {
-        draw_picker(frame, fields, editor, theme);
-    } else if let Some(at) = editor.role_picker {
-        draw_roles(frame, fields, editor, at, theme);
-    } else {
-        draw_fields(frame, fields, editor, theme);
+    match editor.mode {
+        Mode::Models(_) => draw_picker(frame, fields, editor, theme),
+        Mode::Roles(at) => draw_roles(frame, fields, editor, at, theme),
+        _ => draw_fields(frame, fields, editor, theme),
     }
 
     let mut lines = Vec::new();
@@ -45,20 +43,19 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, 
             Style::default().fg(theme.error),
         )));
     }
-    let hint = if editor.role_picker.is_some() {
-        "↑↓ choose · Enter sets the member's system prompt (and temperature) · Esc"
-    } else if editor.picker.is_some() {
-        "type to filter · ↑↓ choose · Enter takes the highlighted model · Tab takes what you typed · Esc"
-    } else if editor.input.is_some() {
-        if editor.field == Field::SystemPrompt {
-            "Enter keeps · Alt+Enter new line · Esc drops the edit"
-        } else {
-            "Enter keeps · Esc drops the edit"
+    let hint = match editor.mode {
+        Mode::Roles(_) => {
+            "↑↓ choose · Enter sets the member's system prompt (and temperature) · Esc"
         }
-    } else if editor.saving.is_some() {
-        "a name for the preset: Enter saves (never over an existing one) · Esc"
-    } else {
-        HINTS
+        Mode::Models(_) => {
+            "type to filter · ↑↓ choose · Enter takes the highlighted model · Tab takes what you typed · Esc"
+        }
+        Mode::Field(_) if editor.field == Field::SystemPrompt => {
+            "Enter keeps · Alt+Enter new line · Esc drops the edit"
+        }
+        Mode::Field(_) => "Enter keeps · Esc drops the edit",
+        Mode::Naming(_) => "a name for the preset: Enter saves (never over an existing one) · Esc",
+        Mode::Seats => HINTS,
     };
     lines.push(Line::from(Span::styled(
         hint,
@@ -66,7 +63,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, 
     )));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), status);
 
-    if let Some(name) = &mut editor.saving {
+    if let Mode::Naming(name) = &mut editor.mode {
         let box_area = popup.centered(
             Constraint::Length(width.saturating_sub(20).max(20)),
             Constraint::Length(3),
@@ -184,7 +181,7 @@ fn draw_picker(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, them
         head,
     );
     let rows: Vec<Line<'static>> = {
-        let selected = editor.picker.as_ref().map_or(0, |p| p.selected);
+        let selected = editor.picker().map_or(0, |p| p.selected);
         let matches = editor.matches();
         let height = list.height as usize;
         // Keep the highlighted row in view.
@@ -230,7 +227,7 @@ fn draw_picker(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, them
             .collect()
     };
     frame.render_widget(Paragraph::new(rows), list);
-    if let Some(picker) = &mut editor.picker {
+    if let Mode::Models(picker) = &mut editor.mode {
         picker.query.set_block(
             Block::default()
                 .borders(Borders::ALL)
@@ -272,7 +269,7 @@ fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, them
             Style::default().fg(theme.dim)
         };
         let label = Span::styled(format!("{:<label_width$}", field.label()), label_style);
-        if focused && let Some(input) = &mut editor.input {
+        if focused && let Mode::Field(input) = &mut editor.mode {
             let rows: u16 = if field == Field::SystemPrompt { 6 } else { 3 };
             let rows = rows.min(bottom - y);
             frame.render_widget(
