@@ -510,8 +510,12 @@ fn editor(s: &mut Script) -> &mut PanelEditor {
     }
 }
 
+/// A key as the app delivers it: through the key table.
 fn key(s: &mut Script, code: KeyCode) {
-    s.action(Action::PanelKey(KeyEvent::new(code, KeyModifiers::NONE)));
+    let event = crossterm::event::Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
+    if let Some(action) = s.keymap.map(s.state.layer(), &event) {
+        s.action(action);
+    }
 }
 
 #[test]

@@ -80,6 +80,8 @@ pub enum Action {
     HistoryKey(KeyEvent),
     /// A key for the open panel editor.
     PanelKey(KeyEvent),
+    /// A key of the panel editor's seats, as the key table maps it.
+    Panel(PanelAction),
     /// Mouse wheel over a point of the screen.
     ScrollAt {
         column: u16,
@@ -95,6 +97,30 @@ pub enum Action {
     ScrollPane(crate::tui::focus::Focus, isize),
     /// Scroll the help overlay.
     HelpScroll(isize),
+}
+
+/// What the panel editor's seat keys do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanelAction {
+    /// Close, the edits applying to the next run.
+    Close,
+    Up,
+    Down,
+    NextField,
+    PrevField,
+    /// Enter: toggle web search, open the model picker, or edit the field.
+    Enter,
+    /// Edit the field as text (even the model, without the picker).
+    EditText,
+    /// Toggle web search.
+    Toggle,
+    Add,
+    Duplicate,
+    Remove,
+    MoveUp,
+    MoveDown,
+    Save,
+    Roles,
 }
 
 /// Work for the loop: everything that is not a pure change of state.

@@ -10,7 +10,7 @@ use crossterm::event::{
 };
 
 use crate::config::settings::REBINDABLE;
-use crate::tui::action::Action;
+use crate::tui::action::{Action, PanelAction};
 pub(crate) use crate::tui::focus::PaneKind;
 use crate::tui::layer::Layer;
 
@@ -45,11 +45,12 @@ impl Key {
     }
 
     /// Whether a pressed key is this one. Shift is ignored for characters
-    /// (terminals report `G` with or without it).
+    /// (terminals report `G` with or without it) and for Shift+Tab (which
+    /// terminals report as BackTab with Shift).
     fn matches(&self, key: &KeyEvent) -> bool {
         let relevant = KeyModifiers::CONTROL | KeyModifiers::ALT;
         let pressed = match key.code {
-            KeyCode::Char(_) => key.modifiers & relevant,
+            KeyCode::Char(_) | KeyCode::BackTab => key.modifiers & relevant,
             _ => key.modifiers & (relevant | KeyModifiers::SHIFT),
         };
         self.code == key.code && self.modifiers == pressed
@@ -130,6 +131,8 @@ pub(crate) struct Binding {
     /// How the help line writes the keys, instead of listing each one.
     pub(crate) label: Option<&'static str>,
     pub(crate) hint: Option<Hint>,
+    /// The hint an overlay draws for this row (the panel editor's line).
+    pub(crate) overlay: Option<&'static str>,
 }
 
 const EDITOR: &[Layer] = &[Layer::Prompt, Layer::EmptyPrompt];
@@ -143,8 +146,10 @@ const EVERYWHERE: &[Layer] = &[
     Layer::Panes,
     Layer::Help,
     Layer::PanelEditor,
+    Layer::PanelTyping,
     Layer::History,
 ];
+const PANEL: &[Layer] = &[Layer::PanelEditor];
 
 fn row(layers: &'static [Layer], key: Key, action: Action, help: &'static str) -> Binding {
     Binding {
@@ -155,10 +160,32 @@ fn row(layers: &'static [Layer], key: Key, action: Action, help: &'static str) -
         help,
         label: None,
         hint: None,
+        overlay: None,
     }
 }
 
+/// Hint parts as written: neighbours with the same text share it
+/// (`K/J move`).
+fn merged(parts: Vec<(String, &'static str)>) -> Vec<String> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    for (key, text) in parts {
+        match out.last_mut() {
+            Some((keys, last)) if *last == text => {
+                keys.push('/');
+                keys.push_str(&key);
+            }
+            _ => out.push((key, text)),
+        }
+    }
+    out.into_iter().map(|(k, t)| format!("{k} {t}")).collect()
+}
+
 impl Binding {
+    /// The key as hints write it.
+    fn written(&self) -> String {
+        self.label.map_or_else(|| self.key.label(), str::to_string)
+    }
+
     fn hint(self, text: &'static str) -> Self {
         self.hint_with(Hint::new(text))
     }
@@ -189,6 +216,10 @@ impl Binding {
         self.label = Some(label);
         self
     }
+    fn overlay(mut self, text: &'static str) -> Self {
+        self.overlay = Some(text);
+        self
+    }
 }
 
 /// A rebindable pane key: its default comes from the config's list.
@@ -204,9 +235,14 @@ fn named(name: &'static str, action: Action, help: &'static str) -> Binding {
     }
 }
 
+fn panel(action: PanelAction) -> Action {
+    Action::Panel(action)
+}
+
 /// The default table, in the order the help overlay lists it.
 fn defaults() -> Vec<Binding> {
     use KeyCode as K;
+    use PanelAction as P;
     let esc_key = KeyEvent::new(K::Esc, KeyModifiers::NONE);
     vec![
         // The editor.
@@ -575,9 +611,109 @@ fn defaults() -> Vec<Binding> {
             Action::HelpScroll(-1),
             "scroll the help",
         ),
-        // The overlays take their own keys; Esc is listed here for the hints.
+        // The panel editor's seats, in the order its hint line names them.
+        row(PANEL, Key::plain(K::Up), panel(P::Up), "previous seat")
+            .label("↑↓")
+            .overlay("seat"),
+        row(PANEL, Key::plain(K::Down), panel(P::Down), "next seat"),
+        row(PANEL, Key::ch('k'), panel(P::Up), "previous seat"),
+        row(PANEL, Key::ch('j'), panel(P::Down), "next seat"),
+        row(PANEL, Key::plain(K::Tab), panel(P::NextField), "next field").overlay("field"),
         row(
-            &[Layer::PanelEditor],
+            PANEL,
+            Key::plain(K::Right),
+            panel(P::NextField),
+            "next field",
+        ),
+        row(PANEL, Key::ch('l'), panel(P::NextField), "next field"),
+        row(
+            PANEL,
+            Key::plain(K::BackTab),
+            panel(P::PrevField),
+            "previous field",
+        ),
+        row(
+            PANEL,
+            Key::plain(K::Left),
+            panel(P::PrevField),
+            "previous field",
+        ),
+        row(PANEL, Key::ch('h'), panel(P::PrevField), "previous field"),
+        row(
+            PANEL,
+            Key::plain(K::Enter),
+            panel(P::Enter),
+            "edit the field",
+        )
+        .overlay("edit"),
+        row(
+            PANEL,
+            Key::ch('e'),
+            panel(P::EditText),
+            "edit the field as text",
+        ),
+        row(PANEL, Key::ch(' '), panel(P::Toggle), "toggle web search"),
+        row(PANEL, Key::ch('a'), panel(P::Add), "add a member").overlay("add"),
+        row(
+            PANEL,
+            Key::ch('d'),
+            panel(P::Duplicate),
+            "duplicate the member",
+        )
+        .overlay("duplicate"),
+        row(PANEL, Key::ch('x'), panel(P::Remove), "remove the member").overlay("remove"),
+        row(
+            PANEL,
+            Key::plain(K::Delete),
+            panel(P::Remove),
+            "remove the member",
+        ),
+        row(PANEL, Key::ch('K'), panel(P::MoveUp), "move the member up").overlay("move"),
+        row(
+            PANEL,
+            Key::ch('J'),
+            panel(P::MoveDown),
+            "move the member down",
+        )
+        .overlay("move"),
+        row(
+            PANEL,
+            Key::ch('o'),
+            panel(P::Roles),
+            "put a saved role on the member",
+        )
+        .overlay("role"),
+        row(
+            PANEL,
+            Key::ch('s'),
+            panel(P::Save),
+            "save the seats as a preset",
+        )
+        .overlay("save as preset"),
+        row(
+            PANEL,
+            Key::plain(K::Esc),
+            panel(P::Close),
+            "close the panel editor (changes apply to the next run)",
+        )
+        .hint("close · changes apply to the next run")
+        .overlay("done"),
+        row(
+            PANEL,
+            Key::ch('q'),
+            panel(P::Close),
+            "close the panel editor",
+        ),
+        row(
+            PANEL,
+            Key::ch('p'),
+            panel(P::Close),
+            "close the panel editor",
+        ),
+        // While it takes text, the editor takes every key; Esc is listed
+        // here for the hints.
+        row(
+            &[Layer::PanelTyping],
             Key::plain(K::Esc),
             Action::PanelKey(esc_key),
             "close the panel editor (changes apply to the next run)",
@@ -678,7 +814,7 @@ impl Keymap {
     }
 
     /// One terminal event in `layer` as an action.
-    pub(crate) fn map(&self, layer: Layer, event: &Event) -> Option<Action> {
+    pub fn map(&self, layer: Layer, event: &Event) -> Option<Action> {
         match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => self.map_key(layer, key),
             Event::Paste(text) => Some(Action::Paste(text.clone())),
@@ -713,7 +849,7 @@ impl Keymap {
         // Keys the table does not name go to whoever takes text.
         match layer {
             Layer::Prompt | Layer::EmptyPrompt => Some(Action::Edit((*key).into())),
-            Layer::PanelEditor => Some(Action::PanelKey(*key)),
+            Layer::PanelEditor | Layer::PanelTyping => Some(Action::PanelKey(*key)),
             Layer::History => Some(Action::HistoryKey(*key)),
             Layer::Panes | Layer::Help => None,
         }
@@ -779,16 +915,9 @@ impl Keymap {
                 (_, Some(j)) if pane == Some(PaneKind::Judge) => j,
                 _ => hint.text,
             };
-            let key = b.label.map_or_else(|| b.key.label(), str::to_string);
-            match parts.last_mut() {
-                Some((keys, last)) if *last == text => {
-                    keys.push('/');
-                    keys.push_str(&key);
-                }
-                _ => parts.push((key, text)),
-            }
+            parts.push((b.written(), text));
         }
-        let mut parts: Vec<String> = parts.into_iter().map(|(k, t)| format!("{k} {t}")).collect();
+        let mut parts = merged(parts);
         let fits = |parts: &[String]| {
             let columns: usize = parts.iter().map(|p| p.chars().count()).sum();
             columns + 3 * parts.len().saturating_sub(1) <= width
@@ -797,6 +926,18 @@ impl Keymap {
             parts.remove(parts.len().saturating_sub(3));
         }
         parts.join(" · ")
+    }
+
+    /// An overlay's own hint line for `layer` (the panel editor's), from the
+    /// rows that carry one, in table order.
+    pub(crate) fn overlay_hints(&self, layer: Layer) -> String {
+        let parts = self
+            .bindings
+            .iter()
+            .filter(|b| b.layers.contains(&layer))
+            .filter_map(|b| Some((b.written(), b.overlay?)))
+            .collect();
+        merged(parts).join(" · ")
     }
 }
 
@@ -846,6 +987,38 @@ mod tests {
             keymap.map(Layer::Panes, &key(KeyCode::Down, KeyModifiers::NONE)),
             Some(Action::Scroll(1)),
             "scrolling keeps its other keys"
+        );
+    }
+
+    #[test]
+    fn the_panel_editor_keys_and_hint_line_come_from_the_table() {
+        let keymap = Keymap::default();
+        assert_eq!(
+            keymap.overlay_hints(Layer::PanelEditor),
+            "↑↓ seat · Tab field · Enter edit · a add · d duplicate · x remove · K/J move · \
+             o role · s save as preset · Esc done"
+        );
+        let press =
+            |layer, code| keymap.map(layer, &Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        assert_eq!(
+            press(Layer::PanelEditor, KeyCode::Char('K')),
+            Some(Action::Panel(PanelAction::MoveUp))
+        );
+        // While it takes text, letters are typed, not seat keys.
+        assert!(matches!(
+            press(Layer::PanelTyping, KeyCode::Char('K')),
+            Some(Action::PanelKey(_))
+        ));
+    }
+
+    #[test]
+    fn shift_tab_as_terminals_send_it_is_shift_tab() {
+        let keymap = Keymap::default();
+        let back_tab = Event::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+        assert_eq!(keymap.map(Layer::Panes, &back_tab), Some(Action::FocusPrev));
+        assert_eq!(
+            keymap.map(Layer::PanelEditor, &back_tab),
+            Some(Action::Panel(PanelAction::PrevField))
         );
     }
 

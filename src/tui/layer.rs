@@ -3,7 +3,7 @@
 //! open at a time because [`Overlay`] is one value, not three flags.
 
 use crate::tui::history::HistoryBrowser;
-use crate::tui::panel_editor::PanelEditor;
+use crate::tui::panel_editor::{Mode, PanelEditor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Layer {
@@ -15,7 +15,10 @@ pub enum Layer {
     /// A member, the judge or the synthesis pane.
     Panes,
     Help,
+    /// The panel editor's seats.
     PanelEditor,
+    /// The panel editor while it takes text (a field, a name, a picker).
+    PanelTyping,
     History,
 }
 
@@ -35,7 +38,10 @@ impl Overlay {
     pub fn layer(&self) -> Layer {
         match self {
             Overlay::Help { .. } => Layer::Help,
-            Overlay::PanelEditor(_) => Layer::PanelEditor,
+            Overlay::PanelEditor(editor) => match editor.mode {
+                Mode::Seats => Layer::PanelEditor,
+                _ => Layer::PanelTyping,
+            },
             Overlay::History(_) => Layer::History,
         }
     }

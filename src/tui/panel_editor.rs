@@ -2,6 +2,7 @@
 //! judge, synthesizer), which seat and field are selected, and a text input
 //! while a field is edited. Keys come in, an outcome goes out; no I/O.
 
+use crate::tui::action::PanelAction;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
@@ -264,10 +265,12 @@ impl PanelEditor {
         }
     }
 
-    /// A key, by what the editor is doing.
+    /// A key the table does not name, by what the editor is doing: typed
+    /// into a field, a name or the picker's filter; on the seats it only
+    /// clears the last refusal.
     pub(crate) fn handle(&mut self, key: KeyEvent) -> EditorOutcome {
         match self.mode {
-            Mode::Seats => return self.seats_key(key),
+            Mode::Seats => self.error = None,
             Mode::Models(_) => self.picker_key(key),
             Mode::Roles(_) => self.role_key(key),
             Mode::Field(_) => self.field_key(key),
@@ -332,33 +335,35 @@ impl PanelEditor {
         EditorOutcome::Stay
     }
 
-    /// A key on the seats: move, edit, add, remove, reorder, save, close.
-    fn seats_key(&mut self, key: KeyEvent) -> EditorOutcome {
+    /// A seat key from the key table: move, edit, add, remove, reorder,
+    /// save, close. Ignored while the editor takes text.
+    pub(crate) fn act(&mut self, action: PanelAction) -> EditorOutcome {
+        use PanelAction as P;
+        if !matches!(self.mode, Mode::Seats) {
+            return EditorOutcome::Stay;
+        }
         self.error = None;
         let last = self.rows() - 1;
         let fields = Field::ALL;
         let at = fields.iter().position(|f| *f == self.field).unwrap_or(0);
-        match key.code {
-            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('p') => return EditorOutcome::Close,
-            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => self.selected = (self.selected + 1).min(last),
-            KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => {
-                self.field = fields[(at + 1) % fields.len()]
-            }
-            KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => {
-                self.field = fields[(at + fields.len() - 1) % fields.len()]
-            }
-            KeyCode::Enter | KeyCode::Char(' ') if self.field == Field::WebSearch => {
+        match action {
+            P::Close => return EditorOutcome::Close,
+            P::Up => self.selected = self.selected.saturating_sub(1),
+            P::Down => self.selected = (self.selected + 1).min(last),
+            P::NextField => self.field = fields[(at + 1) % fields.len()],
+            P::PrevField => self.field = fields[(at + fields.len() - 1) % fields.len()],
+            P::Enter | P::Toggle if self.field == Field::WebSearch => {
                 let seat = self.seat_mut(self.selected);
                 seat.web_search = !seat.web_search;
             }
-            KeyCode::Enter if self.field == Field::Model && self.listing().is_some() => {
+            P::Toggle => {}
+            P::Enter if self.field == Field::Model && self.listing().is_some() => {
                 self.mode = Mode::Models(Picker {
                     query: TextArea::default(),
                     selected: 0,
                 });
             }
-            KeyCode::Enter | KeyCode::Char('e') => {
+            P::Enter | P::EditText => {
                 let mut input = TextArea::from(
                     Self::value(self.seat(self.selected), self.field)
                         .lines()
@@ -369,14 +374,13 @@ impl PanelEditor {
                 input.move_cursor(ratatui_textarea::CursorMove::End);
                 self.mode = Mode::Field(input);
             }
-            KeyCode::Char('a') => self.add_member(false),
-            KeyCode::Char('d') => self.add_member(true),
-            KeyCode::Char('x') | KeyCode::Delete => self.remove_member(),
-            KeyCode::Char('K') => self.move_member(-1),
-            KeyCode::Char('J') => self.move_member(1),
-            KeyCode::Char('s') => self.mode = Mode::Naming(TextArea::default()),
-            KeyCode::Char('o') => self.open_roles(),
-            _ => {}
+            P::Add => self.add_member(false),
+            P::Duplicate => self.add_member(true),
+            P::Remove => self.remove_member(),
+            P::MoveUp => self.move_member(-1),
+            P::MoveDown => self.move_member(1),
+            P::Save => self.mode = Mode::Naming(TextArea::default()),
+            P::Roles => self.open_roles(),
         }
         EditorOutcome::Stay
     }
@@ -512,6 +516,9 @@ impl PanelEditor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::action::Action;
+    use crate::tui::keymap::Keymap;
+    use crate::tui::layer::Layer;
 
     fn seat(name: &str, model: &str) -> SeatSpec {
         SeatSpec::new(name, model, "openrouter")
@@ -530,8 +537,18 @@ mod tests {
         })
     }
 
+    /// A key as the app delivers it: through the default key table.
     fn press(e: &mut PanelEditor, code: KeyCode) -> EditorOutcome {
-        e.handle(KeyEvent::new(code, KeyModifiers::NONE))
+        let key = KeyEvent::new(code, KeyModifiers::NONE);
+        let layer = match e.mode {
+            Mode::Seats => Layer::PanelEditor,
+            _ => Layer::PanelTyping,
+        };
+        match Keymap::default().map(layer, &crossterm::event::Event::Key(key)) {
+            Some(Action::Panel(action)) => e.act(action),
+            Some(Action::PanelKey(key)) => e.handle(key),
+            _ => EditorOutcome::Stay,
+        }
     }
 
     fn type_text(e: &mut PanelEditor, text: &str) {

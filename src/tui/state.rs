@@ -860,7 +860,8 @@ impl State {
             | A::OpenHistory
             | A::HistoryKey(_)
             | A::OpenPanelEditor
-            | A::PanelKey(_) => return self.overlay(action),
+            | A::PanelKey(_)
+            | A::Panel(_) => return self.overlay(action),
             A::Quit => return vec![Command::Quit],
             A::NextTheme => return vec![Command::NextTheme],
             A::Copy => {
@@ -1157,7 +1158,7 @@ impl State {
                 }
             }
             Action::OpenPanelEditor => return vec![Command::OpenPanelEditor],
-            Action::PanelKey(key) => return self.panel_key(key),
+            Action::PanelKey(_) | Action::Panel(_) => return self.panel_editor(action),
             _ => {}
         }
         Vec::new()
@@ -1328,11 +1329,18 @@ impl State {
         self.view.notice = Some(Notice::Info(format!("round {to} of {last}{dispute}")));
     }
 
-    fn panel_key(&mut self, key: crossterm::event::KeyEvent) -> Vec<Command> {
+    /// A key for the panel editor: a seat key from the table, or one it
+    /// takes as text.
+    fn panel_editor(&mut self, action: Action) -> Vec<Command> {
         let Some(Overlay::PanelEditor(editor)) = &mut self.view.overlay else {
             return Vec::new();
         };
-        match editor.handle(key) {
+        let outcome = match action {
+            Action::Panel(action) => editor.act(action),
+            Action::PanelKey(key) => editor.handle(key),
+            _ => return Vec::new(),
+        };
+        match outcome {
             EditorOutcome::Stay => Vec::new(),
             EditorOutcome::Save(name) => vec![Command::SavePreset(name, editor.plan.clone())],
             EditorOutcome::Close => {

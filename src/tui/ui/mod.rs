@@ -143,7 +143,9 @@ pub fn draw(frame: &mut Frame<'_>, state: &mut State, env: &Env<'_>) -> Areas {
         prompt::draw(frame, prompt_area, state, theme);
     }
     match &mut state.view.overlay {
-        Some(Overlay::PanelEditor(editor)) => panel_editor::draw(frame, area, editor, theme),
+        Some(Overlay::PanelEditor(editor)) => {
+            panel_editor::draw(frame, area, editor, theme, env.keymap)
+        }
         Some(Overlay::History(browser)) => history::draw(frame, area, browser, theme),
         Some(Overlay::Help { offset }) => help::draw(frame, area, offset, env),
         None => {}

@@ -9,12 +9,18 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::models::listing;
 use crate::sanitize::sanitize;
+use crate::tui::keymap::Keymap;
+use crate::tui::layer::Layer;
 use crate::tui::panel_editor::{Field, Mode, PanelEditor};
 use crate::tui::theme::Theme;
 
-const HINTS: &str = "↑↓ seat · Tab field · Enter edit · a add · d duplicate · x remove · K/J move · o role · s save as preset · Esc done";
-
-pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: &Theme) {
+pub(super) fn draw(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    editor: &mut PanelEditor,
+    theme: &Theme,
+    keymap: &Keymap,
+) {
     let width = area.width.saturating_sub(4).min(110);
     let height = area.height.saturating_sub(2).min(30);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
@@ -43,6 +49,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, 
             Style::default().fg(theme.error),
         )));
     }
+    let seats = keymap.overlay_hints(Layer::PanelEditor);
     let hint = match editor.mode {
         Mode::Roles(_) => {
             "↑↓ choose · Enter sets the member's system prompt (and temperature) · Esc"
@@ -55,7 +62,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, 
         }
         Mode::Field(_) => "Enter keeps · Esc drops the edit",
         Mode::Naming(_) => "a name for the preset: Enter saves (never over an existing one) · Esc",
-        Mode::Seats => HINTS,
+        Mode::Seats => &seats,
     };
     lines.push(Line::from(Span::styled(
         hint,
