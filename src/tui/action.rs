@@ -82,6 +82,8 @@ pub enum Action {
     PanelKey(KeyEvent),
     /// A key of the panel editor's seats, as the key table maps it.
     Panel(PanelAction),
+    /// A key of the saved-session browser, as the key table maps it.
+    Sessions(SessionsAction),
     /// Mouse wheel over a point of the screen.
     ScrollAt {
         column: u16,
@@ -121,6 +123,18 @@ pub enum PanelAction {
     MoveDown,
     Save,
     Roles,
+}
+
+/// What the saved-session browser's keys do (typing filters the list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionsAction {
+    Close,
+    Up,
+    Down,
+    /// Show the highlighted session and continue it.
+    Open,
+    /// Ask whether to delete the highlighted session.
+    Delete,
 }
 
 /// Work for the loop: everything that is not a pure change of state.

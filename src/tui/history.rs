@@ -2,6 +2,7 @@
 //! selection, and a pending delete waiting for confirmation. No I/O: the
 //! app loads the list and carries out what an outcome asks.
 
+use crate::tui::action::SessionsAction;
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::session::SessionSummary;
@@ -82,28 +83,37 @@ impl HistoryBrowser {
             .collect()
     }
 
-    pub(crate) fn handle(&mut self, key: KeyEvent) -> HistoryOutcome {
-        if let Some(target) = &self.confirm {
-            let outcome = match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => HistoryOutcome::Delete(target.clone()),
-                _ => HistoryOutcome::Stay,
-            };
-            self.confirm = None;
-            return outcome;
-        }
+    /// A key from the key table: move, open, ask to delete, close.
+    pub(crate) fn act(&mut self, action: SessionsAction) -> HistoryOutcome {
         let visible = self.visible().len();
-        match key.code {
-            KeyCode::Esc => return HistoryOutcome::Close,
-            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down => self.selected = (self.selected + 1).min(visible.saturating_sub(1)),
-            KeyCode::Enter => {
+        match action {
+            SessionsAction::Close => return HistoryOutcome::Close,
+            SessionsAction::Up => self.selected = self.selected.saturating_sub(1),
+            SessionsAction::Down => {
+                self.selected = (self.selected + 1).min(visible.saturating_sub(1))
+            }
+            SessionsAction::Open => {
                 if let Some(s) = self.visible().get(self.selected) {
                     return HistoryOutcome::Open((*s).clone());
                 }
             }
-            KeyCode::Delete => {
+            SessionsAction::Delete => {
                 self.confirm = self.visible().get(self.selected).map(|s| (*s).clone());
             }
+        }
+        HistoryOutcome::Stay
+    }
+
+    /// A key the table does not name: the answer to "delete?" (`y` deletes,
+    /// any other key keeps it), or typing the filter.
+    pub(crate) fn handle(&mut self, key: KeyEvent) -> HistoryOutcome {
+        if let Some(target) = self.confirm.take() {
+            return match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => HistoryOutcome::Delete(target),
+                _ => HistoryOutcome::Stay,
+            };
+        }
+        match key.code {
             KeyCode::Backspace => {
                 self.filter.pop();
                 self.selected = 0;
@@ -127,6 +137,9 @@ impl HistoryBrowser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::action::Action;
+    use crate::tui::keymap::Keymap;
+    use crate::tui::layer::Layer;
     use crossterm::event::KeyModifiers;
 
     fn summary(id: &str, question: &str) -> SessionSummary {
@@ -144,8 +157,18 @@ mod tests {
         }
     }
 
+    /// A key as the app delivers it: through the default key table.
     fn press(b: &mut HistoryBrowser, code: KeyCode) -> HistoryOutcome {
-        b.handle(KeyEvent::new(code, KeyModifiers::NONE))
+        let key = KeyEvent::new(code, KeyModifiers::NONE);
+        let layer = match b.confirm {
+            Some(_) => Layer::HistoryConfirm,
+            None => Layer::History,
+        };
+        match Keymap::default().map(layer, &crossterm::event::Event::Key(key)) {
+            Some(Action::Sessions(action)) => b.act(action),
+            Some(Action::HistoryKey(key)) => b.handle(key),
+            _ => HistoryOutcome::Stay,
+        }
     }
 
     #[test]

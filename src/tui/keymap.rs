@@ -10,7 +10,7 @@ use crossterm::event::{
 };
 
 use crate::config::settings::REBINDABLE;
-use crate::tui::action::{Action, PanelAction};
+use crate::tui::action::{Action, PanelAction, SessionsAction};
 pub(crate) use crate::tui::focus::PaneKind;
 use crate::tui::layer::Layer;
 
@@ -148,8 +148,10 @@ const EVERYWHERE: &[Layer] = &[
     Layer::PanelEditor,
     Layer::PanelTyping,
     Layer::History,
+    Layer::HistoryConfirm,
 ];
 const PANEL: &[Layer] = &[Layer::PanelEditor];
+const HISTORY: &[Layer] = &[Layer::History];
 
 fn row(layers: &'static [Layer], key: Key, action: Action, help: &'static str) -> Binding {
     Binding {
@@ -177,7 +179,10 @@ fn merged(parts: Vec<(String, &'static str)>) -> Vec<String> {
             _ => out.push((key, text)),
         }
     }
-    out.into_iter().map(|(k, t)| format!("{k} {t}")).collect()
+    // A key with no words (`Esc` last in a line) stands alone.
+    out.into_iter()
+        .map(|(k, t)| format!("{k} {t}").trim_end().to_string())
+        .collect()
 }
 
 impl Binding {
@@ -239,10 +244,15 @@ fn panel(action: PanelAction) -> Action {
     Action::Panel(action)
 }
 
+fn sessions(action: SessionsAction) -> Action {
+    Action::Sessions(action)
+}
+
 /// The default table, in the order the help overlay lists it.
 fn defaults() -> Vec<Binding> {
     use KeyCode as K;
     use PanelAction as P;
+    use SessionsAction as S;
     let esc_key = KeyEvent::new(K::Esc, KeyModifiers::NONE);
     vec![
         // The editor.
@@ -719,13 +729,44 @@ fn defaults() -> Vec<Binding> {
             "close the panel editor (changes apply to the next run)",
         )
         .hint("close · changes apply to the next run"),
+        // The saved sessions, in the order their foot line names them;
+        // other keys type the filter.
         row(
-            &[Layer::History],
+            HISTORY,
+            Key::plain(K::Up),
+            sessions(S::Up),
+            "previous session",
+        )
+        .label("↑↓")
+        .overlay("choose"),
+        row(
+            HISTORY,
+            Key::plain(K::Down),
+            sessions(S::Down),
+            "next session",
+        ),
+        row(
+            HISTORY,
+            Key::plain(K::Enter),
+            sessions(S::Open),
+            "open and continue it",
+        )
+        .overlay("opens and continues"),
+        row(
+            HISTORY,
+            Key::plain(K::Delete),
+            sessions(S::Delete),
+            "delete it (asks first)",
+        )
+        .overlay("deletes"),
+        row(
+            HISTORY,
             Key::plain(K::Esc),
-            Action::HistoryKey(esc_key),
+            sessions(S::Close),
             "close the sessions",
         )
-        .hint("close the sessions"),
+        .hint("close the sessions")
+        .overlay(""),
     ]
 }
 
@@ -850,7 +891,7 @@ impl Keymap {
         match layer {
             Layer::Prompt | Layer::EmptyPrompt => Some(Action::Edit((*key).into())),
             Layer::PanelEditor | Layer::PanelTyping => Some(Action::PanelKey(*key)),
-            Layer::History => Some(Action::HistoryKey(*key)),
+            Layer::History | Layer::HistoryConfirm => Some(Action::HistoryKey(*key)),
             Layer::Panes | Layer::Help => None,
         }
     }
@@ -1008,6 +1049,26 @@ mod tests {
         assert!(matches!(
             press(Layer::PanelTyping, KeyCode::Char('K')),
             Some(Action::PanelKey(_))
+        ));
+    }
+
+    #[test]
+    fn the_session_browser_keys_and_foot_line_come_from_the_table() {
+        let keymap = Keymap::default();
+        assert_eq!(
+            keymap.overlay_hints(Layer::History),
+            "↑↓ choose · Enter opens and continues · Del deletes · Esc"
+        );
+        let press =
+            |layer, code| keymap.map(layer, &Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        assert_eq!(
+            press(Layer::History, KeyCode::Enter),
+            Some(Action::Sessions(SessionsAction::Open))
+        );
+        // Asked whether to delete, every key is the answer.
+        assert!(matches!(
+            press(Layer::HistoryConfirm, KeyCode::Enter),
+            Some(Action::HistoryKey(_))
         ));
     }
 

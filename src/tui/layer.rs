@@ -19,7 +19,11 @@ pub enum Layer {
     PanelEditor,
     /// The panel editor while it takes text (a field, a name, a picker).
     PanelTyping,
+    /// The saved sessions: keys move and open, typing filters.
     History,
+    /// The saved sessions asking whether to delete one: `y` deletes, any
+    /// other key keeps it.
+    HistoryConfirm,
 }
 
 /// An open overlay with its own state (the history browser is held
@@ -42,6 +46,7 @@ impl Overlay {
                 Mode::Seats => Layer::PanelEditor,
                 _ => Layer::PanelTyping,
             },
+            Overlay::History(browser) if browser.confirm.is_some() => Layer::HistoryConfirm,
             Overlay::History(_) => Layer::History,
         }
     }

@@ -859,6 +859,7 @@ impl State {
             | A::HelpScroll(_)
             | A::OpenHistory
             | A::HistoryKey(_)
+            | A::Sessions(_)
             | A::OpenPanelEditor
             | A::PanelKey(_)
             | A::Panel(_) => return self.overlay(action),
@@ -1143,11 +1144,16 @@ impl State {
             }
             Action::OpenHistory if self.run.running => self.busy(),
             Action::OpenHistory => return vec![Command::OpenHistory],
-            Action::HistoryKey(key) => {
+            Action::HistoryKey(_) | Action::Sessions(_) => {
                 let Some(Overlay::History(browser)) = &mut self.view.overlay else {
                     return Vec::new();
                 };
-                match browser.handle(key) {
+                let outcome = match action {
+                    Action::Sessions(action) => browser.act(action),
+                    Action::HistoryKey(key) => browser.handle(key),
+                    _ => return Vec::new(),
+                };
+                match outcome {
                     HistoryOutcome::Stay => {}
                     HistoryOutcome::Close => self.view.overlay = None,
                     HistoryOutcome::Open(s) => {

@@ -8,9 +8,17 @@ use ratatui::widgets::Paragraph;
 
 use crate::sanitize::sanitize;
 use crate::tui::history::HistoryBrowser;
+use crate::tui::keymap::Keymap;
+use crate::tui::layer::Layer;
 use crate::tui::theme::Theme;
 
-pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, browser: &HistoryBrowser, theme: &Theme) {
+pub(super) fn draw(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    browser: &HistoryBrowser,
+    theme: &Theme,
+    keymap: &Keymap,
+) {
     let width = area.width.saturating_sub(4).min(120);
     let height = area.height.saturating_sub(2).min(30);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
@@ -103,7 +111,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, browser: &HistoryBrowser, 
                 .add_modifier(Modifier::BOLD),
         )),
         None => Line::from(Span::styled(
-            "type to filter · ↑↓ choose · Enter opens and continues · Del deletes · Esc",
+            format!("type to filter · {}", keymap.overlay_hints(Layer::History)),
             Style::default().fg(theme.dim),
         )),
     };

@@ -146,7 +146,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &mut State, env: &Env<'_>) -> Areas {
         Some(Overlay::PanelEditor(editor)) => {
             panel_editor::draw(frame, area, editor, theme, env.keymap)
         }
-        Some(Overlay::History(browser)) => history::draw(frame, area, browser, theme),
+        Some(Overlay::History(browser)) => history::draw(frame, area, browser, theme, env.keymap),
         Some(Overlay::Help { offset }) => help::draw(frame, area, offset, env),
         None => {}
     }
