@@ -34,17 +34,11 @@ impl Prices {
             if listings.contains_key(provider) {
                 continue;
             }
-            // A backend that runs here lists its models as they are now.
-            if seat.provider.capabilities().free {
-                if let Ok(Ok(models)) =
-                    tokio::time::timeout(FETCH_TIMEOUT, seat.provider.list_models()).await
-                {
-                    listings.insert(provider.clone(), Listing::new(models));
-                }
-                continue;
-            }
+            // A backend that runs here lists its models as they are now:
+            // it is neither read from nor written to the cache.
+            let free = seat.provider.capabilities().free;
             let key = listing::cache_key(provider, &council.endpoints);
-            let cached = listing::load(&key);
+            let cached = (!free).then(|| listing::load(&key)).flatten();
             let listing = match cached {
                 Some(l) if l.is_fresh() => Some(l),
                 cached => {
@@ -54,7 +48,9 @@ impl Prices {
                         Ok(Ok(models)) => {
                             let l = Listing::new(models);
                             // A cache that cannot be written only costs a fetch next time.
-                            let _ = listing::store(&key, &l);
+                            if !free {
+                                let _ = listing::store(&key, &l);
+                            }
                             Some(l)
                         }
                         _ => cached,
