@@ -302,14 +302,12 @@ impl Conversation {
     }
 
     /// The most a run of `question` may cost with the seats as they are and
-    /// the conversation so far as context.
+    /// the conversation so far as context (the TUI asks on every key: the
+    /// plan is borrowed, not copied). A council given connected has none.
     pub(crate) fn estimate(&mut self, question: &str, prices: &Prices) -> Option<CostEstimate> {
+        self.plan_mut().ok()?;
         let prompt = self.context_prompt(question);
-        let plan = match &self.seats {
-            Seats::Connected(council) => CouncilPlan::from(&**council),
-            Seats::Request { .. } => self.plan_mut().ok()?.clone(),
-        };
-        Some(prices.estimate(&plan, &prompt))
+        Some(prices.estimate(self.resolved_plan()?, &prompt))
     }
 
     /// What the members read of a question, earlier turns included, as the
@@ -336,9 +334,9 @@ impl Conversation {
             return Err(Refusal::Busy);
         }
         let council = self.council()?;
+        let plan = CouncilPlan::from(&council);
         let note = match council.limits.max_cost {
             Some(cap) => {
-                let plan = CouncilPlan::from(&council);
                 let prompt = self.context_prompt(&with_attachments(question, &attachments));
                 Some(
                     prices
@@ -356,7 +354,6 @@ impl Conversation {
         if self.recorder.is_none()
             && let Some(s) = &self.saving
         {
-            let plan = CouncilPlan::from(&council);
             let origin = s.origin.as_deref();
             self.recorder = Some(Recorder::start(&s.dir, plan, origin, s.on_error.clone()));
         }
@@ -372,7 +369,7 @@ impl Conversation {
     /// Runs members of the turn on hand again, alone, in the round shown:
     /// past the first round each is asked that round's request again.
     pub fn rerun(&mut self, members: Vec<usize>) -> Result<(), Refusal> {
-        let basis = Basis::of(&self.report);
+        let basis = Basis::rerun(&self.report);
         self.again(RunScope::Members(members), basis)
     }
 
@@ -518,6 +515,11 @@ impl Conversation {
     /// What the turn on hand has cost so far; never less within a turn.
     pub fn spent(&self) -> Usage {
         self.report.spent()
+    }
+
+    /// Where turns are saved, when they are.
+    pub(crate) fn sessions_dir(&self) -> Option<&Path> {
+        self.saving.as_ref().map(|s| s.dir.as_path())
     }
 
     /// The file of the session being written, if any.

@@ -107,9 +107,20 @@ pub struct Revising {
 }
 
 impl Basis {
-    /// The answers of a finished run, its last round and its judgement;
-    /// past the first round, what that round read (for a member re-run).
+    /// The answers of a finished run, its last round and its judgement.
     pub fn of(report: &crate::engine::RunReport) -> Self {
+        Self {
+            answers: report.answers(),
+            round: report.round,
+            analysis: report.judge.analysis.clone(),
+            dispute: None,
+            revising: None,
+        }
+    }
+
+    /// As [`Self::of`], for members re-run in the round shown: past the
+    /// first round, with what that round read.
+    pub(crate) fn rerun(report: &crate::engine::RunReport) -> Self {
         let revising = report
             .round
             .checked_sub(1)
@@ -132,11 +143,8 @@ impl Basis {
                 })
             });
         Self {
-            answers: report.answers(),
-            round: report.round,
-            analysis: report.judge.analysis.clone(),
-            dispute: None,
             revising,
+            ..Self::of(report)
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crossterm::event::Event;
@@ -60,8 +60,6 @@ pub struct App {
     /// fetched when the disk has none.
     fetching: HashMap<String, bool>,
     effects: Effects,
-    /// Where runs are saved (none: not saved), for the session browser.
-    sessions_dir: Option<PathBuf>,
     /// The notice on screen and since when, so a passing one can clear.
     notice_seen: Option<(Notice, Instant)>,
     /// Whether the questions of saved sessions were asked for (once).
@@ -96,7 +94,6 @@ impl App {
             prices: Prices::default(),
             fetching: HashMap::new(),
             effects: Effects::default(),
-            sessions_dir: None,
             past_questions_asked: false,
             notice_seen: None,
             areas: Areas::default(),
@@ -117,8 +114,7 @@ impl App {
         let unsaved = on_error(move |e| {
             let _ = tx.send(Done::SessionUnsaved(e));
         });
-        self.conversation = self.conversation.with_sessions(dir.clone(), None, unsaved);
-        self.sessions_dir = dir;
+        self.conversation = self.conversation.with_sessions(dir, None, unsaved);
         self
     }
 
@@ -303,7 +299,7 @@ impl App {
 
     /// Ctrl+O: the browser opens at once and fills in as sessions are read.
     fn open_history(&mut self) {
-        let Some(dir) = self.sessions_dir.clone() else {
+        let Some(dir) = self.conversation.sessions_dir().map(Path::to_path_buf) else {
             return self.notice(Notice::Info("sessions are not saved here".into()));
         };
         self.state.view.overlay = Some(Overlay::History(HistoryBrowser::loading()));
@@ -382,7 +378,7 @@ impl App {
         if self.past_questions_asked {
             return;
         }
-        let Some(dir) = self.sessions_dir.clone() else {
+        let Some(dir) = self.conversation.sessions_dir().map(Path::to_path_buf) else {
             return;
         };
         self.past_questions_asked = true;
