@@ -8,7 +8,7 @@ use std::time::Instant;
 use council::tui::keymap::Keymap;
 use council::tui::state::State;
 use council::tui::theme::Theme;
-use council::tui::ui::{self, Env};
+use council::tui::ui::{self, Env, RenderCaches};
 use divan::Bencher;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -49,7 +49,9 @@ fn started() -> State {
     state
 }
 
-fn draw(terminal: &mut Terminal<TestBackend>, state: &mut State) {
+/// One frame as the app draws it: drawn from the state, then the view
+/// takes in what was laid out.
+fn draw(terminal: &mut Terminal<TestBackend>, (state, caches): &mut (State, RenderCaches)) {
     let (theme, keymap) = (Theme::default(), Keymap::default());
     let env = Env {
         theme: &theme,
@@ -58,11 +60,11 @@ fn draw(terminal: &mut Terminal<TestBackend>, state: &mut State) {
         tick: 0,
         plan: None,
     };
+    let mut drawn = ui::Drawn::default();
     terminal
-        .draw(|f| {
-            ui::draw(f, state, &env);
-        })
+        .draw(|f| drawn = ui::draw(f, state, caches, &env))
         .unwrap();
+    state.view.place(drawn.placement);
 }
 
 /// A token as models stream them: a word, sometimes markdown, sometimes a
@@ -77,7 +79,7 @@ fn token(i: usize) -> String {
 }
 
 /// Eight members holding 50k tokens each, drawn once so caches are warm.
-fn full_state(terminal: &mut Terminal<TestBackend>) -> State {
+fn full_state(terminal: &mut Terminal<TestBackend>) -> (State, RenderCaches) {
     let mut state = started();
     for i in 0..TOKENS_PER_MEMBER {
         let text = token(i);
@@ -91,27 +93,28 @@ fn full_state(terminal: &mut Terminal<TestBackend>) -> State {
             );
         }
     }
-    draw(terminal, &mut state);
-    state
+    let mut screen = (state, RenderCaches::default());
+    draw(terminal, &mut screen);
+    screen
 }
 
 /// One frame with every member's text unchanged since the last frame.
 #[divan::bench(args = [(120, 40), (200, 60)])]
 fn render_full_frame_8x50k_unchanged(bencher: Bencher, (w, h): (u16, u16)) {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let mut state = full_state(&mut terminal);
-    bencher.bench_local(|| draw(&mut terminal, &mut state));
+    let mut screen = full_state(&mut terminal);
+    bencher.bench_local(|| draw(&mut terminal, &mut screen));
 }
 
 /// One frame after every member got one more token: the streaming case.
 #[divan::bench(args = [(120, 40), (200, 60)])]
 fn render_full_frame_8x50k_streaming(bencher: Bencher, (w, h): (u16, u16)) {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let mut state = full_state(&mut terminal);
+    let mut screen = full_state(&mut terminal);
     let mut i = 0;
     bencher.bench_local(|| {
         for member in 0..MEMBERS {
-            state.apply(
+            screen.0.apply(
                 &CouncilEvent::MemberDelta {
                     member,
                     text: token(i),
@@ -120,7 +123,7 @@ fn render_full_frame_8x50k_streaming(bencher: Bencher, (w, h): (u16, u16)) {
             );
         }
         i += 1;
-        draw(&mut terminal, &mut state);
+        draw(&mut terminal, &mut screen);
     });
 }
 

@@ -6,9 +6,22 @@ use council::tui::keymap::Keymap;
 fn the_readme_lists_every_key_of_the_help_overlay() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
-    for (keys, what) in Keymap::default().help() {
-        let row = format!("| `{keys}` | {what} |");
-        assert!(readme.contains(&row), "README.md lacks the key row {row}");
+    for section in Keymap::default().help() {
+        // Each overlay's keys under their own heading, in order.
+        let rest = match section.title {
+            "" => readme.as_str(),
+            title => {
+                let heading = format!("#### {title}\n");
+                let at = readme
+                    .find(&heading)
+                    .unwrap_or_else(|| panic!("README.md lacks the heading {heading}"));
+                &readme[at..]
+            }
+        };
+        for (keys, what) in section.rows {
+            let row = format!("| `{keys}` | {what} |");
+            assert!(rest.contains(&row), "README.md lacks the key row {row}");
+        }
     }
 }
 

@@ -38,6 +38,7 @@ struct Script {
     keymap: Keymap,
     /// The council the welcome screen and the stage bar name.
     plan: Option<council::config::CouncilPlan>,
+    caches: ui::RenderCaches,
 }
 
 impl Script {
@@ -50,6 +51,7 @@ impl Script {
             tick: 0,
             keymap: Keymap::default(),
             plan: None,
+            caches: ui::RenderCaches::default(),
         }
     }
 
@@ -280,17 +282,15 @@ fn render(script: &mut Script, (w, h): (u16, u16)) -> Terminal<TestBackend> {
         tick: script.tick,
         plan: script.plan.as_ref(),
     };
-    terminal
-        .draw(|f| {
-            ui::draw(f, &mut script.state, &env);
-        })
-        .unwrap();
-    // Twice: the first draw records scroll extents that the second uses.
-    terminal
-        .draw(|f| {
-            ui::draw(f, &mut script.state, &env);
-        })
-        .unwrap();
+    // Twice, as the app does: the view takes in what the first frame laid
+    // out (scroll extents, quote lines) and the second draws with it.
+    for _ in 0..2 {
+        let mut drawn = ui::Drawn::default();
+        terminal
+            .draw(|f| drawn = ui::draw(f, &script.state, &mut script.caches, &env))
+            .unwrap();
+        script.state.view.place(drawn.placement);
+    }
     terminal
 }
 
@@ -806,10 +806,11 @@ fn a_click_on_a_judge_item_selects_it() {
         tick: s.tick,
         plan: None,
     };
-    let mut areas = ui::Areas::default();
+    let mut drawn = ui::Drawn::default();
     terminal
-        .draw(|f| areas = ui::draw(f, &mut s.state, &env))
+        .draw(|f| drawn = ui::draw(f, &s.state, &mut s.caches, &env))
         .unwrap();
+    let areas = drawn.areas;
     // The row where the second consensus item starts.
     let screen = format!("{}", terminal.backend());
     let row = screen

@@ -104,7 +104,8 @@ fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     Ok(Some(n))
 }
 
-/// The pane actions whose keys can be changed, with their default keys.
+/// The actions whose keys can be changed (the panes', then the panel
+/// editor's), with their default keys.
 pub(crate) const REBINDABLE: &[(&str, char)] = &[
     ("zoom", 'z'),
     ("cancel", 'c'),
@@ -120,6 +121,15 @@ pub(crate) const REBINDABLE: &[(&str, char)] = &[
     ("dispute", 'd'),
     ("diff", '='),
     ("panel", 'p'),
+    // The panel editor's seat keys.
+    ("panel-add", 'a'),
+    ("panel-duplicate", 'd'),
+    ("panel-remove", 'x'),
+    ("panel-move-up", 'K'),
+    ("panel-move-down", 'J'),
+    ("panel-edit", 'e'),
+    ("panel-roles", 'o'),
+    ("panel-save", 's'),
 ];
 
 impl Settings {

@@ -123,6 +123,15 @@ pub enum PanelAction {
     MoveDown,
     Save,
     Roles,
+    /// Enter while it takes text: keep the field, take the highlighted
+    /// model, put the role on, save under the name.
+    Keep,
+    /// Esc while it takes text: back to the seats, the edit dropped.
+    Drop,
+    /// Alt+Enter in the system prompt: a new line.
+    NewLine,
+    /// Tab in the model picker: the typed text as the model.
+    TakeTyped,
 }
 
 /// What the saved-session browser's keys do (typing filters the list).

@@ -30,7 +30,7 @@ use crate::tui::layer::Overlay;
 use crate::tui::panel_editor::PanelEditor;
 use crate::tui::state::{Focus, Notice, State};
 use crate::tui::theme::{self, Theme};
-use crate::tui::ui::{self, Areas, Env};
+use crate::tui::ui::{self, Areas, Drawn, Env, RenderCaches};
 
 /// At most 60 frames a second.
 pub(crate) const FRAME: Duration = Duration::from_millis(16);
@@ -45,14 +45,11 @@ const PAST_QUESTIONS: usize = 500;
 
 pub struct App {
     pub state: State,
-    pub(crate) theme: Theme,
     pub(crate) keymap: Keymap,
     /// The council, its runs and their session: what the panes show.
     conversation: Conversation,
     clipboard: Box<dyn Clipboard + Send>,
-    /// The themes `T` cycles through, and where the choice is remembered.
-    themes: Vec<Theme>,
-    theme_store: Option<PathBuf>,
+    themes: Themes,
     /// Model listings by provider (from the disk cache, then the network):
     /// the picker's models and the estimate's prices.
     pub prices: Prices,
@@ -60,19 +57,9 @@ pub struct App {
     /// fetched when the disk has none.
     fetching: HashMap<String, bool>,
     effects: Effects,
-    /// The notice on screen and since when, so a passing one can clear.
-    notice_seen: Option<(Notice, Instant)>,
     /// Whether the questions of saved sessions were asked for (once).
     past_questions_asked: bool,
-    /// Where the last frame put each pane, for the mouse.
-    areas: Areas,
-    /// Spinner frames shown so far.
-    tick: u64,
-    /// Something changed since the last frame.
-    dirty: bool,
-    last_frame: Option<Instant>,
-    /// Wrap each frame in a synchronized update (a real terminal).
-    synchronized: bool,
+    screen: Screen,
     pub quit: bool,
     /// Ctrl+E: the question's text, while the loop hands the terminal to
     /// the editor (see [`App::take_suspension`]).
@@ -81,26 +68,52 @@ pub struct App {
     pub frames: u64,
 }
 
+/// The theme drawn with, the ones `T` cycles through, and where the choice
+/// is remembered.
+struct Themes {
+    current: Theme,
+    all: Vec<Theme>,
+    store: Option<PathBuf>,
+}
+
+/// What the loop keeps about the screen between frames.
+#[derive(Default)]
+struct Screen {
+    /// Where the last frame put each pane, for the mouse.
+    areas: Areas,
+    /// Rendered lines kept between frames.
+    caches: RenderCaches,
+    /// Spinner frames shown so far.
+    tick: u64,
+    /// Something changed since the last frame.
+    dirty: bool,
+    last_frame: Option<Instant>,
+    /// Wrap each frame in a synchronized update (a real terminal).
+    synchronized: bool,
+    /// The notice on screen and since when, so a passing one can clear.
+    notice_seen: Option<(Notice, Instant)>,
+}
+
 impl App {
     pub fn new(request: CouncilRequest, clipboard: Box<dyn Clipboard + Send>) -> Self {
         Self {
             state: State::new(),
-            theme: Theme::default(),
             keymap: Keymap::default(),
             conversation: Conversation::new(request).with_solo_answers(),
             clipboard,
-            themes: vec![Theme::default()],
-            theme_store: None,
+            themes: Themes {
+                current: Theme::default(),
+                all: vec![Theme::default()],
+                store: None,
+            },
             prices: Prices::default(),
             fetching: HashMap::new(),
             effects: Effects::default(),
             past_questions_asked: false,
-            notice_seen: None,
-            areas: Areas::default(),
-            tick: 0,
-            dirty: true,
-            last_frame: None,
-            synchronized: false,
+            screen: Screen {
+                dirty: true,
+                ..Screen::default()
+            },
             quit: false,
             suspended_for: None,
             frames: 0,
@@ -131,9 +144,11 @@ impl App {
         current: Theme,
         store: Option<PathBuf>,
     ) -> Self {
-        self.themes = themes;
-        self.theme = current;
-        self.theme_store = store;
+        self.themes = Themes {
+            current,
+            all: themes,
+            store,
+        };
         self
     }
 
@@ -152,33 +167,37 @@ impl App {
     /// Brackets every frame in a synchronized update, so a terminal shows
     /// whole frames only (for a real terminal on stdout).
     pub(crate) fn with_synchronized_output(mut self, on: bool) -> Self {
-        self.synchronized = on;
+        self.screen.synchronized = on;
         self
     }
 
     fn notice(&mut self, notice: Notice) {
         self.state.view.notice = Some(notice);
-        self.dirty = true;
+        self.screen.dirty = true;
     }
 
     fn next_theme(&mut self) {
-        if self.theme.name == "no-color" {
+        let themes = &self.themes;
+        if themes.current.name == "no-color" {
             return self.notice(Notice::Info("NO_COLOR is set: colours stay off".into()));
         }
-        let at = self.themes.iter().position(|t| t.name == self.theme.name);
-        let next = at.map_or(0, |i| (i + 1) % self.themes.len().max(1));
-        let Some(theme) = self.themes.get(next).cloned() else {
+        let at = themes
+            .all
+            .iter()
+            .position(|t| t.name == themes.current.name);
+        let next = at.map_or(0, |i| (i + 1) % themes.all.len().max(1));
+        let Some(theme) = themes.all.get(next).cloned() else {
             return;
         };
         self.notice(Notice::Info(format!("theme {}", theme.name)));
-        if let Some(path) = self.theme_store.clone() {
+        if let Some(path) = self.themes.store.clone() {
             let name = theme.name.clone();
             self.effects.blocking(move |tx| {
                 let result = theme::remember(&path, &name).map_err(|e| e.to_string());
                 let _ = tx.send(Done::ThemeRemembered(name, result));
             });
         }
-        self.theme = theme;
+        self.themes.current = theme;
     }
 
     /// Puts a question in the editor and asks it, as if typed.
@@ -190,7 +209,7 @@ impl App {
 
     fn execute(&mut self, commands: Vec<Command>) {
         for command in commands {
-            self.dirty = true;
+            self.screen.dirty = true;
             match command {
                 Command::StartRun(question) => match self.attach_mentions(&question) {
                     Ok(files) => self.ask_question(&question, files),
@@ -368,7 +387,7 @@ impl App {
         let estimate = self.conversation.estimate(&question, &self.prices);
         if estimate.is_some() && self.state.estimate != estimate {
             self.state.estimate = estimate;
-            self.dirty = true;
+            self.screen.dirty = true;
         }
     }
 
@@ -418,7 +437,7 @@ impl App {
 
     /// The seats changed: show them, and what they may cost.
     fn plan_changed(&mut self) {
-        self.dirty = true;
+        self.screen.dirty = true;
         self.update_estimate();
     }
 
@@ -493,7 +512,7 @@ impl App {
                 if let Some(Overlay::History(browser)) = &mut self.state.view.overlay {
                     browser.extend(batch, problems);
                     browser.loading = !finished;
-                    self.dirty = true;
+                    self.screen.dirty = true;
                 }
             }
             Done::SessionOpened(path, Ok(loaded)) => self.show_session(&path, *loaded),
@@ -507,7 +526,7 @@ impl App {
                 {
                     browser.remove(&s.id);
                 }
-                self.dirty = true;
+                self.screen.dirty = true;
                 self.notice(match result {
                     Ok(()) => Notice::Info(format!("deleted session {}", s.id)),
                     Err(e) => Notice::Error(e),
@@ -530,7 +549,7 @@ impl App {
             }
             Done::PathCompleted(partial, found) => {
                 self.state.complete_path(&partial, found);
-                self.dirty = true;
+                self.screen.dirty = true;
             }
             Done::SessionUnsaved(e) => {
                 self.conversation.stop_saving();
@@ -561,14 +580,14 @@ impl App {
                 }
                 self.prices.insert(provider, listing);
                 self.update_estimate();
-                self.dirty = true;
+                self.screen.dirty = true;
             }
             // Nothing cached and nothing asked for.
             Err(e) if e.is_empty() => {}
             Err(e) => {
                 if let Some(editor) = editor {
                     editor.listing_errors.insert(provider, sanitize(&e));
-                    self.dirty = true;
+                    self.screen.dirty = true;
                 }
             }
         }
@@ -582,7 +601,7 @@ impl App {
 
     /// What the editor saved becomes the question in the prompt.
     pub(crate) fn edited(&mut self, result: Result<String, String>) {
-        self.dirty = true;
+        self.screen.dirty = true;
         match result {
             Ok(text) => {
                 let text = sanitize(text.trim_end());
@@ -595,7 +614,7 @@ impl App {
 
     /// Handles one terminal event.
     pub fn on_input(&mut self, event: &Event) {
-        self.dirty = true;
+        self.screen.dirty = true;
         let Some(action) = self.keymap.map(self.state.layer(), event) else {
             return;
         };
@@ -609,15 +628,16 @@ impl App {
 
     /// Mouse positions become panes, by the last frame's layout.
     fn resolve_pointer(&self, action: Action) -> Action {
+        let areas = &self.screen.areas;
         match action {
-            Action::ClickAt { column, row } if self.areas.judge_item_at(column, row).is_some() => {
-                Action::SelectJudgeItem(self.areas.judge_item_at(column, row).unwrap_or(0))
+            Action::ClickAt { column, row } => {
+                match (areas.judge_item_at(column, row), areas.pane_at(column, row)) {
+                    (Some(item), _) => Action::SelectJudgeItem(item),
+                    (None, Some(focus)) => Action::FocusPane(focus),
+                    (None, None) => action,
+                }
             }
-            Action::ClickAt { column, row } => match self.areas.pane_at(column, row) {
-                Some(focus) => Action::FocusPane(focus),
-                None => action,
-            },
-            Action::ScrollAt { column, row, lines } => match self.areas.pane_at(column, row) {
+            Action::ScrollAt { column, row, lines } => match areas.pane_at(column, row) {
                 Some(focus) if focus != Focus::Prompt => Action::ScrollPane(focus, lines),
                 _ => action,
             },
@@ -631,7 +651,7 @@ impl App {
         for event in batch.drain(..) {
             self.state.apply(&event, now);
         }
-        self.dirty = true;
+        self.screen.dirty = true;
     }
 
     /// Shows a saved session's last turn and continues the session: the next
@@ -696,37 +716,38 @@ impl App {
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         let now = Instant::now();
-        if self.notice_seen.as_ref().map(|(n, _)| n) != self.state.view.notice.as_ref() {
-            self.notice_seen = self.state.view.notice.clone().map(|n| (n, now));
+        if self.screen.notice_seen.as_ref().map(|(n, _)| n) != self.state.view.notice.as_ref() {
+            self.screen.notice_seen = self.state.view.notice.clone().map(|n| (n, now));
         }
         let env = Env {
-            theme: &self.theme,
+            theme: &self.themes.current,
             keymap: &self.keymap,
             now,
-            tick: self.tick,
+            tick: self.screen.tick,
             plan: self.conversation.resolved_plan(),
         };
-        if self.synchronized {
+        if self.screen.synchronized {
             crossterm::execute!(
                 std::io::stdout(),
                 crossterm::terminal::BeginSynchronizedUpdate
             )?;
         }
-        let mut areas = Areas::default();
-        let drawn = terminal
-            .draw(|frame| areas = ui::draw(frame, &mut self.state, &env))
+        let mut drawn = Drawn::default();
+        let done = terminal
+            .draw(|frame| drawn = ui::draw(frame, &self.state, &mut self.screen.caches, &env))
             .map(|_| ())
             .map_err(std::io::Error::other);
-        if self.synchronized {
+        if self.screen.synchronized {
             crossterm::execute!(
                 std::io::stdout(),
                 crossterm::terminal::EndSynchronizedUpdate
             )?;
         }
-        drawn?;
-        self.areas = areas;
-        self.dirty = false;
-        self.last_frame = Some(env.now);
+        done?;
+        self.state.view.place(drawn.placement);
+        self.screen.areas = drawn.areas;
+        self.screen.dirty = false;
+        self.screen.last_frame = Some(env.now);
         self.frames += 1;
         Ok(())
     }
@@ -735,8 +756,8 @@ impl App {
     /// frame after the last), or the next animation step while a council
     /// runs; never while nothing changes.
     fn next_wake(&self) -> Option<Instant> {
-        let after = |d: Duration| self.last_frame.map_or_else(Instant::now, |t| t + d);
-        let change = self.dirty.then(|| after(FRAME));
+        let after = |d: Duration| self.screen.last_frame.map_or_else(Instant::now, |t| t + d);
+        let change = self.screen.dirty.then(|| after(FRAME));
         let animation = self.state.run.running().then(|| after(ANIMATION));
         let expiry = self.notice_expiry();
         [change, animation, expiry].into_iter().flatten().min()
@@ -744,7 +765,7 @@ impl App {
 
     /// When the passing notice on screen should go (errors stay).
     fn notice_expiry(&self) -> Option<Instant> {
-        match &self.notice_seen {
+        match &self.screen.notice_seen {
             Some((Notice::Info(_), since)) => Some(*since + NOTICE_FOR),
             _ => None,
         }
@@ -787,7 +808,7 @@ impl App {
                         self.state.view.notice = None;
                     }
                     if self.state.run.running() {
-                        self.tick = self.tick.wrapping_add(1);
+                        self.screen.tick = self.screen.tick.wrapping_add(1);
                     }
                     self.draw(terminal)?;
                 }

@@ -118,6 +118,14 @@ impl Hint {
     }
 }
 
+/// A titled part of the help overlay: (keys, what they do).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelpSection {
+    /// Empty for the first: the editor and the panes.
+    pub title: &'static str,
+    pub rows: Vec<(String, &'static str)>,
+}
+
 /// One row of the table.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Binding {
@@ -146,11 +154,18 @@ const EVERYWHERE: &[Layer] = &[
     Layer::Panes,
     Layer::Help,
     Layer::PanelEditor,
-    Layer::PanelTyping,
+    Layer::PanelField,
+    Layer::PanelPicker,
+    Layer::PanelRoles,
+    Layer::PanelNaming,
     Layer::History,
     Layer::HistoryConfirm,
 ];
 const PANEL: &[Layer] = &[Layer::PanelEditor];
+const PICKER: &[Layer] = &[Layer::PanelPicker];
+const ROLES: &[Layer] = &[Layer::PanelRoles];
+const FIELD: &[Layer] = &[Layer::PanelField];
+const NAMING: &[Layer] = &[Layer::PanelNaming];
 const HISTORY: &[Layer] = &[Layer::History];
 
 fn row(layers: &'static [Layer], key: Key, action: Action, help: &'static str) -> Binding {
@@ -229,6 +244,16 @@ impl Binding {
 
 /// A rebindable pane key: its default comes from the config's list.
 fn named(name: &'static str, action: Action, help: &'static str) -> Binding {
+    named_in(PANES, name, action, help)
+}
+
+/// A rebindable key of `layers`, its default from the config's list.
+fn named_in(
+    layers: &'static [Layer],
+    name: &'static str,
+    action: Action,
+    help: &'static str,
+) -> Binding {
     let default = REBINDABLE
         .iter()
         .find(|(n, _)| *n == name)
@@ -236,7 +261,7 @@ fn named(name: &'static str, action: Action, help: &'static str) -> Binding {
         .unwrap_or_else(|| panic!("`{name}` is in settings::REBINDABLE"));
     Binding {
         name: Some(name),
-        ..row(PANES, Key::ch(default), action, help)
+        ..row(layers, Key::ch(default), action, help)
     }
 }
 
@@ -253,7 +278,6 @@ fn defaults() -> Vec<Binding> {
     use KeyCode as K;
     use PanelAction as P;
     use SessionsAction as S;
-    let esc_key = KeyEvent::new(K::Esc, KeyModifiers::NONE);
     vec![
         // The editor.
         row(
@@ -622,12 +646,22 @@ fn defaults() -> Vec<Binding> {
             "scroll the help",
         ),
         // The panel editor's seats, in the order its hint line names them.
-        row(PANEL, Key::plain(K::Up), panel(P::Up), "previous seat")
-            .label("↑↓")
-            .overlay("seat"),
-        row(PANEL, Key::plain(K::Down), panel(P::Down), "next seat"),
-        row(PANEL, Key::ch('k'), panel(P::Up), "previous seat"),
-        row(PANEL, Key::ch('j'), panel(P::Down), "next seat"),
+        row(
+            PANEL,
+            Key::plain(K::Up),
+            panel(P::Up),
+            "previous / next seat",
+        )
+        .label("↑↓")
+        .overlay("seat"),
+        row(
+            PANEL,
+            Key::plain(K::Down),
+            panel(P::Down),
+            "previous / next seat",
+        ),
+        row(PANEL, Key::ch('k'), panel(P::Up), "previous / next seat"),
+        row(PANEL, Key::ch('j'), panel(P::Down), "previous / next seat"),
         row(PANEL, Key::plain(K::Tab), panel(P::NextField), "next field").overlay("field"),
         row(
             PANEL,
@@ -656,46 +690,52 @@ fn defaults() -> Vec<Binding> {
             "edit the field",
         )
         .overlay("edit"),
-        row(
+        named_in(
             PANEL,
-            Key::ch('e'),
+            "panel-edit",
             panel(P::EditText),
             "edit the field as text",
         ),
         row(PANEL, Key::ch(' '), panel(P::Toggle), "toggle web search"),
-        row(PANEL, Key::ch('a'), panel(P::Add), "add a member").overlay("add"),
-        row(
+        named_in(PANEL, "panel-add", panel(P::Add), "add a member").overlay("add"),
+        named_in(
             PANEL,
-            Key::ch('d'),
+            "panel-duplicate",
             panel(P::Duplicate),
             "duplicate the member",
         )
         .overlay("duplicate"),
-        row(PANEL, Key::ch('x'), panel(P::Remove), "remove the member").overlay("remove"),
+        named_in(PANEL, "panel-remove", panel(P::Remove), "remove the member").overlay("remove"),
         row(
             PANEL,
             Key::plain(K::Delete),
             panel(P::Remove),
             "remove the member",
         ),
-        row(PANEL, Key::ch('K'), panel(P::MoveUp), "move the member up").overlay("move"),
-        row(
+        named_in(
             PANEL,
-            Key::ch('J'),
+            "panel-move-up",
+            panel(P::MoveUp),
+            "move the member up",
+        )
+        .overlay("move"),
+        named_in(
+            PANEL,
+            "panel-move-down",
             panel(P::MoveDown),
             "move the member down",
         )
         .overlay("move"),
-        row(
+        named_in(
             PANEL,
-            Key::ch('o'),
+            "panel-roles",
             panel(P::Roles),
             "put a saved role on the member",
         )
         .overlay("role"),
-        row(
+        named_in(
             PANEL,
-            Key::ch('s'),
+            "panel-save",
             panel(P::Save),
             "save the seats as a preset",
         )
@@ -720,22 +760,110 @@ fn defaults() -> Vec<Binding> {
             panel(P::Close),
             "close the panel editor",
         ),
-        // While it takes text, the editor takes every key; Esc is listed
-        // here for the hints.
+        // The model picker: other keys type its filter.
         row(
-            &[Layer::PanelTyping],
-            Key::plain(K::Esc),
-            Action::PanelKey(esc_key),
-            "close the panel editor (changes apply to the next run)",
+            PICKER,
+            Key::plain(K::Up),
+            panel(P::Up),
+            "previous / next model",
         )
-        .hint("close · changes apply to the next run"),
+        .label("↑↓")
+        .overlay("choose"),
+        row(
+            PICKER,
+            Key::plain(K::Down),
+            panel(P::Down),
+            "previous / next model",
+        ),
+        row(
+            PICKER,
+            Key::plain(K::Enter),
+            panel(P::Keep),
+            "take the highlighted model",
+        )
+        .overlay("takes the highlighted model"),
+        row(
+            PICKER,
+            Key::plain(K::Tab),
+            panel(P::TakeTyped),
+            "take the model as typed",
+        )
+        .overlay("takes what you typed"),
+        row(
+            PICKER,
+            Key::plain(K::Esc),
+            panel(P::Drop),
+            "back to the seats",
+        )
+        .hint("back to the seats")
+        .overlay(""),
+        // The saved roles.
+        row(
+            ROLES,
+            Key::plain(K::Up),
+            panel(P::Up),
+            "previous / next role",
+        )
+        .label("↑↓")
+        .overlay("choose"),
+        row(
+            ROLES,
+            Key::plain(K::Down),
+            panel(P::Down),
+            "previous / next role",
+        ),
+        row(ROLES, Key::ch('k'), panel(P::Up), "previous / next role"),
+        row(ROLES, Key::ch('j'), panel(P::Down), "previous / next role"),
+        row(
+            ROLES,
+            Key::plain(K::Enter),
+            panel(P::Keep),
+            "put the role on the member (its system prompt, its temperature)",
+        )
+        .overlay("sets the member's system prompt (and temperature)"),
+        row(
+            ROLES,
+            Key::plain(K::Esc),
+            panel(P::Drop),
+            "back to the seats",
+        )
+        .hint("back to the seats")
+        .overlay(""),
+        // A field edited as text: other keys type.
+        row(FIELD, Key::plain(K::Enter), panel(P::Keep), "keep the edit").overlay("keeps"),
+        row(
+            FIELD,
+            Key::alt(K::Enter),
+            panel(P::NewLine),
+            "new line (in the system prompt)",
+        )
+        .overlay("new line (system prompt)"),
+        row(FIELD, Key::plain(K::Esc), panel(P::Drop), "drop the edit")
+            .hint("drop the edit")
+            .overlay("drops the edit"),
+        // A name for the preset: other keys type it.
+        row(
+            NAMING,
+            Key::plain(K::Enter),
+            panel(P::Keep),
+            "save the preset (never over an existing one)",
+        )
+        .overlay("saves (never over an existing one)"),
+        row(
+            NAMING,
+            Key::plain(K::Esc),
+            panel(P::Drop),
+            "back to the seats",
+        )
+        .hint("back to the seats")
+        .overlay(""),
         // The saved sessions, in the order their foot line names them;
         // other keys type the filter.
         row(
             HISTORY,
             Key::plain(K::Up),
             sessions(S::Up),
-            "previous session",
+            "previous / next session",
         )
         .label("↑↓")
         .overlay("choose"),
@@ -743,7 +871,7 @@ fn defaults() -> Vec<Binding> {
             HISTORY,
             Key::plain(K::Down),
             sessions(S::Down),
-            "next session",
+            "previous / next session",
         ),
         row(
             HISTORY,
@@ -821,11 +949,16 @@ impl Keymap {
         let mut bindings = defaults();
         for (name, key) in overrides {
             let key = Key::ch(*key);
-            if !bindings.iter().any(|b| b.name == Some(name.as_str())) {
+            let Some(layers) = bindings
+                .iter()
+                .find(|b| b.name == Some(name.as_str()))
+                .map(|b| b.layers)
+            else {
                 continue;
-            }
+            };
+            // The key leaves whatever it did in the same layers.
             bindings
-                .retain(|b| b.name == Some(name.as_str()) || !(b.key == key && b.layers == PANES));
+                .retain(|b| b.name == Some(name.as_str()) || !(b.key == key && b.layers == layers));
             for b in bindings
                 .iter_mut()
                 .filter(|b| b.name == Some(name.as_str()))
@@ -890,21 +1023,51 @@ impl Keymap {
         // Keys the table does not name go to whoever takes text.
         match layer {
             Layer::Prompt | Layer::EmptyPrompt => Some(Action::Edit((*key).into())),
-            Layer::PanelEditor | Layer::PanelTyping => Some(Action::PanelKey(*key)),
+            Layer::PanelEditor
+            | Layer::PanelField
+            | Layer::PanelPicker
+            | Layer::PanelRoles
+            | Layer::PanelNaming => Some(Action::PanelKey(*key)),
             Layer::History | Layer::HistoryConfirm => Some(Action::HistoryKey(*key)),
             Layer::Panes | Layer::Help => None,
         }
     }
 
-    /// The help overlay's lines: (keys, what they do), rows with the same
-    /// text merged, for the editor and the panes; then the mouse.
-    pub fn help(&self) -> Vec<(String, &'static str)> {
+    /// The help overlay's sections: the editor and the panes first (then
+    /// the mouse), then each overlay's keys under its title.
+    pub fn help(&self) -> Vec<HelpSection> {
+        let mut main = self.help_rows(MAIN, true);
+        main.push(("mouse".into(), "wheel scrolls, click focuses"));
+        let mut sections = vec![HelpSection {
+            title: "",
+            rows: main,
+        }];
+        for (title, layer) in [
+            ("Panel editor", Layer::PanelEditor),
+            ("Panel editor: model picker", Layer::PanelPicker),
+            ("Panel editor: roles", Layer::PanelRoles),
+            ("Panel editor: a field", Layer::PanelField),
+            ("Panel editor: preset name", Layer::PanelNaming),
+            ("Saved sessions", Layer::History),
+        ] {
+            sections.push(HelpSection {
+                title,
+                rows: self.help_rows(&[layer], false),
+            });
+        }
+        sections
+    }
+
+    /// (keys, what they do) for the rows of `layers`, rows with the same
+    /// text merged, in table order. An overlay's section lists its keys as
+    /// they are (no written-out labels) and leaves out the keys that work
+    /// everywhere, which the first section lists.
+    fn help_rows(&self, layers: &[Layer], main: bool) -> Vec<(String, &'static str)> {
         let mut lines: Vec<(Vec<String>, Option<&'static str>, bool, &'static str)> = Vec::new();
         for b in self.bindings.iter().filter(|b| {
-            b.layers
-                .iter()
-                .any(|l| matches!(l, Layer::Prompt | Layer::EmptyPrompt | Layer::Panes))
+            b.layers.iter().any(|l| layers.contains(l)) && (main || b.layers != EVERYWHERE)
         }) {
+            let label = b.label.filter(|_| main);
             let rebound = b.name.is_some_and(|n| {
                 REBINDABLE
                     .iter()
@@ -915,22 +1078,20 @@ impl Keymap {
                     if !keys.contains(&b.key.label()) {
                         keys.push(b.key.label());
                     }
-                    *label = label.or(b.label);
+                    *label = label.or(b.label.filter(|_| main));
                     *any_rebound |= rebound;
                 }
-                None => lines.push((vec![b.key.label()], b.label, rebound, b.help)),
+                None => lines.push((vec![b.key.label()], label, rebound, b.help)),
             }
         }
-        let mut help: Vec<(String, &'static str)> = lines
+        lines
             .into_iter()
             .map(|(keys, label, rebound, help)| match label {
                 // A written-out label only while its keys are the defaults.
                 Some(label) if !rebound => (label.to_string(), help),
                 _ => (keys.join(" "), help),
             })
-            .collect();
-        help.push(("mouse".into(), "wheel scrolls, click focuses"));
-        help
+            .collect()
     }
 
     /// The hint line for `layer` (with the focused pane's kind and whether a
@@ -1013,7 +1174,9 @@ mod tests {
         );
         let help = keymap.help();
         assert!(
-            help.contains(&("x".into(), "cancel the focused member")),
+            help[0]
+                .rows
+                .contains(&("x".into(), "cancel the focused member")),
             "{help:?}"
         );
     }
@@ -1047,9 +1210,58 @@ mod tests {
         );
         // While it takes text, letters are typed, not seat keys.
         assert!(matches!(
-            press(Layer::PanelTyping, KeyCode::Char('K')),
+            press(Layer::PanelField, KeyCode::Char('K')),
             Some(Action::PanelKey(_))
         ));
+        assert_eq!(
+            press(Layer::PanelField, KeyCode::Enter),
+            Some(Action::Panel(PanelAction::Keep))
+        );
+        assert_eq!(
+            keymap.overlay_hints(Layer::PanelPicker),
+            "↑↓ choose · Enter takes the highlighted model · Tab takes what you typed · Esc"
+        );
+    }
+
+    #[test]
+    fn a_panel_editor_key_rebinds_like_a_pane_key() {
+        let settings = crate::config::settings::Settings::parse(
+            "[keys]\npanel-add = \"n\"\npanel-remove = \"j\"\n",
+            "test",
+        )
+        .expect("panel key names are known");
+        let keymap = Keymap::new(&settings.keys);
+        let press = |c| {
+            keymap.map(
+                Layer::PanelEditor,
+                &Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+            )
+        };
+        assert_eq!(press('n'), Some(Action::Panel(PanelAction::Add)));
+        assert!(
+            matches!(press('a'), Some(Action::PanelKey(_))),
+            "a is freed"
+        );
+        assert_eq!(press('j'), Some(Action::Panel(PanelAction::Remove)));
+        assert!(
+            keymap.overlay_hints(Layer::PanelEditor).contains("n add"),
+            "{}",
+            keymap.overlay_hints(Layer::PanelEditor)
+        );
+        let panel = &keymap.help()[1];
+        assert_eq!(panel.title, "Panel editor");
+        assert!(
+            panel.rows.contains(&("n".into(), "add a member")),
+            "{panel:?}"
+        );
+        // Pane keys are untouched: `j` still scrolls there.
+        assert_eq!(
+            keymap.map(
+                Layer::Panes,
+                &Event::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE))
+            ),
+            Some(Action::Scroll(1))
+        );
     }
 
     #[test]

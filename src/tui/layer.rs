@@ -17,8 +17,14 @@ pub enum Layer {
     Help,
     /// The panel editor's seats.
     PanelEditor,
-    /// The panel editor while it takes text (a field, a name, a picker).
-    PanelTyping,
+    /// The panel editor's field being edited as text.
+    PanelField,
+    /// The panel editor's model picker: typing filters it.
+    PanelPicker,
+    /// The panel editor's saved roles to put on a member.
+    PanelRoles,
+    /// The panel editor asking a name to save the seats as a preset.
+    PanelNaming,
     /// The saved sessions: keys move and open, typing filters.
     History,
     /// The saved sessions asking whether to delete one: `y` deletes, any
@@ -42,12 +48,20 @@ impl Overlay {
     pub fn layer(&self) -> Layer {
         match self {
             Overlay::Help { .. } => Layer::Help,
-            Overlay::PanelEditor(editor) => match editor.mode {
-                Mode::Seats => Layer::PanelEditor,
-                _ => Layer::PanelTyping,
-            },
+            Overlay::PanelEditor(editor) => panel_layer(editor),
             Overlay::History(browser) if browser.confirm.is_some() => Layer::HistoryConfirm,
             Overlay::History(_) => Layer::History,
         }
+    }
+}
+
+/// The panel editor's layer for what it is doing.
+pub(crate) fn panel_layer(editor: &PanelEditor) -> Layer {
+    match editor.mode {
+        Mode::Seats => Layer::PanelEditor,
+        Mode::Models(_) => Layer::PanelPicker,
+        Mode::Roles(_) => Layer::PanelRoles,
+        Mode::Field(_) => Layer::PanelField,
+        Mode::Naming(_) => Layer::PanelNaming,
     }
 }

@@ -3,7 +3,7 @@
 //! while a field is edited. Keys come in, an outcome goes out; no I/O.
 
 use crate::tui::action::PanelAction;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
 use std::collections::HashMap;
@@ -191,54 +191,50 @@ impl PanelEditor {
         }
     }
 
-    fn picker_key(&mut self, key: KeyEvent) {
+    /// A picker key from the table: move, take the highlighted model (or
+    /// the typed text when none matches), take the typed text, drop.
+    fn picker_act(&mut self, action: PanelAction) {
+        use PanelAction as P;
         let matches: Vec<String> = self.matches().iter().map(|m| m.id.clone()).collect();
         let Mode::Models(picker) = &mut self.mode else {
             return;
         };
         let typed = picker.query().trim().to_string();
-        let chosen = match key.code {
-            KeyCode::Esc => {
+        let chosen = match action {
+            P::Drop => {
                 self.mode = Mode::Seats;
                 return;
             }
-            KeyCode::Up => {
+            P::Up => {
                 picker.selected = picker.selected.saturating_sub(1);
                 return;
             }
-            KeyCode::Down => {
+            P::Down => {
                 picker.selected = (picker.selected + 1).min(matches.len().saturating_sub(1));
                 return;
             }
-            // Enter takes the highlighted match; Tab (or Enter with none) the typed text.
-            KeyCode::Enter if !matches.is_empty() => {
+            P::Keep if !matches.is_empty() => {
                 matches[picker.selected.min(matches.len() - 1)].clone()
             }
-            KeyCode::Enter | KeyCode::Tab if !typed.is_empty() => typed,
-            KeyCode::Enter | KeyCode::Tab => return,
-            _ => {
-                picker.query.input(key);
-                picker.selected = 0;
-                return;
-            }
+            P::Keep | P::TakeTyped if !typed.is_empty() => typed,
+            _ => return,
         };
         let row = self.selected;
         self.set_model(row, chosen);
         self.mode = Mode::Seats;
     }
 
-    /// A key for the open role list: Enter puts the role on the member.
-    fn role_key(&mut self, key: KeyEvent) {
+    /// A key for the open role list: Keep puts the role on the member.
+    fn roles_act(&mut self, action: PanelAction) {
+        use PanelAction as P;
         let Mode::Roles(at) = &mut self.mode else {
             return;
         };
-        match key.code {
-            KeyCode::Esc => self.mode = Mode::Seats,
-            KeyCode::Up | KeyCode::Char('k') => *at = at.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => {
-                *at = (*at + 1).min(self.roles.len().saturating_sub(1))
-            }
-            KeyCode::Enter => {
+        match action {
+            P::Drop => self.mode = Mode::Seats,
+            P::Up => *at = at.saturating_sub(1),
+            P::Down => *at = (*at + 1).min(self.roles.len().saturating_sub(1)),
+            P::Keep => {
                 let role = self.roles.get(*at).cloned();
                 self.mode = Mode::Seats;
                 if let Some(role) = role {
@@ -265,33 +261,35 @@ impl PanelEditor {
         }
     }
 
-    /// A key the table does not name, by what the editor is doing: typed
-    /// into a field, a name or the picker's filter; on the seats it only
-    /// clears the last refusal.
+    /// A key the table does not name: typed into a field, a name or the
+    /// picker's filter; on the seats it only clears the last refusal.
     pub(crate) fn handle(&mut self, key: KeyEvent) -> EditorOutcome {
-        match self.mode {
+        match &mut self.mode {
             Mode::Seats => self.error = None,
-            Mode::Models(_) => self.picker_key(key),
-            Mode::Roles(_) => self.role_key(key),
-            Mode::Field(_) => self.field_key(key),
-            Mode::Naming(_) => return self.naming_key(key),
+            Mode::Models(picker) => {
+                picker.query.input(key);
+                picker.selected = 0;
+            }
+            Mode::Roles(_) => {}
+            Mode::Field(input) | Mode::Naming(input) => {
+                input.input(key);
+            }
         }
         EditorOutcome::Stay
     }
 
-    /// A key while a field is edited: Enter keeps it (Alt+Enter is a new
-    /// line in the system prompt), Esc drops it, the rest is typing.
-    fn field_key(&mut self, key: KeyEvent) {
+    /// A key from the table while a field is edited: Keep checks and
+    /// stores it, NewLine breaks the system prompt's line (elsewhere it
+    /// keeps), Drop leaves the field as it was.
+    fn field_act(&mut self, action: PanelAction) {
+        use PanelAction as P;
         let Mode::Field(input) = &mut self.mode else {
             return;
         };
-        let alt = key.modifiers.contains(KeyModifiers::ALT);
-        match key.code {
-            KeyCode::Esc => self.mode = Mode::Seats,
-            KeyCode::Enter if alt && self.field == Field::SystemPrompt => {
-                input.insert_newline();
-            }
-            KeyCode::Enter => {
+        match action {
+            P::Drop => self.mode = Mode::Seats,
+            P::NewLine if self.field == Field::SystemPrompt => input.insert_newline(),
+            P::Keep | P::NewLine => {
                 let text = input.lines().join("\n");
                 match self.commit(&text) {
                     Ok(()) => {
@@ -301,20 +299,20 @@ impl PanelEditor {
                     Err(e) => self.error = Some(e),
                 }
             }
-            _ => {
-                input.input(key);
-            }
+            _ => {}
         }
     }
 
-    /// A key while the preset's name is typed: Enter saves under it.
-    fn naming_key(&mut self, key: KeyEvent) -> EditorOutcome {
+    /// A key from the table while the preset's name is typed: Keep saves
+    /// under it.
+    fn naming_act(&mut self, action: PanelAction) -> EditorOutcome {
+        use PanelAction as P;
         let Mode::Naming(name) = &mut self.mode else {
             return EditorOutcome::Stay;
         };
-        match key.code {
-            KeyCode::Esc => self.mode = Mode::Seats,
-            KeyCode::Enter => {
+        match action {
+            P::Drop => self.mode = Mode::Seats,
+            P::Keep => {
                 let name = name.lines().join("").trim().to_string();
                 if name.is_empty()
                     || !name
@@ -328,20 +326,26 @@ impl PanelEditor {
                     return EditorOutcome::Save(name);
                 }
             }
-            _ => {
-                name.input(key);
-            }
+            _ => {}
         }
         EditorOutcome::Stay
     }
 
-    /// A seat key from the key table: move, edit, add, remove, reorder,
-    /// save, close. Ignored while the editor takes text.
+    /// A key from the key table, by what the editor is doing.
     pub(crate) fn act(&mut self, action: PanelAction) -> EditorOutcome {
-        use PanelAction as P;
-        if !matches!(self.mode, Mode::Seats) {
-            return EditorOutcome::Stay;
+        match self.mode {
+            Mode::Seats => return self.seats_act(action),
+            Mode::Models(_) => self.picker_act(action),
+            Mode::Roles(_) => self.roles_act(action),
+            Mode::Field(_) => self.field_act(action),
+            Mode::Naming(_) => return self.naming_act(action),
         }
+        EditorOutcome::Stay
+    }
+
+    /// A seat key: move, edit, add, remove, reorder, save, close.
+    fn seats_act(&mut self, action: PanelAction) -> EditorOutcome {
+        use PanelAction as P;
         self.error = None;
         let last = self.rows() - 1;
         let fields = Field::ALL;
@@ -359,16 +363,16 @@ impl PanelEditor {
             P::Toggle => {}
             P::Enter if self.field == Field::Model && self.listing().is_some() => {
                 self.mode = Mode::Models(Picker {
-                    query: TextArea::default(),
+                    query: input(Vec::new()),
                     selected: 0,
                 });
             }
             P::Enter | P::EditText => {
-                let mut input = TextArea::from(
+                let mut input = input(
                     Self::value(self.seat(self.selected), self.field)
                         .lines()
                         .map(String::from)
-                        .collect::<Vec<_>>(),
+                        .collect(),
                 );
                 input.move_cursor(ratatui_textarea::CursorMove::Bottom);
                 input.move_cursor(ratatui_textarea::CursorMove::End);
@@ -379,8 +383,9 @@ impl PanelEditor {
             P::Remove => self.remove_member(),
             P::MoveUp => self.move_member(-1),
             P::MoveDown => self.move_member(1),
-            P::Save => self.mode = Mode::Naming(TextArea::default()),
+            P::Save => self.mode = Mode::Naming(input(Vec::new())),
             P::Roles => self.open_roles(),
+            P::Keep | P::Drop | P::NewLine | P::TakeTyped => {}
         }
         EditorOutcome::Stay
     }
@@ -513,12 +518,21 @@ impl PanelEditor {
     }
 }
 
+/// A one-field text input: no underline under the cursor's line (the
+/// drawing puts its box around it).
+fn input(lines: Vec<String>) -> TextArea<'static> {
+    let mut input = TextArea::new(lines);
+    input.set_cursor_line_style(ratatui::style::Style::default());
+    input
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tui::action::Action;
     use crate::tui::keymap::Keymap;
-    use crate::tui::layer::Layer;
+    use crate::tui::layer::panel_layer;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn seat(name: &str, model: &str) -> SeatSpec {
         SeatSpec::new(name, model, "openrouter")
@@ -540,11 +554,7 @@ mod tests {
     /// A key as the app delivers it: through the default key table.
     fn press(e: &mut PanelEditor, code: KeyCode) -> EditorOutcome {
         let key = KeyEvent::new(code, KeyModifiers::NONE);
-        let layer = match e.mode {
-            Mode::Seats => Layer::PanelEditor,
-            _ => Layer::PanelTyping,
-        };
-        match Keymap::default().map(layer, &crossterm::event::Event::Key(key)) {
+        match Keymap::default().map(panel_layer(e), &crossterm::event::Event::Key(key)) {
             Some(Action::Panel(action)) => e.act(action),
             Some(Action::PanelKey(key)) => e.handle(key),
             _ => EditorOutcome::Stay,

@@ -5,6 +5,7 @@
 //! for the loop. Nothing here does I/O.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ratatui_textarea::TextArea;
@@ -19,7 +20,6 @@ pub use crate::tui::focus::Focus;
 use crate::tui::history::HistoryOutcome;
 use crate::tui::keymap::KeyNames;
 use crate::tui::layer::{Layer, Overlay};
-use crate::tui::markdown::MarkdownCache;
 use crate::tui::panel_editor::EditorOutcome;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -134,16 +134,21 @@ impl Scroll {
         }
     }
 
-    /// Fits the scroll to content of `total` lines in a view of `height`;
-    /// returns the first line to show.
-    pub(crate) fn fit(&mut self, total: usize, height: usize) -> usize {
-        self.max = total.saturating_sub(height);
-        self.page = height.max(1);
-        if self.follow {
-            self.offset = self.max;
+    /// This scroll fitted to content of `total` lines in a view of
+    /// `height`: its `offset` is the first line to show.
+    pub(crate) fn fitted(&self, total: usize, height: usize) -> Scroll {
+        let max = total.saturating_sub(height);
+        let offset = if self.follow {
+            max
+        } else {
+            self.offset.min(max)
+        };
+        Scroll {
+            offset,
+            max,
+            page: height.max(1),
+            ..*self
         }
-        self.offset = self.offset.min(self.max);
-        self.offset
     }
 }
 
@@ -465,38 +470,53 @@ impl Run {
     }
 }
 
-/// How one pane is shown: its rendered lines and where it is scrolled.
-#[derive(Debug, Default)]
+/// How one pane is shown: where it is scrolled and what it shows. Its
+/// rendered lines are the drawing's own cache, kept under `id`: a pane
+/// started over gets a new id, so nothing drawn for the old one is shown.
+#[derive(Debug)]
 pub struct PaneView {
-    pub(crate) cache: MarkdownCache,
-    pub(crate) reasoning_cache: MarkdownCache,
+    pub(crate) id: u64,
     pub scroll: Scroll,
     pub(crate) show_reasoning: bool,
     /// Show the answer as a diff against the member's previous round.
     pub(crate) show_diff: bool,
-    /// What the caches hold: (round, diff view), so a switch redraws them.
-    pub(crate) shown: Option<(u32, bool)>,
-    /// The diff view's lines: (width, text length) they were made for.
-    pub(crate) diff: Option<((usize, usize), Vec<ratatui::text::Line<'static>>)>,
 }
 
-impl PaneView {
-    /// Makes the caches hold `round` in the diff view or not, starting
-    /// over (from the top) when that changes.
-    pub(crate) fn show(&mut self, round: u32, diff: bool) {
-        if self.shown != Some((round, diff)) {
-            if self.shown.is_some() {
-                self.cache = MarkdownCache::default();
-                self.reasoning_cache = MarkdownCache::default();
-                self.diff = None;
-                self.scroll = Scroll {
-                    follow: false,
-                    ..Scroll::default()
-                };
-            }
-            self.shown = Some((round, diff));
+impl Default for PaneView {
+    fn default() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            scroll: Scroll::default(),
+            show_reasoning: false,
+            show_diff: false,
         }
     }
+}
+
+/// A pane as the drawing names it in a [`Placement`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pane {
+    Member(String),
+    Judge,
+    Synthesis,
+}
+
+/// What a frame found out by drawing, handed back to the view: each drawn
+/// pane's scroll fitted to its content and height (for paging and the
+/// scroll keys), the first member row shown, where a judge quote landed.
+/// Drawing only reads the state; this is how layout comes back.
+#[derive(Debug, Default)]
+pub struct Placement {
+    pub(crate) scrolls: Vec<(Pane, Scroll)>,
+    pub(crate) member_row: Option<usize>,
+    /// The highlighted judge item was scrolled into view.
+    pub(crate) judge_item_shown: bool,
+    /// Per member: the body lines a judge quote was found on (first, last,
+    /// at width).
+    pub(crate) jump_lines: Vec<(usize, (usize, usize, usize))>,
+    /// The help's offset, kept within its list.
+    pub(crate) help_offset: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -539,6 +559,7 @@ impl Default for View {
         let mut editor = TextArea::default();
         editor.set_placeholder_text("Ask the council a question…");
         editor.set_wrap_mode(ratatui_textarea::WrapMode::Word);
+        editor.set_cursor_line_style(ratatui::style::Style::default());
         Self {
             focus: Focus::Prompt,
             zoomed: false,
@@ -570,8 +591,33 @@ impl View {
         self.members.get_mut(name).expect("inserted above")
     }
 
-    fn member_pane_ref(&self, name: &str) -> Option<&PaneView> {
+    pub(crate) fn member_pane_ref(&self, name: &str) -> Option<&PaneView> {
         self.members.get(name)
+    }
+
+    /// Takes in what the last frame found out by drawing.
+    pub fn place(&mut self, placement: Placement) {
+        for (pane, scroll) in placement.scrolls {
+            match pane {
+                Pane::Member(name) => self.member_pane(&name).scroll = scroll,
+                Pane::Judge => self.judge.scroll = scroll,
+                Pane::Synthesis => self.synthesis.scroll = scroll,
+            }
+        }
+        if let Some(row) = placement.member_row {
+            self.member_row = row;
+        }
+        if placement.judge_item_shown {
+            self.judge_item_moved = false;
+        }
+        if let Some(jump) = &mut self.jump {
+            jump.lines.extend(placement.jump_lines);
+        }
+        if let (Some(Overlay::Help { offset }), Some(at)) =
+            (&mut self.overlay, placement.help_offset)
+        {
+            *offset = at;
+        }
     }
 
     /// Panes of a new run start unscrolled, on the first tab.
@@ -1775,16 +1821,17 @@ mod tests {
 
     #[test]
     fn scrolling_up_stops_following_and_the_bottom_resumes_it() {
-        let mut scroll = Scroll::default();
-        assert_eq!(scroll.fit(100, 10), 90);
+        let mut scroll = Scroll::default().fitted(100, 10);
+        assert_eq!(scroll.offset, 90);
         scroll.by(-5);
         assert_eq!((scroll.offset, scroll.follow), (85, false));
-        assert_eq!(scroll.fit(120, 10), 85, "new lines do not move a held view");
+        scroll = scroll.fitted(120, 10);
+        assert_eq!(scroll.offset, 85, "new lines do not move a held view");
         scroll.by(200);
         assert!(scroll.follow);
-        assert_eq!(scroll.fit(130, 10), 120);
+        assert_eq!(scroll.fitted(130, 10).offset, 120);
         scroll.top();
-        assert_eq!(scroll.fit(130, 10), 0);
+        assert_eq!(scroll.fitted(130, 10).offset, 0);
     }
 
     #[test]

@@ -27,16 +27,18 @@ impl Part<'_> {
 /// Draws `parts` into `area` (a block's inner area), scrolled by `scroll`;
 /// the block's right border carries a scrollbar when the text overflows.
 /// Lines `highlight.0..=highlight.1` (of the whole body) are marked.
+/// Returns the scroll fitted to the body and the area.
 pub(super) fn draw(
     frame: &mut Frame<'_>,
     area: Rect,
     parts: &[Part<'_>],
-    scroll: &mut Scroll,
+    scroll: &Scroll,
     highlight: Option<(usize, usize)>,
-) {
+) -> Scroll {
     let total: usize = parts.iter().map(Part::len).sum();
     let height = area.height as usize;
-    let start = scroll.fit(total, height);
+    let fitted = scroll.fitted(total, height);
+    let start = fitted.offset;
     let mut lines = Vec::with_capacity(height);
     let mut skip = start;
     for part in parts {
@@ -89,4 +91,5 @@ pub(super) fn draw(
             );
         }
     }
+    fitted
 }

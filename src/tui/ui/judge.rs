@@ -9,22 +9,22 @@ use ratatui::widgets::Tabs;
 use unicode_width::UnicodeWidthStr;
 
 use super::body::{self, Part};
-use super::{Areas, Env, compact, model_span, pane_block, stage_status_span, status_span};
+use super::{Drawn, Env, compact, model_span, pane_block, stage_status_span, status_span};
 use crate::engine::Status;
 use crate::engine::judge::{Analysis, Contradiction, Finding, Grounded, Quote};
 use crate::sanitize::sanitize;
 use crate::tui::markdown::{wrap_plain, wrap_prefixed};
-use crate::tui::state::{Focus, JudgeTab, State};
+use crate::tui::state::{Focus, JudgeTab, Pane, State};
 use crate::tui::theme::Theme;
 
 pub(super) fn draw(
     frame: &mut Frame<'_>,
     area: Rect,
-    state: &mut State,
+    state: &State,
     env: &Env<'_>,
-    areas: &mut Areas,
+    drawn: &mut Drawn,
 ) {
-    areas.judge = area;
+    drawn.areas.judge = area;
     let theme = env.theme;
     let judge = &state.run.report().judge;
     // What tells most first: a narrow border cuts the rest.
@@ -189,7 +189,8 @@ pub(super) fn draw(
 
     let width = body_area.width as usize;
     let (mut lines, starts) = body_lines(state, env, width);
-    let view = &mut state.view;
+    let view = &state.view;
+    let mut scroll = view.judge.scroll;
     // The highlighted item, while the pane has the keyboard: marked, and
     // scrolled into view when it moved.
     if view.focus == Focus::Judge
@@ -204,32 +205,26 @@ pub(super) fn draw(
             );
         }
         if view.judge_item_moved {
-            let scroll = &mut view.judge.scroll;
             let height = body_area.height as usize;
             if start < scroll.offset || start + 1 >= scroll.offset + height {
                 scroll.offset = start;
             }
             scroll.follow = false;
             scroll.touched = true;
-            view.judge_item_moved = false;
+            drawn.placement.judge_item_shown = true;
         }
     }
     let total = lines.len();
-    body::draw(
-        frame,
-        body_area,
-        &[Part::Lines(lines)],
-        &mut view.judge.scroll,
-        None,
-    );
+    let fitted = body::draw(frame, body_area, &[Part::Lines(lines)], &scroll, None);
+    drawn.placement.scrolls.push((Pane::Judge, fitted));
     // Where each item landed, for clicks.
-    let top = view.judge.scroll.offset;
+    let top = fitted.offset;
     let rows = body_area.height as usize;
     for (item, &start) in starts.iter().enumerate() {
         let end = starts.get(item + 1).map_or(total, |next| next - 1);
         let (first, last) = (start.max(top), end.min(top + rows));
         if first < last {
-            areas.judge_items.push((
+            drawn.areas.judge_items.push((
                 item,
                 body_area.y + (first - top) as u16,
                 body_area.y + (last - top - 1) as u16,

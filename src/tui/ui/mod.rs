@@ -1,8 +1,11 @@
-//! Drawing: a function of the state (plus the caches and scroll positions
-//! its view keeps), generic over the backend so tests draw to a buffer. The
-//! layout it chose comes back as [`Areas`], never into the run's state.
+//! Drawing: a function of the state, which it only reads, generic over
+//! the backend so tests draw to a buffer. It keeps rendered lines in its
+//! own [`RenderCaches`]; the layout it chose comes back as a value
+//! ([`Drawn`]): where each pane went, for the mouse, and the [`Placement`]
+//! the view takes in (scroll extents, the member row shown).
 
 mod body;
+mod cache;
 mod diff;
 mod help;
 mod history;
@@ -27,8 +30,10 @@ use crate::config::CouncilPlan;
 use crate::engine::Status;
 use crate::tui::keymap::Keymap;
 use crate::tui::layer::Overlay;
-use crate::tui::state::{Focus, State};
+use crate::tui::state::{Focus, Placement, State};
 use crate::tui::theme::Theme;
+
+pub use cache::RenderCaches;
 
 /// Below this size only a notice is drawn.
 pub(crate) const MIN_WIDTH: u16 = 40;
@@ -86,19 +91,32 @@ impl Areas {
     }
 }
 
-/// Draws the whole screen; returns where the panes went.
-pub fn draw(frame: &mut Frame<'_>, state: &mut State, env: &Env<'_>) -> Areas {
+/// What a frame drew: where each pane went, and what the view takes in.
+#[derive(Debug, Default)]
+pub struct Drawn {
+    pub areas: Areas,
+    pub placement: Placement,
+}
+
+/// Draws the whole screen from `state`; returns what it laid out.
+pub fn draw(
+    frame: &mut Frame<'_>,
+    state: &State,
+    caches: &mut RenderCaches,
+    env: &Env<'_>,
+) -> Drawn {
     let theme = env.theme;
     let area = frame.area();
-    let mut areas = Areas::default();
+    let mut drawn = Drawn::default();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(
             "terminal too small: {}x{}, council needs {MIN_WIDTH}x{MIN_HEIGHT}",
             area.width, area.height
         );
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
-        return areas;
+        return drawn;
     }
+    caches.keep_members(state.run.members().map(|(m, _)| m.name.as_str()));
     let question = !state.run.report().question.is_empty();
     let attached = question && !state.run.report().attachments.is_empty();
     let [stage, question_area, main, hints] = Layout::vertical([
@@ -115,9 +133,9 @@ pub fn draw(frame: &mut Frame<'_>, state: &mut State, env: &Env<'_>) -> Areas {
     let focus = state.view.focus;
     if state.view.zoomed && focus != Focus::Prompt {
         match focus {
-            Focus::Member(i) => panels::draw_member(frame, main, state, env, i, &mut areas),
-            Focus::Judge => judge::draw(frame, main, state, env, &mut areas),
-            Focus::Synthesis => synthesis::draw(frame, main, state, env, &mut areas),
+            Focus::Member(i) => panels::draw_member(frame, main, state, caches, env, i, &mut drawn),
+            Focus::Judge => judge::draw(frame, main, state, env, &mut drawn),
+            Focus::Synthesis => synthesis::draw(frame, main, state, caches, env, &mut drawn),
             Focus::Prompt => {}
         }
     } else {
@@ -127,30 +145,32 @@ pub fn draw(frame: &mut Frame<'_>, state: &mut State, env: &Env<'_>) -> Areas {
         if state.run.is_empty() {
             draw_welcome(frame, panes, env);
         } else if state.solo() {
-            panels::draw(frame, panes, state, env, &mut areas);
+            panels::draw(frame, panes, state, caches, env, &mut drawn);
         } else {
             let [top, bottom] =
                 Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
                     .areas(panes);
-            panels::draw(frame, top, state, env, &mut areas);
+            panels::draw(frame, top, state, caches, env, &mut drawn);
             let [left, right] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                     .areas(bottom);
-            judge::draw(frame, left, state, env, &mut areas);
-            synthesis::draw(frame, right, state, env, &mut areas);
+            judge::draw(frame, left, state, env, &mut drawn);
+            synthesis::draw(frame, right, state, caches, env, &mut drawn);
         }
-        areas.prompt = prompt_area;
+        drawn.areas.prompt = prompt_area;
         prompt::draw(frame, prompt_area, state, theme);
     }
-    match &mut state.view.overlay {
+    match &state.view.overlay {
         Some(Overlay::PanelEditor(editor)) => {
             panel_editor::draw(frame, area, editor, theme, env.keymap)
         }
         Some(Overlay::History(browser)) => history::draw(frame, area, browser, theme, env.keymap),
-        Some(Overlay::Help { offset }) => help::draw(frame, area, offset, env),
+        Some(Overlay::Help { offset }) => {
+            drawn.placement.help_offset = Some(help::draw(frame, area, *offset, env))
+        }
         None => {}
     }
-    areas
+    drawn
 }
 
 /// Before the first question: what council does, who sits on it, and how

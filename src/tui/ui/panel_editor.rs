@@ -10,14 +10,15 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use crate::models::listing;
 use crate::sanitize::sanitize;
 use crate::tui::keymap::Keymap;
-use crate::tui::layer::Layer;
+use crate::tui::layer::panel_layer;
 use crate::tui::panel_editor::{Field, Mode, PanelEditor};
 use crate::tui::theme::Theme;
+use ratatui_textarea::TextArea;
 
 pub(super) fn draw(
     frame: &mut Frame<'_>,
     area: Rect,
-    editor: &mut PanelEditor,
+    editor: &PanelEditor,
     theme: &Theme,
     keymap: &Keymap,
 ) {
@@ -49,20 +50,12 @@ pub(super) fn draw(
             Style::default().fg(theme.error),
         )));
     }
-    let seats = keymap.overlay_hints(Layer::PanelEditor);
+    // The keys come from the table, for the layer the editor is in.
+    let keys = keymap.overlay_hints(panel_layer(editor));
     let hint = match editor.mode {
-        Mode::Roles(_) => {
-            "↑↓ choose · Enter sets the member's system prompt (and temperature) · Esc"
-        }
-        Mode::Models(_) => {
-            "type to filter · ↑↓ choose · Enter takes the highlighted model · Tab takes what you typed · Esc"
-        }
-        Mode::Field(_) if editor.field == Field::SystemPrompt => {
-            "Enter keeps · Alt+Enter new line · Esc drops the edit"
-        }
-        Mode::Field(_) => "Enter keeps · Esc drops the edit",
-        Mode::Naming(_) => "a name for the preset: Enter saves (never over an existing one) · Esc",
-        Mode::Seats => &seats,
+        Mode::Models(_) => format!("type to filter · {keys}"),
+        Mode::Naming(_) => format!("a name for the preset: {keys}"),
+        _ => keys,
     };
     lines.push(Line::from(Span::styled(
         hint,
@@ -70,20 +63,21 @@ pub(super) fn draw(
     )));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), status);
 
-    if let Mode::Naming(name) = &mut editor.mode {
+    if let Mode::Naming(name) = &editor.mode {
         let box_area = popup.centered(
             Constraint::Length(width.saturating_sub(20).max(20)),
             Constraint::Length(3),
         );
-        name.set_block(
+        frame.render_widget(Clear, box_area);
+        draw_input(
+            frame,
+            box_area,
+            name,
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(Style::default().fg(theme.accent))
                 .title(" Save as preset "),
         );
-        name.set_cursor_line_style(Style::default());
-        frame.render_widget(Clear, box_area);
-        frame.render_widget(&*name, box_area);
     }
 }
 
@@ -155,7 +149,7 @@ fn draw_roles(frame: &mut Frame<'_>, area: Rect, editor: &PanelEditor, at: usize
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn draw_picker(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: &Theme) {
+fn draw_picker(frame: &mut Frame<'_>, area: Rect, editor: &PanelEditor, theme: &Theme) {
     let area = Rect {
         x: area.x + 1,
         width: area.width.saturating_sub(1),
@@ -234,19 +228,20 @@ fn draw_picker(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, them
             .collect()
     };
     frame.render_widget(Paragraph::new(rows), list);
-    if let Mode::Models(picker) = &mut editor.mode {
-        picker.query.set_block(
+    if let Mode::Models(picker) = &editor.mode {
+        draw_input(
+            frame,
+            query_area,
+            &picker.query,
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(Style::default().fg(theme.focus))
                 .title(" model "),
         );
-        picker.query.set_cursor_line_style(Style::default());
-        frame.render_widget(&picker.query, query_area);
     }
 }
 
-fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, theme: &Theme) {
+fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &PanelEditor, theme: &Theme) {
     let area = Rect {
         x: area.x + 1,
         width: area.width.saturating_sub(1),
@@ -276,7 +271,7 @@ fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, them
             Style::default().fg(theme.dim)
         };
         let label = Span::styled(format!("{:<label_width$}", field.label()), label_style);
-        if focused && let Mode::Field(input) = &mut editor.mode {
+        if focused && let Mode::Field(input) = &editor.mode {
             let rows: u16 = if field == Field::SystemPrompt { 6 } else { 3 };
             let rows = rows.min(bottom - y);
             frame.render_widget(
@@ -292,13 +287,14 @@ fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, them
                 width: area.width.saturating_sub(label_width as u16),
                 height: rows,
             };
-            input.set_block(
+            draw_input(
+                frame,
+                input_area,
+                input,
                 Block::default()
                     .borders(Borders::ALL)
                     .border_style(Style::default().fg(theme.focus)),
             );
-            input.set_cursor_line_style(Style::default());
-            frame.render_widget(&*input, input_area);
             y += rows;
             continue;
         }
@@ -350,4 +346,11 @@ fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &mut PanelEditor, them
             .intersection(area),
         );
     }
+}
+
+/// A text input in its box.
+fn draw_input(frame: &mut Frame<'_>, area: Rect, input: &TextArea<'_>, block: Block<'_>) {
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(input, inner);
 }

@@ -7,13 +7,13 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::body::{self, Part};
-use super::{Areas, Env, compact, model_span, pane_block, seconds, status_span};
+use super::{Drawn, Env, RenderCaches, compact, model_span, pane_block, seconds, status_span};
 use crate::engine::Status;
 use crate::engine::judge::grounding::words;
 use crate::engine::report::MemberReport;
 use crate::sanitize::sanitize;
 use crate::tui::markdown::{MarkdownCache, wrap_plain};
-use crate::tui::state::{Focus, State, StreamText};
+use crate::tui::state::{Focus, Pane, PaneView, Scroll, State, StreamText};
 
 /// Narrowest and shortest useful member panes.
 const MIN_PANE_WIDTH: u16 = 26;
@@ -34,25 +34,26 @@ pub(super) fn grid(n: usize, area: Rect) -> (usize, usize, usize) {
 pub(super) fn draw(
     frame: &mut Frame<'_>,
     area: Rect,
-    state: &mut State,
+    state: &State,
+    caches: &mut RenderCaches,
     env: &Env<'_>,
-    areas: &mut Areas,
+    drawn: &mut Drawn,
 ) {
     let theme = env.theme;
     let n = state.run.len();
     let (cols, rows, fit) = grid(n, area);
     // Keep the focused member's row in view when not every row fits.
-    let view = &mut state.view;
-    if let Focus::Member(i) = view.focus {
+    let mut member_row = state.view.member_row;
+    if let Focus::Member(i) = state.view.focus {
         let row = i / cols;
-        if row < view.member_row {
-            view.member_row = row;
-        } else if row >= view.member_row + fit {
-            view.member_row = row + 1 - fit;
+        if row < member_row {
+            member_row = row;
+        } else if row >= member_row + fit {
+            member_row = row + 1 - fit;
         }
     }
-    view.member_row = view.member_row.min(rows.saturating_sub(fit));
-    let member_row = view.member_row;
+    let member_row = member_row.min(rows.saturating_sub(fit));
+    drawn.placement.member_row = Some(member_row);
     let row_areas = Layout::vertical(vec![Constraint::Ratio(1, fit as u32); fit]).split(area);
     for (r, row_area) in row_areas.iter().enumerate() {
         let first = (member_row + r) * cols;
@@ -63,7 +64,7 @@ pub(super) fn draw(
         let cells =
             Layout::horizontal(vec![Constraint::Ratio(1, cols as u32); cols]).split(*row_area);
         for c in 0..in_row {
-            draw_member(frame, cells[c], state, env, first + c, areas);
+            draw_member(frame, cells[c], state, caches, env, first + c, drawn);
         }
     }
     if fit < rows {
@@ -82,10 +83,11 @@ pub(super) fn draw(
 pub(super) fn draw_member(
     frame: &mut Frame<'_>,
     area: Rect,
-    state: &mut State,
+    state: &State,
+    caches: &mut RenderCaches,
     env: &Env<'_>,
     i: usize,
-    areas: &mut Areas,
+    drawn: &mut Drawn,
 ) {
     let theme = env.theme;
     let latest = state.run.report().round;
@@ -97,7 +99,7 @@ pub(super) fn draw_member(
     else {
         return;
     };
-    areas.members.push((i, area));
+    drawn.areas.members.push((i, area));
     let focused = state.view.focus == Focus::Member(i);
     let colour = theme.member(i);
     let mut badges = Vec::new();
@@ -153,10 +155,23 @@ pub(super) fn draw_member(
             )));
         }
     }
-    let jump = state.view.jump.clone().filter(|_| shown == latest);
-    let pane = state.view.member_pane(&report.name);
+    let jump = state.view.jump.as_ref().filter(|_| shown == latest);
+    let default_pane = PaneView::default();
+    let pane = state
+        .view
+        .member_pane_ref(&report.name)
+        .unwrap_or(&default_pane);
     let diff = pane.show_diff;
-    pane.show(shown, diff);
+    let cache = caches.member(&report.name, pane.id);
+    // Another round or view starts the pane over, from the top.
+    let mut scroll = match cache.show(shown, diff) {
+        true => Scroll {
+            follow: false,
+            ..Scroll::default()
+        },
+        false => pane.scroll,
+    };
+    let placed_pane = Pane::Member(report.name.clone());
     let previous = report
         .round
         .checked_sub(1)
@@ -204,12 +219,12 @@ pub(super) fn draw_member(
         dim.text = Style::default()
             .fg(theme.dim)
             .add_modifier(Modifier::ITALIC);
-        pane.reasoning_cache.update(&stream.reasoning, width, &dim);
+        cache.reasoning.update(&stream.reasoning, width, &dim);
         parts.push(Part::Lines(vec![Line::from(Span::styled(
             "▾ reasoning · t hides it",
             Style::default().fg(theme.dim),
         ))]));
-        parts.push(Part::Cached(&pane.reasoning_cache));
+        parts.push(Part::Cached(&cache.reasoning));
         parts.push(Part::Lines(vec![Line::from(Span::styled(
             "─".repeat(width),
             Style::default().fg(theme.dim),
@@ -217,51 +232,50 @@ pub(super) fn draw_member(
     }
     if let Some(before) = previous {
         let key = (width, stream.text.len());
-        if pane.diff.as_ref().is_none_or(|(k, _)| *k != key) {
+        if cache.diff.as_ref().is_none_or(|(k, _)| *k != key) {
             let changes = crate::engine::revision::changes(before, &stream.text);
-            pane.diff = Some((key, super::diff::lines(&changes, width, theme)));
+            cache.diff = Some((key, super::diff::lines(&changes, width, theme)));
         }
-        let lines = pane
+        let lines = cache
             .diff
             .as_ref()
             .map(|(_, l)| l.clone())
             .unwrap_or_default();
         parts.push(Part::Lines(lines));
-        body::draw(frame, inner, &parts, &mut pane.scroll, None);
+        let fitted = body::draw(frame, inner, &parts, &scroll, None);
+        drawn.placement.scrolls.push((placed_pane, fitted));
         return;
     }
-    pane.cache.update(&stream.text, width, &md);
+    cache.text.update(&stream.text, width, &md);
     // A judge quote gone to: scrolled into view once, then highlighted.
     let mut highlight = None;
-    let mut placed = None;
-    let target = jump
-        .as_ref()
-        .and_then(|j| j.spans.iter().find(|(m, _)| *m == i).map(|(_, s)| (j, *s)));
+    let target = jump.and_then(|j| j.spans.iter().find(|(m, _)| *m == i).map(|(_, s)| (j, *s)));
     if let Some((jump, span)) = target {
         match jump.lines.get(&i) {
             Some(&(first, last, at)) if at == width => highlight = Some((first, last)),
             found_before => {
                 let before: usize = parts.iter().map(Part::len).sum();
                 let quoted = report.text.get(span.0..span.1).unwrap_or_default();
-                if let Some((first, last)) = find_lines(&pane.cache, quoted) {
+                if let Some((first, last)) = find_lines(&cache.text, quoted) {
                     let lines = (before + first, before + last);
                     // Scrolled to once; after a resize only found again.
                     if found_before.is_none() {
-                        pane.scroll.offset = lines.0.saturating_sub(1);
-                        pane.scroll.follow = false;
-                        pane.scroll.touched = true;
+                        scroll.offset = lines.0.saturating_sub(1);
+                        scroll.follow = false;
+                        scroll.touched = true;
                     }
                     highlight = Some(lines);
-                    placed = Some((lines.0, lines.1, width));
+                    drawn
+                        .placement
+                        .jump_lines
+                        .push((i, (lines.0, lines.1, width)));
                 }
             }
         }
     }
-    parts.push(Part::Cached(&pane.cache));
-    body::draw(frame, inner, &parts, &mut pane.scroll, highlight);
-    if let (Some(lines), Some(jump)) = (placed, state.view.jump.as_mut()) {
-        jump.lines.insert(i, lines);
-    }
+    parts.push(Part::Cached(&cache.text));
+    let fitted = body::draw(frame, inner, &parts, &scroll, highlight);
+    drawn.placement.scrolls.push((placed_pane, fitted));
 }
 
 /// The drawn lines (first, last) holding the words of `quoted`.

@@ -15,7 +15,7 @@ pub(super) fn height(state: &State, available: u16) -> u16 {
     (lines + 2).clamp(3, (available / 3).max(3))
 }
 
-pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: &Theme) {
+pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let focused = state.view.focus == Focus::Prompt;
     let mut title = vec![Span::styled(
         " Ask ",
@@ -30,16 +30,20 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, state: &mut State, theme: 
         ));
     }
     let block = pane_block(Line::from(title), focused, theme.border, theme);
-    state.view.editor.set_block(block);
-    state.view.editor.set_cursor_line_style(Style::default());
-    state
-        .view
-        .editor
-        .set_placeholder_style(Style::default().fg(theme.dim));
-    state.view.editor.set_cursor_style(if focused {
-        Style::default().add_modifier(Modifier::REVERSED)
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let editor = &state.view.editor;
+    // The editor's own styles suit a focused, non-empty prompt; the others
+    // are drawn from a restyled copy (an empty one is cheap to copy, and
+    // the prompt rarely loses focus while long).
+    if focused && !editor.is_empty() {
+        frame.render_widget(editor, inner);
     } else {
-        Style::default()
-    });
-    frame.render_widget(&state.view.editor, area);
+        let mut editor = editor.clone();
+        editor.set_placeholder_style(Style::default().fg(theme.dim));
+        if !focused {
+            editor.set_cursor_style(Style::default());
+        }
+        frame.render_widget(&editor, inner);
+    }
 }

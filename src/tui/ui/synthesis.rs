@@ -6,20 +6,21 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::body::{self, Part};
-use super::{Areas, Env, model_span, pane_block, stage_status_span};
+use super::{Drawn, Env, RenderCaches, model_span, pane_block, stage_status_span};
 use crate::engine::Status;
 use crate::sanitize::sanitize;
 use crate::tui::markdown::wrap_plain;
-use crate::tui::state::{Focus, State};
+use crate::tui::state::{Focus, Pane, State};
 
 pub(super) fn draw(
     frame: &mut Frame<'_>,
     area: Rect,
-    state: &mut State,
+    state: &State,
+    caches: &mut RenderCaches,
     env: &Env<'_>,
-    areas: &mut Areas,
+    drawn: &mut Drawn,
 ) {
-    areas.synthesis = area;
+    drawn.areas.synthesis = area;
     let theme = env.theme;
     let synth = &state.run.report().synthesis;
     let mut title = vec![
@@ -73,13 +74,15 @@ pub(super) fn draw(
         _ => {}
     }
     let text = &state.run.synthesis().text;
-    let pane = &mut state.view.synthesis;
-    pane.cache.update(text, width, &theme.markdown());
-    body::draw(
+    let pane = &state.view.synthesis;
+    let cache = caches.synthesis(pane.id);
+    cache.text.update(text, width, &theme.markdown());
+    let fitted = body::draw(
         frame,
         inner,
-        &[Part::Lines(head), Part::Cached(&pane.cache)],
-        &mut pane.scroll,
+        &[Part::Lines(head), Part::Cached(&cache.text)],
+        &pane.scroll,
         None,
     );
+    drawn.placement.scrolls.push((Pane::Synthesis, fitted));
 }
