@@ -13,6 +13,7 @@ pub mod conversation;
 pub mod editor;
 pub mod engine;
 pub mod eval;
+pub mod files;
 pub mod logging;
 pub mod models;
 pub mod paths;

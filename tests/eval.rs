@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -268,6 +269,14 @@ async fn resume_after_a_kill_asks_no_finished_question_again() {
     // Killed while the third question is at work.
     tokio::time::sleep(Duration::from_millis(300)).await;
     child.kill().await.unwrap();
+    // A result torn mid-write (a kill, a full disk): the next one must not
+    // be glued to it.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&out)
+        .unwrap()
+        .write_all(b"{\"question\":\"Question slow th")
+        .unwrap();
     let asked = |q: &str| {
         server
             .chats()
@@ -301,7 +310,11 @@ async fn resume_after_a_kill_asks_no_finished_question_again() {
     assert_eq!((asked("one"), asked("two"), asked("three")), (1, 1, 2));
     assert_eq!(json["summary"]["base/x"]["wins"], 3);
     assert_eq!(json["questions"].as_array().unwrap().len(), 3);
-    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 3);
+    let results = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(results.lines().count(), 3, "{results}");
+    for line in results.lines() {
+        serde_json::from_str::<Value>(line).expect("every result reads back");
+    }
 
     // Without --resume an existing results file is never overwritten.
     let (code, _, stderr) = eval(&server, &dir, &["--against", "base/x"]).await;

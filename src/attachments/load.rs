@@ -37,7 +37,12 @@ pub fn load_paths(
     let mut attachments = Vec::new();
     let mut notes = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let meta = std::fs::metadata(path).map_err(|e| {
+            format!(
+                "{}: {e}",
+                crate::sanitize::sanitize(&path.display().to_string())
+            )
+        })?;
         if meta.is_dir() {
             let before = attachments.len();
             for file in walk(path) {
@@ -62,6 +67,12 @@ pub fn load_paths(
             attachments.push(Attachment::new(path.display().to_string(), text));
         }
     }
+    check_total(&attachments, limits)?;
+    Ok((attachments, notes))
+}
+
+/// All attachments of one question together stay under the cap.
+pub fn check_total(attachments: &[Attachment], limits: Limits) -> Result<(), String> {
     let total: u64 = attachments.iter().map(|a| a.text.len() as u64).sum();
     if total > limits.total_bytes {
         return Err(format!(
@@ -70,7 +81,23 @@ pub fn load_paths(
             human_size(limits.total_bytes)
         ));
     }
-    Ok((attachments, notes))
+    Ok(())
+}
+
+/// Text piped in (`git diff | council ask …`), held to the cap of one
+/// attached file: an endless pipe (`yes |`) is refused, not read to the end.
+pub fn read_piped(reader: impl std::io::Read, limits: Limits) -> Result<String, String> {
+    let bytes = crate::files::read_all_capped(reader, limits.file_bytes).map_err(|e| match e {
+        crate::files::FileError::TooLarge { cap } => format!(
+            "stdin is over the {} cap for one attachment; pipe less, or attach files with -f",
+            human_size(cap)
+        ),
+        other => format!("cannot read stdin: {other}"),
+    })?;
+    if bytes.contains(&0) {
+        return Err("stdin is binary; only text can be attached".into());
+    }
+    String::from_utf8(bytes).map_err(|_| "stdin is not UTF-8 text".into())
 }
 
 /// The paths a question names as `@path` (`@~/x` from the home folder):
@@ -170,15 +197,19 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// A file's text; why not when it is too large or not text.
 fn read_text(path: &Path, limits: Limits) -> Result<String, String> {
-    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
-    if size > limits.file_bytes {
-        return Err(format!(
-            "{} is over the {} cap for one file",
-            human_size(size),
-            human_size(limits.file_bytes)
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    // Only a regular file, and never more of it than the cap: a device or
+    // a FIFO would block or never end.
+    let bytes = match crate::files::read_capped(path, limits.file_bytes) {
+        Err(crate::files::FileError::TooLarge { .. }) => {
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            return Err(format!(
+                "{} is over the {} cap for one file",
+                human_size(size.max(limits.file_bytes + 1)),
+                human_size(limits.file_bytes)
+            ));
+        }
+        other => other.map_err(|e| e.to_string())?,
+    };
     if bytes.contains(&0) {
         return Err("a binary file; only text can be attached".into());
     }

@@ -4,7 +4,9 @@
 
 mod load;
 
-pub use load::{Limits, common_prefix, complete_path, load_paths, mentioned_paths};
+pub use load::{
+    Limits, check_total, common_prefix, complete_path, load_paths, mentioned_paths, read_piped,
+};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

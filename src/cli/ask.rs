@@ -1,7 +1,7 @@
 //! `council ask`: one question, headless. The synthesis streams to stdout,
 //! state changes go to stderr; `--json` prints the whole run at the end.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -96,11 +96,7 @@ fn read_question(args: &AskArgs) -> Result<(String, Vec<Attachment>), String> {
     let piped = if std::io::stdin().is_terminal() {
         String::new()
     } else {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read the question from stdin: {e}"))?;
-        text
+        council::attachments::read_piped(std::io::stdin().lock(), Default::default())?
     };
     let mut attachments = Vec::new();
     let written = match (&args.question, args.editor) {
@@ -128,6 +124,7 @@ fn read_question(args: &AskArgs) -> Result<(String, Vec<Attachment>), String> {
         eprintln!("council: {}", sanitize(&note));
     }
     attachments.extend(files);
+    council::attachments::check_total(&attachments, Default::default())?;
     Ok((question, attachments))
 }
 

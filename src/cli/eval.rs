@@ -77,7 +77,7 @@ fn solo(request: &CouncilRequest, model: &str) -> Result<Seat, ConfigError> {
 
 /// Results already in the file, for `--resume` (a torn last line is dropped).
 fn finished(path: &Path) -> Vec<QuestionResult> {
-    std::fs::read_to_string(path)
+    council::files::read_text_capped(path, council::files::SESSION_BYTES)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
@@ -118,7 +118,7 @@ fn estimate(ev: &Evaluation, prices: &Prices, questions: &[&EvalQuestion]) -> (f
 }
 
 pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
-    let text = match std::fs::read_to_string(&args.file) {
+    let text = match council::files::read_text_capped(&args.file, council::files::CONFIG_BYTES) {
         Ok(t) => t,
         Err(e) => return fail(EXIT_USAGE, format!("{}: {e}", args.file.display())),
     };
@@ -224,6 +224,13 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
         && let Err(e) = paths::create_private_dir(dir)
     {
         return fail(EXIT_FAILED, format!("{}: {e}", dir.display()));
+    }
+    // A torn last result (a killed run) goes, or the next would be glued
+    // to it and lost.
+    if out_path.exists()
+        && let Err(e) = council::files::cut_torn_tail(&out_path)
+    {
+        return fail(EXIT_FAILED, format!("{}: {e}", out_path.display()));
     }
     let mut out = match paths::private_file()
         .create(true)

@@ -77,7 +77,9 @@ fn source_text(p: &NamedPreset) -> String {
             .iter()
             .find(|(name, _)| *name == p.name)
             .map(|(_, text)| text.to_string()),
-        PresetSource::File(path) => std::fs::read_to_string(path).ok(),
+        PresetSource::File(path) => {
+            council::files::read_text_capped(path, council::files::CONFIG_BYTES).ok()
+        }
     };
     text.unwrap_or_else(|| toml::to_string_pretty(&p.preset).unwrap_or_default())
 }

@@ -312,7 +312,7 @@ impl CouncilRequest {
             ),
             _ => return e,
         };
-        let Ok(text) = std::fs::read_to_string(path) else {
+        let Ok(text) = crate::files::read_text_capped(path, crate::files::CONFIG_BYTES) else {
             return e;
         };
         let found = text.lines().enumerate().find_map(|(i, line)| {

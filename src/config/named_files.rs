@@ -69,9 +69,11 @@ pub(crate) fn load_file<T>(
     parse: impl Fn(Entry<'_>) -> Result<T, ConfigError>,
 ) -> Result<T, ConfigError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-        origin: origin.clone(),
-        message: format!("cannot read: {e}"),
+    let text = crate::files::read_text_capped(path, crate::files::CONFIG_BYTES).map_err(|e| {
+        ConfigError::File {
+            origin: origin.clone(),
+            message: format!("cannot read: {e}"),
+        }
     })?;
     let name = path
         .file_stem()

@@ -136,9 +136,11 @@ impl Settings {
     /// Reads `path`; a missing file is the defaults.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let origin = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        match crate::files::read_text_capped(path, crate::files::CONFIG_BYTES) {
             Ok(text) => Self::parse(&text, &origin),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(crate::files::FileError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Self::default())
+            }
             Err(e) => Err(ConfigError::File {
                 origin,
                 message: format!("cannot read: {e}"),

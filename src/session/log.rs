@@ -51,6 +51,19 @@ impl SessionWriter {
             .create_new(true)
             .append(true)
             .open(&path)?;
+        Self::begin(file, path, id, created, council, origin)
+    }
+
+    /// Writes the header of a session into `file`, reserved empty at `path`
+    /// (see [`reserve`]).
+    pub(crate) fn begin(
+        file: File,
+        path: PathBuf,
+        id: &str,
+        created: &str,
+        council: CouncilPlan,
+        origin: Option<&str>,
+    ) -> std::io::Result<Self> {
         let mut out = BufWriter::new(file);
         let header = Header {
             format: FORMAT.into(),
@@ -73,14 +86,13 @@ impl SessionWriter {
     }
 
     /// Continues `path`, whose session has `turns` turns; the next run is
-    /// a new turn. A torn last line is closed off first.
+    /// a new turn. A torn last line is cut off first.
     pub(crate) fn append(path: &Path, turns: usize) -> std::io::Result<Self> {
-        let torn = std::fs::read(path)?.last().is_some_and(|b| *b != b'\n');
+        // Half a record (a killed write, a full disk) would sit between
+        // two turns and make the file unreadable: it goes.
+        crate::files::cut_torn_tail(path)?;
         let file = File::options().append(true).open(path)?;
-        let mut out = BufWriter::new(file);
-        if torn {
-            out.write_all(b"\n")?;
-        }
+        let out = BufWriter::new(file);
         Ok(Self {
             path: path.to_path_buf(),
             out,
@@ -152,6 +164,28 @@ impl SessionWriter {
 impl Drop for SessionWriter {
     fn drop(&mut self) {
         let _ = self.flush();
+    }
+}
+
+/// A new session's file in `dir`, created empty and exclusively under a
+/// fresh id: two councils (two processes sharing the folder) never share
+/// a file; an id already taken is drawn again. Returns the file, its path,
+/// the id and the creation time.
+pub(crate) fn reserve(dir: &Path) -> std::io::Result<(File, PathBuf, String, String)> {
+    crate::paths::create_private_dir(dir)?;
+    let mut tries = 0;
+    loop {
+        let (id, created) = super::new_id();
+        let path = dir.join(format!("{id}.jsonl"));
+        match crate::paths::private_file()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+        {
+            Ok(file) => return Ok((file, path, id, created)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 16 => tries += 1,
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -241,12 +275,16 @@ impl SessionLock {
 
 /// Reads a session file: its header and every turn. A torn last line (the
 /// writer was killed mid-write) is dropped and the session is marked
-/// interrupted; anything else unreadable is an error naming the line.
+/// interrupted, as is a torn line followed by the start of a new turn (a
+/// follow-up appended after it); anything else unreadable is an error
+/// naming the line.
 pub fn load(path: &Path) -> Result<Session, SessionError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| SessionError::Io {
-        path: name.clone(),
-        source,
+    let text = crate::files::read_text_capped(path, crate::files::SESSION_BYTES).map_err(|e| {
+        SessionError::Io {
+            path: name.clone(),
+            source: e.into(),
+        }
     })?;
     let corrupt = |message: String| SessionError::Corrupt {
         path: name.clone(),
@@ -273,7 +311,8 @@ pub fn load(path: &Path) -> Result<Session, SessionError> {
     let mut turns: Vec<RunReport> = Vec::new();
     let mut torn = false;
     let total = text.split_inclusive('\n').count();
-    for (i, line) in lines {
+    let mut lines = lines.peekable();
+    while let Some((i, line)) = lines.next() {
         if line.trim().is_empty() {
             continue;
         }
@@ -283,7 +322,24 @@ pub fn load(path: &Path) -> Result<Session, SessionError> {
                 torn = true;
                 break;
             }
-            Err(e) => return Err(corrupt(format!("line {}: {e}", i + 1))),
+            Err(e) => {
+                let next_starts_a_turn = lines.peek().is_some_and(|(_, next)| {
+                    serde_json::from_str::<Record>(next).is_ok_and(|r| {
+                        r.turn as usize == turns.len()
+                            && matches!(
+                                r.event,
+                                CouncilEvent::RunStarted {
+                                    scope: RunScope::Full,
+                                    ..
+                                }
+                            )
+                    })
+                });
+                if next_starts_a_turn {
+                    continue;
+                }
+                return Err(corrupt(format!("line {}: {e}", i + 1)));
+            }
         };
         // Turns come in order: a number past the next one is corrupt, and
         // never sizes memory.

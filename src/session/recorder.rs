@@ -39,14 +39,29 @@ impl Recorder {
         origin: Option<&str>,
         on_error: OnError,
     ) -> Self {
-        let (id, created) = super::new_id();
-        let path = dir.join(format!("{id}.jsonl"));
-        let dir = dir.to_path_buf();
+        // The file is reserved here, so its id is known at once; the
+        // header and everything after are written by the writer's thread.
         let origin = origin.map(str::to_string);
-        Self::spawn(path, on_error, move || {
-            SessionWriter::create(&dir, &id, &created, plan, origin.as_deref())
-                .map_err(|e| format!("this run is not saved ({}: {e})", dir.display()))
-        })
+        match super::log::reserve(dir) {
+            Ok((file, path, id, created)) => {
+                let target = path.clone();
+                Self::spawn(path, on_error, move || {
+                    SessionWriter::begin(
+                        file,
+                        target.clone(),
+                        &id,
+                        &created,
+                        plan,
+                        origin.as_deref(),
+                    )
+                    .map_err(|e| format!("this run is not saved ({}: {e})", target.display()))
+                })
+            }
+            Err(e) => {
+                let why = format!("this run is not saved ({}: {e})", dir.display());
+                Self::spawn(dir.join("unsaved.jsonl"), on_error, move || Err(why))
+            }
+        }
     }
 
     /// Continues the session in `path`, which has `turns` turns.

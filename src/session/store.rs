@@ -23,11 +23,14 @@ pub fn new_id() -> (String, String) {
     let stamp = humantime::format_rfc3339_seconds(now).to_string();
     // 2026-11-23T08:07:12Z -> 20261123-080712
     let digits: String = stamp.chars().filter(char::is_ascii_digit).collect();
+    // 48 random bits: councils started in the same second by processes
+    // sharing the folder practically never draw the same; the file is
+    // created exclusively all the same.
     let id = format!(
-        "{}-{}-{:04x}",
+        "{}-{}-{:012x}",
         &digits[..8],
         &digits[8..14],
-        rand::random::<u16>()
+        rand::random::<u64>() >> 16
     );
     (id, stamp)
 }
@@ -233,10 +236,11 @@ pub fn list_in_batches(
     files.sort_by(|a, b| b.file.cmp(&a.file));
 
     let index_path = dir.join(INDEX);
-    let index: Vec<IndexEntry> = std::fs::read(&index_path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default();
+    let index: Vec<IndexEntry> =
+        crate::files::read_capped(&index_path, crate::files::SESSION_BYTES)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
     let mut known: std::collections::HashMap<(&str, u64, u128), SessionSummary> = index
         .iter()
         .filter_map(|e| {

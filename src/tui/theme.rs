@@ -199,7 +199,7 @@ pub(crate) fn remembered(path: &Path) -> Option<String> {
     struct Ui {
         theme: Option<String>,
     }
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = crate::files::read_text_capped(path, crate::files::CONFIG_BYTES).ok()?;
     toml::from_str::<Ui>(&text).ok()?.theme
 }
 

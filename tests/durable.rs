@@ -1,0 +1,234 @@
+//! Nothing saved is lost and nothing read grows without limit: a torn
+//! session tail never poisons a follow-up, two writers never share a
+//! session file, and devices, FIFOs and endless pipes are refused at once.
+//! Through the binary, as a person would meet them.
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use support::cli::council;
+use support::{Recorded, Reply, Server, judge_json};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("council-durable-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn handler(r: &Recorded, _: usize) -> Reply {
+    if r.is_judge() {
+        return Reply::text(&[&judge_json()]);
+    }
+    if r.is_synthesis() {
+        return Reply::text(&["The ", "synthesis."]);
+    }
+    Reply::text(&["An ", "answer."])
+}
+
+fn sessions_env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![("COUNCIL_SESSIONS_DIR", dir.display().to_string())]
+}
+
+async fn run(args: &[&str], stdin: Option<&str>, dir: &Path) -> support::cli::Run {
+    let env = sessions_env(dir);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    council(args, stdin, &env).await
+}
+
+/// A session whose last line was torn (a kill mid-write, a full disk) takes
+/// a follow-up: the torn half is cut, both turns list and show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_up_on_a_torn_session_keeps_both_turns() {
+    let server = Server::start(handler).await;
+    let dir = scratch("torn");
+    let ask = |extra: Vec<String>| {
+        let mut args = vec![
+            "ask".to_string(),
+            "--base-url".into(),
+            server.base_url.clone(),
+            "--panel".into(),
+            "x/alpha,x/beta".into(),
+        ];
+        args.extend(extra);
+        args
+    };
+    let first = ask(vec!["Why is the sky blue?".into()]);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let out = run(&first, None, &dir).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .expect("a session file");
+    let id = file.file_stem().unwrap().to_string_lossy().into_owned();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .write_all(b"{\"turn\":0,\"event\":{\"MemberDelta\":{\"member\":0,\"te")
+        .unwrap();
+
+    let follow = ask(vec![
+        "--session".into(),
+        id.clone(),
+        "And at sunset?".into(),
+    ]);
+    let follow: Vec<&str> = follow.iter().map(String::as_str).collect();
+    let out = run(&follow, None, &dir).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    let shown = run(&["show", &id], None, &dir).await;
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(
+        shown.stdout.contains("Why is the sky blue?") && shown.stdout.contains("And at sunset?"),
+        "{}",
+        shown.stdout
+    );
+    let listed = run(&["sessions", "--json"], None, &dir).await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let list: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    let entry = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("the session lists: {}", listed.stdout));
+    assert_eq!(entry["turns"], 2, "{entry}");
+    // Every line of the file reads.
+    for line in std::fs::read_to_string(&file).unwrap().lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("no torn line left");
+    }
+}
+
+/// Councils started at once in one folder each get a file of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn councils_started_together_never_share_a_session() {
+    let server = Server::start(handler).await;
+    let dir = scratch("ids");
+    let runs = (0..24).map(|i| {
+        let base = server.base_url.clone();
+        let dir = dir.clone();
+        async move {
+            let q = format!("Question {i}?");
+            run(
+                &["ask", "--base-url", &base, "--panel", "x/a", &q],
+                None,
+                &dir,
+            )
+            .await
+        }
+    });
+    let results = futures_join(runs).await;
+    for r in &results {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let files = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .count();
+    assert_eq!(files, 24, "one file per council");
+}
+
+async fn futures_join<F: std::future::Future<Output = support::cli::Run> + Send + 'static>(
+    runs: impl Iterator<Item = F>,
+) -> Vec<support::cli::Run> {
+    let handles: Vec<_> = runs.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+fn mkfifo(path: &Path) {
+    let name = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+}
+
+/// Devices and FIFOs are refused within a second, wherever a path is read:
+/// an attachment, a preset, a session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_and_fifos_are_refused_at_once() {
+    let dir = scratch("devices");
+    let fifo = dir.join("pipe");
+    mkfifo(&fifo);
+    let fifo = fifo.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["ask", "-f", "/dev/zero", "q"], "a device"),
+        (vec!["ask", "-f", "/dev/urandom", "q"], "a device"),
+        (vec!["ask", "-f", fifo, "q"], "a FIFO"),
+        (vec!["ask", "--preset", "/dev/zero", "q"], "a device"),
+        (vec!["presets", "show", "/dev/urandom"], "a device"),
+    ];
+    for (args, why) in cases {
+        let started = Instant::now();
+        let out = run(&args, None, &dir).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        assert_ne!(out.code, 0, "{args:?}");
+        assert!(
+            out.stderr.contains(why),
+            "{args:?} says why: {}",
+            out.stderr
+        );
+    }
+    // A session that is a FIFO, and one that is a link to /dev/zero: the
+    // listing names them and goes on.
+    let sessions = dir.join("sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    mkfifo(&sessions.join("20260101-000000-aaaa.jsonl"));
+    std::os::unix::fs::symlink("/dev/zero", sessions.join("20260101-000000-bbbb.jsonl")).unwrap();
+    let started = Instant::now();
+    let out = run(&["sessions"], None, &sessions).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        out.stderr.contains("a FIFO") && out.stderr.contains("a device"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&["show", "20260101-000000-bbbb"], None, &sessions).await;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("a device"), "{}", out.stderr);
+}
+
+/// Piped text is one attachment and obeys its cap: an endless pipe is
+/// refused, not read until memory runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_pipe_is_refused_at_the_attachment_cap() {
+    let dir = scratch("stdin");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .args(["ask", "summarize"])
+        .env_remove("OPENROUTER_API_KEY")
+        .env("COUNCIL_SESSIONS_DIR", &dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // `yes |`: more than the cap, and it would go on.
+    let feeder = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        let line = "y\n".repeat(64 * 1024);
+        while stdin.write_all(line.as_bytes()).await.is_ok() {}
+    });
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("refused, not read forever")
+        .unwrap();
+    feeder.abort();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("stdin is over the"), "{stderr}");
+}
