@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use support::cli::council;
-use support::{Recorded, Reply, Server, judge_json};
+use support::{Recorded, Reply, Server, Step, content, judge_json};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("council-durable-{name}-{}", std::process::id()));
@@ -231,4 +231,141 @@ async fn an_endless_pipe_is_refused_at_the_attachment_cap() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("stdin is over the"), "{stderr}");
+}
+
+fn endless_handler(r: &Recorded, i: usize) -> Reply {
+    match r.model() {
+        // A member that streams without end, as fast as it can.
+        "x/endless" if !r.is_judge() && !r.is_synthesis() => Reply::sse(vec![Step::Forever(
+            content(&"word ".repeat(800)),
+            Duration::ZERO,
+        )]),
+        // One that sends only keep-alive comments, once a second.
+        "x/alive" if !r.is_judge() && !r.is_synthesis() => Reply::sse(vec![Step::Forever(
+            b": keep-alive\n\n".to_vec(),
+            Duration::from_millis(300),
+        )]),
+        _ => handler(r, i),
+    }
+}
+
+/// A member that streams without end is stopped at the answer cap: it
+/// fails naming the cap, its text up to the cap kept; the rest of the
+/// council goes on; memory and the session file stay small.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_member_stops_at_the_answer_cap() {
+    let server = Server::start(endless_handler).await;
+    let dir = scratch("endless");
+    let started = Instant::now();
+    let out = run(
+        &[
+            "ask",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/endless,x/fine",
+            "Go on forever?",
+        ],
+        None,
+        &dir,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let endless = &json["members"][0];
+    assert_eq!(endless["status"], "failed", "{endless}");
+    let error = endless["error"].as_str().unwrap();
+    assert!(error.contains("1.0 MB cap"), "{error}");
+    let cap = 1024 * 1024;
+    let kept = endless["text"].as_str().unwrap().len();
+    assert!(kept <= cap && kept > cap - 4096, "kept {kept} bytes");
+    assert_eq!(json["members"][1]["status"], "done");
+    assert_eq!(json["synthesis"]["status"], "done");
+    let session = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .unwrap();
+    let size = session.metadata().unwrap().len();
+    assert!(size < 2 * cap as u64, "the session file is {size} bytes");
+    // Peak memory of the children this test process has waited for.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
+    let peak_mb = usage.ru_maxrss / 1024;
+    assert!(peak_mb < 100, "peak RSS {peak_mb} MB");
+
+    // Settable, and lower: the flag's cap is the one named.
+    let out = run(
+        &[
+            "ask",
+            "--json",
+            "--max-answer-bytes",
+            "20000",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/endless,x/fine",
+            "Go on forever?",
+        ],
+        None,
+        &dir,
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let kept = json["members"][0]["text"].as_str().unwrap().len();
+    assert!(kept <= 20_000 && kept > 16_000, "kept {kept} bytes");
+    assert!(
+        json["members"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("20.0 KB cap"),
+        "{}",
+        json["members"][0]
+    );
+}
+
+/// Keep-alive comments are not progress: a member that sends nothing else
+/// fails within the timeout (plus a second), the rest goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_comments_alone_time_out() {
+    let server = Server::start(endless_handler).await;
+    let dir = scratch("keep-alive");
+    let started = Instant::now();
+    let out = run(
+        &[
+            "ask",
+            "--json",
+            "--timeout",
+            "2",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/alive,x/fine",
+            "Still there?",
+        ],
+        None,
+        &dir,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let alive = &json["members"][0];
+    assert_eq!(alive["status"], "failed", "{alive}");
+    assert!(
+        alive["error"]
+            .as_str()
+            .unwrap()
+            .contains("no content for 2s"),
+        "{alive}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
 }

@@ -1000,6 +1000,7 @@ fn degraded() -> Script {
             quorum: Some(2),
             deadline_s: Some(2.0),
             max_cost: Some(0.5),
+            ..Default::default()
         },
         attachments: Vec::new(),
     });

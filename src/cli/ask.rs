@@ -55,12 +55,14 @@ pub(super) fn council_request(
         quorum: args.quorum,
         deadline_s: args.deadline,
         max_cost: args.max_cost,
+        max_answer_bytes: args.max_answer_bytes,
     };
     limits.check().map_err(|e| {
         ConfigError::Invalid(
             e.replace("quorum", "--quorum")
                 .replace("deadline_s", "--deadline")
-                .replace("max_cost", "--max-cost"),
+                .replace("max_cost", "--max-cost")
+                .replace("max_answer_bytes", "--max-answer-bytes"),
         )
     })?;
     Ok(CouncilRequest {

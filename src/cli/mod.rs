@@ -127,6 +127,10 @@ pub(crate) struct CouncilArgs {
     /// exceeds it; no further stage starts once the spend reaches it.
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<f64>,
+    /// Bytes of one seat's answer (text and reasoning) past which it is
+    /// stopped and failed, what came before kept (default 1 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_answer_bytes: Option<u64>,
     /// Synthesizer model.
     #[arg(long = "synth", value_name = "MODEL")]
     pub synth: Option<String>,

@@ -61,6 +61,13 @@ pub struct Preset {
         skip_serializing_if = "Option::is_none"
     )]
     pub(crate) max_cost: Option<f64>,
+    /// Bytes of one seat's answer past which it is stopped.
+    #[serde(
+        default,
+        deserialize_with = "max_answer_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(crate) max_answer_bytes: Option<u64>,
 }
 
 impl Preset {
@@ -69,6 +76,7 @@ impl Preset {
             quorum: self.quorum,
             deadline_s: self.deadline_s,
             max_cost: self.max_cost,
+            max_answer_bytes: self.max_answer_bytes,
         }
     }
 }
@@ -99,6 +107,13 @@ fn deadline<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
 fn max_cost<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     limit(d, |c| crate::engine::council::Limits {
         max_cost: Some(c),
+        ..Default::default()
+    })
+}
+
+fn max_answer_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    limit(d, |b| crate::engine::council::Limits {
+        max_answer_bytes: Some(b),
         ..Default::default()
     })
 }
@@ -374,6 +389,7 @@ pub(crate) fn save_preset(
         quorum: plan.limits.quorum,
         deadline_s: plan.limits.deadline_s,
         max_cost: plan.limits.max_cost,
+        max_answer_bytes: plan.limits.max_answer_bytes,
     };
     let path = dir.join(format!("{name}.toml"));
     let err = |message: String| ConfigError::File {

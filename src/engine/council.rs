@@ -144,7 +144,16 @@ pub struct Limits {
     /// USD: no stage starts once the run has spent this much.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_cost: Option<f64>,
+    /// Bytes of one seat's answer (its text and reasoning together) past
+    /// which it is stopped and failed, what came before kept; default
+    /// [`ANSWER_BYTES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_answer_bytes: Option<u64>,
 }
+
+/// The default cap on one seat's answer: far above any real answer, low
+/// enough that a model streaming without end cannot fill memory or disk.
+pub const ANSWER_BYTES: u64 = 1024 * 1024;
 
 impl Limits {
     pub(crate) fn is_unset(&self) -> bool {
@@ -157,7 +166,13 @@ impl Limits {
             quorum: over.quorum.or(self.quorum),
             deadline_s: over.deadline_s.or(self.deadline_s),
             max_cost: over.max_cost.or(self.max_cost),
+            max_answer_bytes: over.max_answer_bytes.or(self.max_answer_bytes),
         }
+    }
+
+    /// The cap on one seat's answer, in bytes.
+    pub(crate) fn answer_cap(&self) -> usize {
+        usize::try_from(self.max_answer_bytes.unwrap_or(ANSWER_BYTES)).unwrap_or(usize::MAX)
     }
 
     /// Checks the values wherever they were given; the error names the field.
@@ -179,6 +194,9 @@ impl Limits {
             return Err(format!(
                 "max_cost must be a non-negative amount in USD, not {c}"
             ));
+        }
+        if self.max_answer_bytes == Some(0) {
+            return Err("max_answer_bytes must be at least 1".into());
         }
         Ok(())
     }

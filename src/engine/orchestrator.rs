@@ -292,11 +292,12 @@ pub(crate) struct StageOutput {
 async fn stream_structured(
     seat: &Seat,
     request: &ChatRequest,
+    cap: usize,
     token: CancellationToken,
     mut fell_back: impl FnMut(String, ProviderError, String),
     mut emit: impl FnMut(Delta) + Send,
 ) -> StageOutput {
-    let mut out = stream_stage(seat, request, token.clone(), &mut fell_back, &mut emit).await;
+    let mut out = stream_stage(seat, request, cap, token.clone(), &mut fell_back, &mut emit).await;
     if request.json_schema.is_some()
         && out.text.is_empty()
         && matches!(&out.result, Err(e) if e.kind == (ErrorKind::Http { status: 400 }))
@@ -305,7 +306,7 @@ async fn stream_structured(
             json_schema: None,
             ..request.clone()
         };
-        out = stream_stage(seat, &plain, token, &mut fell_back, &mut emit).await;
+        out = stream_stage(seat, &plain, cap, token, &mut fell_back, &mut emit).await;
     }
     out
 }
@@ -319,16 +320,20 @@ pub(crate) async fn ask_seat(
     cancel: CancellationToken,
     emit: impl FnMut(Delta) + Send,
 ) -> StageOutput {
-    stream_structured(seat, request, cancel, |_, _, _| {}, emit).await
+    let cap = crate::engine::council::ANSWER_BYTES as usize;
+    stream_structured(seat, request, cap, cancel, |_, _, _| {}, emit).await
 }
 
 /// Streams one request, handing each delta to `emit` and keeping the text.
 /// When the seat's model fails before its first byte with an error another
 /// model could fix, its fallbacks are tried in turn (`fell_back` hears of
-/// each switch); never once text has arrived.
+/// each switch); never once text has arrived. An answer (text and
+/// reasoning together) that passes `cap` bytes is stopped there and fails,
+/// the text up to the cap kept.
 async fn stream_stage(
     seat: &Seat,
     request: &ChatRequest,
+    cap: usize,
     token: CancellationToken,
     mut fell_back: impl FnMut(String, ProviderError, String),
     mut emit: impl FnMut(Delta) + Send,
@@ -339,19 +344,47 @@ async fn stream_stage(
     let mut request = request.clone();
     let mut provider = &seat.provider;
     let mut fallbacks = seat.fallbacks.iter();
+    // Bytes of text and reasoning so far; past the cap the stream is
+    // stopped and nothing more is taken.
+    let mut taken = 0usize;
+    let stop = token.child_token();
+    let mut over = false;
     let result = loop {
         let result = {
-            let mut sink = |delta: Delta| {
+            let mut sink = |mut delta: Delta| {
+                if over {
+                    return;
+                }
                 ttft_ms.get_or_insert_with(|| millis(started));
+                let (Delta::Text(t) | Delta::Reasoning(t)) = &mut delta;
+                let room = cap.saturating_sub(taken);
+                if t.len() > room {
+                    t.truncate(floor_char_boundary(t, room));
+                    over = true;
+                    stop.cancel();
+                }
+                taken += t.len();
+                if t.is_empty() {
+                    return;
+                }
                 if let Delta::Text(t) = &delta {
                     text.push_str(t);
                 }
                 emit(delta);
             };
             provider
-                .stream_chat(&request, token.clone(), &mut sink)
+                .stream_chat(&request, stop.clone(), &mut sink)
                 .await
         };
+        if over {
+            break Err(ProviderError::new(
+                ErrorKind::TooLong,
+                format!(
+                    "the answer passed the {} cap on one answer and was stopped there (max_answer_bytes)",
+                    crate::attachments::human_size(cap as u64)
+                ),
+            ));
+        }
         match result {
             Err(e) if ttft_ms.is_none() && e.another_model_may_fix() => match fallbacks.next() {
                 Some(next) => {
@@ -455,6 +488,15 @@ fn answered(answers: &[Option<String>]) -> Vec<(usize, String)> {
                 .map(|t| (i, t.clone()))
         })
         .collect()
+}
+
+/// The largest char boundary of `s` at or below `at`.
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 fn millis(since: Instant) -> u64 {
@@ -962,7 +1004,8 @@ impl Orchestrator {
         self.send(CouncilEvent::MemberStarted { member });
         let request = seat.spec.request(messages);
         let fell_back = self.fell_back(SeatRole::Member { member });
-        let out = stream_stage(seat, &request, token, fell_back, |delta| {
+        let cap = self.council.limits.answer_cap();
+        let out = stream_stage(seat, &request, cap, token, fell_back, |delta| {
             self.send(match delta {
                 Delta::Text(text) => CouncilEvent::MemberDelta { member, text },
                 Delta::Reasoning(text) => CouncilEvent::MemberReasoning { member, text },
@@ -1163,6 +1206,7 @@ impl Orchestrator {
         stream_structured(
             seat,
             &request,
+            self.council.limits.answer_cap(),
             self.cancel.run.child_token(),
             self.fell_back(SeatRole::Judge),
             emit,
@@ -1212,6 +1256,7 @@ impl Orchestrator {
         let out = stream_stage(
             seat,
             &request,
+            self.council.limits.answer_cap(),
             self.cancel.run.child_token(),
             fell_back,
             |delta| {

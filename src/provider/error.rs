@@ -26,6 +26,9 @@ pub enum ErrorKind {
     Cancelled,
     /// Misconfiguration found before any request (missing key, bad URL).
     Config,
+    /// The answer passed the run's cap on one seat's text; what came
+    /// before the cap is kept.
+    TooLong,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]

@@ -90,6 +90,9 @@ pub enum Step {
     Sleep(Duration),
     /// Close the connection at once, mid-body.
     Drop,
+    /// Write these bytes again and again, pausing between writes, until
+    /// the client goes: a stream without end.
+    Forever(Vec<u8>, Duration),
 }
 
 #[derive(Debug, Clone)]
@@ -297,6 +300,19 @@ async fn serve(
                 mark(&|r| r.finished = Some(Instant::now()));
                 return Ok(());
             }
+            Step::Forever(bytes, pause) => loop {
+                let mut out = pending_head.take().unwrap_or_default();
+                out.extend_from_slice(format!("{:x}\r\n", bytes.len()).as_bytes());
+                out.extend_from_slice(&bytes);
+                out.extend_from_slice(b"\r\n");
+                if socket.write_all(&out).await.is_err() || socket.flush().await.is_err() {
+                    mark(&|r| r.client_gone = Some(Instant::now()));
+                    return Ok(());
+                }
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
+            },
             Step::Write(bytes) => {
                 let mut out = pending_head.take().unwrap_or_default();
                 out.extend_from_slice(format!("{:x}\r\n", bytes.len()).as_bytes());

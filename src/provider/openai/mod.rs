@@ -271,12 +271,22 @@ impl OpenAiProvider {
         );
         let mut items = std::pin::pin!(sse::decode(body));
         let mut completion = Completion::default();
+        // The idle timeout counts content, not bytes: a server that sends
+        // only keep-alive comments is as stalled as a silent one.
+        let idle = self.config.timeouts.idle;
+        let mut stalled_at = first_byte_deadline.max(Instant::now() + idle);
         loop {
             let item = tokio::select! {
                 // Returning drops the response body, which closes the connection.
                 _ = cancel.cancelled() => return Err(ProviderError::cancelled()),
+                _ = tokio::time::sleep_until(stalled_at) => {
+                    return Err(BodyFault::IdleTimeout(idle).into());
+                }
                 item = items.next() => item,
             };
+            if matches!(&item, Some(Ok(StreamItem::Chunk(c))) if c.is_progress()) {
+                stalled_at = Instant::now() + idle;
+            }
             match item {
                 None if completion.finish_reason.is_some() => return Ok(completion),
                 None => {
@@ -440,7 +450,7 @@ impl From<BodyFault> for ProviderError {
             BodyFault::IdleTimeout(limit) => ProviderError::new(
                 ErrorKind::IdleTimeout,
                 format!(
-                    "the stream stalled: nothing received for {}s",
+                    "the stream stalled: no content for {}s (keep-alive comments do not count)",
                     limit.as_secs_f32()
                 ),
             ),
@@ -453,7 +463,8 @@ impl From<BodyFault> for ProviderError {
 }
 
 /// The body's byte chunks, with the first-byte deadline and the idle
-/// timeout applied to raw reads, so keep-alive comments count as life.
+/// timeout applied to raw reads (a silent socket); the stream's reader
+/// applies the idle timeout to content as well.
 fn timed_body(
     body: impl Stream<Item = reqwest::Result<bytes::Bytes>> + Send + 'static,
     first_byte_deadline: Instant,

@@ -34,6 +34,18 @@ pub struct Chunk {
     pub usage: Option<Usage>,
 }
 
+impl Chunk {
+    /// Whether the chunk moves the answer on (text, reasoning, the end, the
+    /// usage); an empty delta or a role alone is no more than a keep-alive.
+    pub(crate) fn is_progress(&self) -> bool {
+        let some = |t: &Option<String>| t.as_ref().is_some_and(|t| !t.is_empty());
+        some(&self.text)
+            || some(&self.reasoning)
+            || self.finish_reason.is_some()
+            || self.usage.is_some()
+    }
+}
+
 #[derive(Deserialize)]
 struct RawChunk {
     #[serde(default)]
