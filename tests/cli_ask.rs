@@ -299,8 +299,8 @@ fn label_in(prompt: &str, answer: &str) -> String {
 /// The judge quotes each member once verbatim (re-cased), once fabricated,
 /// and once with the other member's words; `--json` says which held up.
 fn grounding_handler(r: &Recorded, _: usize) -> Reply {
-    const ALPHA: &str = "Blue light **scatters** more. Alpha alone says: dust matters.";
-    const BETA: &str = "Blue light scatters more. Beta alone says: ozone matters.";
+    const ALPHA: &str = "Blue light **scatters** more. Alpha alone says: dust matters most.";
+    const BETA: &str = "Blue light scatters more. Beta alone says: ozone matters most.";
     if r.is_judge() {
         // Which label the judge prompt gave each answer.
         let prompt = r.user_prompt();
@@ -311,8 +311,8 @@ fn grounding_handler(r: &Recorded, _: usize) -> Reply {
                 {"label": &a, "quote": "BLUE LIGHT scatters   more"},
                 {"label": &b, "quote": "blue light scatters more"}]}],
             "contradictions": [{"topic": "What else matters", "stances": [
-                {"labels": [&a], "stance": "dust", "quotes": [{"label": &a, "quote": "Alpha alone says … dust matters"}]},
-                {"labels": [&b], "stance": "ozone", "quotes": [{"label": &b, "quote": "dust matters"}]}]}],
+                {"labels": [&a], "stance": "dust", "quotes": [{"label": &a, "quote": "Alpha alone says … dust matters most"}]},
+                {"labels": [&b], "stance": "ozone", "quotes": [{"label": &b, "quote": "dust matters most"}]}]}],
             "blind_spots": [],
             "unique_insights": [{"point": "Made up", "labels": [&b], "quotes": [
                 {"label": &b, "quote": "the sea is a mirror"}]}],
@@ -382,7 +382,7 @@ async fn json_reports_which_quotes_were_found_where() {
     let stances = &analysis["contradictions"][0]["stances"];
     let alpha_dust = &stances[0]["quotes"][0];
     assert_eq!(alpha_dust["verified"], true, "an ellipsis, pieces in order");
-    assert_eq!(sliced(alpha_dust), "Alpha alone says: dust matters");
+    assert_eq!(sliced(alpha_dust), "Alpha alone says: dust matters most");
     let beta_dust = &stances[1]["quotes"][0];
     assert_eq!(beta_dust["verified"], false);
     assert_eq!(beta_dust["found_in"], "alpha", "the words are alpha's");

@@ -357,8 +357,11 @@ async fn slow_first_byte_times_out() {
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
+/// Before the first token, keep-alive comments wait within the first-byte
+/// timeout (a model thinking); after it, only content is progress: silence
+/// and comments alone stall alike.
 #[tokio::test]
-async fn keepalive_comments_keep_a_slow_stream_alive_but_silence_does_not() {
+async fn keepalive_comments_wait_for_the_first_token_but_are_not_progress() {
     let comment = || Step::Write(b": OPENROUTER PROCESSING\n\n".to_vec());
     let pause = || Step::Sleep(Duration::from_millis(150));
     let server = Server::start(move |_, i| {
@@ -377,11 +380,16 @@ async fn keepalive_comments_keep_a_slow_stream_alive_but_silence_does_not() {
                 Step::Write(finish("stop")),
                 Step::Write(done()),
             ])
-        } else {
+        } else if i == 1 {
             Reply::sse(vec![
                 Step::Write(content("stalls")),
                 Step::Sleep(Duration::from_secs(3)),
                 Step::Write(done()),
+            ])
+        } else {
+            Reply::sse(vec![
+                Step::Write(content("then only comments")),
+                Step::Forever(b": keep-alive\n\n".to_vec(), Duration::from_millis(100)),
             ])
         }
     })
@@ -398,7 +406,18 @@ async fn keepalive_comments_keep_a_slow_stream_alive_but_silence_does_not() {
     assert_eq!(out.text, "stalls");
     let e = out.result.unwrap_err();
     assert_eq!(e.kind, ErrorKind::IdleTimeout);
-    assert_eq!(e.message, "the stream stalled: nothing received for 0.4s");
+    let stalled = "the stream stalled: no content for 0.4s (keep-alive comments do not count)";
+    assert_eq!(e.message, stalled);
+
+    let started = std::time::Instant::now();
+    let out = chat(&provider, CancellationToken::new()).await;
+    assert_eq!(out.text, "then only comments");
+    let e = out.result.unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::IdleTimeout, stalled)
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
 }
 
 #[tokio::test]

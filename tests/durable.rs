@@ -369,3 +369,107 @@ async fn keep_alive_comments_alone_time_out() {
         started.elapsed()
     );
 }
+
+/// The label the judge's prompt gave the answer containing `answer`.
+fn label_in(prompt: &str, answer: &str) -> String {
+    let at = prompt.find(answer).expect("the answer is in the prompt");
+    let head = prompt[..at].rfind("# Response ").unwrap() + "# Response ".len();
+    prompt[head..].chars().next().unwrap().to_string()
+}
+
+const SIGNED: &str =
+    "It drops to -40 degrees at night. Keep x < 5 at all times. It costs $5 a month.";
+
+fn signs_handler(r: &Recorded, i: usize) -> Reply {
+    if r.is_judge() {
+        let a = label_in(r.user_prompt(), SIGNED);
+        let quote = |q: &str| serde_json::json!({"label": &a, "quote": q});
+        let reply = serde_json::json!({
+            "consensus": [],
+            "contradictions": [],
+            "blind_spots": [],
+            "unique_insights": [{"point": "Numbers", "labels": [&a], "quotes": [
+                quote("drops to -40 degrees"),
+                quote("drops to 40 degrees"),
+                quote("keep x > 5"),
+                quote("costs €5 a month"),
+                quote("the"),
+                quote("It ... It"),
+            ]}],
+            "partial_coverage": []
+        });
+        return Reply::text(&[&reply.to_string()]);
+    }
+    if r.model() == "x/signed" && !r.is_synthesis() {
+        return Reply::text(&[SIGNED]);
+    }
+    handler(r, i)
+}
+
+/// A verified quote proves what it says: a flipped sign, another
+/// comparison or currency, or a quote of one common word does not verify;
+/// the exact quote does. Saved verdicts are read back, not checked again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quote_with_a_sign_changed_is_not_verified() {
+    let server = Server::start(signs_handler).await;
+    let dir = scratch("signs");
+    let out = run(
+        &[
+            "ask",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/signed,x/other",
+            "How cold?",
+        ],
+        None,
+        &dir,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let quotes = json["judge"]["analysis"]["unique_insights"][0]["quotes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let verified: Vec<bool> = quotes.iter().map(|q| q["verified"] == true).collect();
+    assert_eq!(
+        verified,
+        [true, false, false, false, false, false],
+        "{quotes:?}"
+    );
+    assert_eq!(
+        json["judge"]["analysis"]["unique_insights"][0]["grounded"],
+        "some"
+    );
+
+    // The session keeps the verdicts: a verdict edited in the file is what
+    // `export` reports, so nothing was checked again on reading.
+    let id = json["session_id"].as_str().unwrap();
+    let path = dir.join(format!("{id}.jsonl"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("\"checked\":true"),
+        "verdicts are marked checked"
+    );
+    let edited = text.replacen(
+        "\"text\":\"keep x > 5\",\"verified\":false",
+        "\"text\":\"keep x > 5\",\"verified\":true",
+        1,
+    );
+    assert_ne!(edited, text, "the quote is in the file");
+    std::fs::write(&path, edited).unwrap();
+    let exported = run(&["export", id, "--format", "json"], None, &dir).await;
+    assert_eq!(exported.code, 0, "{}", exported.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&exported.stdout).unwrap();
+    let doc = if doc["turns"].is_array() {
+        doc["turns"][0].clone()
+    } else {
+        doc
+    };
+    assert_eq!(
+        doc["judge"]["analysis"]["unique_insights"][0]["quotes"][2]["verified"], true,
+        "{doc}"
+    );
+}

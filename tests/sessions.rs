@@ -316,7 +316,7 @@ fn scripted_events() -> Vec<CouncilEvent> {
                 blind_spots: vec![],
                 unique_insights: vec![],
                 partial_coverage: vec![],
-                unknown_labels: 0,
+                ..Default::default()
             },
             usage: usage(300, 60, 0.004),
             elapsed_ms: 3000,

@@ -207,7 +207,7 @@ fn analysis() -> Analysis {
                 "the blue is scattered away and reds remain",
             )],
         )],
-        unknown_labels: 0,
+        ..Default::default()
     }
 }
 

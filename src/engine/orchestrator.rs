@@ -490,6 +490,25 @@ fn answered(answers: &[Option<String>]) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// Checks the judge's quotes against the answers, off the async threads.
+async fn ground(
+    mut analysis: judge::Analysis,
+    answers: &std::sync::Arc<Vec<(String, String)>>,
+) -> judge::Analysis {
+    let answers = answers.clone();
+    // Unchecked verdicts, should the check itself fail.
+    let unchecked = analysis.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let named: Vec<(String, &str)> = answers
+            .iter()
+            .map(|(n, t)| (n.clone(), t.as_str()))
+            .collect();
+        judge::ground(&mut analysis, &named);
+        analysis
+    });
+    checked.await.unwrap_or(unchecked)
+}
+
 /// The largest char boundary of `s` at or below `at`.
 fn floor_char_boundary(s: &str, at: usize) -> usize {
     let mut at = at.min(s.len());
@@ -1072,10 +1091,14 @@ impl Orchestrator {
         for (i, text) in answers {
             by_member[*i] = text.clone();
         }
-        let named_answers: Vec<(String, &str)> = answers
-            .iter()
-            .map(|(i, text)| (self.council.members[*i].spec.name.clone(), text.as_str()))
-            .collect();
+        // Quotes are checked on a blocking thread: long answers and many
+        // quotes must not hold the runtime that serves other councils.
+        let named_answers: std::sync::Arc<Vec<(String, String)>> = std::sync::Arc::new(
+            answers
+                .iter()
+                .map(|(i, text)| (self.council.members[*i].spec.name.clone(), text.clone()))
+                .collect(),
+        );
         self.send(CouncilEvent::JudgeStarted {
             model: seat.spec.model.clone(),
             labels: first.clone(),
@@ -1116,10 +1139,7 @@ impl Orchestrator {
                 Ok(completion) => {
                     usage.add(&completion.usage);
                     match judge::parse_analysis(&out.text, &labels) {
-                        Ok(mut analysis) => {
-                            judge::ground(&mut analysis, &named_answers);
-                            analyses.push(analysis);
-                        }
+                        Ok(analysis) => analyses.push(ground(analysis, &named_answers).await),
                         Err(f) => failure = Some(f),
                     }
                 }

@@ -510,16 +510,19 @@ impl RunReport {
                 self.live.add(usage);
                 self.judge.consistency = *consistency;
                 self.judge.status = Status::Done;
-                // Checked again here against the answers as folded, so a
-                // session written before quotes were checked reads the same.
+                // The run checked the quotes: their verdicts are kept as
+                // they came. A session written before quotes were checked
+                // is checked here, against the answers as folded.
                 let mut analysis = analysis.clone();
-                let answers: Vec<(String, &str)> = self
-                    .members
-                    .iter()
-                    .filter(|m| m.status == Status::Done)
-                    .map(|m| (m.name.clone(), m.text.as_str()))
-                    .collect();
-                crate::engine::judge::ground(&mut analysis, &answers);
+                if !analysis.checked {
+                    let answers: Vec<(String, &str)> = self
+                        .members
+                        .iter()
+                        .filter(|m| m.status == Status::Done)
+                        .map(|m| (m.name.clone(), m.text.as_str()))
+                        .collect();
+                    crate::engine::judge::ground(&mut analysis, &answers);
+                }
                 self.judge.grounding = Some(analysis.grounding());
                 self.judge.analysis = Some(analysis);
                 self.judge.usage = *usage;

@@ -19,6 +19,10 @@ pub struct Analysis {
     /// from the items, counted here as a parse warning.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unknown_labels: u32,
+    /// The quotes were checked against the answers (see
+    /// [`super::grounding::ground`]): their verdicts are read back as saved.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub checked: bool,
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -84,6 +84,7 @@ fn cluster<T: Clone>(per_sample: Vec<&[T]>, same: impl Fn(&T, &T) -> bool) -> Ve
 pub fn merge(mut samples: Vec<Analysis>) -> (Analysis, Consistency) {
     let n = samples.len();
     let unknown_labels = samples.iter().map(|a| a.unknown_labels).sum();
+    let checked = samples.iter().all(|a| a.checked);
     if n <= 1 {
         let analysis = samples.pop().unwrap_or_default();
         let findings = analysis.item_count();
@@ -140,6 +141,7 @@ pub fn merge(mut samples: Vec<Analysis>) -> (Analysis, Consistency) {
         unique_insights,
         partial_coverage,
         unknown_labels,
+        checked,
     };
     let share = if findings == 0 {
         1.0

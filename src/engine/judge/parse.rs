@@ -48,6 +48,7 @@ pub fn parse_analysis(raw: &str, labels: &LabelMap) -> Result<Analysis, JudgeFai
         unique_insights: findings("unique_insights")?,
         partial_coverage: findings("partial_coverage")?,
         unknown_labels: 0,
+        checked: false,
     };
     let known: Vec<String> = labels.assignments.iter().map(|a| a.name.clone()).collect();
     analysis.drop_unknown(&known);
