@@ -617,3 +617,73 @@ async fn past_the_grace_period_running_councils_are_cancelled() {
         stopped.elapsed()
     );
 }
+
+/// A full server refuses before reading a body (a client that never sends
+/// it gets its 429 at once), and a conversation of too many messages is
+/// refused by name.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_server_refuses_before_reading_and_messages_are_capped() {
+    let backend = Server::start(handler).await;
+    let s = serve(
+        "admit",
+        &[
+            "--base-url",
+            &backend.base_url,
+            "--panel",
+            "wait2/a",
+            "--max-concurrent",
+            "1",
+            "--queue",
+            "0",
+        ],
+        &[],
+    )
+    .await;
+    let first = tokio::spawn({
+        let body = chat("council", false);
+        let url = s.url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{url}/chat/completions"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Headers promising a megabyte, and ten bytes of it.
+    let addr = s.url.trim_start_matches("http://").trim_end_matches("/v1");
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    socket
+        .write_all(
+            format!(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{{\"model\":"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut reply = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(2), socket.read(&mut reply))
+        .await
+        .expect("answered without waiting for the body")
+        .unwrap();
+    let head = String::from_utf8_lossy(&reply[..n]);
+    assert!(head.starts_with("HTTP/1.1 429"), "{head}");
+    assert_eq!(first.await.unwrap(), 200);
+
+    let mut messages: Vec<Value> = (0..1001)
+        .map(|i| json!({"role": if i % 2 == 0 { "user" } else { "assistant" }, "content": "hi"}))
+        .collect();
+    messages.push(json!({"role": "user", "content": "and?"}));
+    let (status, body) =
+        error_of(post(&s, &json!({"model": "council", "messages": messages})).await).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("too_many_messages")),
+        "{body}"
+    );
+}

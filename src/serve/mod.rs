@@ -237,9 +237,20 @@ struct Admission(Arc<Shared>);
 
 impl Drop for Admission {
     fn drop(&mut self) {
-        self.0.admitted.fetch_sub(1, Ordering::SeqCst);
+        let before = self.0.admitted.fetch_sub(1, Ordering::SeqCst);
+        // The last council gone: hand the memory large requests took back
+        // to the system (glibc keeps freed memory in its arenas otherwise).
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        if before == 1 {
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        }
     }
 }
+
+/// Messages one request's conversation may hold.
+pub const MAX_MESSAGES: usize = 1000;
 
 async fn chat_completions(
     State(shared): State<Arc<Shared>>,
@@ -263,24 +274,8 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
             format!("the request body is over {limit} bytes"),
         )
     };
-    let bytes = read_body(body, limit).await.ok_or_else(too_large)?;
-    let request: ChatRequest = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request("invalid_json", format!("invalid request body: {e}")))?;
-    let (question, history) = conversation(&request)?;
-    let Some(council_request) = shared.councils.request(&request.model) else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "model_not_found",
-            format!(
-                "unknown model `{}`; this server has {}",
-                request.model,
-                shared.councils.ids().join(", ")
-            ),
-        ));
-    };
-
-    // A slot now, a place in the queue, or 429.
+    // A place among the admitted before the body is read: requests past
+    // the queue are refused without buffering anything.
     let admitted = shared.admitted.fetch_add(1, Ordering::SeqCst);
     let admission = Admission(shared.clone());
     if admitted >= shared.config.max_concurrent + shared.config.queue {
@@ -296,6 +291,37 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
         e.retry_after = Some(1);
         return Err(e);
     }
+    let bytes = read_body(body, limit).await.ok_or_else(too_large)?;
+    let request: ChatRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request("invalid_json", format!("invalid request body: {e}")))?;
+    drop(bytes);
+    if request.messages.len() > MAX_MESSAGES {
+        return Err(ApiError::bad_request(
+            "too_many_messages",
+            format!(
+                "{} messages, over the {MAX_MESSAGES} a conversation may hold",
+                request.messages.len()
+            ),
+        ));
+    }
+    let (question, history) = conversation(&request)?;
+    let Some(council_request) = shared.councils.request(&request.model) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "model_not_found",
+            format!(
+                "unknown model `{}`; this server has {}",
+                request.model,
+                shared.councils.ids().join(", ")
+            ),
+        ));
+    };
+    let max_tokens = request.max_completion_tokens.or(request.max_tokens);
+    let (stream, model) = (request.stream, request.model.clone());
+    drop(request);
+
+    // A slot now, or a wait in the queue.
     let permit = shared.slots.clone().acquire_owned().await.map_err(|_| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -316,7 +342,7 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
     let mut conversation = Conversation::new(council_request)
         .with_history(history)
         .with_sessions(sessions_dir(), Some("served"), on_error(|_| {}));
-    if let Some(max) = request.max_completion_tokens.or(request.max_tokens) {
+    if let Some(max) = max_tokens {
         let seat = &mut conversation.plan_mut().map_err(unavailable)?.synthesizer;
         seat.max_tokens = Some(seat.max_tokens.map_or(max, |own| own.min(max)));
     }
@@ -331,9 +357,8 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
     let mut out = run::drive(conversation, shared.hard_stop.clone());
     let id = format!("chatcmpl-council-{:x}", rand::random::<u64>());
     let created = unix_now();
-    let model = request.model.clone();
 
-    if !request.stream {
+    if !stream {
         let mut reasoning = String::new();
         let mut content = String::new();
         let finished = loop {
