@@ -1002,7 +1002,7 @@ async fn piped_text_joins_the_question_argument_as_a_named_attachment() {
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
-        server.chats()[0].user_prompt(),
+        support::unfenced(server.chats()[0].user_prompt()),
         "review this\n\n<attachment name=\"stdin\">\n--- a/x\n+++ b/x\n+fn main() {}\n</attachment>"
     );
 }
@@ -1059,7 +1059,7 @@ async fn files_reach_every_request_delimited_and_named_and_sessions_keep_only_th
         "review this\n\n<attachment name=\"stdin\">\n+piped diff line\n</attachment>\n\n<attachment name=\"{notes}\">\nSECRET-NOTES line\n</attachment>\n\n{a_rs}"
     );
     for chat in &chats {
-        let prompt = chat.user_prompt();
+        let prompt = support::unfenced(chat.user_prompt());
         assert!(
             prompt.contains(&expected_member),
             "{}: {prompt}",

@@ -84,12 +84,15 @@ pub(crate) fn revision(
     } else {
         ".\n"
     });
+    // Each answer is fenced: its text cannot add a member or a finding.
+    let fence = crate::engine::fence::Fence::new();
+    let _ = writeln!(out, "{}", fence.note("answer"));
     for a in &peers.assignments {
         let _ = write!(
             out,
             "\n# Member {}\n\n{}\n",
             a.label,
-            answers.get(a.member).map_or("", |t| t.trim())
+            fence.wrap("answer", "", answers.get(a.member).map_or("", |t| t.trim()))
         );
     }
     if let Some(analysis) = analysis {

@@ -5,6 +5,7 @@ pub mod council;
 pub(crate) mod deliberation;
 pub(crate) mod estimate;
 pub mod events;
+pub(crate) mod fence;
 pub mod judge;
 pub mod orchestrator;
 pub(crate) mod ranking;

@@ -26,14 +26,17 @@ pub(crate) fn user_prompt(
     answers: &[NamedAnswer<'_>],
     analysis: Option<&Analysis>,
 ) -> String {
-    let mut out = format!("# Question\n\n{question}\n");
+    // Answers are fenced: their text cannot add an answer or a judge's
+    // analysis of its own.
+    let fence = crate::engine::fence::Fence::new();
+    let mut out = format!("# Question\n\n{question}\n\n{}\n", fence.note("answer"));
     for a in answers {
         let _ = write!(
             out,
             "\n# Answer from {} ({})\n\n{}\n",
             a.name,
             a.model,
-            a.text.trim()
+            fence.wrap("answer", "", a.text.trim())
         );
     }
     match analysis {
@@ -118,7 +121,8 @@ mod tests {
             ..Analysis::default()
         };
         let p = user_prompt("Q?", &answers, Some(&analysis));
-        assert!(p.contains("# Answer from gpt (openai/gpt)\n\nYes.\n"));
+        assert!(p.contains("# Answer from gpt (openai/gpt)\n\n<answer-"));
+        assert!(p.contains(">\nYes.\n</answer-"));
         assert!(p.contains("## Consensus\n- It works (gpt)\n"));
         assert!(p.contains("## Contradictions\n- Speed\n  - gpt: fast\n"));
         assert!(!p.contains("Blind spots"));

@@ -347,3 +347,23 @@ pub fn judge_json() -> String {
     })
     .to_string()
 }
+
+/// A prompt with its per-prompt fence boundaries taken out
+/// (`<attachment-1f2e3d4c5b6a name=…>` reads `<attachment name=…>`), so a
+/// test can compare it with a fixed text.
+pub fn unfenced(prompt: &str) -> String {
+    let mut boundaries = Vec::new();
+    for tag in ["<attachment-", "<response-", "<answer-"] {
+        for (i, _) in prompt.match_indices(tag) {
+            let hex: String = prompt[i + tag.len()..].chars().take(12).collect();
+            if hex.len() == 12 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                boundaries.push(hex);
+            }
+        }
+    }
+    let mut out = prompt.to_string();
+    for b in boundaries {
+        out = out.replace(&format!("-{b}"), "");
+    }
+    out
+}

@@ -80,13 +80,16 @@ an example, for a question about why the sky is blue (your items come from the r
 Use empty arrays for sections with nothing to report.";
 
 /// The user message: the question and the labelled answers, in label order.
+/// Each answer is fenced (see [`crate::engine::fence`]): its text cannot
+/// add a response of its own or end its block.
 pub(crate) fn user_prompt(question: &str, labels: &LabelMap, answers: &[String]) -> String {
-    let mut out = format!("# Question\n\n{question}\n");
+    let fence = crate::engine::fence::Fence::new();
+    let mut out = format!("# Question\n\n{question}\n\n{}\n", fence.note("response"));
     for a in &labels.assignments {
         out.push_str(&format!(
             "\n# Response {}\n\n{}\n",
             a.label,
-            answers[a.member].trim()
+            fence.wrap("response", "", answers[a.member].trim())
         ));
     }
     out
@@ -282,10 +285,13 @@ mod tests {
         assert!(prompt.starts_with("# Question\n\nWhy?\n"));
         let mut last = 0;
         for a in &labels.assignments {
-            let at = prompt
-                .find(&format!("# Response {}\n\n{}", a.label, answers[a.member]))
+            let head = prompt
+                .find(&format!("# Response {}\n\n<response-", a.label))
                 .unwrap();
-            assert!(at > last);
+            let at = prompt
+                .find(&format!(">\n{}\n</response-", answers[a.member]))
+                .unwrap();
+            assert!(head > last && at > head);
             last = at;
         }
         for name in ["gpt", "claude", "gemini"] {
