@@ -8,10 +8,15 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    if let Err(e) = color_eyre::install() {
-        eprintln!("council: {e}");
-    }
+    install_crash_report();
     let args = cli::Cli::parse();
+    if args.only_prints() {
+        // A closed pipe ends the process quietly, not in a panic (Rust
+        // ignores SIGPIPE, so every print would fail instead).
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     // One thread drives the network, the engine's events and the screen:
     // the work per token is small, and idle workers of a multi-threaded
     // runtime spin on every wake-up. Disk work and the embedded engine run
@@ -27,4 +32,21 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(cli::dispatch(args))
+}
+
+/// The report a panic or an error prints: coloured only for a terminal,
+/// and never when NO_COLOR is set.
+fn install_crash_report() {
+    use std::io::IsTerminal;
+    let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || !std::io::stderr().is_terminal();
+    let hook = color_eyre::config::HookBuilder::default();
+    let hook = if plain {
+        hook.theme(color_eyre::config::Theme::new())
+    } else {
+        hook
+    };
+    if let Err(e) = hook.install() {
+        eprintln!("council: {e}");
+    }
 }

@@ -569,3 +569,46 @@ async fn answers_and_files_cannot_forge_prompt_structure() {
         "{revision}"
     );
 }
+
+/// A reader that closes the pipe ends a printing command quietly: no
+/// panic, no backtrace, as `head` expects of any Unix tool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_pipe_ends_printing_commands_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = scratch("pipe");
+    for args in [
+        vec!["man"],
+        vec!["completions", "bash"],
+        vec!["presets"],
+        vec!["config", "path"],
+        vec!["sessions"],
+    ] {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+            .args(&args)
+            .env_remove("OPENROUTER_API_KEY")
+            .env("COUNCIL_SESSIONS_DIR", &dir)
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader is gone before anything is written.
+        drop(child.stdout.take());
+        let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+            .await
+            .expect("ends")
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {:?} {stderr}",
+            out.status
+        );
+        assert_ne!(out.status.code(), Some(101), "{args:?}");
+    }
+}

@@ -50,6 +50,29 @@ pub(crate) struct Cli {
     pub question: Option<String>,
 }
 
+impl Cli {
+    /// Whether the command only prints (a listing, a session, a script):
+    /// then a reader that closes the pipe (`council sessions | head -1`)
+    /// ends it quietly, as it does other Unix tools.
+    pub(crate) fn only_prints(&self) -> bool {
+        matches!(
+            &self.command,
+            Some(
+                Command::Sessions(_)
+                    | Command::Show { .. }
+                    | Command::Export(_)
+                    | Command::Presets { .. }
+                    | Command::Completions { .. }
+                    | Command::Man
+                    | Command::Config { .. }
+            )
+        ) || matches!(
+            &self.command,
+            Some(Command::Models(m)) if !matches!(m.command, Some(models::ModelsCommand::Fetch(_)))
+        )
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Ask the council one question; the synthesis streams to stdout.
