@@ -612,3 +612,89 @@ async fn a_closed_pipe_ends_printing_commands_quietly() {
         assert_ne!(out.status.code(), Some(101), "{args:?}");
     }
 }
+
+fn money_handler(r: &Recorded, i: usize) -> Reply {
+    if r.method == "GET" && r.path.ends_with("/models") {
+        // A router priced per request (`-1`), a price out of range.
+        let listing = serde_json::json!({"data": [
+            {"id": "x/refund", "pricing": {"prompt": "-1", "completion": "-1"}},
+            {"id": "x/costly", "pricing": {"prompt": "0.0000001", "completion": "1e400"}},
+        ]});
+        return Reply::status(200, &listing.to_string());
+    }
+    if r.is_judge() || r.is_synthesis() {
+        return handler(r, i);
+    }
+    let usage = match r.model() {
+        // A negative cost and an unreadable count: the rest of the usage
+        // is kept, the cost is not money.
+        "x/refund" => {
+            serde_json::json!({"prompt_tokens": 7, "completion_tokens": "many", "cost": -10.0})
+        }
+        _ => serde_json::json!({"prompt_tokens": 5, "completion_tokens": 3, "cost": 0.6}),
+    };
+    Reply::sse(vec![
+        Step::Write(content("An answer.")),
+        Step::Write(support::finish("stop")),
+        Step::Write(support::event(
+            &serde_json::json!({"choices": [], "usage": usage}),
+        )),
+        Step::Write(support::done()),
+    ])
+}
+
+/// Costs that are not money (negative, out of range) are never summed: a
+/// refund cannot let a run past its cap, an estimate never goes negative,
+/// and a refusal never suggests `--max-cost inf`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn costs_that_are_not_money_are_never_summed() {
+    let server = Server::start(money_handler).await;
+    let dir = scratch("money");
+    let out = run(
+        &[
+            "ask",
+            "--json",
+            "--max-cost",
+            "0.5",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/refund,x/other",
+            "What does it cost?",
+        ],
+        None,
+        &dir,
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", out.stdout, out.stderr));
+    let refund = &json["members"][0];
+    assert_eq!(refund["status"], "done", "{refund}");
+    assert_eq!(refund["usage"]["prompt_tokens"], 7, "good fields kept");
+    assert!(refund["usage"]["cost"].is_null(), "{refund}");
+    // $0.60 was spent: over the $0.50 cap, so no judge ran.
+    assert_eq!(json["judge"]["status"], "skipped", "{}", json["judge"]);
+    assert!(
+        json["usage"]["cost"].as_f64().unwrap() >= 0.6,
+        "{}",
+        json["usage"]
+    );
+
+    // An out-of-range price: refused, without suggesting an impossible cap.
+    let out = run(
+        &[
+            "ask",
+            "--max-cost",
+            "1",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/costly",
+            "What does it cost?",
+        ],
+        None,
+        &dir,
+    )
+    .await;
+    assert!(!out.stderr.contains("inf"), "{}", out.stderr);
+}

@@ -201,9 +201,9 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
             return fail(
                 EXIT_USAGE,
                 format!(
-                    "the evaluation is estimated at ${:.4}{more}, over the ${cap:.4} cap; raise it with --max-cost {:.2}",
+                    "the evaluation is estimated at ${:.4}{more}, over the ${cap:.4} cap; {}",
                     spent + usd,
-                    ((spent + usd) * 100.0).ceil() / 100.0
+                    council::models::prices::raise_to(spent + usd)
                 ),
             );
         }

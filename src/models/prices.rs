@@ -117,10 +117,10 @@ impl Prices {
                 " (without the unpriced models)"
             };
             return Err(format!(
-                "the estimate of ${:.4}{more} is over the ${cap:.4} cap; raise it with --max-cost {:.2} \
+                "the estimate of ${:.4}{more} is over the ${cap:.4} cap; {} \
                  (or max_cost in the preset or config), or lower max_tokens",
                 estimate.usd,
-                (estimate.usd * 100.0).ceil() / 100.0,
+                raise_to(estimate.usd),
             ));
         }
         if estimate.complete {
@@ -147,5 +147,15 @@ impl Prices {
             }
         }
         models
+    }
+}
+
+/// How to raise a cap to `usd`: never to an amount no cap can be.
+pub fn raise_to(usd: f64) -> String {
+    let cents = (usd * 100.0).ceil() / 100.0;
+    if cents.is_finite() && cents < 1e12 {
+        format!("raise it with --max-cost {cents:.2}")
+    } else {
+        "no cap covers it: a listed price is out of range".to_string()
     }
 }

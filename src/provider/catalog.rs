@@ -33,11 +33,14 @@ fn price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
         Text(String),
         Number(f64),
     }
-    Ok(match Option::<Raw>::deserialize(d)? {
+    let value = match Option::<Raw>::deserialize(d)? {
         Some(Raw::Number(n)) => Some(n),
         Some(Raw::Text(s)) => s.trim().parse().ok(),
         None => None,
-    })
+    };
+    // A negative (OpenRouter's `-1`: priced per request by a router), NaN
+    // or infinite price is no price: never summed into an estimate.
+    Ok(value.filter(|p| p.is_finite() && *p >= 0.0))
 }
 
 /// What a backend can do beyond streaming text, so the engine asks rather

@@ -89,8 +89,10 @@ pub struct Usage {
 
 impl Usage {
     pub(crate) fn add(&mut self, other: &Usage) {
-        self.prompt_tokens += other.prompt_tokens;
-        self.completion_tokens += other.completion_tokens;
+        self.prompt_tokens = self.prompt_tokens.saturating_add(other.prompt_tokens);
+        self.completion_tokens = self
+            .completion_tokens
+            .saturating_add(other.completion_tokens);
         self.cost = match (self.cost, other.cost) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
@@ -99,9 +101,18 @@ impl Usage {
 }
 
 /// Adds up costs. Starts from +0.0: a float sum of nothing is -0.0, which
-/// prints as "$-0.0000".
+/// prints as "$-0.0000". A cost that is not a finite amount of at least
+/// zero is not money and is left out.
 pub fn sum_costs(costs: impl IntoIterator<Item = f64>) -> f64 {
-    costs.into_iter().fold(0.0, |total, cost| total + cost)
+    costs
+        .into_iter()
+        .filter(|c| is_money(*c))
+        .fold(0.0, |total, cost| total + cost)
+}
+
+/// A cost that can be summed: finite and not negative.
+pub(crate) fn is_money(cost: f64) -> bool {
+    cost.is_finite() && cost >= 0.0
 }
 
 /// How a completed stream ended.

@@ -77,12 +77,41 @@ struct RawDelta {
 
 #[derive(Deserialize)]
 struct RawUsage {
+    // Read loosely: one unreadable field (a negative count, a NaN cost)
+    // loses that field, not the chunk or the others.
     #[serde(default)]
-    prompt_tokens: Option<u64>,
+    prompt_tokens: Option<serde_json::Value>,
     #[serde(default)]
-    completion_tokens: Option<u64>,
+    completion_tokens: Option<serde_json::Value>,
     #[serde(default)]
-    cost: Option<f64>,
+    cost: Option<serde_json::Value>,
+}
+
+impl RawUsage {
+    fn usage(self) -> Usage {
+        let count = |v: Option<serde_json::Value>, what: &str| match v {
+            None | Some(serde_json::Value::Null) => 0,
+            Some(v) => v.as_u64().unwrap_or_else(|| {
+                tracing::warn!("unreadable {what} in the usage ({v}): not counted");
+                0
+            }),
+        };
+        let cost = match self.cost {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => match v.as_f64().filter(|c| crate::provider::is_money(*c)) {
+                Some(c) => Some(c),
+                None => {
+                    tracing::warn!("unreadable cost in the usage ({v}): not counted");
+                    None
+                }
+            },
+        };
+        Usage {
+            prompt_tokens: count(self.prompt_tokens, "prompt_tokens"),
+            completion_tokens: count(self.completion_tokens, "completion_tokens"),
+            cost,
+        }
+    }
 }
 
 /// Interprets one event's `data` field.
@@ -99,11 +128,7 @@ pub(crate) fn interpret(data: &str) -> StreamItem {
         return stream_error(&err);
     }
     let mut chunk = Chunk {
-        usage: raw.usage.map(|u| Usage {
-            prompt_tokens: u.prompt_tokens.unwrap_or(0),
-            completion_tokens: u.completion_tokens.unwrap_or(0),
-            cost: u.cost,
-        }),
+        usage: raw.usage.map(RawUsage::usage),
         ..Chunk::default()
     };
     // Chat completions with n = 1: the first choice is the answer.
