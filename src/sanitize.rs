@@ -56,16 +56,24 @@ fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
 
 /// Removes secrets from a text that came back from a server (an error body
 /// may echo the request's headers): the active `key`, anything after
-/// `Bearer `, and `sk-...` shaped keys.
+/// `Bearer ` or `Basic `, `sk-...` shaped keys, and the user and password
+/// of a URL (`https://user:pass@host`).
 pub(crate) fn redact(text: &str, key: Option<&str>) -> String {
     const REDACTED: &str = "[redacted]";
     let mut out = match key.map(str::trim).filter(|k| k.len() >= 4) {
         Some(key) => text.replace(key, REDACTED),
         None => text.to_string(),
     };
+    out = redact_userinfo(&out);
     let token =
         |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '+' | '/' | '=');
-    for (marker, min) in [("Bearer ", 1), ("bearer ", 1), ("sk-", 8)] {
+    for (marker, min) in [
+        ("Bearer ", 1),
+        ("bearer ", 1),
+        ("Basic ", 1),
+        ("basic ", 1),
+        ("sk-", 8),
+    ] {
         let mut from = 0;
         while let Some(at) = out[from..].find(marker).map(|i| i + from) {
             let start = at + marker.len();
@@ -83,6 +91,41 @@ pub(crate) fn redact(text: &str, key: Option<&str>) -> String {
     out
 }
 
+/// Every URL's `user:password@` in `text` replaced by `[redacted]@`.
+fn redact_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        // The authority ends at the first `/`, `?`, `#` or space.
+        let authority = tail
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"')
+            .unwrap_or(tail.len());
+        match tail[..authority].rfind('@') {
+            Some(userinfo) => {
+                out.push_str("[redacted]");
+                rest = &tail[userinfo..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A URL as it may be stored or logged: without its user and password.
+pub fn url_without_userinfo(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => redact_userinfo(url),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +141,18 @@ mod tests {
             "{clean}"
         );
         assert!(clean.contains("Bearer [redacted]"), "{clean}");
+        let basic = redact(
+            "auth: Basic dXNlcjpwYXNz at https://user:pass@host.example/v1 ok",
+            None,
+        );
+        assert_eq!(
+            basic,
+            "auth: Basic [redacted] at https://[redacted]@host.example/v1 ok"
+        );
+        assert_eq!(
+            url_without_userinfo("http://user:pass@localhost:8080/v1"),
+            "http://localhost:8080/v1"
+        );
         assert_eq!(redact("task-list is fine", None), "task-list is fine");
     }
 

@@ -698,3 +698,75 @@ async fn costs_that_are_not_money_are_never_summed() {
     .await;
     assert!(!out.stderr.contains("inf"), "{}", out.stderr);
 }
+
+fn echo_handler(r: &Recorded, i: usize) -> Reply {
+    if r.model() == "x/echo" && !r.is_judge() && !r.is_synthesis() {
+        // An upstream that echoes the credentials it was sent.
+        return Reply::status(
+            500,
+            r#"{"error": {"message": "bad auth: Basic dXNlcjpzZWNyZXRwdw== for http://user:secretpw@upstream/v1"}}"#,
+        );
+    }
+    handler(r, i)
+}
+
+/// A URL's user and password never reach the session file or the log, and
+/// an upstream echoing `Basic` credentials is redacted like `Bearer`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_urls_are_never_stored_or_shown() {
+    let server = Server::start(echo_handler).await;
+    let dir = scratch("userinfo");
+    let url = server
+        .base_url
+        .replacen("http://", "http://user:secretpw@", 1);
+    let state = dir.join("state");
+    let out = council(
+        &[
+            "ask",
+            "--json",
+            "--log-level",
+            "debug",
+            "--base-url",
+            &url,
+            "--panel",
+            "x/echo,x/fine",
+            "Who am I?",
+        ],
+        None,
+        &[
+            ("COUNCIL_SESSIONS_DIR", dir.to_str().unwrap()),
+            ("XDG_STATE_HOME", state.to_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("secretpw") && !out.stdout.contains("dXNlcjpzZWNyZXRwdw"));
+    assert!(!out.stderr.contains("secretpw") && !out.stderr.contains("dXNlcjpzZWNyZXRwdw"));
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let error = json["members"][0]["error"].as_str().unwrap();
+    assert!(error.contains("Basic [redacted]"), "{error}");
+    let mut files = 0;
+    for entry in walk(&dir) {
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        assert!(
+            !text.contains("secretpw") && !text.contains("dXNlcjpzZWNyZXRwdw"),
+            "{} holds a credential",
+            entry.display()
+        );
+        files += 1;
+    }
+    assert!(files >= 2, "a session and a log were written");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -687,3 +687,62 @@ async fn a_full_server_refuses_before_reading_and_messages_are_capped() {
         "{body}"
     );
 }
+
+/// Listening beyond loopback with no key for clients is allowed, with a
+/// warning on stderr; an empty key variable is named as empty.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_listener_without_a_key_is_warned_about() {
+    let backend = Server::start(handler).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_council"))
+        .args([
+            "serve",
+            "--listen",
+            "0.0.0.0:0",
+            "--base-url",
+            &backend.base_url,
+        ])
+        .args(["--panel", "x/a"])
+        .env_remove("OPENROUTER_API_KEY")
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("council-serve-open"),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("a warning")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        line.contains("without --api-key-env") && line.contains("warning"),
+        "{line}"
+    );
+    let _ = child.start_kill();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_council"))
+        .args([
+            "serve",
+            "--api-key-env",
+            "COUNCIL_TEST_EMPTY_KEY",
+            "--panel",
+            "x/a",
+        ])
+        .args(["--base-url", &backend.base_url])
+        .env("COUNCIL_TEST_EMPTY_KEY", "")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("COUNCIL_TEST_EMPTY_KEY: the variable is empty"),
+        "{stderr}"
+    );
+}

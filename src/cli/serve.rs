@@ -42,7 +42,13 @@ pub(super) async fn serve(args: ServeArgs, settings: &Settings) -> ExitCode {
     let bearer = match &args.api_key_env {
         Some(var) => match std::env::var(var) {
             Ok(value) if !value.trim().is_empty() => Some(value.trim().to_string()),
-            _ => {
+            Ok(_) => {
+                return fail(
+                    EXIT_USAGE,
+                    format!("--api-key-env {var}: the variable is empty"),
+                );
+            }
+            Err(_) => {
                 return fail(
                     EXIT_USAGE,
                     format!("--api-key-env {var}: the variable is not set"),
@@ -79,6 +85,12 @@ pub(super) async fn serve(args: ServeArgs, settings: &Settings) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(EXIT_FAILED, e),
     };
+    if !addr.ip().is_loopback() && bearer.is_none() {
+        eprintln!(
+            "council: warning: serving on {addr} without --api-key-env: anyone who can reach it \
+             can spend your providers' credits"
+        );
+    }
     let councils = Councils {
         default: request,
         presets,

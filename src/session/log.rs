@@ -61,9 +61,13 @@ impl SessionWriter {
         path: PathBuf,
         id: &str,
         created: &str,
-        council: CouncilPlan,
+        mut council: CouncilPlan,
         origin: Option<&str>,
     ) -> std::io::Result<Self> {
+        // A URL's user and password are credentials: never saved.
+        for endpoint in council.endpoints.values_mut() {
+            endpoint.base_url = crate::sanitize::url_without_userinfo(&endpoint.base_url);
+        }
         let mut out = BufWriter::new(file);
         let header = Header {
             format: FORMAT.into(),

@@ -175,7 +175,7 @@ impl OpenAiProvider {
                 Instant::now() + Duration::from_secs(crate::provider::MAX_TIMEOUT_S)
             });
         loop {
-            tracing::debug!(url = %self.url("chat/completions"), model = %request.model, attempt, "chat request");
+            tracing::debug!(url = %crate::sanitize::url_without_userinfo(&self.url("chat/completions")), model = %request.model, attempt, "chat request");
             let send = self
                 .authorized(self.http.post(self.url("chat/completions")))
                 .json(&body)
