@@ -9,10 +9,16 @@ use crate::RunReport;
 use crate::attachments::human_size;
 use crate::engine::RunOutcome;
 use crate::provider::Usage;
-use crate::sanitize::sanitize;
+use crate::sanitize::{one_line, sanitize};
 
-/// Formats the line to print for an event, after it was folded into `report`.
+/// Formats the line to print for an event, after it was folded into
+/// `report`. Names and errors come from input and servers: the line is
+/// made safe for a terminal whole.
 pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
+    event_line(event, report).map(|l| sanitize(&l))
+}
+
+fn event_line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
     use CouncilEvent as E;
     let width = report
         .members
@@ -39,7 +45,7 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
             let preset = preset
                 .as_deref()
-                .map(|p| format!("{p}: "))
+                .map(|p| format!("{}: ", one_line(p)))
                 .unwrap_or_default();
             let mut line = format!(
                 "council: {preset}{} member{} ({}); judge {}; synthesizer {}",
@@ -52,7 +58,7 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             if !attachments.is_empty() {
                 let files: Vec<String> = attachments
                     .iter()
-                    .map(|a| format!("{} ({})", a.name, human_size(a.bytes)))
+                    .map(|a| format!("{} ({})", one_line(&a.name), human_size(a.bytes)))
                     .collect();
                 line.push_str(&format!("\n  attached: {}", files.join(", ")));
             }
@@ -151,15 +157,15 @@ pub fn line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             format!("ranking: {} members rank each other", reviewers.len())
         }
         E::RankingFinished { ranking } => {
-            let mut s = format!(
-                "ranking: {}",
-                ranking
-                    .aggregate
-                    .iter()
-                    .map(|s| format!("{} {}", s.member, s.score))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            let scores: Vec<String> = ranking
+                .aggregate
+                .iter()
+                .map(|s| format!("{} {}", s.member, s.score))
+                .collect();
+            let mut s = match scores.is_empty() {
+                true => "ranking: no ballot could be counted".to_string(),
+                false => format!("ranking: {}", scores.join(", ")),
+            };
             for m in &ranking.malformed {
                 let _ = write!(
                     s,

@@ -31,6 +31,12 @@ pub fn sanitize(text: &str) -> String {
     out
 }
 
+/// [`sanitize`], on one line: newlines and tabs become spaces, so a name
+/// cannot start a line of its own.
+pub fn one_line(text: &str) -> String {
+    sanitize(text).replace(['\n', '\t'], " ")
+}
+
 fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     for c in chars.by_ref() {
         if ('\u{40}'..='\u{7e}').contains(&c) {

@@ -770,3 +770,48 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Names from input with escapes or newlines are echoed safe: in errors,
+/// and in the `attached:` line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echoed_input_never_carries_escapes() {
+    let server = Server::start(handler).await;
+    let dir = scratch("echo");
+    let evil = "x\u{1b}]0;pwned\u{7}\u{1b}[2J\nforged line";
+    let safe = |text: &str| !text.contains('\u{1b}') && !text.contains('\u{7}');
+    for args in [
+        vec!["ask", "--role", evil, "q"],
+        vec!["ask", "--session", evil, "q"],
+        vec!["show", evil],
+        vec!["ask", "-f", evil, "q"],
+    ] {
+        let out = run(&args, None, &dir).await;
+        assert_ne!(out.code, 0, "{args:?}");
+        assert!(safe(&out.stderr), "{args:?}: {:?}", out.stderr);
+    }
+    let file = dir.join("a\u{1b}[31mred\nname.txt");
+    std::fs::write(&file, "text").unwrap();
+    let out = run(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/a",
+            "-f",
+            file.to_str().unwrap(),
+            "q",
+        ],
+        None,
+        &dir,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(safe(&out.stderr), "{:?}", out.stderr);
+    let attached = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("attached:"))
+        .expect("the attached line");
+    assert!(attached.contains("name.txt"), "one line: {attached:?}");
+}

@@ -245,7 +245,7 @@ pub(super) async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     }
     let prices = conversation.prices().await;
     match conversation.ask(&question, attachments, &prices) {
-        Ok(Some(note)) => eprintln!("council: {note}"),
+        Ok(Some(note)) => eprintln!("council: {}", sanitize(&note)),
         Ok(None) => {}
         Err(e) => return fail(EXIT_USAGE, e),
     }

@@ -328,7 +328,10 @@ fn command_name(command: &Option<Command>) -> &'static str {
 }
 
 /// Prints one error line and returns the exit code.
+/// Says why the command failed, made safe for a terminal (an error may
+/// echo a path, a name or a server's text), and returns its exit code.
 pub(crate) fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    let message = council::sanitize::sanitize(&message.to_string());
     tracing::error!(code, "{message}");
     eprintln!("council: {message}");
     ExitCode::from(code)

@@ -29,7 +29,10 @@ pub(super) fn presets(command: Option<PresetsCommand>) -> ExitCode {
                 print!("{}", sanitize(&describe(p)));
             }
             for e in &errors {
-                eprintln!("council: skipped {e}");
+                eprintln!(
+                    "council: skipped {}",
+                    council::sanitize::sanitize(&e.to_string())
+                );
             }
             ExitCode::SUCCESS
         }

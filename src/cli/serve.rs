@@ -70,7 +70,10 @@ pub(super) async fn serve(args: ServeArgs, settings: &Settings) -> ExitCode {
     }
     let (presets, problems) = presets::all_presets(paths::presets_dir().as_deref());
     for problem in problems {
-        eprintln!("council: {problem} (not served)");
+        eprintln!(
+            "council: {} (not served)",
+            council::sanitize::sanitize(&problem.to_string())
+        );
     }
     let listener = match tokio::net::TcpListener::bind(&args.listen).await {
         Ok(l) => l,

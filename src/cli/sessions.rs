@@ -44,7 +44,10 @@ pub(super) fn list(args: ListArgs) -> ExitCode {
     };
     let (sessions, errors) = session::list(&dir);
     for e in &errors {
-        eprintln!("council: skipped {e}");
+        eprintln!(
+            "council: skipped {}",
+            council::sanitize::sanitize(&e.to_string())
+        );
     }
     if args.json {
         println!(
