@@ -815,3 +815,96 @@ async fn echoed_input_never_carries_escapes() {
         .expect("the attached line");
     assert!(attached.contains("name.txt"), "one line: {attached:?}");
 }
+
+fn html_handler(r: &Recorded, i: usize) -> Reply {
+    if r.model() == "x/page" && !r.is_judge() && !r.is_synthesis() {
+        return Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+            steps: vec![Step::Write(b"<html><body>Sign in</body></html>".to_vec())],
+        };
+    }
+    handler(r, i)
+}
+
+/// Clear refusals: an impossible quorum and a base URL that is not HTTP are
+/// refused before any request; an empty key variable is named as empty; a
+/// web page where a stream should be says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impossible_settings_are_refused_clearly() {
+    let server = Server::start(html_handler).await;
+    let dir = scratch("refusals");
+    let out = run(
+        &[
+            "ask",
+            "--quorum",
+            "3",
+            "--deadline",
+            "5",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/a,x/b",
+            "q",
+        ],
+        None,
+        &dir,
+    )
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("quorum of 3"), "{}", out.stderr);
+    assert_eq!(server.count(), 0, "nothing was asked");
+
+    for url in ["ftp://example.com/v1", "file:///tmp/v1"] {
+        let out = run(
+            &["ask", "--base-url", url, "--panel", "x/a", "q"],
+            None,
+            &dir,
+        )
+        .await;
+        assert_eq!(out.code, 2, "{url}: {}", out.stderr);
+        assert!(out.stderr.contains("only http and https"), "{}", out.stderr);
+    }
+
+    let env = [
+        ("COUNCIL_SESSIONS_DIR", dir.to_str().unwrap()),
+        ("COUNCIL_TEST_BLANK_KEY", ""),
+    ];
+    let out = council(
+        &[
+            "ask",
+            "--api-key-env",
+            "COUNCIL_TEST_BLANK_KEY",
+            "--panel",
+            "openai/gpt-4o",
+            "q",
+        ],
+        None,
+        &env,
+    )
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("COUNCIL_TEST_BLANK_KEY is empty"),
+        "{}",
+        out.stderr
+    );
+
+    let out = run(
+        &[
+            "ask",
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/page,x/fine",
+            "q",
+        ],
+        None,
+        &dir,
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let error = json["members"][0]["error"].as_str().unwrap();
+    assert!(error.contains("web page (text/html)"), "{error}");
+}

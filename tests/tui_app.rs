@@ -633,8 +633,9 @@ async fn enter_on_a_judge_item_shows_the_quoted_passage() {
     fn quoting(r: &Recorded, i: usize) -> Reply {
         if r.is_judge() {
             // Quote words near the end of whichever answer is under A.
-            let prompt = r.user_prompt();
-            let head = prompt.find("# Response A\n\n").unwrap() + "# Response A\n\n".len();
+            let prompt = support::unfenced(r.user_prompt());
+            let start = "# Response A\n\n<response>\n";
+            let head = prompt.find(start).unwrap() + start.len();
             let model = prompt[head..].split("-word").next().unwrap().to_string();
             let quote = format!("{model}-word280 {model}-word281 {model}-word282");
             let reply = json!({

@@ -229,8 +229,11 @@ async fn r_after_a_round_reruns_the_member_in_that_round() {
     assert_eq!(chats.len(), 11, "beta alone");
     assert_eq!(chats[10].model(), "x/beta");
     assert!(chats[10].is_revision(), "round 2's request, not round 1's");
+    // (Each prompt fences the answers with its own boundary.)
+    let messages = |r: &support::Recorded| support::unfenced(&r.body["messages"].to_string());
     assert_eq!(
-        chats[10].body["messages"], revised.body["messages"],
+        messages(&chats[10]),
+        messages(&revised),
         "the same messages as beta's round-2 request"
     );
     let report = app.state.run.report();

@@ -201,7 +201,7 @@ async fn the_real_binary_answers_in_a_terminal_and_gives_it_back() {
 
         type_keys(b"Why is the sky blue?\r");
         wait_for(&screen, "the synthesis", "Rayleigh scattering.");
-        wait_for(&screen, "the run to finish", "✓ done");
+        wait_for(&screen, "the run to finish", "Synthesis ✓ done");
         let during = contents(&screen);
         assert!(
             during.contains("Beta says blue light scatters more."),
@@ -294,7 +294,7 @@ async fn help_opens_on_the_first_screen_and_pasted_lines_survive() {
 
         // Once something is typed, `?` is just a character.
         term.type_keys(b"?\r");
-        term.wait_for("the run to finish", "✓ done");
+        term.wait_for("the run to finish", "Synthesis ✓ done");
         term.type_keys(b"\x03");
         assert!(term.wait_exit().success());
     })
@@ -565,7 +565,7 @@ async fn ctrl_e_writes_the_question_in_the_editor() {
             .map(|t| !t.local_flags.contains(LocalFlags::ICANON));
         term.type_keys(b"\r");
         term.wait_for("the synthesis", "Rayleigh scattering.");
-        term.wait_for("the run to finish", "✓ done");
+        term.wait_for("the run to finish", "Synthesis ✓ done");
         term.type_keys(b"\x03");
         assert!(term.wait_exit().success());
         std::thread::sleep(Duration::from_millis(200));
@@ -644,7 +644,7 @@ async fn at_path_attaches_a_file_and_a_panel_of_one_answers_alone() {
     let chats = server.chats();
     assert_eq!(chats.len(), 1, "a panel of one: no judge, no synthesis");
     assert_eq!(
-        chats[0].user_prompt(),
+        support::unfenced(chats[0].user_prompt()),
         format!(
             "Is @{path} right?\n\n<attachment name=\"{path}\">\nBlue scatters most.\n</attachment>"
         )

@@ -22,9 +22,15 @@ pub(crate) use providers::ProviderConfig;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "{var} is not set: export {var}=<your key> to use the `{provider}` provider, or point --base-url at a local server"
+        "{var} {state}: export {var}=<your key> to use the `{provider}` provider, or point --base-url at a local server",
+        state = if *.empty { "is empty" } else { "is not set" }
     )]
-    MissingKey { provider: String, var: String },
+    MissingKey {
+        provider: String,
+        var: String,
+        /// Set, but to nothing (or only spaces).
+        empty: bool,
+    },
     #[error("unknown preset `{name}` (known: {known})")]
     UnknownPreset { name: String, known: String },
     #[error("unknown provider `{name}` (known: {known})")]
@@ -223,6 +229,14 @@ impl CouncilRequest {
                 limits
             },
         };
+        if let Some(q) = plan.limits.quorum
+            && q as usize > plan.members.len()
+        {
+            return Err(ConfigError::Invalid(format!(
+                "the quorum of {q} is more than the panel's {} member(s): it could never be met",
+                plan.members.len()
+            )));
+        }
         self.apply_role(&mut plan);
         let from_preset = preset.map(|p| &p.providers);
         plan.endpoints = plan

@@ -93,9 +93,13 @@ pub(crate) fn connect(
     }
     let api_key = read_key(config.api_key_env.as_deref());
     if config.key_required && !api_key.is_set() {
+        let var = config.api_key_env.clone().unwrap_or_default();
         return Err(ConfigError::MissingKey {
             provider: config.name.clone(),
-            var: config.api_key_env.clone().unwrap_or_default(),
+            empty: !var.is_empty()
+                && !var.contains(['=', '\0'])
+                && std::env::var_os(&var).is_some(),
+            var,
         });
     }
     let provider = OpenAiProvider::new(OpenAiConfig {

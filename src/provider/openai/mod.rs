@@ -98,12 +98,22 @@ pub struct OpenAiProvider {
 
 impl OpenAiProvider {
     pub fn new(config: OpenAiConfig) -> Result<Self, ProviderError> {
-        reqwest::Url::parse(&config.base_url).map_err(|e| {
+        let shown = crate::sanitize::url_without_userinfo(&config.base_url);
+        let url = reqwest::Url::parse(&config.base_url).map_err(|e| {
             ProviderError::new(
                 ErrorKind::Config,
-                format!("invalid base URL `{}`: {e}", config.base_url),
+                format!("invalid base URL `{shown}`: {e}"),
             )
         })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ProviderError::new(
+                ErrorKind::Config,
+                format!(
+                    "invalid base URL `{shown}`: the scheme is {}, and only http and https are spoken",
+                    url.scheme()
+                ),
+            ));
+        }
         let mut headers = HeaderMap::new();
         if config.attribution {
             // OpenRouter's app attribution.
@@ -252,11 +262,24 @@ impl OpenAiProvider {
         sink: DeltaSink<'_>,
     ) -> Result<Completion, ProviderError> {
         let (response, first_byte_deadline) = self.send_with_retries(request, &cancel).await?;
-        let whole = response
+        let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with("application/json"));
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if content_type.starts_with("text/html") {
+            // A web page (a proxy's, a login's, a wrong path's): say so
+            // instead of reading it as a stream that never starts.
+            return Err(ProviderError::new(
+                ErrorKind::Protocol,
+                format!(
+                    "the server answered with a web page (text/html), not a chat stream: is the base URL the API's (often ending in /v1)? ({})",
+                    crate::sanitize::url_without_userinfo(&self.config.base_url)
+                ),
+            ));
+        }
+        let whole = content_type.starts_with("application/json");
         if whole {
             // A server that ignores `stream: true` answers with one
             // completion: taken as a stream of one chunk.
