@@ -20,11 +20,14 @@ fn main() -> ExitCode {
     // One thread drives the network, the engine's events and the screen:
     // the work per token is small, and idle workers of a multi-threaded
     // runtime spin on every wake-up. Disk work and the embedded engine run
-    // on threads of their own.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // on threads of their own. A server answers many clients at once: one
+    // busy request must not hold the others, so it gets a worker per core.
+    let mut builder = if args.serves() {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("council: cannot start the async runtime: {e}");

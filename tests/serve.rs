@@ -397,7 +397,8 @@ async fn errors_come_in_openais_shape_with_their_status() {
         "{message}"
     );
 
-    // Streaming, the failure is the last chunk before [DONE].
+    // Streaming, the failure is an error event, as OpenAI sends one, before
+    // [DONE]; and clients are told not to retry a council that ran.
     let response = send(chat("council", true).to_string().into(), "s3cret")
         .await
         .unwrap();
@@ -405,8 +406,19 @@ async fn errors_come_in_openais_shape_with_their_status() {
     let data = sse_data(&response.text().await.unwrap());
     assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
     let last: Value = serde_json::from_str(&data[data.len() - 2]).unwrap();
-    assert_eq!(last["choices"][0]["finish_reason"], "error");
+    assert!(last.get("choices").is_none(), "{last}");
     assert_eq!(last["error"]["code"], "no_synthesis");
+    let response = send(chat("council", false).to_string().into(), "s3cret")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+    assert_eq!(
+        response
+            .headers()
+            .get("x-should-retry")
+            .map(|v| v.to_str().unwrap()),
+        Some("false")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

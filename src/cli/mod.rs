@@ -51,6 +51,11 @@ pub(crate) struct Cli {
 }
 
 impl Cli {
+    /// Whether the command is `serve`.
+    pub(crate) fn serves(&self) -> bool {
+        matches!(self.command, Some(Command::Serve(_)))
+    }
+
     /// Whether the command only prints (a listing, a session, a script):
     /// then a reader that closes the pipe (`council sessions | head -1`)
     /// ends it quietly, as it does other Unix tools.

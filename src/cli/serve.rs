@@ -11,6 +11,12 @@ use council::serve::{self, Councils, DEFAULT_BODY_LIMIT, ServeConfig};
 
 use super::{CouncilArgs, EXIT_FAILED, EXIT_USAGE, ask, fail, models};
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Progress {
+    Reasoning,
+    None,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     /// The council served as the model `council`; every preset is served
@@ -33,6 +39,18 @@ pub(crate) struct ServeArgs {
     /// Requests that may wait for a free slot; past them, 429 with Retry-After.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     pub queue: u32,
+    /// Progress sent to clients as `reasoning_content` before the answer,
+    /// or none (a request may say otherwise: `x-council-progress`).
+    #[arg(long, value_enum, default_value = "reasoning")]
+    pub progress: Progress,
+    /// A `Host` name to answer to besides loopback ones (repeatable); with
+    /// it, a server on another address answers only to the names given.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+    /// Let browser pages from ORIGIN (`*`: any) call the server (CORS); off
+    /// by default.
+    #[arg(long, value_name = "ORIGIN")]
+    pub cors: Option<String>,
     /// Seconds running councils may take to finish after Ctrl-C or SIGTERM.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub grace: u64,
@@ -109,6 +127,10 @@ pub(super) async fn serve(args: ServeArgs, settings: &Settings) -> ExitCode {
         queue: args.queue as usize,
         body_limit: DEFAULT_BODY_LIMIT,
         grace: Duration::from_secs(args.grace),
+        progress: args.progress == Progress::Reasoning,
+        presets_dir: paths::presets_dir(),
+        allow_hosts: args.allow_hosts.clone(),
+        cors: args.cors.clone(),
     };
     let grace = args.grace;
     let shutdown = async move {

@@ -153,6 +153,15 @@ impl Conversation {
     }
 
     /// Earlier turns given by the caller (a chat client's history).
+    /// The form the final answer must take (a client's `response_format`).
+    pub(crate) fn with_answer_format(
+        mut self,
+        format: Option<crate::provider::JsonSchema>,
+    ) -> Self {
+        self.options.answer_format = format;
+        self
+    }
+
     pub(crate) fn with_history(mut self, history: Vec<PastTurn>) -> Self {
         self.earlier = history;
         self

@@ -33,6 +33,9 @@ pub struct RunOptions {
     /// Stop once the members have answered: no judge, no synthesis (a
     /// panel of one has nothing to compare).
     pub panel_only: bool,
+    /// The form the final answer must take (a client's `response_format`):
+    /// asked of the synthesizer.
+    pub answer_format: Option<crate::provider::JsonSchema>,
 }
 
 /// An earlier question of the conversation and what came of it.
@@ -1271,6 +1274,10 @@ impl Orchestrator {
             m.splice(1..1, history);
             m
         });
+        let request = ChatRequest {
+            json_schema: self.options.answer_format.clone(),
+            ..request
+        };
 
         let fell_back = self.fell_back(SeatRole::Synthesizer);
         let out = stream_stage(

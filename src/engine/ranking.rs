@@ -95,6 +95,7 @@ pub(crate) fn schema(labels: &LabelMap) -> JsonSchema {
         .collect();
     JsonSchema {
         name: "ranking".into(),
+        kind: crate::provider::SchemaKind::Strict,
         schema: json!({
             "type": "object",
             "properties": {

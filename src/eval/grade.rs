@@ -42,6 +42,7 @@ pub struct Verdict {
 fn schema() -> JsonSchema {
     JsonSchema {
         name: "verdict".into(),
+        kind: crate::provider::SchemaKind::Strict,
         schema: json!({
             "type": "object",
             "properties": {

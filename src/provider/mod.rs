@@ -68,7 +68,44 @@ pub struct ChatRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonSchema {
     pub(crate) name: String,
+    pub(crate) kind: SchemaKind,
     pub(crate) schema: serde_json::Value,
+}
+
+/// How strictly an answer must follow its [`JsonSchema`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaKind {
+    /// Every property required, no others: enforced by the provider.
+    Strict,
+    /// The schema as given, not enforced strictly.
+    Loose,
+    /// Any JSON object (OpenAI's `json_object` mode); `schema` is
+    /// `{"type": "object"}` for backends that need one.
+    AnyObject,
+}
+
+impl JsonSchema {
+    /// A client's `response_format`: `json_object`, or `json_schema` with
+    /// its own name, schema and strictness.
+    pub fn answer_format(name: &str, schema: serde_json::Value, strict: bool) -> Self {
+        Self {
+            name: name.to_string(),
+            kind: if strict {
+                SchemaKind::Strict
+            } else {
+                SchemaKind::Loose
+            },
+            schema,
+        }
+    }
+
+    pub fn any_object() -> Self {
+        Self {
+            name: "json_object".into(),
+            kind: SchemaKind::AnyObject,
+            schema: serde_json::json!({"type": "object"}),
+        }
+    }
 }
 
 /// A piece of streamed output.

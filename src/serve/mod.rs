@@ -5,6 +5,8 @@
 //! and `council/<preset>` for every preset; `POST /v1/chat/completions`
 //! runs one council per request, streamed or not.
 
+mod guard;
+mod params;
 mod run;
 pub(crate) mod wire;
 
@@ -51,7 +53,20 @@ pub struct ServeConfig {
     pub body_limit: usize,
     /// After a shutdown signal: how long running councils may finish.
     pub grace: Duration,
+    /// Progress goes to clients as reasoning unless a request says
+    /// otherwise (`x-council-progress`).
+    pub progress: bool,
+    /// Where user presets are read again while serving (none: not at all).
+    pub presets_dir: Option<std::path::PathBuf>,
+    /// `Host` names accepted besides loopback ones when listening on a
+    /// loopback address (every name when listening elsewhere, unless set).
+    pub allow_hosts: Vec<String>,
+    /// The one origin browsers may call from (`*`: any); none by default.
+    pub cors: Option<String>,
 }
+
+/// How often the presets folder is read again while serving.
+const PRESETS_REFRESH: Duration = Duration::from_secs(2);
 
 /// Request bodies over this are refused (a long conversation is far less).
 pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -62,6 +77,15 @@ pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 pub struct Councils {
     pub default: CouncilRequest,
     pub presets: Vec<NamedPreset>,
+}
+
+impl Shared {
+    fn councils(&self) -> Councils {
+        self.councils
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 impl Councils {
@@ -94,7 +118,10 @@ impl Councils {
 }
 
 struct Shared {
-    councils: Councils,
+    /// Read again every [`PRESETS_REFRESH`], so new presets are served.
+    councils: std::sync::RwLock<Councils>,
+    /// Whether the listener is on a loopback address.
+    loopback: bool,
     config: ServeConfig,
     slots: Arc<Semaphore>,
     /// Councils running or waiting for a slot.
@@ -112,16 +139,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let hard_stop = CancellationToken::new();
+    let loopback = listener.local_addr()?.ip().is_loopback();
     let shared = Arc::new(Shared {
         slots: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
         admitted: AtomicUsize::new(0),
         hard_stop: hard_stop.clone(),
-        councils,
+        councils: std::sync::RwLock::new(councils),
+        loopback,
         config,
     });
+    refresh_presets(&shared, hard_stop.clone());
     let grace = shared.config.grace;
     let app = Router::new()
         .route("/v1/models", get(list_models))
+        .route("/v1/models/{*id}", get(one_model))
         .route("/v1/chat/completions", post(chat_completions))
         .fallback(|| async {
             ApiError::new(
@@ -131,6 +162,10 @@ pub async fn serve(
                 "no such route",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            guard::guard,
+        ))
         .with_state(shared);
     let graceful = async move {
         shutdown.await;
@@ -174,17 +209,77 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+fn model_object(id: &str) -> Value {
+    json!({"id": id, "object": "model", "created": 0, "owned_by": "council"})
+}
+
 async fn list_models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     if let Err(e) = authorized(&shared, &headers) {
         return e.into_response();
     }
     let data: Vec<Value> = shared
-        .councils
+        .councils()
         .ids()
-        .into_iter()
-        .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "council"}))
+        .iter()
+        .map(|id| model_object(id))
         .collect();
     axum::Json(json!({"object": "list", "data": data})).into_response()
+}
+
+/// `GET /v1/models/{id}`: one listed model (`council/NAME` as sent, or
+/// with its slash encoded).
+async fn one_model(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    if let Err(e) = authorized(&shared, &headers) {
+        return e.into_response();
+    }
+    let id = id.trim_start_matches('/');
+    if shared.councils().ids().iter().any(|known| known == id) {
+        return axum::Json(model_object(id)).into_response();
+    }
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        "model_not_found",
+        format!("unknown model `{id}`"),
+    )
+    .into_response()
+}
+
+/// Reads the presets folder again every [`PRESETS_REFRESH`] while serving,
+/// off the async threads; a preset that fails to load keeps the others.
+fn refresh_presets(shared: &Arc<Shared>, stop: CancellationToken) {
+    let Some(dir) = shared.config.presets_dir.clone() else {
+        return;
+    };
+    let shared = Arc::downgrade(shared);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(PRESETS_REFRESH) => {}
+            }
+            let dir = dir.clone();
+            let Ok((presets, _)) = tokio::task::spawn_blocking(move || {
+                crate::config::presets::all_presets(Some(&dir))
+            })
+            .await
+            else {
+                continue;
+            };
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            shared
+                .councils
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .presets = presets;
+        }
+    });
 }
 
 fn unix_now() -> u64 {
@@ -231,6 +326,20 @@ fn conversation(request: &ChatRequest) -> Result<(String, Vec<PastTurn>), ApiErr
         format!("{}\n\n{question}", system.join("\n\n"))
     };
     Ok((question, history))
+}
+
+/// Whether progress goes to the client as reasoning: the server's
+/// `--progress`, or the request's `x-council-progress` header.
+fn progress_wanted(shared: &Shared, headers: &HeaderMap) -> Result<bool, ApiError> {
+    match headers.get("x-council-progress").map(|v| v.to_str()) {
+        None => Ok(shared.config.progress),
+        Some(Ok(v)) if v.eq_ignore_ascii_case("none") => Ok(false),
+        Some(Ok(v)) if v.eq_ignore_ascii_case("reasoning") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_header",
+            "`x-council-progress` is `reasoning` or `none`",
+        )),
+    }
 }
 
 /// Holds a place among the admitted councils until dropped.
@@ -305,8 +414,10 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
             ),
         ));
     }
+    let format = params::check(&request)?;
+    let progress = progress_wanted(&shared, &headers)?;
     let (question, history) = conversation(&request)?;
-    let Some(council_request) = shared.councils.request(&request.model) else {
+    let Some(council_request) = shared.councils().request(&request.model) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "invalid_request_error",
@@ -314,7 +425,7 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
             format!(
                 "unknown model `{}`; this server has {}",
                 request.model,
-                shared.councils.ids().join(", ")
+                shared.councils().ids().join(", ")
             ),
         ));
     };
@@ -342,6 +453,7 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
     };
     let mut conversation = Conversation::new(council_request)
         .with_history(history)
+        .with_answer_format(format.as_ref().map(|f| f.schema.clone()))
         .with_sessions(sessions_dir(), Some("served"), on_error(|_| {}));
     if let Some(max) = max_tokens {
         let seat = &mut conversation.plan_mut().map_err(unavailable)?.synthesizer;
@@ -355,11 +467,60 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
             Refusal::Council(e) => unavailable(e),
             other => unavailable(ConfigError::Invalid(other.to_string())),
         })?;
-    let mut out = run::drive(conversation, shared.hard_stop.clone());
-    let id = format!("chatcmpl-council-{:x}", rand::random::<u64>());
-    let created = unix_now();
+    let out = run::drive(conversation, shared.hard_stop.clone(), progress);
+    let reply = Reply {
+        id: format!("chatcmpl-council-{:x}", rand::random::<u64>()),
+        created: unix_now(),
+        model,
+        format,
+    };
+    if stream {
+        Ok(reply.streamed(out, (permit, admission)))
+    } else {
+        reply.whole(out, (permit, admission)).await
+    }
+}
 
-    if !stream {
+/// What a finished council is answered with, whole or streamed.
+struct Reply {
+    id: String,
+    created: u64,
+    model: String,
+    /// The form the client asked the answer in: checked before it is sent.
+    format: Option<params::AnswerFormat>,
+}
+
+/// A slot and a place among the admitted, held until the run is over.
+type Held = (tokio::sync::OwnedSemaphorePermit, Admission);
+
+impl Reply {
+    fn chunk(&self, delta: Value, finish: Option<&str>) -> Value {
+        wire::chunk(&self.id, self.created, &self.model, delta, finish)
+    }
+
+    /// The synthesis as the client gets it, or why it gets an error.
+    fn answer(&self, finished: &Finished, content: String) -> Result<String, ApiError> {
+        if let Some(e) = no_synthesis(finished) {
+            return Err(e);
+        }
+        match &self.format {
+            None => Ok(content),
+            Some(format) => format.check(&content).map_err(|why| {
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream_error",
+                    "invalid_structured_output",
+                    format!("the council's answer is not in the form asked for: {why}"),
+                )
+            }),
+        }
+    }
+
+    async fn whole(
+        self,
+        mut out: tokio::sync::mpsc::UnboundedReceiver<Out>,
+        held: Held,
+    ) -> Result<Response, ApiError> {
         let mut reasoning = String::new();
         let mut content = String::new();
         let finished = loop {
@@ -377,15 +538,13 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
                 }
             }
         };
-        drop((permit, admission));
-        if let Some(e) = no_synthesis(&finished) {
-            return Err(e);
-        }
-        return Ok(axum::Json(json!({
-            "id": id,
+        drop(held);
+        let content = self.answer(&finished, content)?;
+        Ok(axum::Json(json!({
+            "id": self.id,
             "object": "chat.completion",
-            "created": created,
-            "model": model,
+            "created": self.created,
+            "model": self.model,
             "choices": [{
                 "index": 0,
                 "message": {"role": "assistant", "content": content, "reasoning_content": reasoning},
@@ -394,64 +553,81 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
             "usage": wire::usage(&finished.report.usage),
             "council": council_object(&finished),
         }))
-        .into_response());
+        .into_response())
     }
 
-    // Streaming: the role first, then progress as reasoning and the
-    // synthesis as content; the last chunk carries usage and the council.
-    let first = wire::chunk(
-        &id,
-        created,
-        &model,
-        json!({"role": "assistant", "content": ""}),
-        None,
-    );
-    let events = futures::stream::once(async move { first })
-        .chain(futures::stream::unfold(
-            (out, Some((permit, admission))),
-            move |(mut out, held)| {
-                let (id, model) = (id.clone(), model.clone());
-                async move {
-                    held.as_ref()?;
-                    let chunk = match out.recv().await? {
-                        Out::Reasoning(line) => wire::chunk(
-                            &id,
-                            created,
-                            &model,
-                            json!({"reasoning_content": line}),
-                            None,
-                        ),
-                        Out::Content(text) => {
-                            wire::chunk(&id, created, &model, json!({"content": text}), None)
-                        }
-                        Out::Done(finished) => {
-                            let mut last = match no_synthesis(&finished) {
-                                None => wire::chunk(&id, created, &model, json!({}), Some("stop")),
-                                Some(e) => {
-                                    let mut v =
-                                        wire::chunk(&id, created, &model, json!({}), Some("error"));
-                                    v["error"] = e.body()["error"].clone();
-                                    v
+    /// The role first, then progress as reasoning (only before the answer
+    /// starts), then the synthesis as content (held back and checked when a
+    /// form was asked for); the last chunk carries usage and the council. A
+    /// council that fails ends with an error event, as OpenAI sends one.
+    fn streamed(self, out: tokio::sync::mpsc::UnboundedReceiver<Out>, held: Held) -> Response {
+        let first = self.chunk(json!({"role": "assistant", "content": ""}), None);
+        let reply = Arc::new(self);
+        let events = futures::stream::once(async move { vec![first] })
+            .chain(futures::stream::unfold(
+                (out, Some(held), String::new()),
+                move |(mut out, held, mut buffered)| {
+                    let reply = reply.clone();
+                    async move {
+                        held.as_ref()?;
+                        loop {
+                            match out.recv().await? {
+                                Out::Reasoning(line) => {
+                                    let chunk =
+                                        reply.chunk(json!({"reasoning_content": line}), None);
+                                    return Some((vec![chunk], (out, held, buffered)));
                                 }
-                            };
-                            last["usage"] = wire::usage(&finished.report.usage);
-                            last["council"] = council_object(&finished);
-                            // The slot is free once the run is over.
-                            return Some((last, (out, None)));
+                                Out::Content(text) if reply.format.is_some() => {
+                                    buffered.push_str(&text)
+                                }
+                                Out::Content(text) => {
+                                    let chunk = reply.chunk(json!({"content": text}), None);
+                                    return Some((vec![chunk], (out, held, buffered)));
+                                }
+                                Out::Done(finished) => {
+                                    let content = std::mem::take(&mut buffered);
+                                    let events = reply.last(&finished, content);
+                                    // The slot is free once the run is over.
+                                    return Some((events, (out, None, buffered)));
+                                }
+                            }
                         }
-                    };
-                    Some((chunk, (out, held)))
+                    }
+                },
+            ))
+            .flat_map(futures::stream::iter)
+            .map(|v| Event::default().data(v.to_string()))
+            .chain(futures::stream::once(async {
+                Event::default().data("[DONE]")
+            }))
+            .map(Ok::<_, Infallible>);
+        Sse::new(events)
+            .keep_alive(KeepAlive::default())
+            .into_response()
+    }
+
+    /// The stream's last events: the held-back answer, then the chunk that
+    /// ends it; or the error.
+    fn last(&self, finished: &Finished, content: String) -> Vec<Value> {
+        match self.answer(finished, content) {
+            Ok(content) => {
+                let mut events = Vec::new();
+                if self.format.is_some() {
+                    events.push(self.chunk(json!({"content": content}), None));
                 }
-            },
-        ))
-        .map(|v| Event::default().data(v.to_string()))
-        .chain(futures::stream::once(async {
-            Event::default().data("[DONE]")
-        }))
-        .map(Ok::<_, Infallible>);
-    Ok(Sse::new(events)
-        .keep_alive(KeepAlive::default())
-        .into_response())
+                let mut last = self.chunk(json!({}), Some("stop"));
+                last["usage"] = wire::usage(&finished.report.usage);
+                last["council"] = council_object(finished);
+                events.push(last);
+                events
+            }
+            Err(e) => {
+                let mut error = e.body();
+                error["error"]["council"] = council_object(finished);
+                vec![error]
+            }
+        }
+    }
 }
 
 /// The body when it is at most `limit` bytes. A larger one is still read

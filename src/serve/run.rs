@@ -29,9 +29,14 @@ pub(super) struct Finished {
 /// Drives the conversation's run to its end in a task of its own; the
 /// receiver gets what to send. Dropping the receiver (the client is gone)
 /// or `shutdown` cancels the run; its events are still drained and saved.
+///
+/// Progress is sent only before the synthesis starts (a client shows the
+/// answer after its reasoning, never inside it), and not at all without
+/// `progress`.
 pub(super) fn drive(
     mut conversation: Conversation,
     shutdown: CancellationToken,
+    progress: bool,
 ) -> mpsc::UnboundedReceiver<Out> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -41,11 +46,16 @@ pub(super) fn drive(
                 () = shutdown.cancelled() => {}
             }
         };
+        let mut answering = false;
         conversation
             .run_to_end(gone, |event, report| {
                 // Sends fail only once the client is gone; the run is cancelled then.
                 let _ = match event {
-                    CouncilEvent::SynthesisDelta { text } => tx.send(Out::Content(text.clone())),
+                    CouncilEvent::SynthesisDelta { text } => {
+                        answering = true;
+                        tx.send(Out::Content(text.clone()))
+                    }
+                    _ if answering || !progress => Ok(()),
                     CouncilEvent::MemberStarted { member } => tx.send(Out::Reasoning(format!(
                         "{} started\n",
                         report.members.get(*member).map_or("?", |m| m.name.as_str())

@@ -8,14 +8,28 @@ use serde_json::{Value, json};
 
 use crate::provider::Usage;
 
-/// A chat-completions request. Fields a council decides for itself
-/// (temperature, tools, ...) are accepted and ignored.
+/// A chat-completions request. Sampling fields a council decides for
+/// itself (temperature, top_p, ...) are accepted and ignored; what it cannot
+/// do (tools, several choices, log probabilities) is refused (see
+/// [`super::params`]).
 #[derive(Debug, Deserialize)]
 pub(crate) struct ChatRequest {
     pub(crate) model: String,
     pub(crate) messages: Vec<WireMessage>,
     #[serde(default)]
     pub(crate) stream: bool,
+    #[serde(default)]
+    pub(crate) n: Option<u32>,
+    #[serde(default)]
+    pub(crate) tools: Option<Value>,
+    #[serde(default)]
+    pub(crate) tool_choice: Option<Value>,
+    #[serde(default)]
+    pub(crate) logprobs: Option<bool>,
+    #[serde(default)]
+    pub(crate) top_logprobs: Option<u32>,
+    #[serde(default)]
+    pub(crate) response_format: Option<Value>,
     /// Bounds the synthesis (members write what their preset allows).
     #[serde(default)]
     pub(crate) max_tokens: Option<u32>,
@@ -99,11 +113,17 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.body())).into_response();
+        let headers = response.headers_mut();
         if let Some(seconds) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+            headers.insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
+        // A council that ran and failed would fail again and cost again:
+        // only a full server invites the SDKs' automatic retries.
+        let retry = self.status == StatusCode::TOO_MANY_REQUESTS;
+        headers.insert(
+            "x-should-retry",
+            axum::http::HeaderValue::from_static(if retry { "true" } else { "false" }),
+        );
         response
     }
 }

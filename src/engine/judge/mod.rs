@@ -260,6 +260,7 @@ fn schema_with(labels: &[String], quote: Value, quote_required: bool) -> JsonSch
     });
     JsonSchema {
         name: "council_analysis".into(),
+        kind: crate::provider::SchemaKind::Strict,
         schema,
     }
 }

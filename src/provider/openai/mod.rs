@@ -160,10 +160,14 @@ impl OpenAiProvider {
             body["plugins"] = json!([{ "id": "web" }]);
         }
         if let (Some(schema), true) = (&request.json_schema, self.config.structured_output) {
-            body["response_format"] = json!({
-                "type": "json_schema",
-                "json_schema": { "name": schema.name, "strict": true, "schema": schema.schema },
-            });
+            let strict = schema.kind == crate::provider::SchemaKind::Strict;
+            body["response_format"] = match schema.kind {
+                crate::provider::SchemaKind::AnyObject => json!({"type": "json_object"}),
+                _ => json!({
+                    "type": "json_schema",
+                    "json_schema": { "name": schema.name, "strict": strict, "schema": schema.schema },
+                }),
+            };
         }
         body
     }
@@ -637,6 +641,7 @@ mod tests {
             max_tokens: Some(10),
             json_schema: Some(crate::provider::JsonSchema {
                 name: "s".into(),
+                kind: crate::provider::SchemaKind::Strict,
                 schema: json!({"type":"object"}),
             }),
             web_search: false,
