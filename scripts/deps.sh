@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what building council needs beyond a Rust toolchain: cmake and
-# clang (libclang) for the embedded llama.cpp engine. Does nothing when they
-# are already there, so it is cheap to run before every build.
+# Installs what building and testing council needs beyond a Rust toolchain:
+# cmake and clang (libclang) for the embedded llama.cpp engine, and Python's
+# venv for the client tests. Does nothing when they are already there, so it
+# is cheap to run before every build.
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,9 @@ command -v clang >/dev/null 2>&1 || missing+=(clang)
 if ! ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
   missing+=(libclang-dev)
 fi
+# The client tests make a virtual environment for the `openai` package.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
