@@ -758,3 +758,243 @@ async fn an_open_listener_without_a_key_is_warned_about() {
         "{stderr}"
     );
 }
+
+/// A raw request on a new connection; the status line of the reply.
+async fn raw(addr: &str, request: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut reply))
+        .await
+        .expect("a reply")
+        .unwrap();
+    String::from_utf8_lossy(&reply[..n])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What a hostile page or peer tries: a cross-site `text/plain` post, a
+/// rebound DNS name, half-sent headers, and connections left open across a
+/// shutdown.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_requests_are_refused_and_slow_ones_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let backend = Server::start(handler).await;
+    let mut s = serve(
+        "hostile",
+        &[
+            "--base-url",
+            &backend.base_url,
+            "--panel",
+            "ok/a",
+            "--read-timeout",
+            "2",
+            "--grace",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    let addr = s
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_string();
+    let body = chat("council", false).to_string();
+    let post = |content_type: &str, host: &str| {
+        format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: {host}\r\n{content_type}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    // A form a page can post cross-site without asking first.
+    assert!(
+        raw(&addr, post("Content-Type: text/plain\r\n", &addr))
+            .await
+            .contains("415"),
+    );
+    assert!(raw(&addr, post("", &addr)).await.contains("415"));
+    // A name that resolves here only by rebinding.
+    let status = raw(
+        &addr,
+        post("Content-Type: application/json\r\n", "evil.example:80"),
+    )
+    .await;
+    assert!(status.contains("421"), "{status}");
+    let status = raw(
+        &addr,
+        post("Content-Type: application/json\r\n", "localhost"),
+    )
+    .await;
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(
+        backend.chats().len(),
+        3,
+        "only the allowed request ran a council"
+    );
+
+    // Half the headers, then nothing: closed after the read timeout.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /v1/models HTTP/1.1\r\nHost: local")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 256];
+    let n = tokio::time::timeout(Duration::from_secs(10), slow.read(&mut buf))
+        .await
+        .expect("closed")
+        .unwrap_or(0);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(4),
+        "closed after {waited:?} ({n} bytes)"
+    );
+
+    // An idle keep-alive connection and a half-sent request do not hold
+    // the shutdown past the grace period.
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(format!("GET /v1/models HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let n = idle.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("200"));
+    let mut half = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    half.write_all(b"POST /v1/chat/completions HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    let stopped = Instant::now();
+    let pid = s.child.id().unwrap() as i32;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let exit = tokio::time::timeout(Duration::from_secs(10), s.child.wait())
+        .await
+        .expect("it stops")
+        .unwrap();
+    assert!(exit.success());
+    assert!(
+        stopped.elapsed() < Duration::from_secs(2),
+        "grace 1 s: stopped after {:?}",
+        stopped.elapsed()
+    );
+    drop((idle, half));
+}
+
+/// CORS is off unless asked for: a preflight from a page is refused; with
+/// `--cors`, that origin (only) is allowed.
+#[tokio::test(flavor = "multi_thread")]
+async fn cors_is_off_unless_an_origin_is_given() {
+    let backend = Server::start(handler).await;
+    let preflight = |url: String, origin: &'static str| async move {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, format!("{url}/chat/completions"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .send()
+            .await
+            .unwrap()
+    };
+    let closed = serve(
+        "cors-off",
+        &["--base-url", &backend.base_url, "--panel", "ok/a"],
+        &[],
+    )
+    .await;
+    let r = preflight(closed.url.clone(), "https://page.example").await;
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    assert_ne!(r.status(), 204);
+    let open = serve(
+        "cors-on",
+        &[
+            "--base-url",
+            &backend.base_url,
+            "--panel",
+            "ok/a",
+            "--cors",
+            "https://app.example",
+        ],
+        &[],
+    )
+    .await;
+    let r = preflight(open.url.clone(), "https://app.example").await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        r.headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap()),
+        Some("https://app.example")
+    );
+    let r = preflight(open.url.clone(), "https://other.example").await;
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+fn heavy_handler(r: &Recorded, i: usize) -> Reply {
+    let long =
+        |tag: &str| -> String { (0..120_000).map(|i| format!("{tag}{} ", i % 997)).collect() };
+    if r.is_judge() {
+        // Many long quotes of words the answers hold, each checked in full.
+        let label = r
+            .user_prompt()
+            .split("# Response ")
+            .nth(1)
+            .and_then(|s| s.chars().next())
+            .unwrap_or('A')
+            .to_string();
+        let quote: String = (0..200).map(|i| format!("w{} ", i % 997)).collect();
+        let quotes: Vec<Value> = (0..200)
+            .map(|_| json!({"label": &label, "quote": quote.trim()}))
+            .collect();
+        let reply = json!({"consensus": [{"point": "p", "labels": [&label], "quotes": quotes}],
+            "contradictions": [], "blind_spots": [], "unique_insights": [], "partial_coverage": []});
+        return Reply::text(&[&reply.to_string()]);
+    }
+    if r.is_synthesis() {
+        return handler(r, i);
+    }
+    Reply::text(&[&long("w")])
+}
+
+/// Checking a judge's quotes against long answers is heavy work; it runs
+/// off the threads that answer requests, so the model list stays quick.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_model_list_answers_while_a_heavy_council_is_judged() {
+    let backend = Server::start(heavy_handler).await;
+    let s = serve(
+        "heavy",
+        &["--base-url", &backend.base_url, "--panel", "ok/a,ok/b,ok/c"],
+        &[],
+    )
+    .await;
+    let council = tokio::spawn(post_owned(s.url.clone(), chat("council", false)));
+    let client = reqwest::Client::new();
+    let mut slowest = Duration::ZERO;
+    while !council.is_finished() {
+        let asked = Instant::now();
+        let r = client
+            .get(format!("{}/models", s.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        slowest = slowest.max(asked.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(council.await.unwrap(), 200);
+    assert!(backend.chats().iter().any(|r| r.is_judge()));
+    assert!(
+        slowest < Duration::from_secs(1),
+        "slowest /v1/models: {slowest:?}"
+    );
+}
+
+async fn post_owned(url: String, body: Value) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{url}/chat/completions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}

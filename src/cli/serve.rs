@@ -51,6 +51,10 @@ pub(crate) struct ServeArgs {
     /// by default.
     #[arg(long, value_name = "ORIGIN")]
     pub cors: Option<String>,
+    /// Seconds a request's headers, or its body, may take to arrive; an idle
+    /// keep-alive connection is closed after as long.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=30))]
+    pub read_timeout: u64,
     /// Seconds running councils may take to finish after Ctrl-C or SIGTERM.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub grace: u64,
@@ -131,6 +135,7 @@ pub(super) async fn serve(args: ServeArgs, settings: &Settings) -> ExitCode {
         presets_dir: paths::presets_dir(),
         allow_hosts: args.allow_hosts.clone(),
         cors: args.cors.clone(),
+        read_timeout: Duration::from_secs(args.read_timeout),
     };
     let grace = args.grace;
     let shutdown = async move {

@@ -6,6 +6,7 @@
 //! runs one council per request, streamed or not.
 
 mod guard;
+mod listen;
 mod params;
 mod run;
 pub(crate) mod wire;
@@ -63,6 +64,8 @@ pub struct ServeConfig {
     pub allow_hosts: Vec<String>,
     /// The one origin browsers may call from (`*`: any); none by default.
     pub cors: Option<String>,
+    /// How long a request's headers, or its body, may take to arrive.
+    pub read_timeout: Duration,
 }
 
 /// How often the presets folder is read again while serving.
@@ -150,6 +153,7 @@ pub async fn serve(
     });
     refresh_presets(&shared, hard_stop.clone());
     let grace = shared.config.grace;
+    let read_timeout = shared.config.read_timeout;
     let app = Router::new()
         .route("/v1/models", get(list_models))
         .route("/v1/models/{*id}", get(one_model))
@@ -167,17 +171,20 @@ pub async fn serve(
             guard::guard,
         ))
         .with_state(shared);
-    let graceful = async move {
-        shutdown.await;
-        // The grace period starts now; after it, running councils are cancelled.
-        tokio::spawn(async move {
+    let stopping = CancellationToken::new();
+    tokio::spawn({
+        let stopping = stopping.clone();
+        let hard_stop = hard_stop.clone();
+        async move {
+            shutdown.await;
+            stopping.cancel();
+            // The grace period starts now; after it, running councils are
+            // cancelled and connections still open are closed.
             tokio::time::sleep(grace).await;
             hard_stop.cancel();
-        });
-    };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(graceful)
-        .await
+        }
+    });
+    listen::run(listener, app, read_timeout, stopping, hard_stop).await
 }
 
 fn authorized(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -401,7 +408,22 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
         e.retry_after = Some(1);
         return Err(e);
     }
-    let bytes = read_body(body, limit).await.ok_or_else(too_large)?;
+    let read_timeout = shared.config.read_timeout;
+    let bytes = match tokio::time::timeout(read_timeout, read_body(body, limit)).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Err(too_large()),
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid_request_error",
+                "request_timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    read_timeout.as_secs()
+                ),
+            ));
+        }
+    };
     let request: ChatRequest = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("invalid request body: {e}")))?;
     drop(bytes);
