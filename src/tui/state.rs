@@ -472,7 +472,8 @@ impl Run {
 
 /// How one pane is shown: where it is scrolled and what it shows. Its
 /// rendered lines are the drawing's own cache, kept under `id`: a pane
-/// started over gets a new id, so nothing drawn for the old one is shown.
+/// started over gets a new id, so nothing drawn for the old one is shown
+/// (ids start at 1; 0 is a pane not placed yet).
 #[derive(Debug)]
 pub struct PaneView {
     pub(crate) id: u64,
@@ -691,7 +692,16 @@ impl State {
         self.run.apply(event, now);
         match event {
             CouncilEvent::RunStarted { scope, .. } => match scope {
-                RunScope::Full => self.view.reset_panes(),
+                RunScope::Full => {
+                    self.view.reset_panes();
+                    // Every member's pane exists before its first frame, so
+                    // what is drawn into it is kept from that frame on.
+                    let names: Vec<String> =
+                        self.run.members().map(|(m, _)| m.name.clone()).collect();
+                    for name in names {
+                        self.view.member_pane(&name);
+                    }
+                }
                 RunScope::Members(indices) => {
                     for &i in indices {
                         if let Some((m, _)) = self.run.member(i) {

@@ -156,11 +156,18 @@ pub(super) fn draw_member(
         }
     }
     let jump = state.view.jump.as_ref().filter(|_| shown == latest);
-    let default_pane = PaneView::default();
+    // A pane the view has not placed yet (its first frame) is drawn under
+    // id 0, which no pane of the view has; it is placed after this frame.
+    let unplaced = PaneView {
+        id: 0,
+        scroll: Scroll::default(),
+        show_reasoning: false,
+        show_diff: false,
+    };
     let pane = state
         .view
         .member_pane_ref(&report.name)
-        .unwrap_or(&default_pane);
+        .unwrap_or(&unplaced);
     let diff = pane.show_diff;
     let cache = caches.member(&report.name, pane.id);
     // Another round or view starts the pane over, from the top.
