@@ -99,27 +99,33 @@ async fn main() {
         served.push(started.elapsed());
     }
 
-    // Throughput: 16 clients asking back to back for 5 s.
+    // Throughput: 16 clients asking back to back for 5 s, each request's
+    // time kept for the percentiles.
     let until = Instant::now() + Duration::from_secs(5);
     let started = Instant::now();
     let clients: Vec<_> = (0..16)
         .map(|_| {
             let (client, url, body) = (client.clone(), url.clone(), body.clone());
             tokio::spawn(async move {
-                let mut n = 0u32;
+                let mut times = Vec::new();
                 while Instant::now() < until {
+                    let asked = Instant::now();
                     one(client.clone(), url.clone(), body.clone()).await;
-                    n += 1;
+                    times.push(asked.elapsed());
                 }
-                n
+                times
             })
         })
         .collect();
-    let mut councils = 0;
+    let mut times = Vec::new();
     for c in clients {
-        councils += c.await.unwrap();
+        times.extend(c.await.unwrap());
     }
-    let rate = f64::from(councils) / started.elapsed().as_secs_f64();
+    let councils = times.len();
+    let rate = councils as f64 / started.elapsed().as_secs_f64();
+    times.sort();
+    let percentile = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+    let (p50, p99) = (percentile(0.5), percentile(0.99));
 
     let (ask, served) = (median(ask), median(served));
     println!(
@@ -134,6 +140,10 @@ async fn main() {
         "serve minus ask: {:+.1} ms per council",
         (served.as_secs_f64() - ask.as_secs_f64()) * 1e3
     );
-    println!("serve, 16 clients for 5 s: {councils} councils, {rate:.0} councils/s");
+    println!(
+        "serve, 16 clients for 5 s: {councils} councils, {rate:.0} councils/s, p50 {:.1} ms, p99 {:.1} ms",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
     let _ = std::fs::remove_dir_all(&scratch);
 }

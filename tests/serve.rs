@@ -998,3 +998,61 @@ async fn post_owned(url: String, body: Value) -> u16 {
         .status()
         .as_u16()
 }
+
+/// A preset saved while the server runs is served within seconds, and
+/// `GET /v1/models/{id}` answers for it, its slash sent as is or encoded.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preset_saved_while_serving_is_served() {
+    let backend = Server::start(handler).await;
+    let s = serve(
+        "reload",
+        &["--base-url", &backend.base_url, "--panel", "ok/a"],
+        &[],
+    )
+    .await;
+    let presets = s.sessions.join("config/council/presets");
+    std::fs::create_dir_all(&presets).unwrap();
+    std::fs::write(
+        presets.join("fresh.toml"),
+        "[[members]]\nmodel = \"ok/a\"\n[judge]\nmodel = \"ok/a\"\n[synthesizer]\nmodel = \"ok/a\"\n",
+    )
+    .unwrap();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let list: Value = client
+            .get(format!("{}/models", s.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "council/fresh")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not served: {list}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for path in ["council/fresh", "council%2Ffresh"] {
+        let r = client
+            .get(format!("{}/models/{path}", s.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let model: Value = r.json().await.unwrap();
+        assert_eq!(model["id"], "council/fresh");
+    }
+    let r = client
+        .get(format!("{}/models/council%2Fnone", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

@@ -558,7 +558,6 @@ pub struct View {
 impl Default for View {
     fn default() -> Self {
         let mut editor = TextArea::default();
-        editor.set_placeholder_text("Ask the council a question…");
         editor.set_wrap_mode(ratatui_textarea::WrapMode::Word);
         editor.set_cursor_line_style(ratatui::style::Style::default());
         Self {

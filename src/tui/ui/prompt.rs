@@ -33,17 +33,37 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &The
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let editor = &state.view.editor;
-    // The editor's own styles suit a focused, non-empty prompt; the others
-    // are drawn from a restyled copy (an empty one is cheap to copy, and
-    // the prompt rarely loses focus while long).
-    if focused && !editor.is_empty() {
-        frame.render_widget(editor, inner);
-    } else {
-        let mut editor = editor.clone();
-        editor.set_placeholder_style(Style::default().fg(theme.dim));
-        if !focused {
-            editor.set_cursor_style(Style::default());
+    if editor.is_empty() {
+        // The cursor (shown while the prompt has the keyboard), then the
+        // placeholder in the theme's dim colour.
+        let dim = Style::default().fg(theme.dim);
+        let cursor = if focused {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+        };
+        frame.render_widget(
+            Line::from(vec![
+                Span::styled(" ", cursor),
+                Span::styled(PLACEHOLDER, dim),
+            ]),
+            inner,
+        );
+        return;
+    }
+    frame.render_widget(editor, inner);
+    if !focused {
+        // The editor marks its cursor reversed; a prompt without the
+        // keyboard shows none (the text itself is never reversed).
+        let buffer = frame.buffer_mut();
+        for y in inner.top()..inner.bottom() {
+            for x in inner.left()..inner.right() {
+                let cell = &mut buffer[(x, y)];
+                cell.set_style(cell.style().remove_modifier(Modifier::REVERSED));
+            }
         }
-        frame.render_widget(&editor, inner);
     }
 }
+
+/// What the empty prompt says.
+const PLACEHOLDER: &str = "Ask the council a question…";
