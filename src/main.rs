@@ -5,11 +5,12 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     install_crash_report();
-    let args = cli::Cli::parse();
+    let args = match cli::parse() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     if args.only_prints() {
         // A closed pipe ends the process quietly, not in a panic (Rust
         // ignores SIGPIPE, so every print would fail instead).

@@ -1,5 +1,6 @@
 //! The command line: `council ask`, `council serve`, `council models`, sessions and presets.
 
+mod argv;
 mod ask;
 mod eval;
 mod models;
@@ -227,6 +228,17 @@ pub(crate) enum Context {
     Own,
 }
 
+/// The command line as given, read: a mistyped command is refused (exit
+/// 2, before anything is asked), options before a subcommand move after it.
+pub(crate) fn parse() -> Result<Cli, ExitCode> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(why) = argv::mistyped(&args) {
+        eprintln!("council: {why}");
+        return Err(ExitCode::from(EXIT_USAGE));
+    }
+    Ok(Cli::parse_from(argv::reorder(args)))
+}
+
 pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
     use clap::CommandFactory;
     match &cli.command {
@@ -293,7 +305,25 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
         None => {
             let mut council = cli.council;
             council.api_key_env = cli.api_key_env;
-            interactive(council, cli.question, &settings).await
+            use std::io::IsTerminal;
+            if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+                return interactive(council, cli.question, &settings).await;
+            }
+            // No terminal (a pipe, a script): the question is answered as
+            // `council ask` answers it.
+            let args = AskArgs {
+                api_key_env: council.api_key_env.take(),
+                council,
+                json: false,
+                session: None,
+                context: None,
+                model: None,
+                files: Vec::new(),
+                editor: false,
+                seed: None,
+                question: cli.question,
+            };
+            ask::ask(args, &settings).await
         }
     }
 }

@@ -1,0 +1,101 @@
+//! The command line a daily user types: options before a subcommand, a
+//! mistyped command, a question piped in with no terminal. Through the
+//! binary, against the scripted server.
+
+mod support;
+
+use support::cli::council;
+use support::{Recorded, Reply, Server, judge_json};
+
+fn handler(r: &Recorded, _: usize) -> Reply {
+    if r.is_judge() {
+        return Reply::text(&[&judge_json()]);
+    }
+    if r.is_synthesis() {
+        return Reply::text(&["The synthesis."]);
+    }
+    Reply::text(&["Answer from ", r.model()])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_before_the_subcommand_work() {
+    let server = Server::start(handler).await;
+    let run = council(
+        &[
+            "--log-level",
+            "debug",
+            "--base-url",
+            &server.base_url,
+            "ask",
+            "-m",
+            "x/solo",
+            "hi",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "Answer from x/solo");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_command_is_refused_before_any_request() {
+    let server = Server::start(handler).await;
+    for (word, hint) in [
+        ("sesions", "did you mean `sessions`"),
+        ("version", "council --version"),
+        ("logs", "not a command"),
+    ] {
+        let run = council(
+            &[word],
+            None,
+            &[("COUNCIL_TEST_BASE_URL", &server.base_url)],
+        )
+        .await;
+        assert_eq!(run.code, 2, "{word}: {}", run.stderr);
+        assert!(run.stderr.contains(hint), "{word}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("council -- {word}")),
+            "how to ask it anyway: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(server.count(), 0, "nothing was asked");
+    // With `--` it is a question, and it is asked.
+    let run = council(
+        &[
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/a",
+            "--",
+            "sesions",
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(server.count() > 0);
+}
+
+/// Without a terminal, `council` answers a piped question as `ask` does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_piped_question_without_a_terminal_is_answered() {
+    let server = Server::start(handler).await;
+    let run = council(
+        &["--base-url", &server.base_url, "--panel", "x/a,x/b"],
+        Some("Why is the sky blue?\n"),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "The synthesis.");
+    let members = server
+        .chats()
+        .into_iter()
+        .filter(|r| !r.is_judge() && !r.is_synthesis())
+        .count();
+    assert_eq!(members, 2);
+}
