@@ -99,3 +99,39 @@ async fn a_piped_question_without_a_terminal_is_answered() {
         .count();
     assert_eq!(members, 2);
 }
+
+/// `-c` continues the latest session, as `--session last` does; with
+/// `--no-stream` the synthesis is printed once, whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn continue_the_latest_session_and_print_once() {
+    let server = Server::start(handler).await;
+    let dir = std::env::temp_dir().join(format!("council-grammar-c-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let env = [("COUNCIL_SESSIONS_DIR", dir.to_str().unwrap())];
+    let ask = |extra: &[&str]| {
+        let mut args = vec!["ask", "--base-url", &server.base_url, "--panel", "x/a,x/b"];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<String>>()
+    };
+    let first = ask(&["First?"]);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let run = council(&first, None, &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let follow = ask(&["-c", "--no-stream", "And then?"]);
+    let follow: Vec<&str> = follow.iter().map(String::as_str).collect();
+    let run = council(&follow, None, &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "The synthesis.\n");
+    let listed = council(&["sessions", "--json"], None, &env).await;
+    let list: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "one session");
+    assert_eq!(list[0]["turns"], 2, "the follow-up continued it");
+    // The follow-up carried the first turn.
+    let chats = server.chats();
+    let member = chats
+        .iter()
+        .rev()
+        .find(|r| !r.is_judge() && !r.is_synthesis())
+        .unwrap();
+    assert!(member.contents("user").iter().any(|m| m == "First?"));
+}

@@ -208,7 +208,10 @@ async fn ask_one(
     }
 }
 
-pub(super) async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
+pub(super) async fn ask(mut args: AskArgs, settings: &Settings) -> ExitCode {
+    if args.continue_latest {
+        args.session = Some("last".into());
+    }
     let (question, attachments) = match read_question(&args) {
         Ok(q) => q,
         Err(e) => return fail(EXIT_USAGE, e),
@@ -271,7 +274,10 @@ pub(super) async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
                     // Names and models come from files and flags: never raw to a terminal.
                     eprintln!("{}", sanitize(&line));
                 }
-                if !args.json && let CouncilEvent::SynthesisDelta { text } = &event {
+                if !args.json
+                    && !args.no_stream
+                    && let CouncilEvent::SynthesisDelta { text } = &event
+                {
                     let clean = sanitize(text);
                     let _ = stdout.write_all(clean.as_bytes());
                     let _ = stdout.flush();
@@ -310,6 +316,11 @@ pub(super) async fn ask(args: AskArgs, settings: &Settings) -> ExitCode {
     let report = conversation.report();
     if synthesis_open {
         let _ = writeln!(stdout);
+    }
+    if args.no_stream && !args.json && report.outcome == Some(RunOutcome::Synthesized) {
+        // The whole synthesis at once, as it was streamed to no one.
+        let text = sanitize(&report.synthesis.text);
+        let _ = writeln!(stdout, "{}", text.trim_end());
     }
     if args.json {
         // The report, and the session it was saved in (null when unsaved).

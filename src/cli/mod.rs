@@ -199,13 +199,19 @@ pub(crate) struct AskArgs {
     /// the session's council unless --preset or --panel is given.
     #[arg(long, value_name = "ID")]
     pub session: Option<String>,
+    /// Continue the latest session (as `--session last`).
+    #[arg(short = 'c', long = "continue", conflicts_with = "session")]
+    pub continue_latest: bool,
+    /// Print the synthesis once it is complete instead of as it streams.
+    #[arg(long)]
+    pub no_stream: bool,
     /// What members see of earlier turns: the council's syntheses, or their own answers
     /// (default: the config file's `context`, else syntheses).
     #[arg(long, value_enum)]
     pub context: Option<Context>,
     /// Ask one model alone (no judge, no synthesis) and stream its answer,
     /// as `llm -m` does; on the same provider rules as a --panel member.
-    #[arg(short = 'm', long = "model", value_name = "MODEL", conflicts_with_all = ["panel", "judge", "synth", "session", "rounds", "rank"])]
+    #[arg(short = 'm', long = "model", value_name = "MODEL", conflicts_with_all = ["panel", "judge", "synth", "session", "continue_latest", "rounds", "rank"])]
     pub model: Option<String>,
     /// Attach a file, or a directory's text files, to the question: every
     /// member, the judge and the synthesizer read it (repeatable).
@@ -316,6 +322,8 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
                 council,
                 json: false,
                 session: None,
+                continue_latest: false,
+                no_stream: false,
                 context: None,
                 model: None,
                 files: Vec::new(),
