@@ -135,3 +135,60 @@ async fn continue_the_latest_session_and_print_once() {
         .unwrap();
     assert!(member.contents("user").iter().any(|m| m == "First?"));
 }
+
+/// `sessions` narrowed by count, text and front, and `sessions rm`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_listed_narrowed_and_removed() {
+    let server = Server::start(handler).await;
+    let dir = std::env::temp_dir().join(format!("council-grammar-s-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let env = [("COUNCIL_SESSIONS_DIR", dir.to_str().unwrap())];
+    for q in ["About tides?", "About volcanoes?", "About rivers?"] {
+        let run = council(
+            &["ask", "--base-url", &server.base_url, "--panel", "x/a", q],
+            None,
+            &env,
+        )
+        .await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        // Ids carry the second they were made in: keep them apart in time.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    let list = |args: &'static [&'static str]| {
+        let env = env;
+        async move {
+            let mut all = vec!["sessions", "--json"];
+            all.extend_from_slice(args);
+            let run = council(&all, None, &env).await;
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["question"].as_str().unwrap().to_string())
+                .collect::<Vec<String>>()
+        }
+    };
+    assert_eq!(
+        list(&["-n", "2"]).await,
+        ["About rivers?", "About volcanoes?"]
+    );
+    assert_eq!(list(&["--search", "VOLCANO"]).await, ["About volcanoes?"]);
+    // The answers are searched too.
+    assert_eq!(list(&["--search", "answer from x/a"]).await.len(), 3);
+    assert_eq!(list(&["--origin", "cli"]).await.len(), 3);
+    assert!(list(&["--origin", "served"]).await.is_empty());
+
+    let plain = council(&["sessions"], None, &env).await;
+    assert!(
+        plain.stdout.contains("1 turn ") && !plain.stdout.contains("turn(s)"),
+        "{}",
+        plain.stdout
+    );
+
+    let run = council(&["sessions", "rm", "last"], None, &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(list(&[]).await, ["About volcanoes?", "About tides?"]);
+    let run = council(&["sessions", "rm", "nosuch"], None, &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}

@@ -312,7 +312,11 @@ async fn sessions_from_every_front_read_back_the_same() {
         assert!(!saved.interrupted, "{front}");
         assert_eq!(saved.header.council, library.header.council, "{front}");
         assert_eq!(essence(&saved.turns[0]), expected, "{front}");
-        let origin = (front == "serve").then(|| "served".to_string());
+        let origin = match front {
+            "serve" => Some("served".to_string()),
+            "ask" => Some("cli".to_string()),
+            _ => None,
+        };
         assert_eq!(saved.header.origin, origin, "{front}");
     }
     std::fs::remove_dir_all(&root).unwrap();

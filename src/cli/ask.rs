@@ -149,7 +149,11 @@ async fn ask_one(
             seed: args.seed,
             ..RunOptions::default()
         })
-        .with_sessions(council::session::sessions_dir(), None, on_error(|_| {}));
+        .with_sessions(
+            council::session::sessions_dir(),
+            Some("cli"),
+            on_error(|_| {}),
+        );
     let prices = conversation.prices().await;
     if let Err(e) = conversation.ask(question, attachments, &prices) {
         return fail(EXIT_USAGE, e);
@@ -237,7 +241,11 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings) -> ExitCode {
             context,
             ..RunOptions::default()
         })
-        .with_sessions(council::session::sessions_dir(), None, on_error(|_| {}));
+        .with_sessions(
+            council::session::sessions_dir(),
+            Some("cli"),
+            on_error(|_| {}),
+        );
     // A follow-up: the stored session's turns as context, its council
     // unless one is given.
     if let Some(id) = &args.session {

@@ -10,10 +10,51 @@ use council::session::{self, Session};
 use super::{EXIT_FAILED, EXIT_USAGE, fail};
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct ListArgs {
+    #[command(subcommand)]
+    pub command: Option<SessionsCommand>,
     /// Print `[{id, created, question, preset, turns, cost, status}]`.
     #[arg(long)]
     pub json: bool,
+    /// The newest N only.
+    #[arg(short = 'n', long = "limit", value_name = "N")]
+    pub limit: Option<usize>,
+    /// Sessions that mention TEXT (case aside) in a question, an answer,
+    /// the judge's text or a synthesis.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Sessions run by one front: `served` (council serve), `cli` (council
+    /// ask), `tui` (the interactive council).
+    #[arg(long, value_enum)]
+    pub origin: Option<Origin>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum SessionsCommand {
+    /// Delete sessions: ids, starts of ids, or `last`.
+    Rm {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Origin {
+    Served,
+    Cli,
+    Tui,
+}
+
+impl Origin {
+    /// Sessions saved before `ask` marked its own count as the TUI's.
+    fn matches(self, origin: Option<&str>) -> bool {
+        match self {
+            Origin::Served => origin == Some("served"),
+            Origin::Cli => origin == Some("cli"),
+            Origin::Tui => origin.is_none(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -42,7 +83,19 @@ pub(super) fn list(args: ListArgs) -> ExitCode {
         Ok(d) => d,
         Err(code) => return code,
     };
-    let (sessions, errors) = session::list(&dir);
+    if let Some(SessionsCommand::Rm { ids }) = &args.command {
+        return remove(&dir, ids);
+    }
+    let (mut sessions, errors) = session::list(&dir);
+    if let Some(origin) = args.origin {
+        sessions.retain(|s| origin.matches(s.origin.as_deref()));
+    }
+    if let Some(text) = &args.search {
+        sessions.retain(|s| s.mentions(text));
+    }
+    if let Some(n) = args.limit {
+        sessions.truncate(n);
+    }
     for e in &errors {
         eprintln!(
             "council: skipped {}",
@@ -65,11 +118,14 @@ pub(super) fn list(args: ListArgs) -> ExitCode {
             .chars()
             .take(60)
             .collect();
+        let turns = match s.turns {
+            1 => "1 turn ".to_string(),
+            n => format!("{n} turns"),
+        };
         println!(
-            "{:<22} {:<20} {:>2} turn(s) {:>9} {:<11} {:<12} {question}",
+            "{:<22} {:<20} {turns:>8} {:>9} {:<11} {:<12} {question}",
             s.id,
             s.created,
-            s.turns,
             format!("${:.4}", s.cost),
             s.status,
             match (&s.preset, &s.origin) {
@@ -81,6 +137,19 @@ pub(super) fn list(args: ListArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// `sessions rm`: each named session deleted, or why not; exit 1 when one
+/// could not be.
+fn remove(dir: &std::path::Path, ids: &[String]) -> ExitCode {
+    let mut code = ExitCode::SUCCESS;
+    for id in ids {
+        match session::remove(dir, id) {
+            Ok(path) => eprintln!("council: deleted {}", path.display()),
+            Err(e) => code = fail(EXIT_FAILED, e),
+        }
+    }
+    code
 }
 
 fn open(id: &str) -> Result<Session, ExitCode> {

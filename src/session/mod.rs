@@ -12,7 +12,8 @@ mod store;
 pub use log::{FLUSH_EVERY, LOCK_WAIT, SessionLock, SessionWriter, load};
 pub use recorder::{OnError, Recorder};
 pub use store::{
-    LAST, SessionSummary, find, latest, list, list_in_batches, new_id, past_questions, sessions_dir,
+    LAST, SessionSummary, find, latest, list, list_in_batches, new_id, past_questions, remove,
+    sessions_dir,
 };
 
 use serde::{Deserialize, Serialize};

@@ -160,6 +160,36 @@ pub fn find(dir: &Path, id: &str) -> Result<PathBuf, String> {
     }
 }
 
+impl SessionSummary {
+    /// Whether `text` (case aside) is in one of the session's questions,
+    /// or else in an answer, a synthesis or the judge's text of any turn
+    /// (the file is read for those).
+    pub fn mentions(&self, text: &str) -> bool {
+        let text = text.to_lowercase();
+        let has = |s: &str| s.to_lowercase().contains(&text);
+        if has(&self.question) || self.questions.iter().any(|q| has(q)) {
+            return true;
+        }
+        let Ok(session) = super::load(&self.path) else {
+            return false;
+        };
+        session.turns.iter().any(|t| {
+            has(&t.question)
+                || has(&t.synthesis.text)
+                || has(&t.judge.text)
+                || t.members.iter().any(|m| has(&m.text))
+        })
+    }
+}
+
+/// Deletes the session `id` (an id, the start of one, or `last`);
+/// returns the file it was.
+pub fn remove(dir: &Path, id: &str) -> Result<PathBuf, String> {
+    let path = find(dir, id)?;
+    std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
 /// The session file written to most recently (a follow-up on an old
 /// session makes it the latest).
 pub fn latest(dir: &Path) -> Option<PathBuf> {
