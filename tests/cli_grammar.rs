@@ -154,20 +154,17 @@ async fn sessions_are_listed_narrowed_and_removed() {
         // Ids carry the second they were made in: keep them apart in time.
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     }
-    let list = |args: &'static [&'static str]| {
-        let env = env;
-        async move {
-            let mut all = vec!["sessions", "--json"];
-            all.extend_from_slice(args);
-            let run = council(&all, None, &env).await;
-            assert_eq!(run.code, 0, "{}", run.stderr);
-            let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-            v.as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s["question"].as_str().unwrap().to_string())
-                .collect::<Vec<String>>()
-        }
+    let list = |args: &'static [&'static str]| async move {
+        let mut all = vec!["sessions", "--json"];
+        all.extend_from_slice(args);
+        let run = council(&all, None, &env).await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["question"].as_str().unwrap().to_string())
+            .collect::<Vec<String>>()
     };
     assert_eq!(
         list(&["-n", "2"]).await,
