@@ -6,12 +6,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
 
 use serde_json::Value;
 use support::{Recorded, Reply, Server, judge_json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 fn handler(r: &Recorded, _: usize) -> Reply {
@@ -73,32 +70,8 @@ struct Served {
 
 async fn serve(name: &str, backend: &Server, panel: &str) -> Served {
     let home = std::env::temp_dir().join(format!("council-clients-{name}-{}", std::process::id()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_council"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--base-url",
-            &backend.base_url,
-        ])
-        .args(["--panel", panel])
-        .env_remove("OPENROUTER_API_KEY")
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("COUNCIL_SESSIONS_DIR", home.join("sessions"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("serve prints its address")
-        .unwrap()
-        .unwrap_or_default();
-    let url = line.rsplit(' ').next().unwrap().to_string();
+    let args = ["--base-url", &backend.base_url, "--panel", panel];
+    let (child, url) = support::serve::start(&args, &home, &home.join("sessions"), &[]).await;
     Served { child, url }
 }
 

@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use council::config::CouncilRequest;
@@ -18,7 +17,6 @@ use council::tui::clipboard::MemoryClipboard;
 use serde_json::json;
 use support::tui::{drive, settled, terminal};
 use support::{Recorded, Reply, Server, judge_json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Members answer with their model's name and the words the judge quotes;
 /// a revision or a dispute answer says which round's request it read.
@@ -249,32 +247,7 @@ async fn sessions_from_every_front_read_back_the_same() {
     assert_eq!(out.code, 0, "{}", out.stderr);
 
     // `council serve`, asked once.
-    let mut served = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--base-url",
-            &server.base_url,
-        ])
-        .args(["--panel", "x/alpha,x/beta"])
-        .env_remove("OPENROUTER_API_KEY")
-        .env("XDG_CONFIG_HOME", root.join("config"))
-        .env("XDG_CACHE_HOME", root.join("cache"))
-        .env("COUNCIL_SESSIONS_DIR", dir("serve"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(served.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let url = line.rsplit(' ').next().unwrap().to_string();
+    let (mut served, url) = support::serve::start(&panel, &root, &dir("serve"), &[]).await;
     let reply: serde_json::Value = reqwest::Client::new()
         .post(format!("{url}/chat/completions"))
         .json(&json!({"model": "council", "messages": [{"role": "user", "content": "Q?"}]}))

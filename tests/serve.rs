@@ -62,34 +62,7 @@ async fn serve(name: &str, args: &[&str], env: &[(&str, &str)]) -> Served {
     let sessions =
         std::env::temp_dir().join(format!("council-serve-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&sessions);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_council"));
-    cmd.arg("serve")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .env_remove("OPENROUTER_API_KEY")
-        .env("XDG_CONFIG_HOME", sessions.join("config"))
-        .env("XDG_CACHE_HOME", sessions.join("cache"))
-        .env("COUNCIL_SESSIONS_DIR", &sessions)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("run council serve");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("serve prints its address")
-        .unwrap()
-        .unwrap_or_default();
-    let url = line
-        .rsplit(' ')
-        .next()
-        .filter(|u| u.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let (child, url) = support::serve::start(args, &sessions, &sessions, env).await;
     Served {
         child,
         url,
@@ -483,33 +456,9 @@ async fn councils_past_the_limit_wait_in_the_queue_then_get_429() {
         &[],
     )
     .await;
-    let first = tokio::spawn({
-        let body = chat("council", false);
-        let url = s.url.clone();
-        async move {
-            reqwest::Client::new()
-                .post(format!("{url}/chat/completions"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    });
+    let first = tokio::spawn(post_owned(s.url.clone(), chat("council", false)));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let second = tokio::spawn({
-        let body = chat("council", false);
-        let url = s.url.clone();
-        async move {
-            reqwest::Client::new()
-                .post(format!("{url}/chat/completions"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    });
+    let second = tokio::spawn(post_owned(s.url.clone(), chat("council", false)));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let third = post(&s, &chat("council", false)).await;
     assert_eq!(
@@ -651,19 +600,7 @@ async fn a_full_server_refuses_before_reading_and_messages_are_capped() {
         &[],
     )
     .await;
-    let first = tokio::spawn({
-        let body = chat("council", false);
-        let url = s.url.clone();
-        async move {
-            reqwest::Client::new()
-                .post(format!("{url}/chat/completions"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    });
+    let first = tokio::spawn(post_owned(s.url.clone(), chat("council", false)));
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Headers promising a megabyte, and ten bytes of it.
     let addr = s.url.trim_start_matches("http://").trim_end_matches("/v1");

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod flood;
 pub mod model;
+pub mod serve;
 pub mod sessions;
 pub mod tui;
 
@@ -301,11 +302,7 @@ async fn serve(
                 return Ok(());
             }
             Step::Forever(bytes, pause) => loop {
-                let mut out = pending_head.take().unwrap_or_default();
-                out.extend_from_slice(format!("{:x}\r\n", bytes.len()).as_bytes());
-                out.extend_from_slice(&bytes);
-                out.extend_from_slice(b"\r\n");
-                if socket.write_all(&out).await.is_err() || socket.flush().await.is_err() {
+                if !write_chunk(&mut socket, pending_head.take(), &bytes).await {
                     mark(&|r| r.client_gone = Some(Instant::now()));
                     return Ok(());
                 }
@@ -314,11 +311,7 @@ async fn serve(
                 }
             },
             Step::Write(bytes) => {
-                let mut out = pending_head.take().unwrap_or_default();
-                out.extend_from_slice(format!("{:x}\r\n", bytes.len()).as_bytes());
-                out.extend_from_slice(&bytes);
-                out.extend_from_slice(b"\r\n");
-                if socket.write_all(&out).await.is_err() || socket.flush().await.is_err() {
+                if !write_chunk(&mut socket, pending_head.take(), &bytes).await {
                     mark(&|r| r.client_gone = Some(Instant::now()));
                     return Ok(());
                 }
@@ -366,4 +359,19 @@ pub fn unfenced(prompt: &str) -> String {
         out = out.replace(&format!("-{b}"), "");
     }
     out
+}
+
+/// Writes one chunk of a chunked body (after the headers, when they have
+/// not gone yet); false once the client is gone.
+async fn write_chunk(
+    socket: &mut tokio::net::TcpStream,
+    head: Option<Vec<u8>>,
+    bytes: &[u8],
+) -> bool {
+    use tokio::io::AsyncWriteExt;
+    let mut out = head.unwrap_or_default();
+    out.extend_from_slice(format!("{:x}\r\n", bytes.len()).as_bytes());
+    out.extend_from_slice(bytes);
+    out.extend_from_slice(b"\r\n");
+    socket.write_all(&out).await.is_ok() && socket.flush().await.is_ok()
 }
