@@ -189,3 +189,33 @@ async fn sessions_are_listed_narrowed_and_removed() {
     let run = council(&["sessions", "rm", "nosuch"], None, &env).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
 }
+
+/// Without a key, `ask` says first that this is the offline demo council,
+/// and how to ask a real one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_key_ask_says_it_is_the_offline_demo() {
+    use tokio::io::AsyncBufReadExt;
+    let home = std::env::temp_dir().join(format!("council-grammar-demo-{}", std::process::id()));
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .args(["ask", "Why is the sky blue?"])
+        .env_remove("OPENROUTER_API_KEY")
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("COUNCIL_SESSIONS_DIR", home.join("sessions"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("a first line")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        first.contains("offline demo council") && first.contains("OPENROUTER_API_KEY"),
+        "{first}"
+    );
+    let _ = child.start_kill();
+}

@@ -227,6 +227,19 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings) -> ExitCode {
     if let Some(model) = &args.model {
         return ask_one(model, &question, attachments, &request, &args).await;
     }
+    if args.council.preset.is_none()
+        && args.council.panel.is_empty()
+        && default_preset(&args.council, settings) == "local"
+        && settings.default_preset.is_none()
+    {
+        // Once, before anything is fetched or asked: what this is, and how
+        // to ask a real council.
+        eprintln!(
+            "council: no OPENROUTER_API_KEY: this is the offline demo council (SmolLM2 135M on \
+             this machine, three personas; a few seconds to a minute per question). For a real \
+             council: export OPENROUTER_API_KEY=..., or --base-url for your own server"
+        );
+    }
     if let Err(code) = models::fetch_for(&request) {
         return code;
     }
