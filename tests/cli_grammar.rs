@@ -219,3 +219,52 @@ async fn without_a_key_ask_says_it_is_the_offline_demo() {
     );
     let _ = child.start_kill();
 }
+
+/// `keys set` saves a key (0600) that `ask` uses while the variable is
+/// unset; `keys list` names it, `keys unset` forgets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_key_is_used_when_the_variable_is_unset() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start(handler).await;
+    let home = std::env::temp_dir().join(format!("council-grammar-keys-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let config = home.join("config");
+    let env = [
+        ("XDG_CONFIG_HOME", config.to_str().unwrap()),
+        ("COUNCIL_SESSIONS_DIR", home.to_str().unwrap()),
+    ];
+    let run = council(&["keys", "set", "custom"], Some("sk-saved-123\n"), &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let file = config.join("council/keys.toml");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let run = council(&["keys", "list"], None, &env).await;
+    assert_eq!(run.stdout, "custom\n");
+    assert!(!run.stdout.contains("sk-saved"));
+
+    let run = council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--api-key-env",
+            "COUNCIL_TEST_SURELY_UNSET_KEY",
+            "-m",
+            "x/solo",
+            "hi",
+        ],
+        None,
+        &env,
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let sent = server.chats()[0]
+        .header("authorization")
+        .map(str::to_string);
+    assert_eq!(sent.as_deref(), Some("Bearer sk-saved-123"));
+
+    let run = council(&["keys", "unset", "custom"], None, &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = council(&["keys", "list"], None, &env).await;
+    assert_eq!(run.stdout, "");
+}

@@ -19,12 +19,8 @@ const NOT_COMMANDS: &[(&str, &str)] = &[
     ),
     ("log", "council --help (the log file's place is under Logs)"),
     (
-        "keys",
-        "the provider's environment variable, e.g. OPENROUTER_API_KEY",
-    ),
-    (
         "login",
-        "the provider's environment variable, e.g. OPENROUTER_API_KEY",
+        "council keys set openrouter (or export OPENROUTER_API_KEY)",
     ),
     ("list", "council sessions, or council models list"),
     ("history", "council sessions"),

@@ -28,7 +28,7 @@ pub(super) fn default_preset(args: &CouncilArgs, settings: &Settings) -> String 
         return name.clone();
     }
     let key_var = args.api_key_env.as_deref().unwrap_or("OPENROUTER_API_KEY");
-    if args.base_url.is_some() || providers::read_key(Some(key_var)).is_set() {
+    if args.base_url.is_some() || providers::read_key(Some(key_var), "openrouter").is_set() {
         "quality".into()
     } else {
         "local".into()

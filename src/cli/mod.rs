@@ -3,6 +3,7 @@
 mod argv;
 mod ask;
 mod eval;
+mod keys;
 mod models;
 mod presets;
 mod serve;
@@ -107,6 +108,12 @@ pub(crate) enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff): `council man | man -l -`.
     Man,
+    /// Provider keys saved in the config folder, for when the environment
+    /// does not hold them (the environment wins).
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
     /// The config file.
     Config {
         #[command(subcommand)]
@@ -305,6 +312,7 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
         Some(Command::Sessions(args)) => sessions::list(args),
         Some(Command::Show { id }) => sessions::show(&id),
         Some(Command::Export(args)) => sessions::export(args),
+        Some(Command::Keys { command }) => keys::keys(command),
         Some(Command::Config { .. } | Command::Completions { .. } | Command::Man) => {
             ExitCode::SUCCESS
         }
@@ -367,6 +375,7 @@ fn command_name(command: &Option<Command>) -> &'static str {
         Some(Command::Completions { .. }) => "completions",
         Some(Command::Man) => "man",
         Some(Command::Config { .. }) => "config",
+        Some(Command::Keys { .. }) => "keys",
     }
 }
 

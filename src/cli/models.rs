@@ -71,7 +71,7 @@ async fn list(args: ListArgs) -> ExitCode {
     if !remote_asked {
         list_local(&args);
         // Remote models only when there is a key to use them with.
-        if !providers::read_key(Some("OPENROUTER_API_KEY")).is_set() {
+        if !providers::read_key(Some("OPENROUTER_API_KEY"), "openrouter").is_set() {
             return ExitCode::SUCCESS;
         }
         if !args.json {
@@ -174,7 +174,7 @@ async fn list_remote(args: ListArgs) -> ExitCode {
     };
     // Listing needs no key on OpenRouter; send one when it is there.
     let client = OpenAiProvider::new(OpenAiConfig {
-        api_key: providers::read_key(config.api_key_env.as_deref()),
+        api_key: providers::read_key(config.api_key_env.as_deref(), &config.name),
         api_key_env: config.api_key_env.clone(),
         ..OpenAiConfig::new(config.name.clone(), config.base_url.clone())
     });

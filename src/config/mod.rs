@@ -2,6 +2,7 @@
 //! plus command-line overrides into a runnable [`Council`].
 
 pub(crate) mod file_error;
+pub mod keys;
 pub mod named_files;
 pub mod presets;
 pub mod providers;
@@ -22,7 +23,7 @@ pub(crate) use providers::ProviderConfig;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "{var} {state}: export {var}=<your key> to use the `{provider}` provider, or point --base-url at a local server",
+        "{var} {state}: export {var}=<your key> (or save it: council keys set {provider}) to use the `{provider}` provider, or point --base-url at a local server",
         state = if *.empty { "is empty" } else { "is not set" }
     )]
     MissingKey {

@@ -72,9 +72,14 @@ pub fn find_provider(name: &str) -> Option<ProviderConfig> {
     builtin_providers().into_iter().find(|p| p.name == name)
 }
 
-/// Reads the key from the environment; an empty variable counts as unset.
-pub fn read_key(var: Option<&str>) -> ApiKey {
-    ApiKey::new(var.and_then(|v| std::env::var(v).ok()))
+/// Reads `provider`'s key: from its variable (an empty one counts as
+/// unset), else as saved with `council keys set`.
+pub fn read_key(var: Option<&str>, provider: &str) -> ApiKey {
+    let from_env = ApiKey::new(var.and_then(|v| std::env::var(v).ok()));
+    if from_env.is_set() {
+        return from_env;
+    }
+    ApiKey::new(super::keys::get(provider))
 }
 
 /// Builds a live provider, failing early when a required key is missing.
@@ -91,7 +96,7 @@ pub(crate) fn connect(
         }
         return Ok(Arc::new(LocalProvider::new(models::models_dir())));
     }
-    let api_key = read_key(config.api_key_env.as_deref());
+    let api_key = read_key(config.api_key_env.as_deref(), &config.name);
     if config.key_required && !api_key.is_set() {
         let var = config.api_key_env.clone().unwrap_or_default();
         return Err(ConfigError::MissingKey {
