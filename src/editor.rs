@@ -49,6 +49,22 @@ pub fn edit(initial: &str) -> Result<String, String> {
     text.map_err(|e| format!("cannot read the edited question: {e}"))
 }
 
+/// Opens the file at `path` in the editor and waits for it to exit.
+pub fn edit_file(path: &std::path::Path) -> Result<(), String> {
+    let editor = command();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("council-editor")
+        .arg(path)
+        .status();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("the editor `{editor}` exited with {s}")),
+        Err(e) => Err(format!("cannot start the editor `{editor}`: {e}")),
+    }
+}
+
 /// A new file for the question, readable by its owner only (questions can
 /// hold private text).
 fn scratch_file() -> Result<PathBuf, String> {

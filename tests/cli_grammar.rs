@@ -268,3 +268,80 @@ async fn a_saved_key_is_used_when_the_variable_is_unset() {
     let run = council(&["keys", "list"], None, &env).await;
     assert_eq!(run.stdout, "");
 }
+
+/// `config init` writes every setting at its default (never over a file),
+/// `config show` says what is in effect and from where, `config edit`
+/// checks what the editor saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_init_show_and_edit() {
+    let home = std::env::temp_dir().join(format!("council-grammar-config-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let config = home.join("config");
+    let env = [("XDG_CONFIG_HOME", config.to_str().unwrap())];
+    let run = council(&["config", "show"], None, &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("missing"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("timeouts.idle = 90  # default"),
+        "{}",
+        run.stdout
+    );
+
+    let run = council(&["config", "init"], None, &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let file = config.join("council/config.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("# idle = 90") && text.contains("# cancel = \"c\""),
+        "{text}"
+    );
+    let run = council(&["config", "init"], None, &env).await;
+    assert_eq!(run.code, 1, "never over a file: {}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+
+    // An "editor" that sets the idle timeout, then one that breaks the file.
+    let set_idle = home.join("set-idle.sh");
+    std::fs::write(
+        &set_idle,
+        "#!/bin/sh\nsed -i 's/^# idle = 90.*/idle = 45/' \"$1\"\n",
+    )
+    .unwrap();
+    let broken = home.join("break.sh");
+    std::fs::write(&broken, "#!/bin/sh\necho 'max_cost = \"lots\"' >> \"$1\"\n").unwrap();
+    for script in [&set_idle, &broken] {
+        let out = std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(script)
+            .status()
+            .unwrap();
+        assert!(out.success());
+    }
+    let editor = |script: &std::path::Path| script.to_str().unwrap().to_string();
+    let set = editor(&set_idle);
+    let run = council(
+        &["config", "edit"],
+        None,
+        &[env[0], ("VISUAL", set.as_str())],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = council(&["config", "show"], None, &env).await;
+    assert!(
+        run.stdout.contains("timeouts.idle = 45  # config.toml"),
+        "{}",
+        run.stdout
+    );
+    let brk = editor(&broken);
+    let run = council(
+        &["config", "edit"],
+        None,
+        &[env[0], ("VISUAL", brk.as_str())],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("config.toml:"),
+        "file:line:column: {}",
+        run.stderr
+    );
+}

@@ -2,6 +2,7 @@
 
 mod argv;
 mod ask;
+mod config;
 mod eval;
 mod keys;
 mod models;
@@ -121,10 +122,17 @@ pub(crate) enum Command {
     },
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
 pub(crate) enum ConfigCommand {
     /// Print where the config file is (it need not exist).
     Path,
+    /// The settings in effect, and where each comes from.
+    Show,
+    /// Write a commented config file with every setting at its default
+    /// (never over an existing one).
+    Init,
+    /// Edit the config file in $VISUAL or $EDITOR, then check it.
+    Edit,
 }
 
 /// How to compose the council; shared by every front that runs one.
@@ -281,17 +289,10 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
         "council started"
     );
     let config_file = paths::config_file();
-    if let Some(Command::Config {
-        command: ConfigCommand::Path,
-    }) = &cli.command
+    if let Some(Command::Config { command }) = &cli.command
+        && *command != ConfigCommand::Show
     {
-        return match &config_file {
-            Some(path) => {
-                println!("{}", path.display());
-                ExitCode::SUCCESS
-            }
-            None => fail(EXIT_FAILED, "no config dir: HOME is not set"),
-        };
+        return config::file_command(command, config_file.as_deref());
     }
     let settings = match config_file.as_deref().map(Settings::load).transpose() {
         Ok(s) => s.unwrap_or_default(),
@@ -313,9 +314,8 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
         Some(Command::Show { id }) => sessions::show(&id),
         Some(Command::Export(args)) => sessions::export(args),
         Some(Command::Keys { command }) => keys::keys(command),
-        Some(Command::Config { .. } | Command::Completions { .. } | Command::Man) => {
-            ExitCode::SUCCESS
-        }
+        Some(Command::Config { .. }) => config::show(&settings, config_file.as_deref()),
+        Some(Command::Completions { .. } | Command::Man) => ExitCode::SUCCESS,
         None => {
             let mut council = cli.council;
             council.api_key_env = cli.api_key_env;

@@ -132,6 +132,50 @@ pub(crate) const REBINDABLE: &[(&str, char)] = &[
     ("panel-save", 's'),
 ];
 
+/// A config file with every setting, commented out at its default: what
+/// `council config init` writes. It parses to the defaults.
+pub fn template() -> String {
+    let t = Timeouts::default();
+    let keys: Vec<String> = REBINDABLE
+        .iter()
+        .map(|(name, key)| format!("# {name} = \"{key}\""))
+        .collect();
+    format!(
+        "# council's config. Every setting is optional; each is shown commented out\n\
+         # at its default. `council config show` prints what is in effect.\n\
+         \n\
+         # The preset when neither --preset nor --panel is given (default: quality\n\
+         # with a key, local without one).\n\
+         # default_preset = \"quality\"\n\
+         \n\
+         # The TUI's theme (a switch with T is remembered over this).\n\
+         # theme = \"dark\"\n\
+         \n\
+         # Follow-ups: members see the council's syntheses, or \"own\" earlier answers.\n\
+         # context = \"syntheses\"\n\
+         \n\
+         # The budget cap (USD) of a run whose preset sets none (default: none).\n\
+         # max_cost = 1.00\n\
+         \n\
+         [timeouts]  # seconds\n\
+         # connect = {}\n\
+         # first_byte = {}  # until a response starts\n\
+         # idle = {}        # the longest gap between chunks of content\n\
+         \n\
+         # A built-in provider's URL or key variable, or a new endpoint:\n\
+         # [providers.gpu-box]\n\
+         # base_url = \"http://gpu-box:8000/v1\"\n\
+         # api_key_env = \"GPU_BOX_KEY\"  # the variable's name, never the key\n\
+         \n\
+         [keys]  # rebound keys, by action\n\
+         {}\n",
+        t.connect.as_secs(),
+        t.first_byte.as_secs(),
+        t.idle.as_secs(),
+        keys.join("\n")
+    )
+}
+
 impl Settings {
     /// Reads `path`; a missing file is the defaults.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -219,6 +263,15 @@ impl Settings {
                 config
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    #[test]
+    fn the_template_parses_to_the_defaults() {
+        let settings = super::Settings::parse(&super::template(), "template").unwrap();
+        assert_eq!(settings, super::Settings::default());
     }
 }
 
