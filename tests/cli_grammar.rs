@@ -345,3 +345,73 @@ async fn config_init_show_and_edit() {
         run.stderr
     );
 }
+
+/// Every page `council man --dir` writes has the sections a man page
+/// needs, names in SEE ALSO only pages that exist, and renders (with
+/// groff, where it is installed); `council man ask` is the `ask` page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_man_page_renders_with_its_sections() {
+    let dir = std::env::temp_dir().join(format!("council-grammar-man-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = council(&["man", "--dir", dir.to_str().unwrap()], None, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let pages: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let names: Vec<String> = pages
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for page in [
+        "council",
+        "council-ask",
+        "council-serve",
+        "council-sessions",
+        "council-man",
+    ] {
+        assert!(names.iter().any(|n| n == page), "{page} in {names:?}");
+    }
+    let groff = std::process::Command::new("groff")
+        .arg("--version")
+        .output()
+        .is_ok();
+    for path in &pages {
+        let text = std::fs::read_to_string(path).unwrap();
+        for section in ["ENVIRONMENT", "FILES", "EXIT STATUS", "SEE ALSO"] {
+            assert!(
+                text.contains(&format!(".SH \"{section}\"")),
+                "{}: {section}",
+                path.display()
+            );
+        }
+        assert!(text.contains("\\fB130\\fR") && text.contains("\\fB143\\fR"));
+        let see_also = text.split(".SH \"SEE ALSO\"").nth(1).unwrap();
+        for named in see_also.split("\\fB").skip(1) {
+            let page = named.split("\\fR").next().unwrap();
+            assert!(
+                names.iter().any(|n| n == page),
+                "{}: {page} exists",
+                path.display()
+            );
+        }
+        if groff {
+            let out = std::process::Command::new("groff")
+                .args(["-k", "-man", "-Tutf8", "-ww"])
+                .arg(path)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", path.display());
+            let warnings = String::from_utf8_lossy(&out.stderr);
+            assert!(warnings.trim().is_empty(), "{}: {warnings}", path.display());
+        }
+    }
+    let ask = council(&["man", "ask"], None, &[]).await;
+    assert_eq!(ask.code, 0, "{}", ask.stderr);
+    assert!(
+        ask.stdout.contains(".TH council-ask"),
+        "{}",
+        &ask.stdout[..200.min(ask.stdout.len())]
+    );
+    assert!(ask.stdout.contains("\\-\\-continue"));
+}

@@ -5,6 +5,7 @@ mod ask;
 mod config;
 mod eval;
 mod keys;
+mod man;
 mod models;
 mod presets;
 mod serve;
@@ -71,7 +72,7 @@ impl Cli {
                     | Command::Export(_)
                     | Command::Presets { .. }
                     | Command::Completions { .. }
-                    | Command::Man
+                    | Command::Man { .. }
                     | Command::Config { .. }
             )
         ) || matches!(
@@ -107,8 +108,15 @@ pub(crate) enum Command {
     Export(sessions::ExportArgs),
     /// Print a shell completion script: `council completions bash > ~/.local/share/bash-completion/completions/council`.
     Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff): `council man | man -l -`.
-    Man,
+    /// Print a man page (roff): `council man | man -l -`, `council man ask`;
+    /// `--dir DIR` writes every page (council.1, council-ask.1, …).
+    Man {
+        /// A subcommand's page (`ask`, `serve`, …) instead of council's.
+        page: Option<String>,
+        /// Write every page into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Provider keys saved in the config folder, for when the environment
     /// does not hold them (the environment wins).
     Keys {
@@ -272,11 +280,8 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
             );
             return ExitCode::SUCCESS;
         }
-        Some(Command::Man) => {
-            return match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(EXIT_FAILED, e),
-            };
+        Some(Command::Man { page, dir }) => {
+            return man::man(Cli::command(), page.as_deref(), dir.as_deref());
         }
         _ => {}
     }
@@ -315,7 +320,7 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
         Some(Command::Export(args)) => sessions::export(args),
         Some(Command::Keys { command }) => keys::keys(command),
         Some(Command::Config { .. }) => config::show(&settings, config_file.as_deref()),
-        Some(Command::Completions { .. } | Command::Man) => ExitCode::SUCCESS,
+        Some(Command::Completions { .. } | Command::Man { .. }) => ExitCode::SUCCESS,
         None => {
             let mut council = cli.council;
             council.api_key_env = cli.api_key_env;
@@ -373,7 +378,7 @@ fn command_name(command: &Option<Command>) -> &'static str {
         Some(Command::Show { .. }) => "show",
         Some(Command::Export(_)) => "export",
         Some(Command::Completions { .. }) => "completions",
-        Some(Command::Man) => "man",
+        Some(Command::Man { .. }) => "man",
         Some(Command::Config { .. }) => "config",
         Some(Command::Keys { .. }) => "keys",
     }
