@@ -406,6 +406,15 @@ async fn every_man_page_renders_with_its_sections() {
             assert!(warnings.trim().is_empty(), "{}: {warnings}", path.display());
         }
     }
+    for args in [&["--help"][..], &["ask", "--help"][..]] {
+        let help = council(args, None, &[]).await;
+        assert_eq!(help.code, 0);
+        assert!(
+            help.stdout.contains("Examples:") && help.stdout.contains("OPENROUTER_API_KEY"),
+            "{args:?}: {}",
+            help.stdout
+        );
+    }
     let ask = council(&["man", "ask"], None, &[]).await;
     assert_eq!(ask.code, 0, "{}", ask.stderr);
     assert!(

@@ -34,7 +34,22 @@ pub(crate) const EXIT_TERMINATED: u8 = 143;
 )]
 #[command(args_conflicts_with_subcommands = true)]
 #[command(
-    after_help = "A first question that starts with a subcommand's name (ask, serve, eval, models, ...) needs quotes or `--`: council -- \"ask me anything\"."
+    after_help = "A first question that starts with a subcommand's name (ask, serve, eval, models, ...) needs quotes or `--`: council -- \"ask me anything\".",
+    after_long_help = "A first question that starts with a subcommand's name (ask, serve, eval, models, ...) needs quotes or `--`: council -- \"ask me anything\".
+
+Examples:
+  council                                  the interactive council
+  council ask \"Tabs or spaces?\"            one question, the synthesis on stdout
+  git diff | council ask \"review this\"     the diff attached to the question
+  council ask -c \"And in Go?\"              a follow-up in the latest session
+  council serve --preset budget            the council as an OpenAI-compatible model
+
+Environment:
+  OPENROUTER_API_KEY     the default provider's key (or: council keys set openrouter);
+                         without one, the offline demo council answers
+  COUNCIL_SESSIONS_DIR   where sessions are saved
+  COUNCIL_LOG            what goes to the log file (as --log-level)
+  NO_COLOR               no colours"
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -85,6 +100,18 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Ask the council one question; the synthesis streams to stdout.
+    #[command(after_long_help = "Examples:
+  council ask \"Why is the sky blue?\"
+  council ask --preset budget --json \"Tabs or spaces?\" | jq .judge.analysis
+  git diff | council ask \"review this change\"
+  council ask -f src/ \"where is the SSE decoder?\"
+  council ask -c \"and at sunset?\"            continue the latest session
+  council ask -m openai/gpt-5.4-mini \"hi\"    one model alone
+
+Environment:
+  OPENROUTER_API_KEY     the default provider's key (or: council keys set openrouter)
+  COUNCIL_SESSIONS_DIR   where sessions are saved
+  VISUAL, EDITOR         the editor of -e")]
     Ask(AskArgs),
     /// Serve the council as an OpenAI-compatible model (`POST /v1/chat/completions`).
     Serve(serve::ServeArgs),
