@@ -153,7 +153,7 @@ async fn missing_key_names_the_variable_and_sends_nothing() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr.trim(),
-        "council: OPENROUTER_API_KEY is not set: export OPENROUTER_API_KEY=<your key> to use the `openrouter` provider, or point --base-url at a local server"
+        "council: OPENROUTER_API_KEY is not set: export OPENROUTER_API_KEY=<your key> (or save it: council keys set openrouter) to use the `openrouter` provider, or point --base-url at a local server"
     );
 }
 
