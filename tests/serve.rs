@@ -790,6 +790,26 @@ async fn hostile_requests_are_refused_and_slow_ones_closed() {
         "closed after {waited:?} ({n} bytes)"
     );
 
+    // A keep-alive connection left idle is closed after the read timeout.
+    let mut kept = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    kept.write_all(format!("GET /v1/models HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("200"));
+    // The rest of the reply, then nothing until the server closes it.
+    let idle_since = Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while kept.read(&mut buf).await.unwrap_or(0) > 0 {}
+    })
+    .await
+    .expect("closed");
+    let idled = idle_since.elapsed();
+    assert!(
+        idled >= Duration::from_millis(1500) && idled < Duration::from_secs(4),
+        "idle for {idled:?}"
+    );
+
     // An idle keep-alive connection and a half-sent request do not hold
     // the shutdown past the grace period.
     let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
