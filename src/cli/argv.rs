@@ -88,7 +88,7 @@ pub(crate) fn reorder(args: Vec<OsString>) -> Vec<OsString> {
 /// mistyped command: a subcommand's name off by a letter or two, or a
 /// command people expect (`version`, `logs`). `--` before it asks it.
 pub(crate) fn mistyped(args: &[OsString]) -> Option<String> {
-    let words: Vec<&str> = args[1..].iter().filter_map(|a| a.to_str()).collect();
+    let words: Vec<&str> = args.get(1..)?.iter().filter_map(|a| a.to_str()).collect();
     if words.len() != args.len() - 1 || words.contains(&"--") {
         return None;
     }
