@@ -24,11 +24,26 @@ use super::{
 /// quality preset with an OpenRouter key or an endpoint, the offline engine
 /// without either.
 pub(super) fn default_preset(args: &CouncilArgs, settings: &Settings) -> String {
+    default_preset_for(
+        settings,
+        args.api_key_env.as_deref(),
+        args.base_url.is_some(),
+    )
+}
+
+/// The preset when none is named: the config's, else `quality` with a key
+/// (from `api_key_env`, OpenRouter's variable, or saved) or a base URL,
+/// else `local`.
+pub(super) fn default_preset_for(
+    settings: &Settings,
+    api_key_env: Option<&str>,
+    base_url: bool,
+) -> String {
     if let Some(name) = &settings.default_preset {
         return name.clone();
     }
-    let key_var = args.api_key_env.as_deref().unwrap_or("OPENROUTER_API_KEY");
-    if args.base_url.is_some() || providers::read_key(Some(key_var), "openrouter").is_set() {
+    let key_var = api_key_env.unwrap_or("OPENROUTER_API_KEY");
+    if base_url || providers::read_key(Some(key_var), "openrouter").is_set() {
         "quality".into()
     } else {
         "local".into()

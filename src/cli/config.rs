@@ -85,10 +85,7 @@ pub(super) fn show(settings: &Settings, file: Option<&Path>) -> ExitCode {
         ),
         None => println!("# no config dir: HOME is not set"),
     }
-    let preset = settings.default_preset.clone().unwrap_or_else(|| {
-        let keyed = council::config::providers::read_key(Some("OPENROUTER_API_KEY"), "openrouter");
-        if keyed.is_set() { "quality" } else { "local" }.to_string()
-    });
+    let preset = super::ask::default_preset_for(settings, None, false);
     let line = |name: &str, value: String, from: &str| println!("{name} = {value}  # {from}");
     line(
         "default_preset",
