@@ -6,8 +6,9 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    install_crash_report();
-    let args = match cli::parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    install_crash_report(cli::color::from_argv(&argv));
+    let args = match cli::parse(argv) {
         Ok(args) => args,
         Err(code) => return code,
     };
@@ -38,12 +39,11 @@ fn main() -> ExitCode {
     runtime.block_on(cli::dispatch(args))
 }
 
-/// The report a panic or an error prints: coloured only for a terminal,
-/// and never when NO_COLOR is set.
-fn install_crash_report() {
+/// The report a panic or an error prints: coloured as `--color` says
+/// (by default only for a terminal, and never when NO_COLOR is set).
+fn install_crash_report(when: cli::color::ColorWhen) {
     use std::io::IsTerminal;
-    let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-        || !std::io::stderr().is_terminal();
+    let plain = !when.colours(std::io::stderr().is_terminal());
     let hook = color_eyre::config::HookBuilder::default();
     let hook = if plain {
         hook.theme(color_eyre::config::Theme::new())

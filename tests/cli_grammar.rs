@@ -4,7 +4,8 @@
 
 mod support;
 
-use support::cli::council;
+use support::cli::{config_on, council};
+use support::pty::Term;
 use support::{Recorded, Reply, Server, judge_json};
 
 fn handler(r: &Recorded, _: usize) -> Reply {
@@ -39,20 +40,28 @@ async fn options_before_the_subcommand_work() {
     assert_eq!(run.stdout.trim(), "Answer from x/solo");
 }
 
+/// A folder of the test's own, empty.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("council-grammar-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The default council is on the scripted server, so a word taken as a
+/// question would reach it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mistyped_command_is_refused_before_any_request() {
     let server = Server::start(handler).await;
+    let config = scratch("typo");
+    config_on(&config, &server.base_url);
+    let config_env = [("XDG_CONFIG_HOME", config.to_str().unwrap())];
     for (word, hint) in [
         ("sesions", "did you mean `sessions`"),
         ("version", "council --version"),
         ("logs", "not a command"),
     ] {
-        let run = council(
-            &[word],
-            None,
-            &[("COUNCIL_TEST_BASE_URL", &server.base_url)],
-        )
-        .await;
+        let run = council(&[word], None, &config_env).await;
         assert_eq!(run.code, 2, "{word}: {}", run.stderr);
         assert!(run.stderr.contains(hint), "{word}: {}", run.stderr);
         assert!(
@@ -62,22 +71,34 @@ async fn a_mistyped_command_is_refused_before_any_request() {
         );
     }
     assert_eq!(server.count(), 0, "nothing was asked");
-    // With `--` it is a question, and it is asked.
-    let run = council(
-        &[
-            "--base-url",
-            &server.base_url,
-            "--panel",
-            "x/a",
-            "--",
-            "sesions",
-        ],
-        None,
-        &[],
-    )
-    .await;
+    // With `--` it is a question, and the default council is asked it.
+    let run = council(&["--", "sesions"], None, &config_env).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(server.count() > 0);
+    assert_eq!(run.stdout.trim(), "The synthesis.");
+    assert_eq!(
+        server.chats().len(),
+        4,
+        "two members, the judge, the synthesis"
+    );
+}
+
+/// On a terminal, where the word would open the TUI and be asked there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_command_in_a_terminal_asks_nothing() {
+    let server = Server::start(handler).await;
+    let home = scratch("typo-pty");
+    config_on(&home.join("config"), &server.base_url);
+    let (code, screen) = tokio::task::spawn_blocking(move || {
+        let mut term = Term::spawn_at(home, &["sesions"], &[], 24, 100);
+        let status = term.wait_exit();
+        term.wait_for("the refusal", "council -- sesions");
+        (status.exit_code(), term.contents())
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 2, "{screen}");
+    assert!(screen.contains("did you mean `sessions`"), "{screen}");
+    assert_eq!(server.count(), 0, "nothing was asked");
 }
 
 /// Without a terminal, `council` answers a piped question as `ask` does.
@@ -423,4 +444,155 @@ async fn every_man_page_renders_with_its_sections() {
         &ask.stdout[..200.min(ask.stdout.len())]
     );
     assert!(ask.stdout.contains("\\-\\-continue"));
+}
+
+const VERDICT: &str = "# Verdict\n\nThe sky is **blue**.\n\n- short waves\n- scatter more\n";
+
+fn markdown_handler(r: &Recorded, _: usize) -> Reply {
+    if r.is_judge() {
+        return Reply::text(&[&judge_json()]);
+    }
+    if r.is_synthesis() {
+        // Streamed in pieces that cut through the markup.
+        return Reply::text(&[
+            "# Ver",
+            "dict\n\nThe sky is **bl",
+            "ue**.\n\n- short",
+            " waves\n- scatter more\n",
+        ]);
+    }
+    Reply::text(&["Answer from ", r.model()])
+}
+
+/// `text` without its SGR sequences (`ESC [ ... m`).
+fn unstyled(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| *c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `ask` in a terminal: what it shows and every byte it wrote.
+fn ask_in_a_terminal(
+    name: &str,
+    base_url: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
+    let mut args = vec!["ask", "--base-url", base_url, "--panel", "x/a,x/b"];
+    args.extend_from_slice(extra);
+    args.push("Why is the sky blue?");
+    let mut term = Term::spawn_with(name, &args, env, 30, 100);
+    let status = term.wait_exit();
+    term.wait_for("the session saved", "saved as session");
+    let raw = String::from_utf8_lossy(&term.screen.lock().unwrap().raw).into_owned();
+    (status.exit_code() as i32, term.contents(), raw)
+}
+
+/// On a terminal the synthesis's markdown is rendered; in a pipe, and with
+/// NO_COLOR or `--color never`, it is printed as written, without a single
+/// escape sequence; `--color always` renders it into a pipe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_synthesis_is_rendered_on_a_terminal_and_plain_in_a_pipe() {
+    let server = Server::start(markdown_handler).await;
+    let url = server.base_url.clone();
+    let (code, screen, raw) =
+        tokio::task::spawn_blocking(move || ask_in_a_terminal("md", &url, &[], &[]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("# Verdict"), "{screen}");
+    assert!(screen.contains("The sky is blue."), "{screen}");
+    assert!(screen.contains("• short waves\n• scatter more"), "{screen}");
+    assert!(!screen.contains("**"), "{screen}");
+    assert!(raw.contains("\u{1b}[1m"), "bold: {raw:?}");
+
+    for (name, extra, env) in [
+        ("md-no-color", &[][..], &[("NO_COLOR", "1")][..]),
+        ("md-never", &["--color", "never"][..], &[][..]),
+    ] {
+        let url = server.base_url.clone();
+        let (code, screen, raw) =
+            tokio::task::spawn_blocking(move || ask_in_a_terminal(name, &url, extra, env))
+                .await
+                .unwrap();
+        assert_eq!(code, 0, "{name}: {screen}");
+        assert!(screen.contains("The sky is **blue**."), "{name}: {screen}");
+        assert!(!raw.contains('\u{1b}'), "{name}: {raw:?}");
+    }
+
+    let base = [
+        "ask",
+        "--base-url",
+        &server.base_url,
+        "--panel",
+        "x/a,x/b",
+        "Why?",
+    ];
+    let piped = council(&base, None, &[]).await;
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert_eq!(piped.stdout, VERDICT);
+    let forced = council(&[&base[..], &["--color", "always"]].concat(), None, &[]).await;
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert!(forced.stdout.contains("\u{1b}[1m"), "{:?}", forced.stdout);
+    assert!(
+        unstyled(&forced.stdout).contains("The sky is blue.\n\n• short waves\n• scatter more"),
+        "{:?}",
+        forced.stdout
+    );
+    // Printed whole (`--no-stream`) it is rendered the same.
+    let whole = council(
+        &[&base[..], &["--color", "always", "--no-stream"]].concat(),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(whole.stdout, forced.stdout);
+}
+
+/// NO_COLOR leaves no escape in the output of any command, on a terminal
+/// too (where clap would style its help).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_color_leaves_no_escape_in_any_output() {
+    let commands: &[&[&str]] = &[
+        &["--help"],
+        &["ask", "--help"],
+        &["ask", "--no-such-flag"],
+        &["sessions"],
+        &["presets"],
+        &["config", "show"],
+        &["man", "ask"],
+        &["keys", "list"],
+    ];
+    let written = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        for (i, args) in commands.iter().enumerate() {
+            for no_color in [false, true] {
+                let env: &[(&str, &str)] = if no_color { &[("NO_COLOR", "1")] } else { &[] };
+                let mut term = Term::spawn_with(&format!("nc-{i}-{no_color}"), args, env, 50, 120);
+                term.wait_exit();
+                // Let the reader take in the last bytes.
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let raw = String::from_utf8_lossy(&term.screen.lock().unwrap().raw).into_owned();
+                out.push((args.join(" "), no_color, raw));
+            }
+        }
+        out
+    })
+    .await
+    .unwrap();
+    for (command, no_color, raw) in &written {
+        assert!(!raw.trim().is_empty(), "{command}: printed nothing");
+        if *no_color {
+            assert!(!raw.contains('\u{1b}'), "{command} with NO_COLOR: {raw:?}");
+        }
+    }
+    // The check can fail: without NO_COLOR, help on a terminal is styled.
+    assert!(written[0].2.contains('\u{1b}'), "{:?}", written[0].2);
 }

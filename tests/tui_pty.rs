@@ -5,13 +5,10 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::num::NonZeroU16;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::sys::termios::LocalFlags;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::pty::{Term, contents, wait_for};
 use support::{Recorded, Reply, Server, judge_json};
 
 fn handler(r: &Recorded, _: usize) -> Reply {
@@ -28,148 +25,6 @@ fn handler(r: &Recorded, _: usize) -> Reply {
         Reply::text(&["Beta says \u{1b}[2J", "blue light scatters more."])
     } else {
         Reply::text(&["Alpha says ", "short wavelengths scatter."])
-    }
-}
-
-/// The terminal side: everything the child wrote, and a screen parsed from it.
-struct Screen {
-    raw: Vec<u8>,
-    parser: vt100::Parser,
-}
-
-fn contents(screen: &Arc<Mutex<Screen>>) -> String {
-    screen.lock().unwrap().parser.screen().contents()
-}
-
-fn wait_for(screen: &Arc<Mutex<Screen>>, what: &str, text: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !contents(screen).contains(text) {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what} ({text:?}); the screen:\n{}",
-            contents(screen)
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
-/// The binary running in a pseudo-terminal, and what it shows.
-struct Term {
-    /// Holds the config, data and cache folders.
-    home: std::path::PathBuf,
-    pty: portable_pty::PtyPair,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    screen: Arc<Mutex<Screen>>,
-    keys: Arc<Mutex<Box<dyn Write + Send>>>,
-}
-
-impl Term {
-    /// Starts council with `args` in a `rows` x `cols` terminal; its config,
-    /// data and cache live under a folder of the test's own.
-    fn spawn(name: &str, args: &[&str], rows: u16, cols: u16) -> Term {
-        Self::spawn_with(name, args, &[], rows, cols)
-    }
-
-    fn spawn_with(name: &str, args: &[&str], envs: &[(&str, &str)], rows: u16, cols: u16) -> Term {
-        let home = std::env::temp_dir().join(format!("council-pty-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&home);
-        Self::spawn_at(home, args, envs, rows, cols)
-    }
-
-    /// Starts council with its config, data and cache under `home`, as
-    /// they are (a restart).
-    fn spawn_at(
-        home: std::path::PathBuf,
-        args: &[&str],
-        envs: &[(&str, &str)],
-        rows: u16,
-        cols: u16,
-    ) -> Term {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("open a pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_council"));
-        cmd.args(args);
-        cmd.env_remove("OPENROUTER_API_KEY");
-        cmd.env_remove("OPENAI_API_KEY");
-        cmd.env("TERM", "xterm-256color");
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        cmd.env("XDG_CONFIG_HOME", home.join("config"));
-        cmd.env("XDG_DATA_HOME", home.join("data"));
-        cmd.env("XDG_CACHE_HOME", home.join("cache"));
-        cmd.env("XDG_STATE_HOME", home.join("state"));
-        let child = pair.slave.spawn_command(cmd).expect("spawn council");
-
-        let screen = Arc::new(Mutex::new(Screen {
-            raw: Vec::new(),
-            parser: vt100::Parser::new(
-                NonZeroU16::new(rows).unwrap(),
-                NonZeroU16::new(cols).unwrap(),
-                0,
-            ),
-        }));
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let keys = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
-        let (sink, answer) = (screen.clone(), keys.clone());
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut s = sink.lock().unwrap();
-                s.raw.extend_from_slice(&buf[..n]);
-                s.parser.process(&buf[..n]);
-                // Answer cursor-position queries as a terminal does.
-                if buf[..n].windows(4).any(|w| w == b"\x1b[6n") {
-                    let (row, col) = s.parser.screen().cursor_position();
-                    let reply = format!("\x1b[{};{}R", row + 1, col + 1);
-                    let mut w = answer.lock().unwrap();
-                    let _ = w.write_all(reply.as_bytes());
-                    let _ = w.flush();
-                }
-            }
-        });
-        Term {
-            home,
-            pty: pair,
-            child,
-            screen,
-            keys,
-        }
-    }
-
-    fn type_keys(&self, bytes: &[u8]) {
-        let mut w = self.keys.lock().unwrap();
-        w.write_all(bytes).unwrap();
-        w.flush().unwrap();
-    }
-
-    fn wait_for(&self, what: &str, text: &str) {
-        wait_for(&self.screen, what, text)
-    }
-
-    fn contents(&self) -> String {
-        contents(&self.screen)
-    }
-
-    /// Waits for the child to exit after a quit key.
-    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "council did not quit");
-            std::thread::sleep(Duration::from_millis(25));
-        }
     }
 }
 
@@ -650,4 +505,54 @@ async fn at_path_attaches_a_file_and_a_panel_of_one_answers_alone() {
         )
     );
     assert!(!screen.contains("Synthesis"), "{screen}");
+}
+
+/// Environment variables set for a run.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
+/// Cells of the screen drawn in a colour of their own (not the terminal's).
+fn coloured_cells(term: &Term) -> usize {
+    let screen = term.screen.lock().unwrap();
+    let screen = screen.parser.screen();
+    let (rows, cols) = screen.size();
+    (0..rows.get())
+        .flat_map(|r| (0..cols.get()).map(move |c| (r, c)))
+        .filter_map(|(r, c)| screen.cell(r, c))
+        .filter(|cell| {
+            cell.fgcolor() != vt100::Color::Default || cell.bgcolor() != vt100::Color::Default
+        })
+        .count()
+}
+
+/// NO_COLOR and `--color never` keep the TUI to the terminal's own colours
+/// (focus shown by weight and borders); `--color always` wins over NO_COLOR.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_color_keeps_the_screen_to_the_terminals_colours() {
+    let server = Server::start(handler).await;
+    let base_url = server.base_url.clone();
+    let counts = tokio::task::spawn_blocking(move || {
+        let cases: [(&str, &[&str], Env); 4] = [
+            ("colour", &[], &[]),
+            ("no-color", &[], &[("NO_COLOR", "1")]),
+            ("never", &["--color", "never"], &[]),
+            ("always", &["--color", "always"], &[("NO_COLOR", "1")]),
+        ];
+        cases.map(|(name, flags, env)| {
+            let mut args = vec!["--base-url", base_url.as_str(), "--panel", "x/alpha,y/beta"];
+            args.extend_from_slice(flags);
+            let mut term = Term::spawn_with(&format!("colours-{name}"), &args, env, 30, 100);
+            term.wait_for("the prompt editor", "Ask the council a question");
+            term.type_keys(b"Why is the sky blue?\r");
+            term.wait_for("the run to finish", "Synthesis ✓ done");
+            let coloured = coloured_cells(&term);
+            term.type_keys(b"\x03");
+            assert!(term.wait_exit().success());
+            coloured
+        })
+    })
+    .await
+    .unwrap();
+    let [colour, no_color, never, always] = counts;
+    assert!(colour > 0 && always > 0, "{counts:?}");
+    assert_eq!((no_color, never), (0, 0), "{counts:?}");
 }

@@ -1,5 +1,6 @@
-//! `council ask`: one question, headless. The synthesis streams to stdout,
-//! state changes go to stderr; `--json` prints the whole run at the end.
+//! `council ask`: one question, headless. The synthesis streams to stdout
+//! (its markdown rendered on a terminal, as written in a pipe), state
+//! changes go to stderr; `--json` prints the whole run at the end.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -14,8 +15,10 @@ use council::engine::{RunOutcome, Status};
 use council::paths;
 use council::progress;
 use council::sanitize::sanitize;
+use council::tui::ansi::MarkdownPrinter;
 use council::{CouncilEvent, RunOptions};
 
+use super::color::ColorWhen;
 use super::{
     AskArgs, CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, fail, models,
 };
@@ -153,6 +156,7 @@ async fn ask_one(
     attachments: Vec<Attachment>,
     request: &CouncilRequest,
     args: &AskArgs,
+    colour: ColorWhen,
 ) -> ExitCode {
     let one = request.alone(model);
     if let Err(code) = models::fetch_for(&one) {
@@ -173,18 +177,12 @@ async fn ask_one(
     if let Err(e) = conversation.ask(question, attachments, &prices) {
         return fail(EXIT_USAGE, e);
     }
-    let mut open = false;
+    let mut answer_out = AnswerOut::new(colour);
     loop {
         tokio::select! {
             event = conversation.next() => match event {
                 Some(CouncilEvent::MemberDelta { text, .. }) if !args.json => {
-                    let clean = sanitize(&text);
-                    let mut stdout = std::io::stdout().lock();
-                    let _ = stdout.write_all(clean.as_bytes());
-                    let _ = stdout.flush();
-                    if !clean.is_empty() {
-                        open = !clean.ends_with('\n');
-                    }
+                    answer_out.write(&text);
                 }
                 Some(_) => {}
                 None => break,
@@ -192,9 +190,7 @@ async fn ask_one(
             _ = tokio::signal::ctrl_c() => conversation.cancel(),
         }
     }
-    if open {
-        println!();
-    }
+    answer_out.finish();
     let session_id = conversation.close(SAVE_WAIT).await.and_then(Result::ok);
     let answer = conversation
         .report()
@@ -227,7 +223,7 @@ async fn ask_one(
     }
 }
 
-pub(super) async fn ask(mut args: AskArgs, settings: &Settings) -> ExitCode {
+pub(super) async fn ask(mut args: AskArgs, settings: &Settings, colour: ColorWhen) -> ExitCode {
     if args.continue_latest {
         args.session = Some("last".into());
     }
@@ -240,7 +236,7 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings) -> ExitCode {
         Err(e) => return fail(EXIT_USAGE, e),
     };
     if let Some(model) = &args.model {
-        return ask_one(model, &question, attachments, &request, &args).await;
+        return ask_one(model, &question, attachments, &request, &args, colour).await;
     }
     if args.council.preset.is_none()
         && args.council.panel.is_empty()
@@ -288,25 +284,19 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings) -> ExitCode {
         Ok(None) => {}
         Err(e) => return fail(EXIT_USAGE, e),
     }
-    let mut stdout = std::io::stdout().lock();
     let mut interrupted = false;
     let mut terminated = false;
     let mut sigterm =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    // Synthesis text on stdout whose line is not ended yet.
-    let mut synthesis_open = false;
+    let mut answer_out = AnswerOut::new(colour);
     loop {
         tokio::select! {
             event = conversation.next() => {
                 let Some(event) = event else { break };
                 if let Some(line) = progress::line(&event, conversation.report()) {
-                    // The synthesis's last line is ended first, so a status
-                    // line never lands at the end of it on a shared terminal.
-                    if synthesis_open {
-                        let _ = writeln!(stdout);
-                        let _ = stdout.flush();
-                        synthesis_open = false;
-                    }
+                    // The synthesis so far is written out first, so a status
+                    // line never lands inside it on a shared terminal.
+                    answer_out.finish();
                     // Names and models come from files and flags: never raw to a terminal.
                     eprintln!("{}", sanitize(&line));
                 }
@@ -314,12 +304,7 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings) -> ExitCode {
                     && !args.no_stream
                     && let CouncilEvent::SynthesisDelta { text } = &event
                 {
-                    let clean = sanitize(text);
-                    let _ = stdout.write_all(clean.as_bytes());
-                    let _ = stdout.flush();
-                    if !clean.is_empty() {
-                        synthesis_open = !clean.ends_with('\n');
-                    }
+                    answer_out.write(text);
                 }
             }
             _ = tokio::signal::ctrl_c() => {
@@ -350,13 +335,11 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings) -> ExitCode {
         None => None,
     };
     let report = conversation.report();
-    if synthesis_open {
-        let _ = writeln!(stdout);
-    }
+    answer_out.finish();
     if args.no_stream && !args.json && report.outcome == Some(RunOutcome::Synthesized) {
         // The whole synthesis at once, as it was streamed to no one.
-        let text = sanitize(&report.synthesis.text);
-        let _ = writeln!(stdout, "{}", text.trim_end());
+        answer_out.write(report.synthesis.text.trim_end());
+        answer_out.finish();
     }
     if args.json {
         // The report, and the session it was saved in (null when unsaved).
@@ -368,7 +351,7 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings) -> ExitCode {
         });
         match document.and_then(|v| serde_json::to_string_pretty(&v)) {
             Ok(json) => {
-                let _ = writeln!(stdout, "{json}");
+                let _ = writeln!(std::io::stdout(), "{json}");
             }
             Err(e) => return fail(EXIT_FAILED, format!("cannot encode the report: {e}")),
         }
@@ -405,4 +388,66 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings) -> ExitCode {
         Some(RunOutcome::SynthesisFailed) => fail(EXIT_FAILED, why()),
         Some(RunOutcome::Answered) | None => fail(EXIT_FAILED, "the run ended without a synthesis"),
     }
+}
+
+/// Where an answer's text goes on stdout: as it arrives, as written (a
+/// pipe, `--color never`, NO_COLOR), or its markdown rendered block by
+/// block (a terminal, `--color always`).
+enum AnswerOut {
+    Raw {
+        /// The last line written is not ended yet.
+        open: bool,
+    },
+    Rendered(MarkdownPrinter),
+}
+
+impl AnswerOut {
+    fn new(colour: ColorWhen) -> Self {
+        if colour.colours(std::io::stdout().is_terminal()) {
+            let columns = crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w));
+            Self::Rendered(MarkdownPrinter::new(columns))
+        } else {
+            Self::Raw { open: false }
+        }
+    }
+
+    /// Writes the next piece of the answer, made safe for a terminal.
+    fn write(&mut self, text: &str) {
+        let clean = sanitize(text);
+        let out = match self {
+            Self::Raw { open } => {
+                if !clean.is_empty() {
+                    *open = !clean.ends_with('\n');
+                }
+                clean
+            }
+            Self::Rendered(printer) => printer.push(&clean),
+        };
+        print_now(&out);
+    }
+
+    /// Writes what is pending and ends the last line, so what follows on
+    /// the terminal starts on a line of its own.
+    fn finish(&mut self) {
+        let out = match self {
+            Self::Raw { open } => {
+                if std::mem::take(open) {
+                    "\n".to_string()
+                } else {
+                    String::new()
+                }
+            }
+            Self::Rendered(printer) => printer.finish(),
+        };
+        print_now(&out);
+    }
+}
+
+fn print_now(text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }

@@ -38,7 +38,11 @@ pub(super) fn keys(command: KeysCommand) -> ExitCode {
             }
         }
         KeysCommand::List => {
-            for name in keys::names() {
+            let names = keys::names();
+            if names.is_empty() {
+                eprintln!("council: no saved keys (council keys set openrouter saves one)");
+            }
+            for name in names {
                 println!("{name}");
             }
             ExitCode::SUCCESS

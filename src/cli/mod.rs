@@ -2,6 +2,7 @@
 
 mod argv;
 mod ask;
+pub(crate) mod color;
 mod config;
 mod eval;
 mod keys;
@@ -65,6 +66,10 @@ pub(crate) struct Cli {
     /// RUST_LOG takes them (`council=debug,reqwest=info`); also COUNCIL_LOG.
     #[arg(long, global = true, value_name = "FILTER")]
     pub log_level: Option<String>,
+    /// Colours and styled text: `auto` (on a terminal, unless NO_COLOR is
+    /// set), `always`, `never`.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: color::ColorWhen,
     /// A first question to ask when the interactive council opens.
     pub question: Option<String>,
 }
@@ -286,17 +291,27 @@ pub(crate) enum Context {
 
 /// The command line as given, read: a mistyped command is refused (exit
 /// 2, before anything is asked), options before a subcommand move after it.
-pub(crate) fn parse() -> Result<Cli, ExitCode> {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+pub(crate) fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, ExitCode> {
+    use clap::{CommandFactory, FromArgMatches};
     if let Some(why) = argv::mistyped(&args) {
         eprintln!("council: {why}");
         return Err(ExitCode::from(EXIT_USAGE));
     }
-    Ok(Cli::parse_from(argv::reorder(args)))
+    // clap's help and errors are coloured as the rest of the output.
+    let mut command = Cli::command().color(color::from_argv(&args).for_clap());
+    let parsed = command
+        .try_get_matches_from_mut(argv::reorder(args))
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    parsed.map_err(|e| {
+        let code = e.exit_code();
+        let _ = e.format(&mut command).print();
+        ExitCode::from(u8::try_from(code).unwrap_or(EXIT_USAGE))
+    })
 }
 
 pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
     use clap::CommandFactory;
+    cli.color.apply_to_crossterm();
     match &cli.command {
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
@@ -333,7 +348,7 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Ask(mut args)) => {
             args.council.api_key_env = args.api_key_env.take();
-            ask::ask(args, &settings).await
+            ask::ask(args, &settings, cli.color).await
         }
         Some(Command::Eval(args)) => eval::eval(args, &settings).await,
         Some(Command::Serve(mut args)) => {
@@ -353,7 +368,8 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
             council.api_key_env = cli.api_key_env;
             use std::io::IsTerminal;
             if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-                return interactive(council, cli.question, &settings).await;
+                return interactive(council, cli.question, &settings, cli.color.colours_screen())
+                    .await;
             }
             // No terminal (a pipe, a script): the question is answered as
             // `council ask` answers it.
@@ -371,14 +387,19 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
                 seed: None,
                 question: cli.question,
             };
-            ask::ask(args, &settings).await
+            ask::ask(args, &settings, cli.color).await
         }
     }
 }
 
 /// `council` alone: the TUI. Configuration errors are reported before the
 /// screen changes; a missing key is reported inside, on the first question.
-async fn interactive(args: CouncilArgs, question: Option<String>, settings: &Settings) -> ExitCode {
+async fn interactive(
+    args: CouncilArgs,
+    question: Option<String>,
+    settings: &Settings,
+    colours: bool,
+) -> ExitCode {
     let request = match ask::council_request(&args, settings) {
         Ok(r) => r,
         Err(e) => return fail(EXIT_USAGE, e),
@@ -386,7 +407,7 @@ async fn interactive(args: CouncilArgs, question: Option<String>, settings: &Set
     if let Err(code) = models::fetch_for(&request) {
         return code;
     }
-    match council::tui::run(request, question, settings).await {
+    match council::tui::run(request, question, settings, colours).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(EXIT_FAILED, e),
     }

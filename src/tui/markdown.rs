@@ -520,28 +520,44 @@ impl MarkdownCache {
     }
 }
 
-/// The last position after `from` where a new top-level block starts: after
-/// a blank line, at a line that begins in column 0, outside code fences.
+/// The last position after `from` where a new top-level block starts (see
+/// [`BlockStarts`]).
 fn stable_boundary(src: &str, from: usize) -> Option<usize> {
-    let mut in_fence = false;
-    let mut previous_blank = false;
+    let mut blocks = BlockStarts::default();
     let mut best = None;
     let mut pos = from;
     for line in src[from..].split_inclusive('\n') {
-        let complete = line.ends_with('\n');
-        let trimmed = line.trim_start();
-        let is_fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
-        let starts_col0 = line.chars().next().is_some_and(|c| !c.is_whitespace());
-        if !in_fence && previous_blank && starts_col0 && pos > from {
+        if blocks.line(line) && pos > from {
             best = Some(pos);
         }
-        if is_fence {
-            in_fence = !in_fence;
-        }
-        previous_blank = complete && line.trim().is_empty();
         pos += line.len();
     }
     best
+}
+
+/// Where new top-level blocks start, read line by line: after a blank
+/// line, at a line that begins in column 0, outside code fences. Text
+/// before such a line renders the same whatever follows it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BlockStarts {
+    in_fence: bool,
+    previous_blank: bool,
+}
+
+impl BlockStarts {
+    /// Reads the next line (with its `\n` when complete); true when a new
+    /// block starts at it.
+    pub(crate) fn line(&mut self, line: &str) -> bool {
+        let trimmed = line.trim_start();
+        let is_fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
+        let starts_col0 = line.chars().next().is_some_and(|c| !c.is_whitespace());
+        let starts = !self.in_fence && self.previous_blank && starts_col0;
+        if is_fence {
+            self.in_fence = !self.in_fence;
+        }
+        self.previous_blank = line.ends_with('\n') && line.trim().is_empty();
+        starts
+    }
 }
 
 #[cfg(test)]

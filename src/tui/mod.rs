@@ -2,6 +2,7 @@
 //! synthesis and a prompt editor, all fed by the engine's event stream.
 
 pub mod action;
+pub mod ansi;
 pub(crate) mod app;
 pub mod clipboard;
 pub(crate) mod effects;
@@ -52,11 +53,14 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Runs the TUI until the person quits. `question`, when given, is asked at once.
+/// Runs the TUI until the person quits. `question`, when given, is asked at
+/// once; without `colours` (`--color never`, NO_COLOR) the screen keeps to
+/// the terminal's own colours.
 pub async fn run(
     request: CouncilRequest,
     question: Option<String>,
     settings: &Settings,
+    colours: bool,
 ) -> std::io::Result<()> {
     if !stdout().is_terminal() {
         return Err(std::io::Error::other(
@@ -74,7 +78,7 @@ pub async fn run(
     let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
     terminal.clear()?;
 
-    let (themes, current, theme_error) = load_themes(settings.theme.clone());
+    let (themes, current, theme_error) = load_themes(settings.theme.clone(), colours);
     let mut app = App::new(request, Box::new(clipboard::SystemClipboard::default()))
         .with_themes(themes, current, crate::paths::ui_state_file())
         .with_keymap(keymap::Keymap::new(&settings.keys))
@@ -123,13 +127,16 @@ fn take_terminal() -> std::io::Result<()> {
     )
 }
 
-/// The themes to cycle through and the one to start with: `NO_COLOR` wins,
-/// then the remembered choice, then `preferred` (the config file's), then
-/// `dark`. A broken user theme file is reported, not fatal.
-fn load_themes(preferred: Option<String>) -> (Vec<theme::Theme>, theme::Theme, Option<String>) {
+/// The themes to cycle through and the one to start with: no colours when
+/// none are wanted, then the remembered choice, then `preferred` (the config
+/// file's), then `dark`. A broken user theme file is reported, not fatal.
+fn load_themes(
+    preferred: Option<String>,
+    colours: bool,
+) -> (Vec<theme::Theme>, theme::Theme, Option<String>) {
     let (themes, errors) = theme::all_themes(crate::paths::themes_dir().as_deref());
     let mut error = errors.first().map(ToString::to_string);
-    if theme::no_color_requested() {
+    if !colours {
         return (themes, theme::no_color(), error);
     }
     let remembered = crate::paths::ui_state_file().and_then(|p| theme::remembered(&p));

@@ -219,11 +219,6 @@ pub(crate) fn remember(path: &Path, name: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Whether `NO_COLOR` asks for no colour (set and not empty).
-pub(crate) fn no_color_requested() -> bool {
-    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-}
-
 impl Theme {
     /// The colour of member `i` (the palette repeats past its length).
     pub(crate) fn member(&self, i: usize) -> Color {

@@ -54,3 +54,21 @@ pub async fn council(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
+
+/// Writes a config under `config_home` (what XDG_CONFIG_HOME names) whose
+/// default council, two members, a judge and a synthesizer, is on the
+/// scripted server at `base_url`: `council` with no flags asks it.
+pub fn config_on(config_home: &std::path::Path, base_url: &str) {
+    let dir = config_home.join("council");
+    std::fs::create_dir_all(dir.join("presets")).unwrap();
+    std::fs::write(dir.join("config.toml"), "default_preset = \"scripted\"\n").unwrap();
+    std::fs::write(
+        dir.join("presets/scripted.toml"),
+        format!(
+            "provider = \"scripted\"\n\n[[members]]\nmodel = \"x/alpha\"\n\n[[members]]\nmodel = \"y/beta\"\n\n\
+             [judge]\nmodel = \"x/judge\"\n\n[synthesizer]\nmodel = \"x/synth\"\n\n\
+             [providers.scripted]\nbase_url = \"{base_url}\"\n"
+        ),
+    )
+    .unwrap();
+}

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod flood;
 pub mod model;
+pub mod pty;
 pub mod serve;
 pub mod sessions;
 pub mod tui;
