@@ -596,3 +596,144 @@ async fn no_color_leaves_no_escape_in_any_output() {
     // The check can fail: without NO_COLOR, help on a terminal is styled.
     assert!(written[0].2.contains('\u{1b}'), "{:?}", written[0].2);
 }
+
+/// A config folder with a preset of the user's, and a sessions folder with
+/// two sessions, for the completion scripts to find.
+fn completion_home(name: &str) -> (std::path::PathBuf, Vec<(String, String)>) {
+    let home = scratch(name);
+    let presets = home.join("config/council/presets");
+    std::fs::create_dir_all(&presets).unwrap();
+    std::fs::write(
+        presets.join("mine.toml"),
+        "description = \"My own panel.\"\n\n[[members]]\nmodel = \"x/a\"\n\n[judge]\nmodel = \"x/j\"\n\n[synthesizer]\nmodel = \"x/s\"\n",
+    )
+    .unwrap();
+    support::sessions::write_many(&home.join("sessions"), 2);
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_council"))
+        .parent()
+        .unwrap();
+    let env = vec![
+        (
+            "XDG_CONFIG_HOME".to_string(),
+            home.join("config").display().to_string(),
+        ),
+        (
+            "COUNCIL_SESSIONS_DIR".to_string(),
+            home.join("sessions").display().to_string(),
+        ),
+        (
+            "PATH".to_string(),
+            format!(
+                "{}:{}",
+                bin_dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        ),
+    ];
+    (home, env)
+}
+
+/// Runs `shell -c script` in `home` with `env`; its stdout.
+fn shell(shell: &str, script: &str, home: &std::path::Path, env: &[(String, String)]) -> String {
+    let out = std::process::Command::new(shell)
+        .arg("-c")
+        .arg(script)
+        .current_dir(home)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env_remove("OPENROUTER_API_KEY")
+        .output()
+        .unwrap_or_else(|e| panic!("{shell}: {e}"));
+    assert!(
+        out.status.success(),
+        "{shell}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// What bash offers for the words of a command line (the last is the one
+/// being completed).
+fn bash_offers(words: &[&str], home: &std::path::Path, env: &[(String, String)]) -> Vec<String> {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let script = format!(
+        "source ./council.bash; COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE=\"${{COMP_WORDS[*]}}\"; \
+         COMP_POINT=${{#COMP_LINE}}; _council_dynamic \"${{COMP_WORDS[0]}}\" \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        quoted.join(" "),
+        words.len() - 1
+    );
+    let mut offers: Vec<String> = shell("bash", &script, home, env)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    offers.sort();
+    offers
+}
+
+/// `--preset <Tab>` offers the presets (built in and the user's), `show
+/// <Tab>` and `--session <Tab>` the sessions, in bash, zsh and fish; the
+/// rest is clap's completion as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_offers_preset_names_and_session_ids() {
+    let (home, env) = completion_home("complete");
+    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for shell_name in ["bash", "zsh", "fish"] {
+        let script = council(&["completions", shell_name], None, &env_ref).await;
+        assert_eq!(script.code, 0, "{}", script.stderr);
+        std::fs::write(home.join(format!("council.{shell_name}")), script.stdout).unwrap();
+    }
+    let bin = env!("CARGO_BIN_EXE_council");
+    let presets = bash_offers(&[bin, "--preset", ""], &home, &env);
+    for name in ["budget", "local", "mine", "quality"] {
+        assert!(presets.contains(&name.to_string()), "{presets:?}");
+    }
+    assert_eq!(
+        bash_offers(&[bin, "ask", "--preset", "mi"], &home, &env),
+        ["mine"]
+    );
+    let ids = ["20261123-000000-0000", "20261123-000001-0000", "last"];
+    assert_eq!(bash_offers(&[bin, "show", ""], &home, &env), ids);
+    assert_eq!(bash_offers(&[bin, "sessions", "rm", ""], &home, &env), ids);
+    assert_eq!(
+        bash_offers(&[bin, "ask", "--session", "2026"], &home, &env),
+        &ids[..2]
+    );
+    // clap's own completion still answers the rest.
+    assert!(bash_offers(&[bin, "sess"], &home, &env).contains(&"sessions".to_string()));
+
+    // fish, as it completes a typed line.
+    let fish = shell(
+        "fish",
+        "source council.fish; complete -C 'council --preset '",
+        &home,
+        &env,
+    );
+    assert!(fish.lines().any(|l| l == "mine\tMy own panel."), "{fish}");
+    let fish = shell(
+        "fish",
+        "source council.fish; complete -C 'council show '",
+        &home,
+        &env,
+    );
+    assert!(
+        fish.lines()
+            .any(|l| l == "20261123-000001-0000\tQuestion 1?"),
+        "{fish}"
+    );
+
+    // zsh: the script parses, and its helpers hand _describe the names.
+    shell("zsh", "zsh -n council.zsh", &home, &env);
+    let zsh = shell(
+        "zsh",
+        "compdef() { :; }; source ./council.zsh; \
+         _describe() { local -a found; found=(\"${(@P)4}\"); print -l -- $found }; _files() { :; }; \
+         _council_complete_presets; _council_complete_sessions",
+        &home,
+        &env,
+    );
+    assert!(zsh.lines().any(|l| l == "mine:My own panel."), "{zsh}");
+    assert!(
+        zsh.lines().any(|l| l == "20261123-000000-0000:Question 0?"),
+        "{zsh}"
+    );
+}

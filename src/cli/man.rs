@@ -71,11 +71,13 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Every page's name: `council`, then `council-SUB` for each subcommand.
+/// Every page's name: `council`, then `council-SUB` for each subcommand
+/// (not the hidden one the completion scripts call).
 fn pages(root: &clap::Command) -> Vec<String> {
     std::iter::once("council".to_string())
         .chain(
             root.get_subcommands()
+                .filter(|s| !s.is_hide_set())
                 .map(|s| format!("council-{}", s.get_name())),
         )
         .collect()
@@ -87,6 +89,7 @@ fn render(root: &clap::Command, page: Option<&str>, out: &mut dyn Write) -> std:
         Some(name) => {
             let sub = root
                 .find_subcommand(name)
+                .filter(|s| !s.is_hide_set())
                 .cloned()
                 .ok_or_else(|| std::io::Error::other(format!("no page for `{name}`")))?;
             // clap names commands with static strings; a page is made once.

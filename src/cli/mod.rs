@@ -3,6 +3,7 @@
 mod argv;
 mod ask;
 pub(crate) mod color;
+mod complete;
 mod config;
 mod eval;
 mod keys;
@@ -92,6 +93,7 @@ impl Cli {
                     | Command::Export(_)
                     | Command::Presets { .. }
                     | Command::Completions { .. }
+                    | Command::Complete { .. }
                     | Command::Man { .. }
                     | Command::Config { .. }
             )
@@ -139,7 +141,13 @@ Environment:
     /// A saved session as a Markdown report or JSON.
     Export(sessions::ExportArgs),
     /// Print a shell completion script: `council completions bash > ~/.local/share/bash-completion/completions/council`.
+    /// The bash, zsh and fish scripts complete preset names, roles and
+    /// session ids too.
     Completions { shell: clap_complete::Shell },
+    /// What the completion scripts ask for: preset names, roles or session
+    /// ids, one per line (a tab before a description).
+    #[command(hide = true)]
+    Complete { kind: complete::Kind },
     /// Print a man page (roff): `council man | man -l -`, `council man ask`;
     /// `--dir DIR` writes every page (council.1, council-ask.1, …).
     Man {
@@ -314,12 +322,7 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
     cli.color.apply_to_crossterm();
     match &cli.command {
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "council",
-                &mut std::io::stdout(),
-            );
+            print!("{}", complete::script(*shell, Cli::command()));
             return ExitCode::SUCCESS;
         }
         Some(Command::Man { page, dir }) => {
@@ -362,6 +365,7 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
         Some(Command::Export(args)) => sessions::export(args),
         Some(Command::Keys { command }) => keys::keys(command),
         Some(Command::Config { .. }) => config::show(&settings, config_file.as_deref()),
+        Some(Command::Complete { kind }) => complete::candidates(kind),
         Some(Command::Completions { .. } | Command::Man { .. }) => ExitCode::SUCCESS,
         None => {
             let mut council = cli.council;
@@ -426,6 +430,7 @@ fn command_name(command: &Option<Command>) -> &'static str {
         Some(Command::Show { .. }) => "show",
         Some(Command::Export(_)) => "export",
         Some(Command::Completions { .. }) => "completions",
+        Some(Command::Complete { .. }) => "complete",
         Some(Command::Man { .. }) => "man",
         Some(Command::Config { .. }) => "config",
         Some(Command::Keys { .. }) => "keys",

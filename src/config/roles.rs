@@ -42,6 +42,11 @@ pub(crate) fn all_roles(dir: Option<&Path>) -> (Vec<Role>, Vec<ConfigError>) {
     named_files::load_layered("roles", "md", &[], dir, role_entry, |r| &r.name)
 }
 
+/// The names of the roles in `dir` that load.
+pub fn role_names(dir: Option<&Path>) -> Vec<String> {
+    all_roles(dir).0.into_iter().map(|r| r.name).collect()
+}
+
 /// The role `name` from `dir` (`NAME.md`).
 pub fn load_role(name: &str, dir: Option<&Path>) -> Result<Role, ConfigError> {
     let valid = !name.is_empty()
