@@ -202,6 +202,16 @@ fn event_line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             )
         }
         E::SynthesisStarted { model, .. } => format!("synthesis: {model}"),
+        E::SynthesisFinished {
+            provenance: Some(p),
+            ..
+        } => {
+            let (sourced, claims) = p.sourced();
+            format!(
+                "synthesis: {sourced} of {claims} claims sourced ({} cited, {} supported, {} unsourced)",
+                p.cited, p.supported, p.unsourced
+            )
+        }
         E::SynthesisFailed { error, .. } => {
             format!("synthesis failed: {}", sanitize(&error.message))
         }

@@ -324,6 +324,7 @@ fn scripted_events() -> Vec<CouncilEvent> {
         },
         CouncilEvent::SynthesisStarted {
             model: "x/synthesizer".into(),
+            citable: Vec::new(),
             with_analysis: true,
         },
         CouncilEvent::SynthesisDelta {
@@ -333,6 +334,7 @@ fn scripted_events() -> Vec<CouncilEvent> {
             finish_reason: Some("stop".into()),
             usage: usage(400, 10, 0.002),
             ttft_ms: Some(500),
+            provenance: None,
             elapsed_ms: 1200,
         },
         CouncilEvent::RunFinished {

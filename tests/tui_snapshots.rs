@@ -245,6 +245,7 @@ fn finished() -> Script {
     });
     s.event(CouncilEvent::SynthesisStarted {
         model: "~anthropic/claude-opus-latest".into(),
+        citable: Vec::new(),
         with_analysis: true,
     });
     s.event(CouncilEvent::SynthesisDelta { text: "# Why the sky is blue\n\nAll three members agree: **Rayleigh scattering**. Air molecules scatter short wavelengths far more than long ones (∝ 1/λ⁴), so blue light reaches your eye from every direction.\n\nThe sky is not violet because the Sun emits less violet and our eyes are less sensitive to it. At twilight, ozone absorption also helps keep it blue.".into() });
@@ -257,6 +258,7 @@ fn finished() -> Script {
         },
         ttft_ms: Some(800),
         elapsed_ms: 4100,
+        provenance: None,
     });
     s.event(CouncilEvent::RunFinished {
         outcome: RunOutcome::Synthesized,
@@ -886,6 +888,7 @@ fn second_round() -> Script {
     });
     s.event(CouncilEvent::SynthesisStarted {
         model: "~anthropic/claude-opus-latest".into(),
+        citable: Vec::new(),
         with_analysis: true,
     });
     s.event(CouncilEvent::SynthesisDelta {
@@ -895,6 +898,7 @@ fn second_round() -> Script {
         finish_reason: Some("stop".into()),
         usage: Usage::default(),
         ttft_ms: Some(700),
+        provenance: None,
         elapsed_ms: 2000,
     });
     s.event(CouncilEvent::RunFinished {

@@ -289,22 +289,36 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings, colour: ColorWhe
     let mut sigterm =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut answer_out = AnswerOut::new(colour);
+    let mut synthesis_taken = 0;
     loop {
         tokio::select! {
             event = conversation.next() => {
                 let Some(event) = event else { break };
+                // The report's text, not the delta's: the citations are
+                // taken out there, as every front takes them out.
+                if !args.json
+                    && !args.no_stream
+                    && matches!(
+                        event,
+                        CouncilEvent::SynthesisDelta { .. }
+                            | CouncilEvent::SynthesisFinished { .. }
+                            | CouncilEvent::SynthesisFailed { .. }
+                    )
+                {
+                    let text = &conversation.report().synthesis.text;
+                    if synthesis_taken > text.len() {
+                        // A new synthesis (another round's).
+                        synthesis_taken = 0;
+                    }
+                    answer_out.write(&text[synthesis_taken..]);
+                    synthesis_taken = text.len();
+                }
                 if let Some(line) = progress::line(&event, conversation.report()) {
                     // The synthesis so far is written out first, so a status
                     // line never lands inside it on a shared terminal.
                     answer_out.finish();
                     // Names and models come from files and flags: never raw to a terminal.
                     eprintln!("{}", sanitize(&line));
-                }
-                if !args.json
-                    && !args.no_stream
-                    && let CouncilEvent::SynthesisDelta { text } = &event
-                {
-                    answer_out.write(text);
                 }
             }
             _ = tokio::signal::ctrl_c() => {

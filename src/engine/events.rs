@@ -175,6 +175,10 @@ pub enum CouncilEvent {
         model: String,
         /// False when the judge failed and the synthesizer works from the raw answers.
         with_analysis: bool,
+        /// The members' names that count as citations in the text (none:
+        /// it was not asked to cite, e.g. for a JSON answer).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        citable: Vec<String>,
     },
     SynthesisDelta {
         text: String,
@@ -184,6 +188,9 @@ pub enum CouncilEvent {
         usage: Usage,
         ttft_ms: Option<u64>,
         elapsed_ms: u64,
+        /// Where each claim of the text comes from, when it was asked to cite.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provenance: Option<Box<crate::engine::provenance::Provenance>>,
     },
     SynthesisFailed {
         error: ProviderError,

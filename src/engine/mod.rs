@@ -8,6 +8,7 @@ pub mod events;
 pub(crate) mod fence;
 pub mod judge;
 pub mod orchestrator;
+pub mod provenance;
 pub(crate) mod ranking;
 pub(crate) mod report;
 pub(crate) mod revision;

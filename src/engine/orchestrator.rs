@@ -15,6 +15,7 @@ use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatRole};
 use crate::engine::judge::{
     self, Analysis, Contradiction, JudgeFailure, JudgeFailureKind, LabelMap,
 };
+use crate::engine::provenance::Provenance;
 use crate::engine::ranking::{self, Ballot, MalformedBallot, Ranking};
 use crate::engine::synthesis::{self, NamedAnswer};
 use crate::provider::{ChatRequest, Completion, Delta, ErrorKind, Message, ProviderError, Usage};
@@ -510,6 +511,22 @@ async fn ground(
         analysis
     });
     checked.await.unwrap_or(unchecked)
+}
+
+/// Traces the synthesis back to the answers, off the async threads.
+async fn trace(
+    raw: String,
+    members: Vec<String>,
+    answers: Vec<(String, String)>,
+) -> Option<Box<Provenance>> {
+    let traced = tokio::task::spawn_blocking(move || {
+        let named: Vec<(String, &str)> = answers
+            .iter()
+            .map(|(n, t)| (n.clone(), t.as_str()))
+            .collect();
+        Box::new(Provenance::trace(&raw, &members, &named))
+    });
+    traced.await.ok()
 }
 
 /// The largest char boundary of `s` at or below `at`.
@@ -1244,9 +1261,21 @@ impl Orchestrator {
         notes: &str,
     ) -> (Result<(), ProviderError>, Usage) {
         let seat = &self.council.synthesizer;
+        // A JSON answer has no room for citations; any other is asked for
+        // them, by the run's member names.
+        let citable: Vec<String> = if self.options.answer_format.is_none() {
+            self.council
+                .members
+                .iter()
+                .map(|m| m.spec.name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         self.send(CouncilEvent::SynthesisStarted {
             model: seat.spec.model.clone(),
             with_analysis: analysis.is_some(),
+            citable: citable.clone(),
         });
         let named: Vec<NamedAnswer<'_>> = answers
             .iter()
@@ -1269,6 +1298,9 @@ impl Orchestrator {
             );
             if let Some(last) = m.last_mut() {
                 last.content.push_str(notes);
+                if !citable.is_empty() {
+                    last.content.push_str(synthesis::CITATIONS);
+                }
             }
             let history = history_messages(&self.options, None);
             m.splice(1..1, history);
@@ -1302,11 +1334,21 @@ impl Orchestrator {
         };
         match result {
             Ok(completion) => {
+                let provenance = if citable.is_empty() {
+                    None
+                } else {
+                    let answers = answers
+                        .iter()
+                        .map(|(i, text)| (self.council.members[*i].spec.name.clone(), text.clone()))
+                        .collect();
+                    trace(out.text, citable, answers).await
+                };
                 self.send(CouncilEvent::SynthesisFinished {
                     finish_reason: completion.finish_reason,
                     usage: completion.usage,
                     ttft_ms: out.ttft_ms,
                     elapsed_ms: out.elapsed_ms,
+                    provenance,
                 });
                 (Ok(()), completion.usage)
             }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::council::Limits;
 use crate::engine::events::{CouncilEvent, RunOutcome, RunScope, SeatInfo, SeatRole};
 use crate::engine::judge::{Analysis, Consistency, Grounding, JudgeFailureKind, LabelMap};
+use crate::engine::provenance::{Citations, Provenance};
 use crate::engine::ranking::Ranking;
 use crate::provider::Usage;
 
@@ -193,7 +194,17 @@ pub struct JudgeReport {
 pub struct SynthesisReport {
     pub(crate) model: String,
     pub status: Status,
+    /// The answer, its citations taken out.
     pub text: String,
+    /// The answer as the synthesizer wrote it, citations and all.
+    #[serde(default)]
+    pub raw: String,
+    /// Where each claim of `text` comes from (when it was asked to cite).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+    /// Takes the citations out of the text as it streams.
+    #[serde(skip)]
+    citations: Citations,
     pub error: Option<String>,
     /// False when it worked from the raw answers because the judge failed.
     pub with_analysis: bool,
@@ -546,25 +557,37 @@ impl RunReport {
             E::SynthesisStarted {
                 model,
                 with_analysis,
+                citable,
             } => {
                 self.synthesis.model = model.clone();
                 self.synthesis.status = Status::Streaming;
                 self.synthesis.with_analysis = *with_analysis;
+                self.synthesis.citations = Citations::new(citable.clone());
             }
-            E::SynthesisDelta { text } => self.synthesis.text.push_str(text),
+            E::SynthesisDelta { text } => {
+                self.synthesis.raw.push_str(text);
+                let shown = self.synthesis.citations.push(text);
+                self.synthesis.text.push_str(&shown);
+            }
             E::SynthesisFinished {
                 finish_reason: _,
                 usage,
                 ttft_ms,
                 elapsed_ms,
+                provenance,
             } => {
                 self.live.add(usage);
+                let rest = self.synthesis.citations.finish();
+                self.synthesis.text.push_str(&rest);
+                self.synthesis.provenance = provenance.as_deref().cloned();
                 self.synthesis.status = Status::Done;
                 self.synthesis.usage = *usage;
                 self.synthesis.ttft_ms = *ttft_ms;
                 self.synthesis.elapsed_ms = Some(*elapsed_ms);
             }
             E::SynthesisFailed { error, elapsed_ms } => {
+                let rest = self.synthesis.citations.finish();
+                self.synthesis.text.push_str(&rest);
                 self.synthesis.status = if error.is_cancelled() {
                     Status::Cancelled
                 } else {

@@ -14,6 +14,15 @@ resolve contradictions by reasoning about which side is right (say so when it st
 cover blind spots and keep valuable unique insights. Answer directly; do not describe the council \
 or its members unless the disagreement itself matters to the reader.";
 
+/// Asks for citations by member name (added to the prompt unless the
+/// answer must be JSON). The engine takes them out of the text and checks
+/// each against the answers.
+pub(crate) const CITATIONS: &str = "\n\n# Citations\n\nEnd each sentence that draws on \
+members' answers with their names in square brackets, before its final punctuation, e.g. \
+`Water boils at 100 °C at sea level [alpha, beta].` Use the names exactly as the answers above \
+are headed, cite only members whose answers say it, and write no brackets after sentences of \
+your own. The brackets are removed before the reader sees the answer.\n";
+
 /// A member's answer as the synthesizer sees it.
 pub(crate) struct NamedAnswer<'a> {
     pub(crate) name: &'a str,

@@ -100,12 +100,18 @@ pub(crate) fn log_event(event: &CouncilEvent) {
         E::SynthesisStarted {
             model,
             with_analysis,
+            ..
         } => tracing::info!(model = %model, with_analysis, "synthesis started"),
         E::SynthesisFinished {
-            usage, elapsed_ms, ..
+            usage,
+            elapsed_ms,
+            provenance,
+            ..
         } => tracing::info!(
             elapsed_ms,
             completion_tokens = usage.completion_tokens,
+            claims = provenance.as_ref().map(|p| p.claims.len()),
+            unsourced = provenance.as_ref().map(|p| p.unsourced),
             "synthesis finished"
         ),
         E::SynthesisFailed { error, elapsed_ms } => tracing::warn!(

@@ -111,7 +111,9 @@ fn with_cors(mut response: Response, origin: &str, preflight: bool) -> Response 
         );
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("authorization, content-type, x-council-progress"),
+            HeaderValue::from_static(
+                "authorization, content-type, x-council-progress, x-council-citations",
+            ),
         );
         headers.insert(
             header::ACCESS_CONTROL_MAX_AGE,

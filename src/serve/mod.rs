@@ -349,6 +349,20 @@ fn progress_wanted(shared: &Shared, headers: &HeaderMap) -> Result<bool, ApiErro
     }
 }
 
+/// Whether the answer keeps the synthesizer's citations (`[alpha, beta]`):
+/// the request's `x-council-citations: keep`; they are taken out by default.
+fn citations_kept(headers: &HeaderMap) -> Result<bool, ApiError> {
+    match headers.get("x-council-citations").map(|v| v.to_str()) {
+        None => Ok(false),
+        Some(Ok(v)) if v.eq_ignore_ascii_case("strip") => Ok(false),
+        Some(Ok(v)) if v.eq_ignore_ascii_case("keep") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_header",
+            "`x-council-citations` is `keep` or `strip`",
+        )),
+    }
+}
+
 /// Holds a place among the admitted councils until dropped.
 struct Admission(Arc<Shared>);
 
@@ -438,6 +452,7 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
     }
     let format = params::check(&request)?;
     let progress = progress_wanted(&shared, &headers)?;
+    let keep_citations = citations_kept(&headers)?;
     let (question, history) = conversation(&request)?;
     let Some(council_request) = shared.councils().request(&request.model) else {
         return Err(ApiError::new(
@@ -489,7 +504,14 @@ async fn answer(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Result<R
             Refusal::Council(e) => unavailable(e),
             other => unavailable(ConfigError::Invalid(other.to_string())),
         })?;
-    let out = run::drive(conversation, shared.hard_stop.clone(), progress);
+    let out = run::drive(
+        conversation,
+        shared.hard_stop.clone(),
+        run::Shown {
+            progress,
+            keep_citations,
+        },
+    );
     let reply = Reply {
         id: format!("chatcmpl-council-{:x}", rand::random::<u64>()),
         created: unix_now(),

@@ -26,18 +26,32 @@ pub(super) struct Finished {
     pub(crate) session_id: Option<String>,
 }
 
+/// What the client is shown beside the answer.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shown {
+    /// Progress lines, as reasoning.
+    pub(super) progress: bool,
+    /// The synthesizer's citations, as it wrote them.
+    pub(super) keep_citations: bool,
+}
+
 /// Drives the conversation's run to its end in a task of its own; the
 /// receiver gets what to send. Dropping the receiver (the client is gone)
 /// or `shutdown` cancels the run; its events are still drained and saved.
 ///
 /// Progress is sent only before the synthesis starts (a client shows the
 /// answer after its reasoning, never inside it), and not at all without
-/// `progress`.
+/// `progress`. The answer is the report's text, its citations taken out,
+/// unless they are kept.
 pub(super) fn drive(
     mut conversation: Conversation,
     shutdown: CancellationToken,
-    progress: bool,
+    shown: Shown,
 ) -> mpsc::UnboundedReceiver<Out> {
+    let Shown {
+        progress,
+        keep_citations,
+    } = shown;
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let gone = async {
@@ -47,9 +61,29 @@ pub(super) fn drive(
             }
         };
         let mut answering = false;
+        let mut taken = 0;
         conversation
             .run_to_end(gone, |event, report| {
                 // Sends fail only once the client is gone; the run is cancelled then.
+                if !keep_citations
+                    && matches!(
+                        event,
+                        CouncilEvent::SynthesisDelta { .. }
+                            | CouncilEvent::SynthesisFinished { .. }
+                            | CouncilEvent::SynthesisFailed { .. }
+                    )
+                {
+                    let text = &report.synthesis.text;
+                    let new = text.get(taken..).unwrap_or("");
+                    taken = text.len();
+                    if !new.is_empty() {
+                        answering = true;
+                        let _ = tx.send(Out::Content(new.to_string()));
+                    }
+                    if matches!(event, CouncilEvent::SynthesisDelta { .. }) {
+                        return;
+                    }
+                }
                 let _ = match event {
                     CouncilEvent::SynthesisDelta { text } => {
                         answering = true;

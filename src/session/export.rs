@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{Header, Session};
 use crate::engine::judge::Finding;
+use crate::engine::provenance::Claim;
 use crate::engine::{RunReport, Status};
 
 fn status(s: Status) -> &'static str {
@@ -39,6 +40,88 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
+fn turns(n: usize) -> String {
+    match n {
+        1 => "1 turn".into(),
+        n => format!("{n} turns"),
+    }
+}
+
+/// The synthesis with `mark(k)` after its k-th claim (from 1), and a note
+/// per claim: the members it cites with the passage each wrote, the
+/// members it is found in without citing them, a citation its member's
+/// answer does not hold, or that nobody cited or wrote it. None without
+/// provenance.
+fn sourced(turn: &RunReport, mark: impl Fn(usize) -> String) -> Option<(String, Vec<String>)> {
+    let s = &turn.synthesis;
+    let provenance = s.provenance.as_ref().filter(|p| !p.claims.is_empty())?;
+    let mut text = String::with_capacity(s.text.len() + 8 * provenance.claims.len());
+    let mut at = 0;
+    let mut notes = Vec::new();
+    for (k, claim) in provenance.claims.iter().enumerate() {
+        // Spans come from the session file: one that does not fit the text
+        // (a file edited by hand) leaves the text unmarked.
+        let end = claim.span.1;
+        if end < at || !s.text.is_char_boundary(end) || end > s.text.len() {
+            return None;
+        }
+        text.push_str(&s.text[at..end]);
+        text.push_str(&mark(k + 1));
+        at = end;
+        notes.push(note(claim, turn));
+    }
+    text.push_str(&s.text[at..]);
+    Some((text, notes))
+}
+
+fn note(claim: &Claim, turn: &RunReport) -> String {
+    if claim.unsourced {
+        return "unsourced: no member cited or wrote this".into();
+    }
+    let passage = |member: &str, span: (usize, usize)| {
+        let text = turn
+            .members
+            .iter()
+            .find(|m| m.name == member)
+            .and_then(|m| m.text.get(span.0..span.1))
+            .unwrap_or("");
+        let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        match line.char_indices().nth(160) {
+            Some((cut, _)) => format!("“{}…”", &line[..cut]),
+            None => format!("“{line}”"),
+        }
+    };
+    let mut parts = Vec::new();
+    for member in &claim.members {
+        match claim.support.iter().find(|s| &s.member == member) {
+            Some(s) => parts.push(format!("{member}: {}", passage(member, s.span))),
+            None => parts.push(format!("{member}: cited, not found in its answer")),
+        }
+    }
+    for s in claim
+        .support
+        .iter()
+        .filter(|s| !claim.members.contains(&s.member))
+    {
+        parts.push(format!(
+            "{} (not cited): {}",
+            s.member,
+            passage(&s.member, s.span)
+        ));
+    }
+    parts.join("; ")
+}
+
+/// How much of the synthesis is sourced, in a line.
+fn sourced_summary(turn: &RunReport) -> Option<String> {
+    let p = turn.synthesis.provenance.as_ref()?;
+    let (sourced, claims) = p.sourced();
+    Some(format!(
+        "{sourced} of {claims} claims sourced: {} cited, {} supported by every member they cite, {} unsourced",
+        p.cited, p.supported, p.unsourced
+    ))
+}
+
 pub fn markdown(session: &Session) -> String {
     let mut out = String::new();
     let h = &session.header;
@@ -46,9 +129,9 @@ pub fn markdown(session: &Session) -> String {
     let preset = h.council.preset.as_deref().unwrap_or("custom panel");
     let _ = writeln!(
         out,
-        "Created {} · {preset} · {} turn(s)",
+        "Created {} · {preset} · {}",
         h.created,
-        session.turns.len()
+        turns(session.turns.len())
     );
     if session.interrupted {
         out.push_str("\n> The last turn was interrupted before it finished.\n");
@@ -57,7 +140,12 @@ pub fn markdown(session: &Session) -> String {
         if session.turns.len() > 1 {
             let _ = writeln!(out, "\n## Turn {}", i + 1);
         }
-        turn_markdown(&mut out, turn);
+        let label = if session.turns.len() > 1 {
+            format!("{}-", i + 1)
+        } else {
+            String::new()
+        };
+        turn_markdown(&mut out, turn, &label);
     }
     out
 }
@@ -134,7 +222,8 @@ fn deliberation(turn: &RunReport) -> Vec<(usize, String)> {
     lines
 }
 
-fn turn_markdown(out: &mut String, turn: &RunReport) {
+/// One turn; `label` starts its footnotes' names, unique in the document.
+fn turn_markdown(out: &mut String, turn: &RunReport, label: &str) {
     let _ = writeln!(out, "\n### Question\n\n{}\n", turn.question.trim());
     out.push_str(
         "| member | model | status | tokens in | tokens out | cost | first token | time |\n",
@@ -213,9 +302,23 @@ fn turn_markdown(out: &mut String, turn: &RunReport) {
         out.push_str(STALE.trim_start());
         out.push('\n');
     }
-    let text = s.text.trim();
-    out.push_str(if text.is_empty() { "_(none)_" } else { text });
-    out.push('\n');
+    match sourced(turn, |k| format!("[^{label}{k}]")) {
+        Some((text, notes)) => {
+            out.push_str(text.trim());
+            out.push('\n');
+            if let Some(summary) = sourced_summary(turn) {
+                let _ = writeln!(out, "\n_Sources: {summary}._\n");
+            }
+            for (k, note) in notes.iter().enumerate() {
+                let _ = writeln!(out, "[^{label}{}]: {note}", k + 1);
+            }
+        }
+        None => {
+            let text = s.text.trim();
+            out.push_str(if text.is_empty() { "_(none)_" } else { text });
+            out.push('\n');
+        }
+    }
     let _ = writeln!(
         out,
         "\n_Total: {} tokens in, {} out, {}, {}._",
@@ -249,10 +352,10 @@ pub fn text(session: &Session) -> String {
     let total = crate::provider::sum_costs(session.turns.iter().filter_map(|t| t.usage.cost));
     let _ = writeln!(
         out,
-        "Session {} · {preset} · created {} · {} turn(s) · ${total:.4}",
+        "Session {} · {preset} · created {} · {} · ${total:.4}",
         h.id,
         h.created,
-        session.turns.len()
+        turns(session.turns.len())
     );
     if session.interrupted {
         out.push_str("The last turn was interrupted before it finished.\n");
@@ -389,12 +492,25 @@ fn turn_text(out: &mut String, turn: &RunReport) {
     if turn.stale {
         out.push_str("   stale: answers changed after this was written\n");
     }
-    let text = if s.text.trim().is_empty() {
-        "(none)"
-    } else {
-        &s.text
-    };
-    let _ = writeln!(out, "{}", indented(text, 3));
+    match sourced(turn, |k| format!(" [{k}]")) {
+        Some((text, notes)) => {
+            let _ = writeln!(out, "{}", indented(&text, 3));
+            if let Some(summary) = sourced_summary(turn) {
+                let _ = writeln!(out, "\n   Sources: {summary}");
+            }
+            for (k, note) in notes.iter().enumerate() {
+                let _ = writeln!(out, "   [{}] {note}", k + 1);
+            }
+        }
+        None => {
+            let text = if s.text.trim().is_empty() {
+                "(none)"
+            } else {
+                &s.text
+            };
+            let _ = writeln!(out, "{}", indented(text, 3));
+        }
+    }
     let _ = writeln!(
         out,
         "\n   Total: {} tokens in, {} out, {}, {}.",
@@ -434,11 +550,11 @@ mod tests {
             ..RunReport::default()
         };
         let mut fresh = String::new();
-        turn_markdown(&mut fresh, &turn);
+        turn_markdown(&mut fresh, &turn, "");
         assert!(!fresh.contains("Stale"), "{fresh}");
         turn.stale = true;
         let mut stale = String::new();
-        turn_markdown(&mut stale, &turn);
+        turn_markdown(&mut stale, &turn, "");
         assert_eq!(stale.matches("**Stale:**").count(), 2, "{stale}");
     }
 }

@@ -674,7 +674,8 @@ impl App {
             self.state.show_report(last);
         }
         self.notice(Notice::Info(format!(
-            "session {id} · {count} turn(s){} · a question continues it",
+            "session {id} · {count} {}{} · a question continues it",
+            if count == 1 { "turn" } else { "turns" },
             if interrupted { " · interrupted" } else { "" }
         )));
     }

@@ -249,6 +249,9 @@ pub struct Run {
     earlier_rounds: Vec<Vec<StreamText>>,
     judge: StreamText,
     synthesis: StreamText,
+    /// Bytes of the report's synthesis text (its citations taken out)
+    /// already in `synthesis`.
+    synthesis_taken: usize,
     running: bool,
     /// Members are ranking each other's answers.
     ranking: bool,
@@ -348,6 +351,7 @@ impl Run {
                         self.members.clear();
                         self.judge = StreamText::default();
                         self.synthesis = StreamText::default();
+                        self.synthesis_taken = 0;
                     }
                     RunScope::Members(indices) => {
                         for &i in indices {
@@ -359,8 +363,12 @@ impl Run {
                     RunScope::Judgement => {
                         self.judge = StreamText::default();
                         self.synthesis = StreamText::default();
+                        self.synthesis_taken = 0;
                     }
-                    RunScope::Round => self.synthesis = StreamText::default(),
+                    RunScope::Round => {
+                        self.synthesis = StreamText::default();
+                        self.synthesis_taken = 0;
+                    }
                 }
                 self.elapsed_before = match scope {
                     RunScope::Full => Duration::ZERO,
@@ -397,7 +405,23 @@ impl Run {
             CouncilEvent::JudgeStarted { .. } => self.judge.started_at = Some(now),
             CouncilEvent::JudgeDelta { text } => self.judge.push_text(text, now),
             CouncilEvent::SynthesisStarted { .. } => self.synthesis.started_at = Some(now),
-            CouncilEvent::SynthesisDelta { text } => self.synthesis.push_text(text, now),
+            // The report's text, not the delta: the citations are taken
+            // out there, a piece held back until it is known to be text.
+            CouncilEvent::SynthesisDelta { .. }
+            | CouncilEvent::SynthesisFinished { .. }
+            | CouncilEvent::SynthesisFailed { .. } => {
+                let text = &self.report.synthesis.text;
+                if self.synthesis_taken > text.len() {
+                    // The report started the synthesis over.
+                    self.synthesis = StreamText::default();
+                    self.synthesis_taken = 0;
+                }
+                let new = text.get(self.synthesis_taken..).unwrap_or("");
+                if !new.is_empty() {
+                    self.synthesis.push_text(new, now);
+                }
+                self.synthesis_taken = text.len();
+            }
             CouncilEvent::RankingStarted { .. } => self.ranking = true,
             CouncilEvent::RankingFinished { .. } => self.ranking = false,
             CouncilEvent::RunFinished { .. } => {
@@ -464,6 +488,7 @@ impl Run {
             .collect();
         self.judge = StreamText::shown(&report.judge.text, "");
         self.synthesis = StreamText::shown(&report.synthesis.text, "");
+        self.synthesis_taken = report.synthesis.text.len();
         self.running = false;
         self.started = None;
         self.report = report;

@@ -64,8 +64,9 @@ pub(super) fn draw(
             let date: String = s.created.replace('T', " ").chars().take(16).collect();
             let question: String = sanitize(&s.question).replace('\n', " ");
             let text = format!(
-                "{date}  {:>2} turn(s)  {:>9}  {:<11}  {:<12}  {question}",
+                "{date}  {:>2} {}  {:>9}  {:<11}  {:<12}  {question}",
                 s.turns,
+                if s.turns == 1 { "turn " } else { "turns" },
                 format!("${:.4}", s.cost),
                 s.status,
                 s.preset.as_deref().unwrap_or("-"),

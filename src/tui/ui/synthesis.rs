@@ -42,6 +42,10 @@ pub(super) fn draw(
     if let Some(cost) = synth.usage.cost {
         title.push(Span::raw(format!("· ${cost:.4} ")));
     }
+    if let Some(provenance) = &synth.provenance {
+        let (sourced, claims) = provenance.sourced();
+        title.push(Span::raw(format!("· claims {sourced}/{claims} sourced ")));
+    }
     let block = pane_block(
         Line::from(title),
         state.view.focus == Focus::Synthesis,
