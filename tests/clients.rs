@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 use support::{Recorded, Reply, Server, judge_json};
@@ -33,34 +33,7 @@ fn handler(r: &Recorded, _: usize) -> Reply {
 
 /// A virtual environment with the `openai` package, made once.
 fn venv() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("clients-venv");
-    let python = dir.join("bin/python");
-    let ready = dir.join(".openai-installed");
-    if ready.exists() {
-        return python;
-    }
-    let run = |cmd: &mut std::process::Command| {
-        let out = cmd.output().expect("run python");
-        assert!(
-            out.status.success(),
-            "{:?}: {}",
-            cmd,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(std::process::Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&dir));
-    run(std::process::Command::new(&python).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "openai>=1.40,<3",
-    ]));
-    std::fs::write(&ready, "").unwrap();
-    python
+    support::python::venv("clients-venv", "openai>=1.40,<3")
 }
 
 struct Served {

@@ -10,8 +10,8 @@ use council::attachments::Attachment;
 use council::config::roles::{self, Role};
 use council::config::settings::Settings;
 use council::config::{ConfigError, CouncilRequest, presets, providers};
-use council::conversation::{Conversation, SAVE_WAIT, on_error};
-use council::engine::{RunOutcome, Status};
+use council::conversation::{Conversation, Refusal, SAVE_WAIT, on_error};
+use council::engine::{RunOutcome, RunReport, Status};
 use council::paths;
 use council::progress;
 use council::sanitize::sanitize;
@@ -254,36 +254,16 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings, colour: ColorWhe
     if let Err(code) = models::fetch_for(&request) {
         return code;
     }
-    let context = match args.context {
-        Some(super::Context::Syntheses) => council::engine::ContextMode::Syntheses,
-        Some(super::Context::Own) => council::engine::ContextMode::OwnAnswers,
-        None => settings.context.into(),
-    };
-    let mut conversation = Conversation::new(request)
-        .with_options(RunOptions {
-            seed: args.seed,
-            context,
-            ..RunOptions::default()
-        })
-        .with_sessions(
-            council::session::sessions_dir(),
-            Some("cli"),
-            on_error(|_| {}),
-        );
-    // A follow-up: the stored session's turns as context, its council
-    // unless one is given.
-    if let Some(id) = &args.session {
-        let own_council = args.council.preset.is_some() || !args.council.panel.is_empty();
-        if let Err(e) = conversation.continue_saved(id, own_council) {
-            return fail(EXIT_USAGE, e);
-        }
-    }
-    let prices = conversation.prices().await;
-    match conversation.ask(&question, attachments, &prices) {
-        Ok(Some(note)) => eprintln!("council: {}", sanitize(&note)),
-        Ok(None) => {}
-        Err(e) => return fail(EXIT_USAGE, e),
-    }
+    let mut conversation =
+        match start(&args, &question, attachments, request, settings, "cli").await {
+            Ok((conversation, note)) => {
+                if let Some(note) = note {
+                    eprintln!("council: {}", sanitize(&note));
+                }
+                conversation
+            }
+            Err(refused) => return fail(EXIT_USAGE, refused.reason),
+        };
     let mut interrupted = false;
     let mut terminated = false;
     let mut sigterm =
@@ -356,14 +336,7 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings, colour: ColorWhe
         answer_out.finish();
     }
     if args.json {
-        // The report, and the session it was saved in (null when unsaved).
-        let document = serde_json::to_value(report).map(|mut v| {
-            if let Some(object) = v.as_object_mut() {
-                object.insert("session_id".into(), session_id.clone().into());
-            }
-            v
-        });
-        match document.and_then(|v| serde_json::to_string_pretty(&v)) {
+        match serde_json::to_string_pretty(&report_json(report, session_id.as_deref())) {
             Ok(json) => {
                 let _ = writeln!(std::io::stdout(), "{json}");
             }
@@ -402,6 +375,74 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings, colour: ColorWhe
         Some(RunOutcome::SynthesisFailed) => fail(EXIT_FAILED, why()),
         Some(RunOutcome::Answered) | None => fail(EXIT_FAILED, "the run ended without a synthesis"),
     }
+}
+
+/// Why a question was not asked: the outcome's name, as `--json` and the
+/// MCP tool name it, and the reason in words.
+pub(super) struct Refused {
+    pub(super) outcome: &'static str,
+    pub(super) reason: String,
+}
+
+/// A conversation for `args`'s council (continuing its session, when one
+/// is named) with `question` asked: its run has started. Saved with
+/// `origin`. Returns the budget's note, when a cap is set.
+pub(super) async fn start(
+    args: &AskArgs,
+    question: &str,
+    attachments: Vec<Attachment>,
+    request: CouncilRequest,
+    settings: &Settings,
+    origin: &str,
+) -> Result<(Conversation, Option<String>), Refused> {
+    let context = match args.context {
+        Some(super::Context::Syntheses) => council::engine::ContextMode::Syntheses,
+        Some(super::Context::Own) => council::engine::ContextMode::OwnAnswers,
+        None => settings.context.into(),
+    };
+    let mut conversation = Conversation::new(request)
+        .with_options(RunOptions {
+            seed: args.seed,
+            context,
+            ..RunOptions::default()
+        })
+        .with_sessions(
+            council::session::sessions_dir(),
+            Some(origin),
+            on_error(|_| {}),
+        );
+    // A follow-up: the stored session's turns as context, its council
+    // unless one is given.
+    if let Some(id) = &args.session {
+        let own_council = args.council.preset.is_some() || !args.council.panel.is_empty();
+        conversation
+            .continue_saved(id, own_council)
+            .map_err(|reason| Refused {
+                outcome: "no_session",
+                reason,
+            })?;
+    }
+    let prices = conversation.prices().await;
+    match conversation.ask(question, attachments, &prices) {
+        Ok(note) => Ok((conversation, note)),
+        Err(refusal) => Err(Refused {
+            outcome: match refusal {
+                Refusal::OverBudget(_) => "budget_exceeded",
+                _ => "invalid_council",
+            },
+            reason: refusal.to_string(),
+        }),
+    }
+}
+
+/// A run's report as `--json` prints it, with the session it was saved
+/// in (null when unsaved).
+pub(super) fn report_json(report: &RunReport, session_id: Option<&str>) -> serde_json::Value {
+    let mut value = serde_json::to_value(report).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.insert("session_id".into(), session_id.into());
+    }
+    value
 }
 
 /// Where an answer's text goes on stdout: as it arrives, as written (a

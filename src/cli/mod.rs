@@ -8,6 +8,7 @@ mod config;
 mod eval;
 mod keys;
 mod man;
+mod mcp;
 mod models;
 mod presets;
 mod serve;
@@ -157,6 +158,13 @@ Environment:
         #[arg(long, value_name = "DIR")]
         dir: Option<std::path::PathBuf>,
     },
+    /// Serve the council as tools for agents over the Model Context
+    /// Protocol on stdin/stdout: ask_council, list_presets, show_session.
+    #[command(after_long_help = "Setup:
+  claude mcp add council -- council mcp          Claude Code
+  {\"mcpServers\": {\"council\": {\"command\": \"council\", \"args\": [\"mcp\"]}}}
+                                                 Claude Desktop, Cursor (their JSON config)")]
+    Mcp,
     /// Provider keys saved in the config folder, for when the environment
     /// does not hold them (the environment wins).
     Keys {
@@ -364,6 +372,7 @@ pub(crate) async fn dispatch(cli: Cli) -> ExitCode {
         Some(Command::Show { id }) => sessions::show(&id),
         Some(Command::Export(args)) => sessions::export(args),
         Some(Command::Keys { command }) => keys::keys(command),
+        Some(Command::Mcp) => mcp::mcp(settings).await,
         Some(Command::Config { .. }) => config::show(&settings, config_file.as_deref()),
         Some(Command::Complete { kind }) => complete::candidates(kind),
         Some(Command::Completions { .. } | Command::Man { .. }) => ExitCode::SUCCESS,
@@ -434,6 +443,7 @@ fn command_name(command: &Option<Command>) -> &'static str {
         Some(Command::Man { .. }) => "man",
         Some(Command::Config { .. }) => "config",
         Some(Command::Keys { .. }) => "keys",
+        Some(Command::Mcp) => "mcp",
     }
 }
 

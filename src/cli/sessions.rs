@@ -25,7 +25,7 @@ pub(crate) struct ListArgs {
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
     /// Sessions run by one front: `served` (council serve), `cli` (council
-    /// ask), `tui` (the interactive council).
+    /// ask), `tui` (the interactive council), `mcp` (council mcp).
     #[arg(long, value_enum)]
     pub origin: Option<Origin>,
 }
@@ -44,6 +44,7 @@ pub(crate) enum Origin {
     Served,
     Cli,
     Tui,
+    Mcp,
 }
 
 impl Origin {
@@ -53,6 +54,7 @@ impl Origin {
             Origin::Served => origin == Some("served"),
             Origin::Cli => origin == Some("cli"),
             Origin::Tui => origin.is_none(),
+            Origin::Mcp => origin == Some("mcp"),
         }
     }
 }

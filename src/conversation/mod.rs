@@ -319,6 +319,15 @@ impl Conversation {
         Some(prices.estimate(self.resolved_plan()?, &prompt))
     }
 
+    /// The most a run of `question` may cost, at the providers' prices
+    /// (gathered whatever the cap; from the disk cache when fresh). None
+    /// when the council cannot be built (a key missing, say).
+    pub async fn estimate_priced(&mut self, question: &str) -> Option<CostEstimate> {
+        let council = self.council().ok()?;
+        let prices = Prices::gather(&council).await;
+        self.estimate(question, &prices)
+    }
+
     /// What the members read of a question, earlier turns included, as the
     /// budget counts it.
     fn context_prompt(&self, question: &str) -> String {

@@ -16,6 +16,7 @@ pub(crate) mod synthesis;
 pub(crate) mod trace;
 
 pub use council::{Council, Seat, SeatSpec};
+pub use estimate::CostEstimate;
 pub use events::{CouncilEvent, RunOutcome, RunScope, SeatInfo, SeatRole};
 pub use orchestrator::{
     Basis, ContextMode, PastTurn, RunCanceller, RunHandle, RunOptions, run, run_scoped,

@@ -31,7 +31,7 @@ pub const VERSION: u32 = 1;
 pub struct Header {
     pub(crate) format: String,
     pub version: u32,
-    pub(crate) id: String,
+    pub id: String,
     /// RFC 3339, UTC.
     pub(crate) created: String,
     /// The council's seats: models and settings, never keys.

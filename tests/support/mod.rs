@@ -9,6 +9,7 @@ pub mod cli;
 pub mod flood;
 pub mod model;
 pub mod pty;
+pub mod python;
 pub mod serve;
 pub mod sessions;
 pub mod tui;
