@@ -814,3 +814,57 @@ async fn two_follow_ups_on_one_session_never_write_the_same_turn() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A judge that quotes one real passage and one nobody wrote: the reports
+/// people share mark the made-up one, as the TUI does, and count them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_mark_a_made_up_quote() {
+    const ANSWER: &str = "Water boils at 100 degrees at sea level.";
+    fn handler(r: &Recorded, _: usize) -> Reply {
+        if r.is_judge() {
+            let judge = serde_json::json!({
+                "consensus": [{"point": "Boiling point", "labels": ["A", "B"], "quotes": [
+                    {"label": "A", "quote": "boils at 100 degrees at sea level"},
+                    {"label": "B", "quote": "water boils at 50 degrees on Mars"}]}],
+                "contradictions": [], "blind_spots": [], "unique_insights": [], "partial_coverage": []
+            });
+            return Reply::text(&[&judge.to_string()]);
+        }
+        if r.is_synthesis() {
+            return Reply::text(&["At sea level, 100 degrees."]);
+        }
+        Reply::text(&[ANSWER])
+    }
+    let server = Server::start(handler).await;
+    let dir = scratch("made-up");
+    let env = [("COUNCIL_SESSIONS_DIR", dir.to_str().unwrap())];
+    let asked = support::cli::council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/alpha,y/beta",
+            "Boiling?",
+        ],
+        None,
+        &env,
+    )
+    .await;
+    assert_eq!(asked.code, 0, "{}", asked.stderr);
+    let md = support::cli::council(&["export", "last", "--format", "md"], None, &env).await;
+    let shown = support::cli::council(&["show", "last"], None, &env).await;
+    for (what, out) in [("export", &md.stdout), ("show", &shown.stdout)] {
+        assert!(out.contains("quotes 1/2 found"), "{what}: {out}");
+        assert!(
+            out.contains("? “water boils at 50 degrees on Mars” — not found in "),
+            "{what}: {out}"
+        );
+        assert!(
+            out.contains("“boils at 100 degrees at sea level” — ")
+                && !out.contains("? “boils at 100"),
+            "{what}: {out}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::{Header, Session};
-use crate::engine::judge::Finding;
+use crate::engine::judge::{Analysis, Finding, Quote};
 use crate::engine::provenance::Claim;
 use crate::engine::{RunReport, Status};
 
@@ -38,6 +38,35 @@ fn seconds(ms: Option<u64>) -> String {
 /// Text inside a table cell: one line, no column breaks.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A judge's quote as the reports print it, as the TUI shows it: a
+/// verified one as it is; any other marked `?`, saying where it was not
+/// found and whose words it is when another member wrote it.
+fn quote(q: &Quote, analysis: &Analysis) -> String {
+    let text = q.text.trim();
+    if !analysis.checked {
+        return format!("“{text}” — {} (not checked)", q.member);
+    }
+    if q.verified {
+        return format!("“{text}” — {}", q.member);
+    }
+    let whose = q
+        .found_in
+        .as_ref()
+        .map(|other| format!(" (it is {other}'s)"))
+        .unwrap_or_default();
+    format!("? “{text}” — not found in {}{whose}", q.member)
+}
+
+/// `· quotes 3/5 found` for a judge's heading, when it quoted.
+fn quotes_found(analysis: Option<&Analysis>) -> String {
+    match analysis.map(Analysis::grounding) {
+        Some(g) if g.quotes > 0 && analysis.is_some_and(|a| a.checked) => {
+            format!(" · quotes {}/{} found", g.verified, g.quotes)
+        }
+        _ => String::new(),
+    }
 }
 
 fn turns(n: usize) -> String {
@@ -264,13 +293,19 @@ fn turn_markdown(out: &mut String, turn: &RunReport, label: &str) {
         out.push('\n');
     }
     let j = &turn.judge;
-    let _ = writeln!(out, "\n### Judge ({}, {})", j.model, status(j.status));
+    let _ = writeln!(
+        out,
+        "\n### Judge ({}, {}){}",
+        j.model,
+        status(j.status),
+        quotes_found(j.analysis.as_ref())
+    );
     if turn.stale {
         out.push_str(STALE);
     }
     match &j.analysis {
         Some(a) => {
-            findings(out, "Consensus", &a.consensus);
+            findings(out, "Consensus", &a.consensus, a);
             if !a.contradictions.is_empty() {
                 out.push_str("\n#### Contradictions\n\n");
                 for c in &a.contradictions {
@@ -278,14 +313,14 @@ fn turn_markdown(out: &mut String, turn: &RunReport, label: &str) {
                     for s in &c.stances {
                         let _ = writeln!(out, "  - {}: {}", s.members.join(", "), s.stance.trim());
                         for q in &s.quotes {
-                            let _ = writeln!(out, "    > “{}” ({})", q.text.trim(), q.member);
+                            let _ = writeln!(out, "    > {}", quote(q, a));
                         }
                     }
                 }
             }
-            findings(out, "Blind spots", &a.blind_spots);
-            findings(out, "Unique insights", &a.unique_insights);
-            findings(out, "Partial coverage", &a.partial_coverage);
+            findings(out, "Blind spots", &a.blind_spots, a);
+            findings(out, "Unique insights", &a.unique_insights, a);
+            findings(out, "Partial coverage", &a.partial_coverage, a);
         }
         None => {
             if let Some(e) = &j.error {
@@ -329,7 +364,7 @@ fn turn_markdown(out: &mut String, turn: &RunReport, label: &str) {
     );
 }
 
-fn findings(out: &mut String, title: &str, items: &[Finding]) {
+fn findings(out: &mut String, title: &str, items: &[Finding], analysis: &Analysis) {
     if items.is_empty() {
         return;
     }
@@ -337,7 +372,7 @@ fn findings(out: &mut String, title: &str, items: &[Finding]) {
     for f in items {
         let _ = writeln!(out, "- {} ({})", f.point.trim(), f.members.join(", "));
         for q in &f.quotes {
-            let _ = writeln!(out, "  > “{}” ({})", q.text.trim(), q.member);
+            let _ = writeln!(out, "  > {}", quote(q, analysis));
         }
     }
 }
@@ -441,7 +476,13 @@ fn turn_text(out: &mut String, turn: &RunReport) {
         let _ = writeln!(out, "{}", indented(text, 3));
     }
     let j = &turn.judge;
-    let _ = writeln!(out, "\n── Judge ({}) · {}", j.model, status(j.status));
+    let _ = writeln!(
+        out,
+        "\n── Judge ({}) · {}{}",
+        j.model,
+        status(j.status),
+        quotes_found(j.analysis.as_ref())
+    );
     if turn.stale {
         out.push_str("   stale: answers changed after this was written\n");
     }
@@ -455,7 +496,7 @@ fn turn_text(out: &mut String, turn: &RunReport) {
                 for f in items {
                     let _ = writeln!(out, "     • {}  [{}]", f.point.trim(), f.members.join(", "));
                     for q in &f.quotes {
-                        let _ = writeln!(out, "         “{}” — {}", q.text.trim(), q.member);
+                        let _ = writeln!(out, "         {}", quote(q, a));
                     }
                 }
             };
@@ -472,7 +513,7 @@ fn turn_text(out: &mut String, turn: &RunReport) {
                             st.stance.trim()
                         );
                         for q in &st.quotes {
-                            let _ = writeln!(out, "           “{}” — {}", q.text.trim(), q.member);
+                            let _ = writeln!(out, "           {}", quote(q, a));
                         }
                     }
                 }
