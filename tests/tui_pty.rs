@@ -556,3 +556,50 @@ async fn no_color_keeps_the_screen_to_the_terminals_colours() {
     assert!(colour > 0 && always > 0, "{counts:?}");
     assert_eq!((no_color, never), (0, 0), "{counts:?}");
 }
+
+/// The title of the pane drawn with the focus's thick border.
+fn focused_title(screen: &str) -> String {
+    let line = screen.lines().find(|l| l.contains('┏')).unwrap_or("");
+    let after = line.split('┏').nth(1).unwrap_or("");
+    after
+        .trim_start_matches('━')
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Shift+Tab as a terminal sends it (`ESC [ Z`) steps the focus back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shift_tab_from_the_terminal_moves_the_focus_back() {
+    let server = Server::start(handler).await;
+    let base_url = server.base_url.clone();
+    let (first, second, back) = tokio::task::spawn_blocking(move || {
+        let mut term = Term::spawn(
+            "backtab",
+            &["--base-url", &base_url, "--panel", "x/alpha,y/beta"],
+            40,
+            120,
+        );
+        term.wait_for("the prompt editor", "Ask the council a question");
+        term.type_keys(b"Why is the sky blue?\r");
+        term.wait_for("the run to finish", "Synthesis ✓ done");
+        let settle = || std::thread::sleep(Duration::from_millis(300));
+        settle();
+        let first = focused_title(&term.contents());
+        term.type_keys(b"\t");
+        settle();
+        let second = focused_title(&term.contents());
+        term.type_keys(b"\x1b[Z");
+        settle();
+        let back = focused_title(&term.contents());
+        term.type_keys(b"\x03");
+        assert!(term.wait_exit().success());
+        (first, second, back)
+    })
+    .await
+    .unwrap();
+    assert!(!first.is_empty(), "a pane has the focus");
+    assert_ne!(first, second, "Tab moves the focus");
+    assert_eq!(back, first, "Shift+Tab moves it back");
+}
