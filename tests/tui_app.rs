@@ -697,3 +697,43 @@ async fn enter_on_a_judge_item_shows_the_quoted_passage() {
         "the passage near the end of a 300-word answer is in view:\n{shown}"
     );
 }
+
+/// Members asked to rank answer with no ballot the count can read: the
+/// stage bar says so instead of showing an empty ranking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusable_ballots_are_said_in_the_stage_bar() {
+    fn handler(r: &Recorded, _: usize) -> Reply {
+        if r.is_ranking() {
+            return Reply::text(&["I liked them all equally."]);
+        }
+        if r.is_judge() {
+            return Reply::text(&[&judge_reply()]);
+        }
+        if r.is_synthesis() {
+            return Reply::text(&["Scattering."]);
+        }
+        Reply::text(&["An answer."])
+    }
+    let server = Server::start(handler).await;
+    let request = CouncilRequest {
+        // Ranking needs three answers.
+        panel: vec!["x/alpha".into(), "x/beta".into(), "x/gamma".into()],
+        base_url: Some(server.base_url.clone()),
+        ranking: true,
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut terminal = terminal(120, 40);
+    let watch = std::sync::Arc::new(server);
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("Why?");
+        syntheses(&watch, 1).await;
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut terminal).unwrap();
+    let screen = screen(&terminal);
+    let ranking = app.state.run.report().ranking.clone().expect("a ranking");
+    assert!(ranking.aggregate.is_empty() && ranking.malformed.len() == 3);
+    assert!(screen.contains("Ranking: no ballot counted"), "{screen}");
+}

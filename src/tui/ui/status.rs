@@ -102,7 +102,26 @@ pub(super) fn draw_stage_bar(frame: &mut Frame<'_>, area: Rect, state: &State, e
             } else {
                 Status::Queued
             };
-            left.push(Span::styled("Ranking", settled_style(status)));
+            // Ballots that could not be read are said here, not only in
+            // the saved session.
+            let (label, style) = match &report.ranking {
+                Some(r) if r.aggregate.is_empty() => (
+                    "Ranking: no ballot counted".to_string(),
+                    Style::default().fg(theme.warn),
+                ),
+                Some(r) if !r.malformed.is_empty() => {
+                    let n = r.malformed.len();
+                    (
+                        format!(
+                            "Ranking ({n} ballot{} left out)",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                        Style::default().fg(theme.warn),
+                    )
+                }
+                _ => ("Ranking".to_string(), settled_style(status)),
+            };
+            left.push(Span::styled(label, style));
             left.push(arrow());
         }
         left.push(Span::styled(
