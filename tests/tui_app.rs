@@ -13,7 +13,7 @@ use council::tui::state::JudgeTab;
 use crossterm::event::KeyCode;
 use serde_json::json;
 use support::tui::{Keys, drive, screen, syntheses, terminal};
-use support::{Recorded, Reply, Server};
+use support::{Recorded, Reply, Server, Step, content};
 
 fn judge_reply() -> String {
     let item = |p: &str, l: &[&str]| json!({"point": p, "labels": l, "quotes": [{"label": l[0], "quote": "verbatim words"}]});
@@ -736,4 +736,63 @@ async fn unusable_ballots_are_said_in_the_stage_bar() {
     let ranking = app.state.run.report().ranking.clone().expect("a ranking");
     assert!(ranking.aggregate.is_empty() && ranking.malformed.len() == 3);
     assert!(screen.contains("Ranking: no ballot counted"), "{screen}");
+}
+
+/// Ctrl+C after one of two members answered: the judge and the synthesis
+/// say the run was cancelled (not that no member answered), and the
+/// cancelled member's tokens per second stay where they stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_says_so_and_its_rates_stop() {
+    fn handler(r: &Recorded, _: usize) -> Reply {
+        if r.model() == "x/slow" {
+            let mut steps = vec![Step::Write(content("word "))];
+            steps.push(Step::Forever(content("word "), Duration::from_millis(20)));
+            return Reply::sse(steps);
+        }
+        Reply::text(&["A quick answer."])
+    }
+    let server = Server::start(handler).await;
+    let mut app = app_on(&server, &["x/quick", "x/slow"]);
+    let mut terminal = terminal(120, 40);
+    let watch = std::sync::Arc::new(server);
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("Why?");
+        // The quick one done, the slow one streaming for a while.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !watch
+            .chats()
+            .iter()
+            .any(|r| r.model() == "x/quick" && r.finished.is_some())
+        {
+            assert!(tokio::time::Instant::now() < deadline);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        keys.ctrl('c');
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    let report = app.state.run.report();
+    assert_eq!(report.outcome, Some(RunOutcome::Cancelled));
+    app.draw(&mut terminal).unwrap();
+    let first = screen(&terminal);
+    assert!(first.contains("not run: the run was cancelled"), "{first}");
+    assert!(!first.contains("no member answered"), "{first}");
+    let rate = |screen: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains("slow"))
+            .and_then(|l| l.split("tok/s").next())
+            .and_then(|l| l.rsplit(' ').find(|w| !w.is_empty()).map(String::from))
+    };
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.draw(&mut terminal).unwrap();
+    let later = screen(&terminal);
+    assert!(rate(&first).is_some(), "{first}");
+    assert_eq!(
+        rate(&first),
+        rate(&later),
+        "the rate is fixed once cancelled"
+    );
 }

@@ -288,6 +288,16 @@ fn same_model(members: &[SeatInfo], judge: &SeatInfo) -> Vec<String> {
 }
 
 impl RunReport {
+    /// Why a stage that did not run was skipped, in words: the run was
+    /// cancelled, or what the run's error says.
+    pub fn why_skipped(&self) -> String {
+        match (self.outcome, &self.error) {
+            (Some(RunOutcome::Cancelled), _) => "the run was cancelled".into(),
+            (_, Some(error)) => error.clone(),
+            (_, None) => "no member answered".into(),
+        }
+    }
+
     /// Folds a whole event sequence.
     pub fn from_events<'a>(events: impl IntoIterator<Item = &'a CouncilEvent>) -> Self {
         let mut report = Self::default();

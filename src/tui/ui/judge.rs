@@ -333,12 +333,7 @@ fn other_lines(state: &State, env: &Env<'_>, width: usize) -> Vec<Line<'static>>
             lines
         }
         (Status::Skipped, _) => {
-            let why = state
-                .run
-                .report()
-                .error
-                .as_deref()
-                .map_or_else(|| "no member answered".to_string(), sanitize);
+            let why = sanitize(&state.run.report().why_skipped());
             wrap_plain(&format!("not run: {why}"), width, dim)
         }
         (Status::Done, None) | (Status::Late, _) => Vec::new(),

@@ -330,6 +330,12 @@ fn member_title(
     } else {
         pane.deltas
     };
+    let ttft = report
+        .ttft_ms
+        .or_else(|| match (pane.started_at, pane.first_token_at) {
+            (Some(s), Some(f)) => Some(f.saturating_duration_since(s).as_millis() as u64),
+            _ => None,
+        });
     // (display order, priority, text): kept by priority, shown in order.
     let mut extras: Vec<(u8, u8, Span<'static>)> = Vec::new();
     if tokens > 0 {
@@ -339,10 +345,14 @@ fn member_title(
             "~"
         };
         extras.push((0, 0, Span::raw(format!("{approx}{} tok", compact(tokens)))));
-        let generating_ms = match (pane.first_token_at, report.elapsed_ms, report.ttft_ms) {
-            (_, Some(elapsed), Some(ttft)) if done => elapsed.saturating_sub(ttft),
-            (Some(first), _, _) => env.now.saturating_duration_since(first).as_millis() as u64,
-            _ => 0,
+        // Settled (done, failed, cancelled, late), the rate is fixed at
+        // its end: it no longer counts on with the clock.
+        let generating_ms = match (done, report.elapsed_ms, ttft) {
+            (true, Some(elapsed), Some(ttft)) => elapsed.saturating_sub(ttft),
+            (true, _, _) => 0,
+            (false, _, _) => pane.first_token_at.map_or(0, |first| {
+                env.now.saturating_duration_since(first).as_millis() as u64
+            }),
         };
         if generating_ms >= 200 {
             extras.push((
@@ -358,12 +368,6 @@ fn member_title(
     if let Some(cost) = report.usage.cost {
         extras.push((1, 1, Span::raw(format!("${cost:.4}"))));
     }
-    let ttft = report
-        .ttft_ms
-        .or_else(|| match (pane.started_at, pane.first_token_at) {
-            (Some(s), Some(f)) => Some(f.saturating_duration_since(s).as_millis() as u64),
-            _ => None,
-        });
     if let Some(ttft) = ttft {
         extras.push((3, 3, Span::raw(format!("ttft {}", seconds(ttft)))));
     }

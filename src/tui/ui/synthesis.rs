@@ -66,9 +66,8 @@ pub(super) fn draw(
             dim,
         ))),
         Status::Skipped => {
-            let why = state.run.report().error.as_deref().map(sanitize);
-            let text = why.map_or_else(|| "not run".to_string(), |why| format!("not run: {why}"));
-            head.extend(wrap_plain(&text, width, dim));
+            let why = sanitize(&state.run.report().why_skipped());
+            head.extend(wrap_plain(&format!("not run: {why}"), width, dim));
         }
         Status::Failed | Status::Cancelled => head.extend(wrap_plain(
             &format!("✗ {}", sanitize(synth.error.as_deref().unwrap_or("failed"))),
