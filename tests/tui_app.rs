@@ -796,3 +796,40 @@ async fn a_cancelled_run_says_so_and_its_rates_stop() {
         "the rate is fixed once cancelled"
     );
 }
+
+/// A question whose `@file` is refused leaves the last run on screen, says
+/// why, and gives the question back to the editor; `{` still reaches the
+/// earlier turns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_question_keeps_the_screen() {
+    let server = Server::start(handler).await;
+    let dir = std::env::temp_dir().join(format!("council-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let binary = dir.join("picture.png");
+    std::fs::write(&binary, [0u8, 159, 146, 150, 0, 1, 2, 3]).unwrap();
+    let mut app = app_on(&server, &["x/alpha", "x/beta"]);
+    let mut terminal = terminal(120, 40);
+    let watch = std::sync::Arc::new(server);
+    let typed = format!("What is in @{}?", binary.display());
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("Why is the sky blue?");
+        syntheses(&watch, 1).await;
+        keys.type_line(&typed);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut terminal).unwrap();
+    let screen = screen(&terminal);
+    assert!(
+        screen.contains("because of scattering."),
+        "the last run stays:\n{screen}"
+    );
+    assert!(screen.contains("binary"), "the refusal is shown:\n{screen}");
+    assert_eq!(app.state.run.report().question, "Why is the sky blue?");
+    assert!(
+        screen.contains("What is in @"),
+        "the question is back in the editor:\n{screen}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -212,7 +212,10 @@ impl App {
             self.screen.dirty = true;
             match command {
                 Command::StartRun(question) => match self.attach_mentions(&question) {
-                    Ok(files) => self.ask_question(&question, files),
+                    Ok(files) => {
+                        self.state.begin_run();
+                        self.ask_question(&question, files);
+                    }
                     // Nothing is lost: the question goes back to the editor.
                     Err(e) => {
                         self.state.view.set_editor_text(&question);

@@ -1283,6 +1283,14 @@ impl State {
         self.view.history_pos = None;
         self.view.set_editor_text("");
         self.view.notice = None;
+        // The screen is cleared when the run starts (`begin_run`): a
+        // question refused before (an attachment that cannot be read)
+        // leaves the last run on screen.
+        vec![Command::StartRun(question)]
+    }
+
+    /// A question is about to run: the panes are cleared for it.
+    pub fn begin_run(&mut self) {
         self.leave_earlier_turn();
         self.run.clear();
         self.view.reset_panes();
@@ -1290,7 +1298,6 @@ impl State {
             self.view.focus = Focus::Prompt;
         }
         self.view.zoomed = false;
-        vec![Command::StartRun(question)]
     }
 
     /// `r`: runs the focused member again (with its current settings); the
@@ -1752,6 +1759,12 @@ mod tests {
             s.update(Action::Submit),
             [Command::StartRun("Again?".into())]
         );
+        assert_eq!(
+            s.view.focus,
+            Focus::Member(1),
+            "the last run stays until it starts"
+        );
+        s.begin_run();
         assert_eq!(
             s.run.len(),
             s.run.report().members.len(),
