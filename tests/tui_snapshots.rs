@@ -796,6 +796,36 @@ fn a_judge_item_leads_to_its_quote() {
     snap("contradiction_passages", &mut s);
 }
 
+/// From a zoomed judge, Enter on an item and one Esc come back to the
+/// item as it was: zoomed, the quote's hint gone.
+#[test]
+fn one_esc_returns_from_a_quote_to_the_zoomed_judge() {
+    let mut s = finished();
+    for _ in 0..4 {
+        s.action(Action::FocusNext);
+    }
+    s.action(Action::ToggleZoom).action(Action::Scroll(1));
+    // Zoomed, the focused judge's thick border starts at the top.
+    let zoomed = |s: &mut Script| {
+        let text = format!("{}", render(s, (120, 40)).backend());
+        text.lines()
+            .position(|l| l.contains('┏'))
+            .is_some_and(|row| row <= 3)
+    };
+    assert!(zoomed(&mut s));
+    s.action(Action::Open);
+    assert_eq!(s.state.view.focus, Focus::Member(0));
+    let text = format!("{}", render(&mut s, (120, 40)).backend());
+    assert!(text.contains("quote 1 of"), "{text}");
+    s.action(Action::Back);
+    assert_eq!(s.state.view.focus, Focus::Judge);
+    assert_eq!(s.state.view.judge_item, 1);
+    assert!(zoomed(&mut s), "zoomed again, as it was");
+    let text = format!("{}", render(&mut s, (120, 40)).backend());
+    assert!(!text.contains("quote 1 of"), "{text}");
+    assert!(text.contains("▶ Scattering strength grows"), "{text}");
+}
+
 #[test]
 fn a_click_on_a_judge_item_selects_it() {
     let mut s = finished();

@@ -199,6 +199,8 @@ pub struct Jump {
     /// scrolled to them, and the width they were found at (a resize finds
     /// them again).
     pub(crate) lines: HashMap<usize, (usize, usize, usize)>,
+    /// The judge was zoomed when the quote was gone to: Esc zooms it again.
+    pub(crate) zoomed: bool,
 }
 
 /// A follow-up keeps the turns before it reachable: `{` and `}` show them
@@ -1036,15 +1038,18 @@ impl State {
             }
             Action::FocusPane(focus) => self.view.focus = focus,
             Action::Back => {
-                if self.view.zoomed {
-                    self.view.zoomed = false;
-                } else if let (Some(jump), Focus::Member(_)) = (&self.view.jump, self.view.focus) {
-                    // Back to the judge item the quote came from.
+                if let (Some(jump), Focus::Member(_)) = (&self.view.jump, self.view.focus) {
+                    // Back to the judge item the quote came from, as it was
+                    // (zoomed or not), in one step.
                     self.view.judge_tab = jump.tab;
                     self.view.judge_item = jump.item;
                     self.view.judge_item_moved = true;
+                    self.view.zoomed = jump.zoomed;
                     self.view.focus = Focus::Judge;
                     self.view.jump = None;
+                    self.view.notice = None;
+                } else if self.view.zoomed {
+                    self.view.zoomed = false;
                 } else if self.view.focus == Focus::Prompt {
                     if !self.run.is_empty() {
                         self.view.focus = Focus::Member(0);
@@ -1544,6 +1549,7 @@ impl State {
             member,
             spans,
             lines: HashMap::new(),
+            zoomed: self.view.zoomed,
         });
         self.view.focus = Focus::Member(member);
         self.view.notice = Some(Notice::Info(format!(
