@@ -153,6 +153,10 @@ fn event_line(event: &CouncilEvent, report: &RunReport) -> Option<String> {
             }
             s
         }
+        E::MemberRetrying { member: i, .. } => {
+            let retry = report.members.get(*i)?.retrying.as_ref()?;
+            format!("  {} {}", member(i), sanitize(&retry.describe()))
+        }
         E::RankingStarted { reviewers } => {
             format!("ranking: {} members rank each other", reviewers.len())
         }

@@ -48,6 +48,8 @@ async fn chat(provider: &OpenAiProvider, cancel: CancellationToken) -> Outcome {
         let mut sink = |d: Delta| match d {
             Delta::Text(t) => text.push_str(&t),
             Delta::Reasoning(r) => reasoning.push_str(&r),
+            // Retries are news, not text.
+            Delta::Retrying { .. } => {}
         };
         provider.stream_chat(&request(), cancel, &mut sink).await
     };

@@ -281,6 +281,67 @@ async fn without_a_quorum_at_the_deadline_the_run_waits_for_one() {
     assert_eq!(json["members"][1]["text"], "Late but here");
 }
 
+/// A member failing with HTTP 500 and retrying when the deadline comes:
+/// it is stopped as late, and why its tries failed is kept and shown.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_stopped_late_while_retrying_keeps_its_error() {
+    let server = Server::start(handler).await;
+    let (run, json) = ask(
+        &server,
+        "late-retry",
+        &[
+            "--panel",
+            "ok/a,500/b,ok/c",
+            "--quorum",
+            "2",
+            "--deadline",
+            "2",
+            "Q?",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let late = &json["members"][1];
+    assert_eq!(late["status"], "late", "{late}");
+    let error = late["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("stopped at the deadline after") && error.contains("500"),
+        "{late}"
+    );
+    // While it retried, stderr said so.
+    assert!(run.stderr.contains("b retrying after"), "{}", run.stderr);
+}
+
+/// Too many members failed for the quorum: the run ends at once with
+/// `no_quorum`, not at the deadline.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quorum_that_can_no_longer_be_reached_ends_the_wait() {
+    let server = Server::start(handler).await;
+    let started = std::time::Instant::now();
+    let (run, json) = ask(
+        &server,
+        "quorum-lost",
+        &[
+            "--panel",
+            "ok/a,404/b,slow/c",
+            "--quorum",
+            "3",
+            "--deadline",
+            "20",
+            "Q?",
+        ],
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(json["outcome"], "no_quorum", "{json}");
+    assert!(
+        took < Duration::from_secs(8),
+        "took {took:?}, not the 20 s deadline"
+    );
+    assert_eq!(json["members"][2]["status"], "late");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn fewer_answers_than_the_quorum_end_the_run_without_a_judge() {
     let server = Server::start(handler).await;

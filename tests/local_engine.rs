@@ -46,6 +46,7 @@ async fn a_local_member_streams_text_with_usage() {
         .map(|d| match d {
             Delta::Text(t) => t.as_str(),
             Delta::Reasoning(_) => panic!("SmolLM2 sends no reasoning"),
+            Delta::Retrying { .. } => panic!("the embedded engine never retries"),
         })
         .collect();
     assert!(!text.trim().is_empty(), "non-empty answer");

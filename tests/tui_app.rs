@@ -833,3 +833,46 @@ async fn a_refused_question_keeps_the_screen() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A member failing with HTTP 500 says it is retrying while it does; when
+/// the deadline stops it, its pane keeps why its tries failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_member_shows_its_retries_and_its_last_error() {
+    fn handler(r: &Recorded, _: usize) -> Reply {
+        if r.model() == "x/flaky" {
+            return Reply::status(500, r#"{"error":{"message":"overloaded"}}"#);
+        }
+        if r.is_judge() {
+            return Reply::text(&[&judge_reply()]);
+        }
+        Reply::text(&["An answer."])
+    }
+    let server = Server::start(handler).await;
+    let request = CouncilRequest {
+        panel: vec!["x/alpha".into(), "x/flaky".into(), "x/gamma".into()],
+        base_url: Some(server.base_url.clone()),
+        limits: council::engine::council::Limits {
+            quorum: Some(2),
+            deadline_s: Some(2.0),
+            ..Default::default()
+        },
+        ..CouncilRequest::default()
+    };
+    let mut app = App::new(request, Box::new(MemoryClipboard::default()));
+    let mut terminal = terminal(120, 40);
+    let watch = std::sync::Arc::new(server);
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("Why?");
+        syntheses(&watch, 1).await;
+        keys.ctrl('c');
+    })
+    .await;
+    let flaky = &app.state.run.report().members[1];
+    assert_eq!(flaky.status, Status::Late);
+    app.draw(&mut terminal).unwrap();
+    let screen = screen(&terminal);
+    assert!(
+        screen.contains("⏱ stopped at the deadline after") && screen.contains("500"),
+        "{screen}"
+    );
+}

@@ -136,6 +136,14 @@ pub enum CouncilEvent {
         member: usize,
         elapsed_ms: u64,
     },
+    /// A try failed before any answer and another follows (`tries` made of
+    /// at most `of`).
+    MemberRetrying {
+        member: usize,
+        tries: u32,
+        of: u32,
+        error: String,
+    },
     /// Stopped at the deadline: the quorum had answered. Its text so far is
     /// kept; it is left out of the judgement and the synthesis.
     MemberLate {

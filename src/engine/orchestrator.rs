@@ -359,8 +359,15 @@ async fn stream_stage(
                 if over {
                     return;
                 }
+                // A retry is news, not output: no first token, no bytes.
+                if matches!(delta, Delta::Retrying { .. }) {
+                    emit(delta);
+                    return;
+                }
                 ttft_ms.get_or_insert_with(|| millis(started));
-                let (Delta::Text(t) | Delta::Reasoning(t)) = &mut delta;
+                let (Delta::Text(t) | Delta::Reasoning(t)) = &mut delta else {
+                    return;
+                };
                 let room = cap.saturating_sub(taken);
                 if t.len() > room {
                     t.truncate(floor_char_boundary(t, room));
@@ -792,6 +799,7 @@ impl Orchestrator {
     ) -> (Usage, Vec<(usize, ProviderError)>) {
         let indices: Vec<usize> = asked.iter().map(|(i, _)| *i).collect();
         let answered = AtomicUsize::new(0);
+        let failed = AtomicUsize::new(0);
         let settled: Vec<AtomicBool> = self
             .council
             .members
@@ -799,11 +807,13 @@ impl Orchestrator {
             .map(|_| AtomicBool::new(false))
             .collect();
         let work = futures::future::join_all(asked.into_iter().map(|(i, messages)| {
-            let (answered, settled) = (&answered, &settled);
+            let (answered, failed, settled) = (&answered, &failed, &settled);
             async move {
                 let out = self.run_member(i, messages).await;
                 if out.1.is_some() {
                     answered.fetch_add(1, Ordering::SeqCst);
+                } else {
+                    failed.fetch_add(1, Ordering::SeqCst);
                 }
                 settled[i].store(true, Ordering::SeqCst);
                 (i, out)
@@ -813,10 +823,19 @@ impl Orchestrator {
             let Some(at) = deadline else {
                 return std::future::pending().await;
             };
-            tokio::time::sleep_until(at.into()).await;
             let quorum = self.quorum().unwrap_or(1);
+            // Too many failed for the quorum: the deadline is not waited for.
+            let lost = async {
+                while indices.len() - failed.load(Ordering::SeqCst) >= quorum {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            };
+            let quorum_lost = tokio::select! {
+                () = tokio::time::sleep_until(at.into()) => false,
+                () = lost => true,
+            };
             // Past the deadline the run waits for the quorum, then no longer.
-            while answered.load(Ordering::SeqCst) < quorum {
+            while !quorum_lost && answered.load(Ordering::SeqCst) < quorum {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             for &i in &indices {
@@ -1048,6 +1067,12 @@ impl Orchestrator {
             self.send(match delta {
                 Delta::Text(text) => CouncilEvent::MemberDelta { member, text },
                 Delta::Reasoning(text) => CouncilEvent::MemberReasoning { member, text },
+                Delta::Retrying { tries, of, error } => CouncilEvent::MemberRetrying {
+                    member,
+                    tries,
+                    of,
+                    error,
+                },
             })
         })
         .await;

@@ -56,6 +56,32 @@ pub struct MemberReport {
     /// What each of them failed with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallback_errors: Vec<FallbackError>,
+    /// A try failed before any answer and another was under way (cleared
+    /// once text arrives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrying: Option<Retrying>,
+}
+
+/// A seat's failed try, with another to follow.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Retrying {
+    /// Tries made, of at most `of`.
+    pub tries: u32,
+    pub of: u32,
+    /// Why the last one failed.
+    pub error: String,
+}
+
+impl Retrying {
+    /// `retrying after HTTP 500: … (2/4)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "retrying after {} ({}/{})",
+            self.error,
+            self.tries + 1,
+            self.of
+        )
+    }
 }
 
 /// A model a seat fell back from, and why.
@@ -462,6 +488,21 @@ impl RunReport {
             E::MemberDelta { member, text } => {
                 if let Some(m) = self.members.get_mut(*member) {
                     m.text.push_str(text);
+                    m.retrying = None;
+                }
+            }
+            E::MemberRetrying {
+                member,
+                tries,
+                of,
+                error,
+            } => {
+                if let Some(m) = self.members.get_mut(*member) {
+                    m.retrying = Some(Retrying {
+                        tries: *tries,
+                        of: *of,
+                        error: error.clone(),
+                    });
                 }
             }
             E::MemberReasoning { member, text } => {
@@ -479,6 +520,7 @@ impl RunReport {
             } => {
                 self.live.add(usage);
                 if let Some(m) = self.members.get_mut(*member) {
+                    m.retrying = None;
                     m.status = Status::Done;
                     m.finish_reason = finish_reason.clone();
                     m.usage = *usage;
@@ -493,6 +535,7 @@ impl RunReport {
                 elapsed_ms,
             } => {
                 if let Some(m) = self.members.get_mut(*member) {
+                    m.retrying = None;
                     m.status = Status::Failed;
                     m.error = Some(error.message.clone());
                     m.ttft_ms = *ttft_ms;
@@ -508,10 +551,18 @@ impl RunReport {
                     m.status = Status::Late;
                     m.ttft_ms = *ttft_ms;
                     m.elapsed_ms = Some(*elapsed_ms);
+                    // Stopped while retrying: why its tries failed is kept.
+                    if let Some(retry) = m.retrying.take() {
+                        m.error = Some(format!(
+                            "stopped at the deadline after {} failed tries; the last: {}",
+                            retry.tries, retry.error
+                        ));
+                    }
                 }
             }
             E::MemberCancelled { member, elapsed_ms } => {
                 if let Some(m) = self.members.get_mut(*member) {
+                    m.retrying = None;
                     m.status = Status::Cancelled;
                     m.elapsed_ms = Some(*elapsed_ms);
                 }

@@ -80,6 +80,9 @@ pub(crate) fn log_event(event: &CouncilEvent) {
         E::MemberCancelled { member, elapsed_ms } => {
             tracing::info!(member, elapsed_ms, "member cancelled")
         }
+        E::MemberRetrying {
+            member, tries, of, ..
+        } => tracing::info!(member, tries, of, "member retrying"),
         E::MemberLate {
             member, elapsed_ms, ..
         } => tracing::info!(member, elapsed_ms, "member late"),

@@ -113,6 +113,13 @@ impl JsonSchema {
 pub enum Delta {
     Text(String),
     Reasoning(String),
+    /// A try failed before any response byte and another follows:
+    /// `tries` made of at most `of`, and why the last one failed.
+    Retrying {
+        tries: u32,
+        of: u32,
+        error: String,
+    },
 }
 
 /// Token counts and cost as reported by the provider.

@@ -282,7 +282,12 @@ fn turn_markdown(out: &mut String, turn: &RunReport, label: &str) {
     for m in &turn.members {
         let _ = writeln!(out, "\n### {} ({})\n", m.name, m.model);
         if let Some(e) = &m.error {
-            let _ = writeln!(out, "> Failed: {}\n", e.trim());
+            let what = if m.status == Status::Late {
+                "Late"
+            } else {
+                "Failed"
+            };
+            let _ = writeln!(out, "> {what}: {}\n", e.trim());
         }
         let text = m.text.trim();
         out.push_str(if text.is_empty() {
@@ -466,7 +471,12 @@ fn turn_text(out: &mut String, turn: &RunReport) {
     for m in &turn.members {
         let _ = writeln!(out, "\n── {} ({}) · {}", m.name, m.model, status(m.status));
         if let Some(e) = &m.error {
-            let _ = writeln!(out, "   failed: {}", e.trim());
+            let what = if m.status == Status::Late {
+                "late"
+            } else {
+                "failed"
+            };
+            let _ = writeln!(out, "   {what}: {}", e.trim());
         }
         let text = if m.text.trim().is_empty() {
             "(no answer)"

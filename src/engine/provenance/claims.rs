@@ -49,7 +49,7 @@ pub fn split(text: &str, max: usize) -> Vec<(usize, usize)> {
                 }
                 false => false,
             },
-            Event::Rule | Event::Html(_) | Event::DisplayMath(_) => {
+            Event::Rule | Event::DisplayMath(_) => {
                 flush(text, &mut run, &blocks, &mut claims);
                 true
             }
@@ -79,9 +79,10 @@ fn block(tag: &Tag<'_>) -> Option<Container> {
     Some(match tag {
         Tag::Paragraph => Container::Paragraph,
         Tag::Item => Container::Item,
-        Tag::Heading { .. } | Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::Table(_) => {
-            Container::Skipped
-        }
+        Tag::Heading { .. } | Tag::CodeBlock(_) | Tag::Table(_) => Container::Skipped,
+        // Model output is not trusted HTML: a line that starts with a tag
+        // (a model echoing `<answer-…>`) is read as text.
+        Tag::HtmlBlock => Container::Other,
         Tag::BlockQuote(_)
         | Tag::List(_)
         | Tag::FootnoteDefinition(_)
@@ -177,14 +178,38 @@ fn abbreviation(before: &str) -> bool {
         || ABBREVIATIONS.contains(&lower.as_str())
 }
 
-/// Adds `text[start..end]` without the space around it, when it has a
-/// letter or a digit.
+/// Adds `text[start..end]` without the space and the tags (`<answer-…>`)
+/// around it, when it has a letter or a digit.
 fn push_trimmed(text: &str, start: usize, end: usize, claims: &mut Vec<(usize, usize)>) {
-    let piece = &text[start..end];
-    let lead = piece.len() - piece.trim_start().len();
-    let trail = piece.len() - piece.trim_end().len();
-    if piece.chars().any(char::is_alphanumeric) {
-        claims.push((start + lead, end - trail));
+    let (mut start, mut end) = (start, end);
+    loop {
+        let piece = &text[start..end];
+        let trimmed = piece.trim();
+        let lead = piece.len() - piece.trim_start().len();
+        let trail = piece.len() - piece.trim_end().len();
+        (start, end) = (start + lead, end - trail);
+        let tag_len = |s: &str| {
+            s.find('>')
+                .filter(|n| *n < 80 && !s[..*n].contains(char::is_whitespace))
+        };
+        if trimmed.starts_with('<')
+            && let Some(n) = tag_len(trimmed)
+        {
+            start += n + 1;
+        } else if trimmed.ends_with('>')
+            && let Some(open) = trimmed.rfind('<')
+        {
+            let tag = &trimmed[open..];
+            if tag.len() > 80 || tag.contains(char::is_whitespace) {
+                break;
+            }
+            end -= tag.len();
+        } else {
+            break;
+        }
+    }
+    if text[start..end].chars().any(char::is_alphanumeric) {
+        claims.push((start, end));
     }
 }
 
@@ -233,6 +258,12 @@ mod tests {
                 "`code` in an item",
             ]
         );
+    }
+
+    #[test]
+    fn a_tag_a_model_echoes_is_text_around_its_claims() {
+        let text = "<answer-5e58bbe39cd9>\nStore herbs in water. Keep them cool.\n</answer-5e58bbe39cd9>\n";
+        assert_eq!(claims(text), ["Store herbs in water.", "Keep them cool."]);
     }
 
     #[test]

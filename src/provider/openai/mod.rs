@@ -178,6 +178,7 @@ impl OpenAiProvider {
         &self,
         request: &ChatRequest,
         cancel: &CancellationToken,
+        sink: &mut (dyn FnMut(Delta) + Send),
     ) -> Result<(reqwest::Response, Instant), ProviderError> {
         let body = self.body(request);
         let mut attempt = 0;
@@ -232,6 +233,12 @@ impl OpenAiProvider {
                 error = %crate::sanitize::sanitize(&crate::sanitize::redact(&error.message, self.config.api_key.0.as_deref())),
                 "retrying"
             );
+            // The seat says it is retrying, and why, while it waits.
+            sink(Delta::Retrying {
+                tries,
+                of: self.config.retry.max_retries + 1,
+                error: crate::sanitize::redact(&error.message, self.config.api_key.0.as_deref()),
+            });
             attempt += 1;
             tokio::select! {
                 _ = cancel.cancelled() => return Err(ProviderError::cancelled()),
@@ -265,7 +272,8 @@ impl OpenAiProvider {
         cancel: CancellationToken,
         sink: DeltaSink<'_>,
     ) -> Result<Completion, ProviderError> {
-        let (response, first_byte_deadline) = self.send_with_retries(request, &cancel).await?;
+        let (response, first_byte_deadline) =
+            self.send_with_retries(request, &cancel, &mut *sink).await?;
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)

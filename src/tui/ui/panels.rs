@@ -141,10 +141,24 @@ pub(super) fn draw_member(
     let width = inner.width as usize;
     let md = theme.markdown();
     let mut head: Vec<Line<'static>> = Vec::new();
-    if let Some(error) = &report.error {
-        let style = Style::default().fg(theme.error);
+    if let Some(retry) = report
+        .retrying
+        .as_ref()
+        .filter(|_| !report.status.is_settled())
+    {
         head.extend(wrap_plain(
-            &format!("✗ {}", crate::sanitize::sanitize(error)),
+            &format!("↻ {}", crate::sanitize::sanitize(&retry.describe())),
+            width,
+            Style::default().fg(theme.warn),
+        ));
+    }
+    if let Some(error) = &report.error {
+        let (mark, style) = match report.status {
+            Status::Late => ("⏱", Style::default().fg(theme.warn)),
+            _ => ("✗", Style::default().fg(theme.error)),
+        };
+        head.extend(wrap_plain(
+            &format!("{mark} {}", crate::sanitize::sanitize(error)),
             width,
             style,
         ));
