@@ -737,3 +737,34 @@ async fn completion_offers_preset_names_and_session_ids() {
         "{zsh}"
     );
 }
+
+/// A question longer than the list's column is cut with an ellipsis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_question_is_cut_with_an_ellipsis_in_the_list() {
+    let server = Server::start(handler).await;
+    let dir = scratch("ellipsis");
+    let env = [("COUNCIL_SESSIONS_DIR", dir.to_str().unwrap())];
+    let question = "Why is the sky blue during the day and red at sunset, and what about Mars?";
+    let run = council(
+        &[
+            "ask",
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "x/a,x/b",
+            question,
+        ],
+        None,
+        &env,
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let listed = council(&["sessions"], None, &env).await;
+    let line = listed.stdout.lines().next().unwrap_or_default().to_string();
+    assert!(
+        line.ends_with("red at sunset, a…") || line.contains('…'),
+        "{line}"
+    );
+    assert!(!line.contains("Mars"), "{line}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

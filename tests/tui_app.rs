@@ -876,3 +876,36 @@ async fn a_late_member_shows_its_retries_and_its_last_error() {
         "{screen}"
     );
 }
+
+/// An answer cut at the seat's max_tokens says so in its pane.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_cut_at_max_tokens_says_so() {
+    fn handler(r: &Recorded, _: usize) -> Reply {
+        if r.model() == "x/cut" {
+            return Reply::sse(vec![
+                Step::Write(content("An answer that stops in the mid")),
+                Step::Write(support::finish("length")),
+                Step::Write(support::usage(10, 200, None)),
+                Step::Write(support::done()),
+            ]);
+        }
+        if r.is_judge() {
+            return Reply::text(&[&judge_reply()]);
+        }
+        Reply::text(&["A whole answer."])
+    }
+    let server = Server::start(handler).await;
+    let mut app = app_on(&server, &["x/cut", "x/whole"]);
+    let mut terminal = terminal(120, 40);
+    let watch = std::sync::Arc::new(server);
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("Why?");
+        syntheses(&watch, 1).await;
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut terminal).unwrap();
+    let screen = screen(&terminal);
+    assert!(screen.contains("✂ cut at 200 tokens"), "{screen}");
+    assert_eq!(screen.matches("✂ cut at").count(), 1, "{screen}");
+}

@@ -115,11 +115,12 @@ pub(super) fn list(args: ListArgs) -> ExitCode {
         println!("no sessions yet in {}", dir.display());
     }
     for s in &sessions {
-        let question: String = sanitize(&s.question)
-            .replace('\n', " ")
-            .chars()
-            .take(60)
-            .collect();
+        let question = sanitize(&s.question).replace('\n', " ");
+        // Cut at 60 characters, and said to be.
+        let question = match question.char_indices().nth(59) {
+            Some((at, _)) if question.chars().count() > 60 => format!("{}…", &question[..at]),
+            _ => question,
+        };
         let turns = match s.turns {
             1 => "1 turn ".to_string(),
             n => format!("{n} turns"),

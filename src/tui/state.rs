@@ -1170,6 +1170,21 @@ impl State {
         };
         // One member flips; for all, any shown hides them all.
         let show = !names.iter().any(|n| shown(self, n));
+        if !diff && show {
+            // Showing reasoning nobody sent would show nothing: say so.
+            let has_reasoning = |name: &String| {
+                self.run
+                    .members()
+                    .any(|(m, text)| &m.name == name && !text.reasoning.trim().is_empty())
+            };
+            if !names.iter().any(has_reasoning) {
+                self.view.notice = Some(Notice::Info(match names.as_slice() {
+                    [one] => format!("{one} sent no reasoning"),
+                    _ => "no member sent reasoning".into(),
+                }));
+                return;
+            }
+        }
         for name in names {
             let pane = self.view.member_pane(&name);
             match diff {
@@ -1844,6 +1859,24 @@ mod tests {
                 "focus a member to re-run it; X re-judges and re-synthesizes".into()
             ))
         );
+    }
+
+    #[test]
+    fn reasoning_nobody_sent_is_said_not_shown() {
+        let mut s = started(2);
+        s.view.focus = Focus::Member(0);
+        s.update(Action::ToggleReasoning);
+        assert_eq!(
+            s.view.notice,
+            Some(Notice::Info("m0 sent no reasoning".into()))
+        );
+        assert!(!s.shows_reasoning("m0"));
+        s.apply_now(&CouncilEvent::MemberReasoning {
+            member: 0,
+            text: "thinking".into(),
+        });
+        s.update(Action::ToggleReasoning);
+        assert!(s.shows_reasoning("m0"));
     }
 
     #[test]

@@ -152,6 +152,14 @@ pub(super) fn draw_member(
             Style::default().fg(theme.warn),
         ));
     }
+    if report.status == Status::Done && report.finish_reason.as_deref() == Some("length") {
+        let tokens = report.usage.completion_tokens;
+        let text = match tokens {
+            0 => "✂ cut at the seat's max_tokens".to_string(),
+            n => format!("✂ cut at {n} tokens (the seat's max_tokens)"),
+        };
+        head.extend(wrap_plain(&text, width, Style::default().fg(theme.warn)));
+    }
     if let Some(error) = &report.error {
         let (mark, style) = match report.status {
             Status::Late => ("⏱", Style::default().fg(theme.warn)),
