@@ -418,3 +418,38 @@ async fn the_readme_setup_runs_council_mcp() {
     let reply: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(reply["result"]["serverInfo"]["name"], "council");
 }
+
+/// `max_cost` below the estimate: refused as `budget_exceeded` before any
+/// request, as `ask` refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_over_its_budget_is_refused_before_any_request() {
+    let server = Server::start(|r: &Recorded, i| {
+        if r.path.ends_with("/models") {
+            // Every model at $1 per thousand tokens.
+            let model = |id: &str| json!({"id": id, "pricing": {"prompt": "0.001", "completion": "0.001"}});
+            let body = json!({"data": [model("x/alpha"), model("y/beta"), model("x/judge"), model("x/synth")]});
+            return Reply::status(200, &body.to_string());
+        }
+        handler(r, i)
+    })
+    .await;
+    let home = home("budget", &server);
+    let seen = client(
+        &home,
+        "call",
+        json!({"tool": "ask_council", "question": "Why?", "max_cost": 0.0001}),
+    )
+    .await;
+    let call = &seen["call"];
+    assert_eq!(call["is_error"], true, "{call}");
+    assert!(
+        call["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("budget_exceeded: "),
+        "{call}"
+    );
+    assert_eq!(call["structured"]["outcome"], "budget_exceeded");
+    assert!(server.chats().is_empty(), "nothing was asked");
+    std::fs::remove_dir_all(&home).unwrap();
+}
