@@ -909,3 +909,23 @@ async fn an_answer_cut_at_max_tokens_says_so() {
     assert!(screen.contains("✂ cut at 200 tokens"), "{screen}");
     assert_eq!(screen.matches("✂ cut at").count(), 1, "{screen}");
 }
+
+/// Ctrl+N names the council the next question goes to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_conversation_says_which_council_it_uses() {
+    let server = Server::start(handler).await;
+    let mut app = app_on(&server, &["x/alpha", "x/beta"]);
+    let mut terminal = terminal(120, 40);
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.ctrl('n');
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut terminal).unwrap();
+    let screen = screen(&terminal);
+    assert!(
+        screen.contains("new conversation on alpha, beta: the next question starts a new session"),
+        "{screen}"
+    );
+}

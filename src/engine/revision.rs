@@ -35,8 +35,8 @@ pub(crate) fn changes(before: &str, after: &str) -> Vec<Change> {
             Change::Kept(s) => {
                 // Inside a rewritten passage: words were removed before it
                 // and are removed after it (an insertion alone stays apart).
-                let rewritten = !removed.is_empty()
-                    && matches!(raw.get(k + 1), Some(Change::Removed(_)));
+                let rewritten =
+                    !removed.is_empty() && matches!(raw.get(k + 1), Some(Change::Removed(_)));
                 if rewritten && s.split_whitespace().count() <= 2 && !s.contains('\n') {
                     removed.push_str(s);
                     added.push_str(s);

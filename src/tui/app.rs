@@ -710,9 +710,21 @@ impl App {
     /// Ctrl+N: the next question starts a new conversation and session.
     fn new_conversation(&mut self) {
         self.forget_conversation();
-        self.notice(Notice::Info(
-            "new conversation: the next question starts a new session".into(),
-        ));
+        // Which council the next question goes to: after a saved session
+        // it may not be the one the app started with.
+        let council = match self.conversation.plan_mut() {
+            Ok(plan) => {
+                let members: Vec<&str> = plan.members.iter().map(|m| m.name.as_str()).collect();
+                match &plan.preset {
+                    Some(preset) => format!(" on {preset} ({})", members.join(", ")),
+                    None => format!(" on {}", members.join(", ")),
+                }
+            }
+            Err(_) => String::new(),
+        };
+        self.notice(Notice::Info(sanitize(&format!(
+            "new conversation{council}: the next question starts a new session"
+        ))));
     }
 
     pub fn draw<B: Backend>(&mut self, terminal: &mut Terminal<B>) -> std::io::Result<()>
