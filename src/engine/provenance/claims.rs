@@ -185,6 +185,9 @@ fn push_trimmed(text: &str, start: usize, end: usize, claims: &mut Vec<(usize, u
     loop {
         let piece = &text[start..end];
         let trimmed = piece.trim();
+        if trimmed.is_empty() {
+            return;
+        }
         let lead = piece.len() - piece.trim_start().len();
         let trail = piece.len() - piece.trim_end().len();
         (start, end) = (start + lead, end - trail);
@@ -264,6 +267,9 @@ mod tests {
     fn a_tag_a_model_echoes_is_text_around_its_claims() {
         let text = "<answer-5e58bbe39cd9>\nStore herbs in water. Keep them cool.\n</answer-5e58bbe39cd9>\n";
         assert_eq!(claims(text), ["Store herbs in water.", "Keep them cool."]);
+        // Only a tag, or only space: no claim, and no panic.
+        assert!(claims("<a>\n\n  \n\n</a>").is_empty());
+        assert!(claims("𖫳.\n```\n ```").len() <= 1);
     }
 
     #[test]

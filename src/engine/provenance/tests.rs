@@ -209,7 +209,7 @@ proptest! {
     /// Any text: spans slice back, claims stay within the cap, and a
     /// stream in pieces strips as the whole does.
     #[test]
-    fn spans_slice_back_on_any_text(raw in "(\\PC|\\n|\\[alpha\\]| \\[beta, alpha\\]\\.|```\\n){0,200}") {
+    fn spans_slice_back_on_any_text(raw in "(\\PC|\\n|\\[alpha\\]| \\[beta, alpha\\]\\.|```\\n|<a>|</answer-1>|  |\\. ){0,200}") {
         let p = Provenance::trace(&raw, &names(), &[("alpha".to_string(), "some text here")]);
         let (text, _) = strip(&raw);
         prop_assert!(p.claims.len() <= MAX_CLAIMS);
