@@ -75,6 +75,10 @@ fn handler(r: &Recorded, _: usize) -> Reply {
     match model.split('/').next().unwrap_or_default() {
         "404" => Reply::status(404, r#"{"error":{"message":"No endpoints found"}}"#),
         "500" => Reply::status(500, r#"{"error":{"message":"overloaded"}}"#),
+        // Asks to be tried again in 5 s: it is retrying for a while.
+        "500wait" => {
+            Reply::status(500, r#"{"error":{"message":"overloaded"}}"#).header("retry-after", "5")
+        }
         "402" => Reply::status(402, r#"{"error":{"message":"Insufficient credits"}}"#),
         "429" => Reply::status(429, r#"{"error":{"message":"Rate limit exceeded"}}"#),
         "late3" => Reply::text(&["Late but ", "here"]).delayed(Duration::from_secs(3)),
@@ -281,8 +285,9 @@ async fn without_a_quorum_at_the_deadline_the_run_waits_for_one() {
     assert_eq!(json["members"][1]["text"], "Late but here");
 }
 
-/// A member failing with HTTP 500 and retrying when the deadline comes:
-/// it is stopped as late, and why its tries failed is kept and shown.
+/// A member failing with HTTP 500 and retrying when the deadline comes
+/// (the server asked for 5 s before the next try): it is stopped as late,
+/// and why its tries failed is kept and shown.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_member_stopped_late_while_retrying_keeps_its_error() {
     let server = Server::start(handler).await;
@@ -291,11 +296,11 @@ async fn a_member_stopped_late_while_retrying_keeps_its_error() {
         "late-retry",
         &[
             "--panel",
-            "ok/a,500/b,ok/c",
+            "ok/a,500wait/b,ok/c",
             "--quorum",
             "2",
             "--deadline",
-            "2",
+            "1",
             "Q?",
         ],
     )

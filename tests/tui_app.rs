@@ -840,7 +840,9 @@ async fn a_refused_question_keeps_the_screen() {
 async fn a_late_member_shows_its_retries_and_its_last_error() {
     fn handler(r: &Recorded, _: usize) -> Reply {
         if r.model() == "x/flaky" {
-            return Reply::status(500, r#"{"error":{"message":"overloaded"}}"#);
+            // Asks for 5 s before the next try: still retrying at the deadline.
+            return Reply::status(500, r#"{"error":{"message":"overloaded"}}"#)
+                .header("retry-after", "5");
         }
         if r.is_judge() {
             return Reply::text(&[&judge_reply()]);

@@ -553,9 +553,13 @@ impl RunReport {
                     m.elapsed_ms = Some(*elapsed_ms);
                     // Stopped while retrying: why its tries failed is kept.
                     if let Some(retry) = m.retrying.take() {
+                        let tries = match retry.tries {
+                            1 => "1 failed try".to_string(),
+                            n => format!("{n} failed tries"),
+                        };
                         m.error = Some(format!(
-                            "stopped at the deadline after {} failed tries; the last: {}",
-                            retry.tries, retry.error
+                            "stopped at the deadline after {tries}; the last: {}",
+                            retry.error
                         ));
                     }
                 }
