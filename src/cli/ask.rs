@@ -11,7 +11,7 @@ use council::config::roles::{self, Role};
 use council::config::settings::Settings;
 use council::config::{ConfigError, CouncilRequest, presets, providers};
 use council::conversation::{Conversation, Refusal, SAVE_WAIT, on_error};
-use council::engine::{RunOutcome, RunReport, Status};
+use council::engine::{RunOutcome, RunReport, Status, SynthesisFeed};
 use council::paths;
 use council::progress;
 use council::sanitize::sanitize;
@@ -269,29 +269,18 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings, colour: ColorWhe
     let mut sigterm =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut answer_out = AnswerOut::new(colour);
-    let mut synthesis_taken = 0;
+    let mut synthesis = SynthesisFeed::default();
     loop {
         tokio::select! {
             event = conversation.next() => {
                 let Some(event) = event else { break };
                 // The report's text, not the delta's: the citations are
                 // taken out there, as every front takes them out.
-                if !args.json
+                if let Some(new) = synthesis.take(&event, conversation.report())
+                    && !args.json
                     && !args.no_stream
-                    && matches!(
-                        event,
-                        CouncilEvent::SynthesisDelta { .. }
-                            | CouncilEvent::SynthesisFinished { .. }
-                            | CouncilEvent::SynthesisFailed { .. }
-                    )
                 {
-                    let text = &conversation.report().synthesis.text;
-                    if synthesis_taken > text.len() {
-                        // A new synthesis (another round's).
-                        synthesis_taken = 0;
-                    }
-                    answer_out.write(&text[synthesis_taken..]);
-                    synthesis_taken = text.len();
+                    answer_out.write(new);
                 }
                 if let Some(line) = progress::line(&event, conversation.report()) {
                     // The synthesis so far is written out first, so a status

@@ -21,4 +21,4 @@ pub use events::{CouncilEvent, RunOutcome, RunScope, SeatInfo, SeatRole};
 pub use orchestrator::{
     Basis, ContextMode, PastTurn, RunCanceller, RunHandle, RunOptions, run, run_scoped,
 };
-pub use report::{RunReport, Status};
+pub use report::{RunReport, Status, SynthesisFeed};

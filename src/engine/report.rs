@@ -313,6 +313,37 @@ fn same_model(members: &[SeatInfo], judge: &SeatInfo) -> Vec<String> {
         .collect()
 }
 
+/// The synthesis as a front shows it while it streams: the report's text,
+/// its citations taken out (a piece held back until it is known to be
+/// text), given out a piece at a time. `ask`, `serve` and the TUI each
+/// show the synthesis through one, so they show the same text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SynthesisFeed {
+    /// Bytes of the report's synthesis text given out so far.
+    shown: usize,
+}
+
+impl SynthesisFeed {
+    /// Once `event` is folded into `report`: the synthesis text it added,
+    /// if any. A synthesis that starts (again) starts the feed over.
+    pub fn take<'r>(&mut self, event: &CouncilEvent, report: &'r RunReport) -> Option<&'r str> {
+        use CouncilEvent as E;
+        match event {
+            E::SynthesisStarted { .. } => {
+                self.shown = 0;
+                None
+            }
+            E::SynthesisDelta { .. } | E::SynthesisFinished { .. } | E::SynthesisFailed { .. } => {
+                let text = &report.synthesis.text;
+                let new = text.get(self.shown..).unwrap_or("");
+                self.shown = text.len();
+                (!new.is_empty()).then_some(new)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl RunReport {
     /// Why a stage that did not run was skipped, in words: the run was
     /// cancelled, or what the run's error says.
@@ -834,6 +865,46 @@ mod tests {
             limits: Default::default(),
             attachments: Vec::new(),
         }
+    }
+
+    /// The feed gives out what the synthesis gained, its citations taken
+    /// out and a held-back piece at the end; a synthesis that starts again
+    /// starts the feed over.
+    #[test]
+    fn the_synthesis_feed_gives_out_the_shown_text_piece_by_piece() {
+        let synthesis_started = CouncilEvent::SynthesisStarted {
+            model: "x/synthesizer".into(),
+            with_analysis: true,
+            citable: vec!["a".into(), "b".into()],
+        };
+        let delta = |text: &str| CouncilEvent::SynthesisDelta { text: text.into() };
+        let mut report = RunReport::from_events(&[started(RunScope::Full)]);
+        let mut feed = SynthesisFeed::default();
+        let mut shown = String::new();
+        let finished = CouncilEvent::SynthesisFinished {
+            finish_reason: None,
+            usage: Usage::default(),
+            ttft_ms: None,
+            elapsed_ms: 1,
+            provenance: None,
+        };
+        for event in [
+            synthesis_started.clone(),
+            delta("Blue [a"),
+            delta("]. Red ["),
+            finished.clone(),
+        ] {
+            report.apply(&event);
+            shown.push_str(feed.take(&event, &report).unwrap_or(""));
+        }
+        assert_eq!(shown, "Blue. Red [");
+        assert_eq!(feed.take(&started(RunScope::Full), &report), None);
+        // Again, from the start.
+        report.apply(&started(RunScope::Judgement));
+        report.apply(&synthesis_started);
+        assert_eq!(feed.take(&synthesis_started, &report), None);
+        report.apply(&delta("Again."));
+        assert_eq!(feed.take(&delta("Again."), &report), Some("Again."));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::conversation::{Conversation, SAVE_WAIT};
-use crate::engine::CouncilEvent;
+use crate::engine::{CouncilEvent, SynthesisFeed};
 use crate::{RunReport, progress};
 
 /// What the client is sent, in order.
@@ -61,22 +61,12 @@ pub(super) fn drive(
             }
         };
         let mut answering = false;
-        let mut taken = 0;
+        let mut synthesis = SynthesisFeed::default();
         conversation
             .run_to_end(gone, |event, report| {
                 // Sends fail only once the client is gone; the run is cancelled then.
-                if !keep_citations
-                    && matches!(
-                        event,
-                        CouncilEvent::SynthesisDelta { .. }
-                            | CouncilEvent::SynthesisFinished { .. }
-                            | CouncilEvent::SynthesisFailed { .. }
-                    )
-                {
-                    let text = &report.synthesis.text;
-                    let new = text.get(taken..).unwrap_or("");
-                    taken = text.len();
-                    if !new.is_empty() {
+                if !keep_citations {
+                    if let Some(new) = synthesis.take(event, report) {
                         answering = true;
                         let _ = tx.send(Out::Content(new.to_string()));
                     }

@@ -13,7 +13,7 @@ use ratatui_textarea::TextArea;
 use crate::engine::estimate::CostEstimate;
 use crate::engine::judge::{Analysis, Finding, Quote};
 use crate::engine::report::MemberReport;
-use crate::engine::{CouncilEvent, RunReport, RunScope, SeatInfo};
+use crate::engine::{CouncilEvent, RunReport, RunScope, SeatInfo, SynthesisFeed};
 use crate::sanitize::sanitize;
 use crate::tui::action::{Action, Command};
 pub use crate::tui::focus::Focus;
@@ -251,9 +251,8 @@ pub struct Run {
     earlier_rounds: Vec<Vec<StreamText>>,
     judge: StreamText,
     synthesis: StreamText,
-    /// Bytes of the report's synthesis text (its citations taken out)
-    /// already in `synthesis`.
-    synthesis_taken: usize,
+    /// What of the report's synthesis text is in `synthesis`.
+    synthesis_feed: SynthesisFeed,
     running: bool,
     /// Members are ranking each other's answers.
     ranking: bool,
@@ -353,7 +352,6 @@ impl Run {
                         self.members.clear();
                         self.judge = StreamText::default();
                         self.synthesis = StreamText::default();
-                        self.synthesis_taken = 0;
                     }
                     RunScope::Members(indices) => {
                         for &i in indices {
@@ -365,12 +363,8 @@ impl Run {
                     RunScope::Judgement => {
                         self.judge = StreamText::default();
                         self.synthesis = StreamText::default();
-                        self.synthesis_taken = 0;
                     }
-                    RunScope::Round => {
-                        self.synthesis = StreamText::default();
-                        self.synthesis_taken = 0;
-                    }
+                    RunScope::Round => self.synthesis = StreamText::default(),
                 }
                 self.elapsed_before = match scope {
                     RunScope::Full => Duration::ZERO,
@@ -406,23 +400,13 @@ impl Run {
             }
             CouncilEvent::JudgeStarted { .. } => self.judge.started_at = Some(now),
             CouncilEvent::JudgeDelta { text } => self.judge.push_text(text, now),
-            CouncilEvent::SynthesisStarted { .. } => self.synthesis.started_at = Some(now),
-            // The report's text, not the delta: the citations are taken
-            // out there, a piece held back until it is known to be text.
-            CouncilEvent::SynthesisDelta { .. }
-            | CouncilEvent::SynthesisFinished { .. }
-            | CouncilEvent::SynthesisFailed { .. } => {
-                let text = &self.report.synthesis.text;
-                if self.synthesis_taken > text.len() {
-                    // The report started the synthesis over.
-                    self.synthesis = StreamText::default();
-                    self.synthesis_taken = 0;
-                }
-                let new = text.get(self.synthesis_taken..).unwrap_or("");
-                if !new.is_empty() {
-                    self.synthesis.push_text(new, now);
-                }
-                self.synthesis_taken = text.len();
+            // A synthesis that starts (again) starts its text over, as the
+            // feed does.
+            CouncilEvent::SynthesisStarted { .. } => {
+                self.synthesis = StreamText {
+                    started_at: Some(now),
+                    ..StreamText::default()
+                };
             }
             CouncilEvent::RankingStarted { .. } => self.ranking = true,
             CouncilEvent::RankingFinished { .. } => self.ranking = false,
@@ -431,6 +415,11 @@ impl Run {
                 self.ranking = false;
             }
             _ => {}
+        }
+        // The report's text, not the delta: the citations are taken out
+        // there, a piece held back until it is known to be text.
+        if let Some(new) = self.synthesis_feed.take(event, &self.report) {
+            self.synthesis.push_text(new, now);
         }
         self.align();
     }
@@ -490,7 +479,7 @@ impl Run {
             .collect();
         self.judge = StreamText::shown(&report.judge.text, "");
         self.synthesis = StreamText::shown(&report.synthesis.text, "");
-        self.synthesis_taken = report.synthesis.text.len();
+        self.synthesis_feed = SynthesisFeed::default();
         self.running = false;
         self.started = None;
         self.report = report;
