@@ -44,19 +44,12 @@ fn cell(text: &str) -> String {
 /// verified one as it is; any other marked `?`, saying where it was not
 /// found and whose words it is when another member wrote it.
 fn quote(q: &Quote, analysis: &Analysis) -> String {
-    let text = q.text.trim();
-    if !analysis.checked {
-        return format!("“{text}” — {} (not checked)", q.member);
+    let label = q.label(|s| s.trim().to_string());
+    match (analysis.checked, q.verified) {
+        (false, _) => format!("“{}” — {} (not checked)", q.text.trim(), q.member),
+        (true, true) => label,
+        (true, false) => format!("? {label}"),
     }
-    if q.verified {
-        return format!("“{text}” — {}", q.member);
-    }
-    let whose = q
-        .found_in
-        .as_ref()
-        .map(|other| format!(" (it is {other}'s)"))
-        .unwrap_or_default();
-    format!("? “{text}” — not found in {}{whose}", q.member)
 }
 
 /// `· quotes 3/5 found` for a judge's heading, when it quoted.

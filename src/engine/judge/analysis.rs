@@ -111,6 +111,23 @@ impl Quote {
             ..Self::default()
         }
     }
+
+    /// How a checked quote reads, in the TUI and the reports alike:
+    /// `“text” — alpha`, or `“text” — not found in alpha (it is beta's)`.
+    /// `part` readies each piece taken from the run (made safe for a
+    /// terminal, or trimmed).
+    pub(crate) fn label(&self, part: impl Fn(&str) -> String) -> String {
+        let (text, member) = (part(&self.text), part(&self.member));
+        if self.verified {
+            return format!("“{text}” — {member}");
+        }
+        let whose = self
+            .found_in
+            .as_deref()
+            .map(|other| format!(" (it is {}'s)", part(other)))
+            .unwrap_or_default();
+        format!("“{text}” — not found in {member}{whose}")
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

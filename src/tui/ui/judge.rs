@@ -449,23 +449,11 @@ fn quote_lines(quotes: &[Quote], theme: &Theme, width: usize, indent: usize) -> 
     quotes
         .iter()
         .flat_map(|q| {
-            let (text, style, first) = if q.verified {
-                (
-                    format!("“{}” — {}", sanitize(&q.text), sanitize(&q.member)),
-                    found,
-                    pad.clone(),
-                )
+            let text = q.label(sanitize);
+            let (style, first) = if q.verified {
+                (found, pad.clone())
             } else {
-                let whose = match &q.found_in {
-                    Some(other) => format!(" (it is {}'s)", sanitize(other)),
-                    None => String::new(),
-                };
                 (
-                    format!(
-                        "“{}” — not found in {}{whose}",
-                        sanitize(&q.text),
-                        sanitize(&q.member)
-                    ),
                     not_found,
                     format!("{}? ", &pad[..pad.len().saturating_sub(2)]),
                 )
