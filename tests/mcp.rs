@@ -89,13 +89,17 @@ fn env(home: &Path) -> Vec<(String, String)> {
 async fn client(home: &Path, scenario: &str, arguments: Value) -> Value {
     let python = tokio::task::spawn_blocking(python).await.unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/mcp_client.py");
+    // In a file: a long question is over the size of one argument.
+    std::fs::create_dir_all(home).unwrap();
+    let file = home.join(format!("{scenario}-arguments.json"));
+    std::fs::write(&file, arguments.to_string()).unwrap();
     let out = tokio::time::timeout(
         Duration::from_secs(120),
         tokio::process::Command::new(python)
             .arg(script)
             .arg(env!("CARGO_BIN_EXE_council"))
             .arg(scenario)
-            .arg(arguments.to_string())
+            .arg(format!("@{}", file.display()))
             .env_remove("OPENROUTER_API_KEY")
             .envs(env(home))
             .output(),
@@ -268,6 +272,37 @@ async fn a_failing_council_is_a_tool_error_with_its_outcome() {
     )
     .await;
     assert_eq!(seen["call"]["is_error"], true, "{seen}");
+    // An empty question, and one over the cap, are refused before any request.
+    let before = server.chats().len();
+    let seen = client(
+        &home,
+        "call",
+        json!({"tool": "ask_council", "question": "  "}),
+    )
+    .await;
+    assert!(
+        seen["call"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("the question is empty"),
+        "{seen}"
+    );
+    let huge = "why ".repeat(1_100_000);
+    let seen = client(
+        &home,
+        "call",
+        json!({"tool": "ask_council", "question": huge}),
+    )
+    .await;
+    assert!(
+        seen["call"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("over the 4.2 MB a question may be"),
+        "{}",
+        seen["call"]["text"]
+    );
+    assert_eq!(server.chats().len(), before, "nothing was asked");
     std::fs::remove_dir_all(&home).unwrap();
 }
 

@@ -74,7 +74,7 @@ pub(crate) fn with_attachments(question: &str, attachments: &[Attachment]) -> St
 }
 
 /// `1.2 KB`, `340 B`: sizes as the screens show them.
-pub(crate) fn human_size(bytes: u64) -> String {
+pub fn human_size(bytes: u64) -> String {
     match bytes {
         b if b < 1000 => format!("{b} B"),
         b if b < 1_000_000 => format!("{:.1} KB", b as f64 / 1e3),

@@ -46,6 +46,10 @@ pub(super) async fn mcp(settings: Settings) -> ExitCode {
     }
 }
 
+/// The longest question `ask_council` takes: as much as `serve` takes in
+/// one request. (rmcp reads messages of at most 16 MiB.)
+const MAX_QUESTION_BYTES: usize = council::serve::DEFAULT_BODY_LIMIT;
+
 #[derive(Clone)]
 struct Tools {
     settings: Arc<Settings>,
@@ -272,6 +276,20 @@ impl ServerHandler for Tools {
 
 impl Tools {
     async fn ask(&self, input: AskInput, context: RequestContext<RoleServer>) -> CallToolResult {
+        if input.question.trim().is_empty() {
+            return tool_error("invalid_arguments", "the question is empty", None);
+        }
+        if input.question.len() > MAX_QUESTION_BYTES {
+            return tool_error(
+                "invalid_arguments",
+                &format!(
+                    "the question is {}, over the {} a question may be",
+                    council::attachments::human_size(input.question.len() as u64),
+                    council::attachments::human_size(MAX_QUESTION_BYTES as u64)
+                ),
+                None,
+            );
+        }
         let args = match input.ask_args() {
             Ok(args) => args,
             Err(e) => return tool_error("invalid_arguments", &e, None),

@@ -1,7 +1,6 @@
 """Drives `council mcp` with the official `mcp` package, as an agent would.
 
-Usage: mcp_client.py COUNCIL_BINARY SCENARIO [ARGS...] (the server's own
-arguments follow the scenario's). Prints one JSON document of what the
+Usage: mcp_client.py COUNCIL_BINARY SCENARIO [ARGUMENTS|@FILE [SERVER ARGS...]]. Prints one JSON document of what the
 client saw; the Rust test asserts on it.
 """
 
@@ -80,7 +79,10 @@ async def cancel(session, arguments):
 
 async def main():
     binary, scenario, *rest = sys.argv[1:]
-    arguments = json.loads(rest[0]) if rest else {}
+    # Arguments inline, or `@FILE` (a long question is over the size of
+    # one command-line argument).
+    text = rest[0] if rest else "{}"
+    arguments = json.loads(open(text[1:]).read() if text.startswith("@") else text)
     server_args = rest[1:]
     async with stdio_client(params(binary, server_args)) as (read, write):
         async with ClientSession(read, write) as session:
