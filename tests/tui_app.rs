@@ -931,3 +931,86 @@ async fn a_new_conversation_says_which_council_it_uses() {
         "{screen}"
     );
 }
+
+/// Ctrl+U clears the question; Tab steps from the last pane back into the
+/// editor; the judge's tabs carry their ✓ counts at every width; a title
+/// too long for its border ends in an ellipsis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_tabs_and_titles_read_the_same_at_every_width() {
+    let server = Server::start(handler).await;
+    let mut app = app_on(&server, &["x/alpha", "x/beta"]);
+    let mut terminal = terminal(200, 60);
+    let watch = std::sync::Arc::new(server);
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_text("a draft nobody wants");
+        keys.ctrl('u');
+        keys.type_line("Why is the sky blue?");
+        syntheses(&watch, 1).await;
+        // Editor, alpha, beta, judge, synthesis, and round to the editor.
+        for _ in 0..5 {
+            keys.press(KeyCode::Tab);
+        }
+        keys.type_text("next");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    let asked = app.state.run.report().question.clone();
+    assert_eq!(
+        asked, "Why is the sky blue?",
+        "Ctrl+U left nothing of the draft"
+    );
+    app.draw(&mut terminal).unwrap();
+    let wide = screen(&terminal);
+    assert!(
+        wide.lines().any(|l| l.starts_with("\"┃next ")),
+        "Tab came back to the editor, which took the typing: {wide}"
+    );
+    assert!(wide.contains("Consensus 1 ✓0│Contradictions 1│"), "{wide}");
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut small = support::tui::terminal(w, h);
+        app.draw(&mut small).unwrap();
+        let text = screen(&small);
+        assert!(text.contains("✓0"), "{w}x{h}: {text}");
+        assert!(
+            !text.contains("Consensus 1 ") || text.contains("✓"),
+            "{text}"
+        );
+    }
+    // At 80 columns the judge's title is longer than its border.
+    let mut narrow = support::tui::terminal(80, 24);
+    app.draw(&mut narrow).unwrap();
+    let text = screen(&narrow);
+    assert!(
+        text.contains("…╮") || text.contains("…┓") || text.contains("…╗"),
+        "a cut title ends in an ellipsis: {text}"
+    );
+}
+
+/// In the panel editor, `a` adds a fresh member at its model (the field
+/// marked, the model's editor open) and `d` copies the member whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_and_duplicate_in_the_panel_editor_differ() {
+    use council::tui::layer::Layer;
+    let server = Server::start(handler).await;
+    let mut app = app_on(&server, &["x/alpha"]);
+    let mut terminal = terminal(120, 40);
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.ctrl('p');
+        keys.press(KeyCode::Char('a'));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    assert!(
+        matches!(app.state.layer(), Layer::PanelPicker | Layer::PanelField),
+        "a fresh member opens at its model: {:?}",
+        app.state.layer()
+    );
+    app.draw(&mut terminal).unwrap();
+    let text = screen(&terminal);
+    assert!(
+        text.contains("▸ model"),
+        "the model field is marked: {text}"
+    );
+}

@@ -253,6 +253,9 @@ async fn panes_follow_an_edited_panel_and_an_added_member_runs_alone() {
         // Remove alpha, then add a member like beta: `beta-2`.
         keys.press(KeyCode::Char('x'));
         keys.press(KeyCode::Char('a'));
+        // A fresh member opens at its model's picker: Esc keeps beta's
+        // model, a second Esc closes the editor.
+        keys.press(KeyCode::Esc);
         keys.press(KeyCode::Esc);
         // Four chats, then the new member.
         settled(&s, 5).await;

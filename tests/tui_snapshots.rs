@@ -732,8 +732,9 @@ fn unverified_quotes_are_marked() {
         text.contains("“Shorter wavelengths SCATTER much more” — claude-opus"),
         "{text}"
     );
-    // Wide: the full tab names win over the marks; narrower: the marks show.
-    assert!(text.contains("1:Consensus 1│"), "{text}");
+    // Wide: the full names with their marks; narrower: short names, the
+    // marks still there.
+    assert!(text.contains("Consensus 1 ✓0│"), "{text}");
     let mid = format!("{}", render(&mut s, (120, 40)).backend());
     assert!(mid.contains("Agree 1 ✓0"), "{mid}");
 }

@@ -19,6 +19,8 @@ pub enum Action {
     HistoryPrev,
     /// ↓ in the editor: a later question while browsing them, else the cursor moves.
     HistoryNext,
+    /// Ctrl+U in the editor: clear the question (as shells do).
+    ClearPrompt,
     FocusNext,
     FocusPrev,
     FocusEditor,

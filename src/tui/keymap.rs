@@ -318,6 +318,12 @@ fn defaults() -> Vec<Binding> {
             Action::HistoryNext,
             "earlier questions (in an empty editor)",
         ),
+        row(
+            EDITOR,
+            Key::ctrl('u'),
+            Action::ClearPrompt,
+            "clear the question (in the editor)",
+        ),
         // Moving around.
         row(
             MAIN,
@@ -697,12 +703,18 @@ fn defaults() -> Vec<Binding> {
             "edit the field as text",
         ),
         row(PANEL, Key::ch(' '), panel(P::Toggle), "toggle web search"),
-        named_in(PANEL, "panel-add", panel(P::Add), "add a member").overlay("add"),
+        named_in(
+            PANEL,
+            "panel-add",
+            panel(P::Add),
+            "add a fresh member, its model chosen first",
+        )
+        .overlay("add"),
         named_in(
             PANEL,
             "panel-duplicate",
             panel(P::Duplicate),
-            "duplicate the member",
+            "duplicate the member with its prompt and settings",
         )
         .overlay("duplicate"),
         named_in(PANEL, "panel-remove", panel(P::Remove), "remove the member").overlay("remove"),
@@ -1251,7 +1263,9 @@ mod tests {
         let panel = &keymap.help()[1];
         assert_eq!(panel.title, "Panel editor");
         assert!(
-            panel.rows.contains(&("n".into(), "add a member")),
+            panel
+                .rows
+                .contains(&("n".into(), "add a fresh member, its model chosen first")),
             "{panel:?}"
         );
         // Pane keys are untouched: `j` still scrolls there.

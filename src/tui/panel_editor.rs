@@ -466,6 +466,12 @@ impl PanelEditor {
         };
         self.plan.members.insert(at, seat);
         self.selected = at;
+        // A fresh member starts at its model, the picker open (when the
+        // provider lists models); a duplicate keeps the field shown.
+        if !duplicate {
+            self.field = Field::Model;
+            self.seats_act(PanelAction::Enter);
+        }
     }
 
     /// The names of the members other than row `row`.

@@ -884,6 +884,7 @@ impl State {
             | A::Paste(_)
             | A::HistoryPrev
             | A::HistoryNext
+            | A::ClearPrompt
             | A::EditInEditor => return self.edit(action),
             // Tab after `@path` in the editor completes the path.
             A::FocusNext
@@ -1006,6 +1007,10 @@ impl State {
                 }
                 None => {}
             },
+            Action::ClearPrompt => {
+                self.view.history_pos = None;
+                self.view.set_editor_text("");
+            }
             Action::EditInEditor => {
                 self.view.focus = Focus::Prompt;
                 self.view.zoomed = false;

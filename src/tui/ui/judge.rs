@@ -75,6 +75,7 @@ pub(super) fn draw(
     title.push(model_span(&judge.model, &judge.fallback_from, "· ", theme));
     let block = pane_block(
         Line::from(title),
+        area,
         state.view.focus == Focus::Judge,
         theme.border,
         theme,
@@ -112,16 +113,17 @@ pub(super) fn draw(
         };
         Some((n, grounded))
     };
-    let counted = |tab: JudgeTab, marks: bool| -> Option<String> {
+    let counted = |tab: JudgeTab| -> Option<String> {
         let (n, grounded) = count(tab)?;
-        Some(match grounded.filter(|_| marks) {
+        Some(match grounded {
             Some(g) => format!("{n} ✓{g}"),
             None => n.to_string(),
         })
     };
-    // The longest titles that fit: full names with their keys, short names
-    // with keys, or short names alone.
-    let make = |short: bool, numbered: bool, marks: bool| -> Vec<String> {
+    // The longest titles that fit: full names with their keys, full names
+    // alone (the help says which digit is which tab), short names with
+    // keys, or short names alone.
+    let make = |short: bool, numbered: bool| -> Vec<String> {
         JudgeTab::ALL
             .iter()
             .enumerate()
@@ -132,7 +134,7 @@ pub(super) fn draw(
                 } else {
                     String::new()
                 };
-                match counted(*t, marks) {
+                match counted(*t) {
                     Some(n) => format!("{key}{name} {n}"),
                     None => format!("{key}{name}"),
                 }
@@ -142,14 +144,14 @@ pub(super) fn draw(
     let fits = |titles: &[String]| {
         titles.iter().map(|t| t.chars().count() + 1).sum::<usize>() <= inner.width as usize
     };
-    // The product's words in full when they fit; grounding marks (✓n: items
-    // whose quotes were all found) give way before that.
+    // The product's words in full when they fit, then short names; the
+    // grounding marks (✓n: items whose quotes were all found) show at every
+    // width, so a count never means one thing here and another there.
     match [
-        make(false, true, true),
-        make(false, true, false),
-        make(true, true, true),
-        make(true, false, true),
-        make(true, false, false),
+        make(false, true),
+        make(false, false),
+        make(true, true),
+        make(true, false),
     ]
     .into_iter()
     .find(|t| fits(t))
@@ -170,9 +172,7 @@ pub(super) fn draw(
         None => {
             // Too narrow for every tab: the current one, with where it is.
             let tab = state.view.judge_tab;
-            let count = counted(tab, true)
-                .map(|n| format!(" {n}"))
-                .unwrap_or_default();
+            let count = counted(tab).map(|n| format!(" {n}")).unwrap_or_default();
             let line = Line::from(vec![
                 Span::styled("◂ ", Style::default().fg(theme.dim)),
                 Span::styled(

@@ -279,8 +279,11 @@ pub(crate) fn popup(frame: &mut Frame<'_>, area: Rect, title: String, theme: &Th
 }
 
 /// A pane's frame: rounded, highlighted when focused, titled.
+/// A pane's border with its title, cut with an ellipsis where the border
+/// (less its two corners) is too short for it.
 pub(crate) fn pane_block<'a>(
     title: Line<'a>,
+    area: Rect,
     focused: bool,
     colour: ratatui::style::Color,
     theme: &Theme,
@@ -300,7 +303,45 @@ pub(crate) fn pane_block<'a>(
             BorderType::Rounded
         })
         .border_style(border)
-        .title(title)
+        .title(ellipsized(title, area.width.saturating_sub(2) as usize))
+}
+
+/// `line` cut to `width` columns, its last column an ellipsis when cut.
+pub(crate) fn ellipsized(line: Line<'_>, width: usize) -> Line<'_> {
+    use unicode_width::UnicodeWidthChar;
+    if line.width() <= width {
+        return line;
+    }
+    let (style, alignment) = (line.style, line.alignment);
+    let mut left = width.saturating_sub(1);
+    let mut spans = Vec::new();
+    let mut last_style = Style::default();
+    for span in line.spans {
+        last_style = span.style;
+        let mut kept = String::new();
+        for c in span.content.chars() {
+            let w = c.width().unwrap_or(0);
+            if w > left {
+                left = 0;
+                break;
+            }
+            left -= w;
+            kept.push(c);
+        }
+        let full = kept.len() == span.content.len();
+        spans.push(Span::styled(kept, span.style));
+        if !full {
+            break;
+        }
+    }
+    if width > 0 {
+        spans.push(Span::styled("…", last_style));
+    }
+    Line {
+        spans,
+        style,
+        alignment,
+    }
 }
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -381,5 +422,23 @@ pub(crate) fn seconds(ms: u64) -> String {
         format!("{:.1}s", ms as f64 / 1000.0)
     } else {
         format!("{}s", ms / 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_title_too_long_ends_in_an_ellipsis_at_its_width() {
+        let line = Line::from(vec![Span::raw(" Judge "), Span::raw("· 漢字 wide ")]);
+        assert_eq!(ellipsized(line.clone(), 40).to_string(), line.to_string());
+        let cut = ellipsized(line.clone(), 10);
+        assert_eq!(cut.to_string(), " Judge · …");
+        assert_eq!(cut.width(), 10);
+        // A wide character that would cross the edge is left out whole.
+        let cut = ellipsized(line, 11);
+        assert_eq!(cut.to_string(), " Judge · …");
+        assert!(cut.width() <= 11);
     }
 }

@@ -104,14 +104,18 @@ fn draw_seats(frame: &mut Frame<'_>, area: Rect, editor: &PanelEditor, theme: &T
             "member" => sanitize(&seat.name),
             other => other.to_string(),
         };
-        lines.push(Line::from(vec![
-            Span::raw(marker),
-            Span::styled(label, name_style),
-            Span::styled(
-                format!("  {}", sanitize(&seat.model)),
-                Style::default().fg(theme.dim),
-            ),
-        ]));
+        // Cut with an ellipsis, short of the right border.
+        lines.push(super::ellipsized(
+            Line::from(vec![
+                Span::raw(marker),
+                Span::styled(label, name_style),
+                Span::styled(
+                    format!("  {}", sanitize(&seat.model)),
+                    Style::default().fg(theme.dim),
+                ),
+            ]),
+            area.width.saturating_sub(1) as usize,
+        ));
     }
     let block = Block::default()
         .borders(Borders::RIGHT)
@@ -255,7 +259,7 @@ fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &PanelEditor, theme: &
     } else {
         "(the built-in prompt)"
     };
-    let label_width = 14;
+    let label_width = 16;
     let mut y = area.y;
     let bottom = area.y + area.height;
     for field in Field::ALL {
@@ -263,14 +267,21 @@ fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &PanelEditor, theme: &
             break;
         }
         let focused = field == editor.field;
-        let label_style = if focused {
-            Style::default()
-                .fg(theme.focus)
-                .add_modifier(Modifier::BOLD)
+        // The selected field is marked from the start, before any Tab.
+        let (marker, label_style) = if focused {
+            (
+                "▸ ",
+                Style::default()
+                    .fg(theme.focus)
+                    .add_modifier(Modifier::BOLD),
+            )
         } else {
-            Style::default().fg(theme.dim)
+            ("  ", Style::default().fg(theme.dim))
         };
-        let label = Span::styled(format!("{:<label_width$}", field.label()), label_style);
+        let label = Span::styled(
+            format!("{marker}{:<w$}", field.label(), w = label_width - 2),
+            label_style,
+        );
         if focused && let Mode::Field(input) = &editor.mode {
             let rows: u16 = if field == Field::SystemPrompt { 6 } else { 3 };
             let rows = rows.min(bottom - y);
@@ -319,10 +330,10 @@ fn draw_fields(frame: &mut Frame<'_>, area: Rect, editor: &PanelEditor, theme: &
             Style::default().fg(theme.text)
         };
         frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                label,
-                Span::styled(sanitize(&shown), value_style),
-            ])),
+            Paragraph::new(super::ellipsized(
+                Line::from(vec![label, Span::styled(sanitize(&shown), value_style)]),
+                area.width as usize,
+            )),
             Rect {
                 y,
                 height: 1,

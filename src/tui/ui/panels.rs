@@ -132,7 +132,7 @@ pub(super) fn draw_member(
         i,
         area.width.saturating_sub(2) as usize,
     );
-    let block = pane_block(title, focused, colour, theme);
+    let block = pane_block(title, area, focused, colour, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.width == 0 || inner.height == 0 {

@@ -29,7 +29,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &The
             Style::default().fg(theme.dim),
         ));
     }
-    let block = pane_block(Line::from(title), focused, theme.border, theme);
+    let block = pane_block(Line::from(title), area, focused, theme.border, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let editor = &state.view.editor;

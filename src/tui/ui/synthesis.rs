@@ -48,6 +48,7 @@ pub(super) fn draw(
     }
     let block = pane_block(
         Line::from(title),
+        area,
         state.view.focus == Focus::Synthesis,
         theme.border,
         theme,
