@@ -966,15 +966,21 @@ async fn the_editor_tabs_and_titles_read_the_same_at_every_width() {
         wide.lines().any(|l| l.starts_with("\"┃next ")),
         "Tab came back to the editor, which took the typing: {wide}"
     );
-    assert!(wide.contains("Consensus 1 ✓0│Contradictions 1│"), "{wide}");
-    for (w, h) in [(80, 24), (120, 40)] {
+    assert!(
+        wide.contains("1:Consensus 1│2:Contradictions 1│3:Blind spots 1│"),
+        "{wide}"
+    );
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
         let mut small = support::tui::terminal(w, h);
         app.draw(&mut small).unwrap();
         let text = screen(&small);
-        assert!(text.contains("✓0"), "{w}x{h}: {text}");
         assert!(
-            !text.contains("Consensus 1 ") || text.contains("✓"),
-            "{text}"
+            text.contains("✓ 0 of 1 with every quote found"),
+            "{w}x{h}: {text}"
+        );
+        assert!(
+            !text.contains(" ✓0"),
+            "no mark in the tabs at {w}x{h}: {text}"
         );
     }
     // At 80 columns the judge's title is longer than its border.
@@ -1013,4 +1019,38 @@ async fn add_and_duplicate_in_the_panel_editor_differ() {
         text.contains("▸ model"),
         "the model field is marked: {text}"
     );
+}
+
+/// `/` through the real input path: the words typed, Enter to the first
+/// match, `n` to the next member's, Esc closes; `i` still goes to the editor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_finds_words_across_the_panel() {
+    let server = Server::start(handler).await;
+    let mut app = app_on(&server, &["x/alpha", "x/beta"]);
+    let mut terminal = terminal(120, 40);
+    let watch = std::sync::Arc::new(server);
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("Why is the sky blue?");
+        syntheses(&watch, 1).await;
+        keys.press(KeyCode::Tab);
+        keys.press(KeyCode::Char('/'));
+        keys.type_text("WORD250");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys.press(KeyCode::Enter);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys.press(KeyCode::Char('n'));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut terminal).unwrap();
+    let text = screen(&terminal);
+    assert!(
+        text.contains("/ WORD250 · match 2 of 2 in 2 panes"),
+        "{text}"
+    );
+    assert_eq!(text.matches(" 1 found ").count(), 2, "{text}");
+    // beta's pane has the focus, scrolled down to its word 250.
+    assert!(text.contains("x/beta-word250"), "{text}");
+    assert!(text.contains("┏ beta"), "{text}");
 }

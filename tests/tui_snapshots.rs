@@ -732,11 +732,13 @@ fn unverified_quotes_are_marked() {
         text.contains("“Shorter wavelengths SCATTER much more” — claude-opus"),
         "{text}"
     );
-    // Wide: the full names with their marks; narrower: short names, the
-    // marks still there.
-    assert!(text.contains("Consensus 1 ✓0│"), "{text}");
+    // Wide: the full names; narrower, short ones; the same counts at every
+    // width, and the tab says how many items have every quote found.
+    assert!(text.contains("Consensus 1│"), "{text}");
+    assert!(text.contains("✓ 0 of 1 with every quote found"), "{text}");
     let mid = format!("{}", render(&mut s, (120, 40)).backend());
-    assert!(mid.contains("Agree 1 ✓0"), "{mid}");
+    assert!(mid.contains("Agree 1│"), "{mid}");
+    assert!(mid.contains("✓ 0 of 1 with every quote found"), "{mid}");
 }
 
 /// Judge items are selected with j/k; Enter shows the item's quote in its
@@ -1135,4 +1137,88 @@ fn a_panel_of_one_with_attached_files() {
     );
     s.state.view.notice = None;
     snap("panel_of_one", &mut s);
+}
+
+/// `/` finds words in every pane on screen: matches marked, each pane's
+/// count in its title, `n`/`N` from match to match across panes, Esc closes.
+#[test]
+fn search_finds_words_across_the_panes() {
+    let mut s = finished();
+    s.action(Action::FocusNext);
+    assert_eq!(s.state.view.focus, Focus::Member(0));
+    s.action(Action::OpenSearch);
+    for c in "BLUE  light".chars() {
+        s.action(Action::SearchKey(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+    }
+    // The words are found while they are typed.
+    let text = format!("{}", render(&mut s, (200, 60)).backend());
+    assert!(text.contains(" / BLUE  light▏"), "{text}");
+    assert!(text.contains("3 found in 3 panes"), "{text}");
+    s.action(Action::SearchGo);
+    snap("search", &mut s);
+    let terminal = render(&mut s, (120, 40));
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("match 1 of 3 in 3 panes"), "{text}");
+    // claude-opus's, gpt's and the synthesis's titles count one each.
+    assert_eq!(text.matches(" 1 found ").count(), 3, "{text}");
+    let cells = terminal.backend().buffer().content();
+    let with = |m: ratatui::style::Modifier| -> String {
+        cells
+            .iter()
+            .filter(|c| c.modifier.contains(m))
+            .map(|c| c.symbol())
+            .collect()
+    };
+    use ratatui::style::Modifier;
+    assert!(
+        with(Modifier::REVERSED).contains("Blue light"),
+        "the match gone to is reversed: {:?}",
+        with(Modifier::REVERSED)
+    );
+    assert!(
+        with(Modifier::UNDERLINED).contains("Blue light")
+            && with(Modifier::UNDERLINED).contains("blue light"),
+        "the others are underlined: {:?}",
+        with(Modifier::UNDERLINED)
+    );
+
+    // n: gpt's match, then the synthesis's, then round to claude-opus.
+    s.action(Action::NextQuote);
+    assert_eq!(s.state.view.focus, Focus::Member(1));
+    s.action(Action::NextQuote);
+    assert_eq!(s.state.view.focus, Focus::Synthesis);
+    let text = format!("{}", render(&mut s, (120, 40)).backend());
+    assert!(text.contains("match 3 of 3"), "{text}");
+    s.action(Action::NextQuote);
+    assert_eq!(s.state.view.focus, Focus::Member(0));
+    s.action(Action::PrevQuote);
+    assert_eq!(s.state.view.focus, Focus::Synthesis, "N goes back round");
+
+    // `/` edits the words again; Esc there closes the search.
+    s.action(Action::OpenSearch);
+    s.action(Action::SearchKey(KeyEvent::new(
+        KeyCode::Char('x'),
+        KeyModifiers::NONE,
+    )));
+    let text = format!("{}", render(&mut s, (120, 40)).backend());
+    assert!(
+        text.contains("BLUE  lightx▏ · not found on screen"),
+        "{text}"
+    );
+    s.action(Action::SearchClose);
+    let terminal = render(&mut s, (120, 40));
+    let text = format!("{}", terminal.backend());
+    assert!(!text.contains(" 1 found "), "{text}");
+    assert!(
+        !terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.modifier.contains(Modifier::UNDERLINED) && c.symbol() == "B"),
+        "no marks left"
+    );
 }

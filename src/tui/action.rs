@@ -101,6 +101,14 @@ pub enum Action {
     ScrollPane(crate::tui::focus::Focus, isize),
     /// Scroll the help overlay.
     HelpScroll(isize),
+    /// `/` on the panes: open the search line (again, with its words).
+    OpenSearch,
+    /// A key typed into the search line.
+    SearchKey(KeyEvent),
+    /// Enter in the search line: go to the first match, keep the highlights.
+    SearchGo,
+    /// Esc in the search line: close it and its highlights.
+    SearchClose,
 }
 
 /// What the panel editor's seat keys do.

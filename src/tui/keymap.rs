@@ -160,6 +160,7 @@ const EVERYWHERE: &[Layer] = &[
     Layer::PanelNaming,
     Layer::History,
     Layer::HistoryConfirm,
+    Layer::Search,
 ];
 const PANEL: &[Layer] = &[Layer::PanelEditor];
 const PICKER: &[Layer] = &[Layer::PanelPicker];
@@ -167,6 +168,7 @@ const ROLES: &[Layer] = &[Layer::PanelRoles];
 const FIELD: &[Layer] = &[Layer::PanelField];
 const NAMING: &[Layer] = &[Layer::PanelNaming];
 const HISTORY: &[Layer] = &[Layer::History];
+const SEARCH: &[Layer] = &[Layer::Search];
 
 fn row(layers: &'static [Layer], key: Key, action: Action, help: &'static str) -> Binding {
     Binding {
@@ -342,9 +344,10 @@ fn defaults() -> Vec<Binding> {
         row(
             PANES,
             Key::ch('/'),
-            Action::FocusEditor,
-            "back to the editor",
-        ),
+            Action::OpenSearch,
+            "find words in every pane: members, judge, synthesis",
+        )
+        .hint("find"),
         row(
             MAIN,
             Key::plain(K::Esc),
@@ -362,13 +365,13 @@ fn defaults() -> Vec<Binding> {
             PANES,
             Key::ch('n'),
             Action::NextQuote,
-            "next / previous quote of the judge item gone to",
+            "next / previous quote of the judge item gone to, or match found",
         ),
         row(
             PANES,
             Key::ch('N'),
             Action::PrevQuote,
-            "next / previous quote of the judge item gone to",
+            "next / previous quote of the judge item gone to, or match found",
         ),
         named(
             "zoom",
@@ -907,6 +910,21 @@ fn defaults() -> Vec<Binding> {
         )
         .hint("close the sessions")
         .overlay(""),
+        // The search line: other keys type the words.
+        row(
+            SEARCH,
+            Key::plain(K::Enter),
+            Action::SearchGo,
+            "go to the first match; n / N go on from there",
+        )
+        .hint("go"),
+        row(
+            SEARCH,
+            Key::plain(K::Esc),
+            Action::SearchClose,
+            "close the search and its highlights",
+        )
+        .hint("close"),
     ]
 }
 
@@ -1041,6 +1059,7 @@ impl Keymap {
             | Layer::PanelRoles
             | Layer::PanelNaming => Some(Action::PanelKey(*key)),
             Layer::History | Layer::HistoryConfirm => Some(Action::HistoryKey(*key)),
+            Layer::Search => Some(Action::SearchKey(*key)),
             Layer::Panes | Layer::Help => None,
         }
     }
@@ -1061,6 +1080,7 @@ impl Keymap {
             ("Panel editor: a field", Layer::PanelField),
             ("Panel editor: preset name", Layer::PanelNaming),
             ("Saved sessions", Layer::History),
+            ("Search", Layer::Search),
         ] {
             sections.push(HelpSection {
                 title,

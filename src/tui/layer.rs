@@ -30,6 +30,8 @@ pub enum Layer {
     /// The saved sessions asking whether to delete one: `y` deletes, any
     /// other key keeps it.
     HistoryConfirm,
+    /// The search line: typing looks for words across the panes.
+    Search,
 }
 
 /// An open overlay with its own state (the history browser is held

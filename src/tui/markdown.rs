@@ -506,6 +506,11 @@ impl MarkdownCache {
         self.stable.len() + self.tail.len()
     }
 
+    /// Every line, borrowed.
+    pub(crate) fn lines(&self) -> impl Iterator<Item = &Line<'static>> {
+        self.stable.iter().chain(&self.tail)
+    }
+
     /// Lines `start..start + count`, cloned for drawing.
     pub(crate) fn slice(&self, start: usize, count: usize) -> Vec<Line<'static>> {
         (start..(start + count).min(self.len()))

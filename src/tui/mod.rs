@@ -12,6 +12,7 @@ pub mod keymap;
 pub mod layer;
 pub(crate) mod markdown;
 pub mod panel_editor;
+pub mod search;
 pub mod state;
 pub mod theme;
 pub mod ui;

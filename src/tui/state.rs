@@ -21,6 +21,7 @@ use crate::tui::history::HistoryOutcome;
 use crate::tui::keymap::KeyNames;
 use crate::tui::layer::{Layer, Overlay};
 use crate::tui::panel_editor::EditorOutcome;
+use crate::tui::search::Search;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum JudgeTab {
@@ -534,6 +535,10 @@ pub struct Placement {
     pub(crate) jump_lines: Vec<(usize, (usize, usize, usize))>,
     /// The help's offset, kept within its list.
     pub(crate) help_offset: Option<usize>,
+    /// Per pane drawn: the search's matches in its drawn text.
+    pub(crate) search_counts: Vec<(Focus, usize)>,
+    /// The search's match gone to was scrolled into view.
+    pub(crate) search_shown: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -567,6 +572,8 @@ pub struct View {
     pub history: Vec<String>,
     history_pos: Option<usize>,
     pub notice: Option<Notice>,
+    /// Words looked for across the panes (`/`), while the search is open.
+    pub(crate) search: Option<Search>,
     /// Set by a Ctrl-C that cancelled a run: the next one quits.
     interrupt_armed: bool,
 }
@@ -593,6 +600,7 @@ impl Default for View {
             history: Vec::new(),
             history_pos: None,
             notice: None,
+            search: None,
             interrupt_armed: false,
         }
     }
@@ -629,6 +637,20 @@ impl View {
         if let Some(jump) = &mut self.jump {
             jump.lines.extend(placement.jump_lines);
         }
+        if let Some(search) = &mut self.search {
+            for (pane, n) in placement.search_counts {
+                search.counted(pane, n);
+            }
+            if placement.search_shown {
+                search.moved = false;
+            }
+            if search.go_when_counted && !search.counts.is_empty() {
+                search.go_when_counted = false;
+                if let Some(pane) = search.step(self.focus, true) {
+                    self.focus = pane;
+                }
+            }
+        }
         if let (Some(Overlay::Help { offset }), Some(at)) =
             (&mut self.overlay, placement.help_offset)
         {
@@ -646,6 +668,11 @@ impl View {
         self.jump = None;
         self.round = None;
         self.member_row = 0;
+        // The search stays open over the new panes; their matches count anew.
+        if let Some(search) = &mut self.search {
+            search.counts.clear();
+            search.at = None;
+        }
     }
 
     pub(crate) fn set_editor_text(&mut self, text: &str) {
@@ -694,6 +721,7 @@ impl State {
     pub fn layer(&self) -> Layer {
         match &self.view.overlay {
             Some(overlay) => overlay.layer(),
+            None if self.view.search.as_ref().is_some_and(|s| s.typing) => Layer::Search,
             None if self.view.focus == Focus::Prompt && self.view.editor.is_empty() => {
                 Layer::EmptyPrompt
             }
@@ -878,6 +906,12 @@ impl State {
         }
         use Action as A;
         match action {
+            // A paste while the search line has the keyboard is for it.
+            A::Paste(text) if self.layer() == Layer::Search => {
+                if let Some(search) = &mut self.view.search {
+                    search.paste(&text);
+                }
+            }
             A::Submit
             | A::InsertNewline
             | A::Edit(_)
@@ -935,6 +969,7 @@ impl State {
             | A::OpenPanelEditor
             | A::PanelKey(_)
             | A::Panel(_) => return self.overlay(action),
+            A::OpenSearch | A::SearchKey(_) | A::SearchGo | A::SearchClose => self.search(action),
             A::Quit => return vec![Command::Quit],
             A::NextTheme => return vec![Command::NextTheme],
             A::Copy => {
@@ -1042,6 +1077,8 @@ impl State {
                     self.view.focus = Focus::Judge;
                     self.view.jump = None;
                     self.view.notice = None;
+                } else if self.view.search.is_some() && self.view.focus != Focus::Prompt {
+                    self.view.search = None;
                 } else if self.view.zoomed {
                     self.view.zoomed = false;
                 } else if self.view.focus == Focus::Prompt {
@@ -1133,13 +1170,69 @@ impl State {
                     };
                     self.go_to_quote(jump.item, (jump.quote + step) % count.max(1));
                 }
+                None if self.view.search.is_some() => {
+                    let forward = action == Action::NextQuote;
+                    self.step_search(forward);
+                }
                 None => {
                     self.view.notice = Some(Notice::Info(
-                        "Enter on a judge item goes to its quotes first".into(),
+                        "Enter on a judge item goes to its quotes first; / finds words".into(),
                     ));
                 }
             },
             _ => {}
+        }
+    }
+
+    /// The search line: open it, type into it, go, close.
+    fn search(&mut self, action: Action) {
+        match action {
+            Action::OpenSearch => {
+                let query = self.view.search.take().map(|s| s.query).unwrap_or_default();
+                self.view.search = Some(Search::open(query));
+                self.view.notice = None;
+            }
+            Action::SearchKey(key) => {
+                if let Some(search) = &mut self.view.search {
+                    search.type_key(key);
+                }
+            }
+            Action::SearchGo => {
+                let Some(search) = &mut self.view.search else {
+                    return;
+                };
+                search.typing = false;
+                if search.query.trim().is_empty() {
+                    self.view.search = None;
+                } else if search.counts.is_empty() {
+                    // No frame has counted these words yet.
+                    search.go_when_counted = true;
+                } else {
+                    search.at = None;
+                    self.step_search(true);
+                }
+            }
+            Action::SearchClose => self.view.search = None,
+            _ => {}
+        }
+    }
+
+    /// `n` / `N` with the search open: the next or previous match, its
+    /// pane focused and scrolled to it (zoom follows it).
+    fn step_search(&mut self, forward: bool) {
+        let from = self.view.focus;
+        let Some(search) = &mut self.view.search else {
+            return;
+        };
+        match search.step(from, forward) {
+            Some(pane) => {
+                self.view.focus = pane;
+                self.view.notice = None;
+            }
+            None => {
+                let words = sanitize(&search.query);
+                self.view.notice = Some(Notice::Info(format!("“{words}” is not found")));
+            }
         }
     }
 

@@ -170,6 +170,27 @@ fn pieces(quote: &str) -> Option<Vec<String>> {
     (!pieces.is_empty() && pieces.iter().all(|p| has_content(p))).then_some(pieces)
 }
 
+/// Every place the words of `needle` stand in `text`, by the quotes' word
+/// rule (case, spacing and punctuation aside; signs, decimals and symbols
+/// significant), as byte spans of `text` in order, at most `max` of them.
+/// One word is enough: this is search, not proof.
+pub fn occurrences(needle: &str, text: &str, max: usize) -> Vec<(usize, usize)> {
+    if needle.len() > MAX_QUOTE_BYTES {
+        return Vec::new();
+    }
+    let needle = Normalized::new(needle).text;
+    let hay = Normalized::new(text);
+    let mut found = Vec::new();
+    let mut from = 0;
+    while found.len() < max
+        && let Some((start, end)) = find_words(&hay.text, &needle, from)
+    {
+        found.push((hay.spans[start].0, hay.spans[end - 1].1));
+        from = end;
+    }
+    found
+}
+
 /// [`locate`] in an answer normalized once for all its quotes.
 fn locate_in(pieces: &[String], hay: &Normalized) -> Option<(usize, usize)> {
     let mut from = 0;
@@ -345,6 +366,33 @@ mod tests {
                 (got, expected) => assert_eq!(got.is_some(), expected.is_some(), "{what}: {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn occurrences_follow_the_word_rule() {
+        let text = "Mars is red. MARS, they say, is *cold*; Marshall is not mars-like. -40 or 40?";
+        let at = |needle: &str| -> Vec<&str> {
+            occurrences(needle, text, 10)
+                .into_iter()
+                .map(|(s, e)| &text[s..e])
+                .collect()
+        };
+        assert_eq!(
+            at("mars"),
+            ["Mars", "MARS", "mars"],
+            "whole words, any case"
+        );
+        assert_eq!(
+            at("is cold"),
+            ["is *cold"],
+            "markup between words is no matter"
+        );
+        assert_eq!(at("mars they"), ["MARS, they"]);
+        assert_eq!(at("-40"), ["-40"]);
+        assert_eq!(at("40"), ["40"], "a sign is significant");
+        assert!(at("venus").is_empty());
+        assert!(at("  ").is_empty(), "nothing to find");
+        assert_eq!(occurrences("mars", text, 2).len(), 2, "capped");
     }
 
     #[test]

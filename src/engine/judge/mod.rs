@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 pub use analysis::{Analysis, Contradiction, Finding, Quote, Stance};
 pub use analysis::{Grounded, Grounding};
 pub use consistency::{Consistency, merge};
-pub use grounding::{ground, locate};
+pub use grounding::{ground, locate, occurrences};
 pub use labels::{LabelAssignment, LabelMap};
 pub use parse::parse_analysis;
 

@@ -7,6 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState};
 
+use super::found::{self, Mark};
 use crate::tui::markdown::MarkdownCache;
 use crate::tui::state::Scroll;
 
@@ -22,11 +23,20 @@ impl Part<'_> {
             Part::Cached(c) => c.len(),
         }
     }
+
+    /// Every line of the part, borrowed.
+    pub(super) fn lines(&self) -> Box<dyn Iterator<Item = &Line<'static>> + '_> {
+        match self {
+            Part::Lines(l) => Box::new(l.iter()),
+            Part::Cached(c) => Box::new(c.lines()),
+        }
+    }
 }
 
 /// Draws `parts` into `area` (a block's inner area), scrolled by `scroll`;
 /// the block's right border carries a scrollbar when the text overflows.
-/// Lines `highlight.0..=highlight.1` (of the whole body) are marked.
+/// Lines `highlight.0..=highlight.1` (of the whole body) are marked, and
+/// so are the search's matches (`marks`, the one gone to reversed).
 /// Returns the scroll fitted to the body and the area.
 pub(super) fn draw(
     frame: &mut Frame<'_>,
@@ -34,6 +44,7 @@ pub(super) fn draw(
     parts: &[Part<'_>],
     scroll: &Scroll,
     highlight: Option<(usize, usize)>,
+    marks: &[Mark],
 ) -> Scroll {
     let total: usize = parts.iter().map(Part::len).sum();
     let height = area.height as usize;
@@ -64,6 +75,17 @@ pub(super) fn draw(
                 *line = std::mem::take(line).patch_style(marked);
             }
         }
+    }
+    for m in marks {
+        let (line, s, e) = m.piece;
+        let Some(at) = line.checked_sub(start).filter(|at| *at < lines.len()) else {
+            continue;
+        };
+        let style = match m.current {
+            true => Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            false => Style::default().add_modifier(Modifier::UNDERLINED | Modifier::BOLD),
+        };
+        lines[at] = found::mark(std::mem::take(&mut lines[at]), s, e, style);
     }
     frame.render_widget(Paragraph::new(lines), area);
     if total > height && area.height >= 3 {

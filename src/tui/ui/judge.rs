@@ -9,6 +9,7 @@ use ratatui::widgets::Tabs;
 use unicode_width::UnicodeWidthStr;
 
 use super::body::{self, Part};
+use super::found;
 use super::{Drawn, Env, compact, model_span, pane_block, stage_status_span, status_span};
 use crate::engine::Status;
 use crate::engine::judge::{Analysis, Contradiction, Finding, Grounded, Quote};
@@ -73,9 +74,13 @@ pub(super) fn draw(
     }
     // The shuffle's seed is in the raw tab, the JSON and the session.
     title.push(model_span(&judge.model, &judge.fallback_from, "· ", theme));
+    let title_area = Rect {
+        width: area.width.saturating_sub(found::title_room(state)),
+        ..area
+    };
     let block = pane_block(
         Line::from(title),
-        area,
+        title_area,
         state.view.focus == Focus::Judge,
         theme.border,
         theme,
@@ -88,37 +93,12 @@ pub(super) fn draw(
     let [tabs_area, body_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
     let analysis = state.run.report().judge.analysis.as_ref();
-    // Items in a tab, and how many of them have every quote found (shown
-    // when the tab quotes anything).
-    let count = |tab: JudgeTab| -> Option<(usize, Option<usize>)> {
-        let a = analysis?;
-        let of = |items: &[Finding]| {
-            let quoted = items.iter().any(|f| !f.quotes.is_empty());
-            let all = items.iter().filter(|f| f.grounded == Grounded::All).count();
-            (items.len(), quoted.then_some(all))
-        };
-        let (n, grounded) = match tab {
-            JudgeTab::Raw => return None,
-            JudgeTab::Contradictions => {
-                let stances = a.contradictions.iter().flat_map(|c| &c.stances);
-                let quoted = stances.clone().any(|s| !s.quotes.is_empty());
-                let all = a
-                    .contradictions
-                    .iter()
-                    .filter(|c| c.stances.iter().all(|s| s.grounded == Grounded::All))
-                    .count();
-                (a.contradictions.len(), quoted.then_some(all))
-            }
-            findings => of(findings.findings(a)?),
-        };
-        Some((n, grounded))
-    };
+    // Items in a tab: the same count at every width (how many have every
+    // quote found is the tab's first line, which every width shows).
     let counted = |tab: JudgeTab| -> Option<String> {
-        let (n, grounded) = count(tab)?;
-        Some(match grounded {
-            Some(g) => format!("{n} ✓{g}"),
-            None => n.to_string(),
-        })
+        analysis
+            .filter(|_| tab != JudgeTab::Raw)
+            .map(|a| tab.item_count(a).to_string())
     };
     // The longest titles that fit: full names with their keys, full names
     // alone (the help says which digit is which tab), short names with
@@ -215,7 +195,11 @@ pub(super) fn draw(
         }
     }
     let total = lines.len();
-    let fitted = body::draw(frame, body_area, &[Part::Lines(lines)], &scroll, None);
+    let parts = [Part::Lines(lines)];
+    let height = body_area.height as usize;
+    let (marks, count) = found::in_pane(state, Focus::Judge, &parts, &mut scroll, height, drawn);
+    let fitted = body::draw(frame, body_area, &parts, &scroll, None, &marks);
+    found::draw_count(frame, area, count, theme);
     drawn.placement.scrolls.push((Pane::Judge, fitted));
     // Where each item landed, for clicks.
     let top = fitted.offset;
@@ -366,6 +350,17 @@ fn section_lines(
         lines.extend(item_lines);
     };
     let tab = state.view.judge_tab;
+    if let Some((grounded, items)) = grounded_items(tab, analysis) {
+        let style = Style::default().fg(if grounded == items {
+            theme.ok
+        } else {
+            theme.warn
+        });
+        lines.push(Line::from(Span::styled(
+            format!("✓ {grounded} of {items} with every quote found"),
+            style,
+        )));
+    }
     match tab {
         JudgeTab::Consensus
         | JudgeTab::BlindSpots
@@ -390,6 +385,30 @@ fn section_lines(
         JudgeTab::Raw => {}
     }
     (lines, starts)
+}
+
+/// For a tab that quotes anything: how many of its items have every quote
+/// found in the answers, of how many.
+fn grounded_items(tab: JudgeTab, a: &Analysis) -> Option<(usize, usize)> {
+    match tab {
+        JudgeTab::Raw => None,
+        JudgeTab::Contradictions => {
+            let stances = a.contradictions.iter().flat_map(|c| &c.stances);
+            let quoted = stances.clone().any(|s| !s.quotes.is_empty());
+            let all = a
+                .contradictions
+                .iter()
+                .filter(|c| c.stances.iter().all(|s| s.grounded == Grounded::All))
+                .count();
+            quoted.then_some((all, a.contradictions.len()))
+        }
+        findings => {
+            let items: &[Finding] = findings.findings(a)?;
+            let quoted = items.iter().any(|f| !f.quotes.is_empty());
+            let all = items.iter().filter(|f| f.grounded == Grounded::All).count();
+            quoted.then_some((all, items.len()))
+        }
+    }
 }
 
 /// A member's badge style by name; names the judge made up get a plain one.

@@ -7,6 +7,7 @@
 mod body;
 mod cache;
 mod diff;
+mod found;
 mod help;
 mod history;
 mod judge;

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::body::{self, Part};
+use super::found;
 use super::{Drawn, Env, RenderCaches, compact, model_span, pane_block, seconds, status_span};
 use crate::engine::Status;
 use crate::engine::judge::grounding::words;
@@ -130,7 +131,7 @@ pub(super) fn draw_member(
         &badges,
         env,
         i,
-        area.width.saturating_sub(2) as usize,
+        area.width.saturating_sub(2 + found::title_room(state)) as usize,
     );
     let block = pane_block(title, area, focused, colour, theme);
     let inner = block.inner(area);
@@ -271,7 +272,11 @@ pub(super) fn draw_member(
             .map(|(_, l)| l.clone())
             .unwrap_or_default();
         parts.push(Part::Lines(lines));
-        let fitted = body::draw(frame, inner, &parts, &scroll, None);
+        let height = inner.height as usize;
+        let (marks, count) =
+            found::in_pane(state, Focus::Member(i), &parts, &mut scroll, height, drawn);
+        let fitted = body::draw(frame, inner, &parts, &scroll, None, &marks);
+        found::draw_count(frame, area, count, theme);
         drawn.placement.scrolls.push((placed_pane, fitted));
         return;
     }
@@ -303,7 +308,11 @@ pub(super) fn draw_member(
         }
     }
     parts.push(Part::Cached(&cache.text));
-    let fitted = body::draw(frame, inner, &parts, &scroll, highlight);
+    let height = inner.height as usize;
+    let (marks, count) =
+        found::in_pane(state, Focus::Member(i), &parts, &mut scroll, height, drawn);
+    let fitted = body::draw(frame, inner, &parts, &scroll, highlight, &marks);
+    found::draw_count(frame, area, count, theme);
     drawn.placement.scrolls.push((placed_pane, fitted));
 }
 

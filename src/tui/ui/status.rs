@@ -14,6 +14,9 @@ use unicode_width::UnicodeWidthStr;
 use crate::attachments::human_size;
 use crate::engine::{RunOutcome, Status};
 use crate::sanitize::sanitize;
+use crate::tui::action::Action;
+use crate::tui::layer::Layer;
+use crate::tui::search::Search;
 use crate::tui::state::{Notice, State};
 use crate::tui::theme::Theme;
 
@@ -242,6 +245,16 @@ pub(super) fn draw_question(frame: &mut Frame<'_>, area: Rect, state: &State, th
 
 pub(super) fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, env: &Env<'_>) {
     let theme = env.theme;
+    if let Some(search) = &state.view.search
+        && (search.typing || state.view.notice.is_none())
+    {
+        let line = search_line(search, env, area.width as usize);
+        frame.render_widget(
+            Paragraph::new(super::ellipsized(line, area.width as usize)),
+            area,
+        );
+        return;
+    }
     let line = match &state.view.notice {
         Some(Notice::Error(e)) => Line::from(Span::styled(
             format!(" {e}"),
@@ -267,4 +280,67 @@ pub(super) fn draw_hints(frame: &mut Frame<'_>, area: Rect, state: &State, env: 
         }
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The open search: its words, what they found, and its keys.
+fn search_line(search: &Search, env: &Env<'_>, width: usize) -> Line<'static> {
+    let theme = env.theme;
+    let dim = Style::default().fg(theme.dim);
+    let mut spans = vec![
+        Span::styled(
+            " / ",
+            Style::default()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(sanitize(&search.query)),
+    ];
+    if search.typing {
+        spans.push(Span::styled("▏", Style::default().fg(theme.focus)));
+    }
+    let total = search.total();
+    let found = match (search.query.trim().is_empty(), total, search.at) {
+        (true, _, _) => "words to find in every pane".to_string(),
+        (false, 0, _) if search.counts.is_empty() => String::new(),
+        (false, 0, _) => "not found on screen".to_string(),
+        (false, n, Some((pane, k))) => {
+            let before: usize = search
+                .counts
+                .iter()
+                .take_while(|(p, _)| *p != pane)
+                .map(|(_, n)| n)
+                .sum();
+            format!(
+                "match {} of {n} in {} panes",
+                before + k + 1,
+                search.panes()
+            )
+        }
+        (false, n, None) => format!("{n} found in {} panes", search.panes()),
+    };
+    if !found.is_empty() {
+        spans.push(Span::styled(
+            format!(" · {found}"),
+            Style::default().fg(theme.accent),
+        ));
+    }
+    let keys = if search.typing {
+        env.keymap.hints(Layer::Search, None, false, width)
+    } else {
+        let step = env
+            .keymap
+            .keys_in(Layer::Panes, &Action::NextQuote)
+            .join("/");
+        let back = env
+            .keymap
+            .keys_in(Layer::Panes, &Action::PrevQuote)
+            .join("/");
+        let edit = env
+            .keymap
+            .keys_in(Layer::Panes, &Action::OpenSearch)
+            .join("/");
+        format!("{step}/{back} next/previous · {edit} edits · Esc closes")
+    };
+    spans.push(Span::styled(format!(" · {keys}"), dim));
+    Line::from(spans)
 }

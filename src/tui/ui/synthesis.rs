@@ -6,6 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::body::{self, Part};
+use super::found;
 use super::{Drawn, Env, RenderCaches, model_span, pane_block, stage_status_span};
 use crate::engine::Status;
 use crate::sanitize::sanitize;
@@ -46,9 +47,13 @@ pub(super) fn draw(
         let (sourced, claims) = provenance.sourced();
         title.push(Span::raw(format!("· claims {sourced}/{claims} sourced ")));
     }
+    let title_area = Rect {
+        width: area.width.saturating_sub(found::title_room(state)),
+        ..area
+    };
     let block = pane_block(
         Line::from(title),
-        area,
+        title_area,
         state.view.focus == Focus::Synthesis,
         theme.border,
         theme,
@@ -81,12 +86,12 @@ pub(super) fn draw(
     let pane = &state.view.synthesis;
     let cache = caches.synthesis(pane.id);
     cache.text.update(text, width, &theme.markdown());
-    let fitted = body::draw(
-        frame,
-        inner,
-        &[Part::Lines(head), Part::Cached(&cache.text)],
-        &pane.scroll,
-        None,
-    );
+    let parts = [Part::Lines(head), Part::Cached(&cache.text)];
+    let mut scroll = pane.scroll;
+    let height = inner.height as usize;
+    let (marks, count) =
+        found::in_pane(state, Focus::Synthesis, &parts, &mut scroll, height, drawn);
+    let fitted = body::draw(frame, inner, &parts, &scroll, None, &marks);
+    found::draw_count(frame, area, count, theme);
     drawn.placement.scrolls.push((Pane::Synthesis, fitted));
 }
