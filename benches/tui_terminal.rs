@@ -4,7 +4,12 @@
 //! from /proc) is divided by the words streamed. The terminal side only
 //! drains the output, so its cost is not counted.
 //!
-//! `cargo bench --bench tui_terminal` prints one line per case.
+//! The shapes: paragraphs of 40 words (as models write), one fenced code
+//! block and one paragraph without a break, whose open block grows to the
+//! whole answer: its cost per word must stay flat, as the paragraphs' does.
+//!
+//! `cargo bench --bench tui_terminal` prints one line per case;
+//! `COUNCIL_BENCH_WORDS` sets the words per member (60,000 by default).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -16,9 +21,15 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use support::Server;
-use support::flood::flood;
+use support::flood::{Shape, flood_shaped};
 
-const WORDS: usize = 20_000;
+/// Words per member, unless `COUNCIL_BENCH_WORDS` says otherwise.
+fn words() -> usize {
+    std::env::var("COUNCIL_BENCH_WORDS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(60_000)
+}
 
 /// User + system CPU time of a process, from /proc/PID/stat.
 fn process_cpu(pid: u32) -> Duration {
@@ -32,8 +43,10 @@ fn process_cpu(pid: u32) -> Duration {
     Duration::from_secs_f64(ticks as f64 / per_second)
 }
 
-fn case(rt: &tokio::runtime::Runtime, members: usize) {
-    let server = Arc::new(rt.block_on(Server::start(flood(WORDS, None))));
+/// Returns the council's CPU time per word, in µs.
+fn case(rt: &tokio::runtime::Runtime, members: usize, shape: Shape) -> f64 {
+    let words_each = words();
+    let server = Arc::new(rt.block_on(Server::start(flood_shaped(words_each, None, shape))));
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: 48,
@@ -82,7 +95,7 @@ fn case(rt: &tokio::runtime::Runtime, members: usize) {
     });
 
     let wall = Instant::now();
-    let deadline = wall + Duration::from_secs(120);
+    let deadline = wall + Duration::from_secs(600);
     while !server
         .requests()
         .iter()
@@ -103,14 +116,16 @@ fn case(rt: &tokio::runtime::Runtime, members: usize) {
     let _ = child.wait();
     std::fs::remove_dir_all(&home).ok();
 
-    let words = WORDS * members;
+    let words = words_each * members;
+    let per_word = cpu.as_secs_f64() * 1e6 / words as f64;
     println!(
-        "{members} members flooding, 160x48 pty: {words} words in {:.2}s wall, council CPU {:.2}s (user+sys, from start to finish) = {:.1} µs per word, {:.1} MB written to the terminal",
+        "{members} members flooding ({}), 160x48 pty: {words} words in {:.2}s wall, council CPU {:.2}s (user+sys, from start to finish) = {per_word:.2} µs per word, {:.1} MB written to the terminal",
+        shape.name(),
         wall.as_secs_f64(),
         cpu.as_secs_f64(),
-        cpu.as_secs_f64() * 1e6 / words as f64,
         written.load(Ordering::Relaxed) as f64 / 1e6,
     );
+    per_word
 }
 
 fn main() {
@@ -118,7 +133,14 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    for members in [4, 8] {
-        case(&rt, members);
+    let paragraphs = case(&rt, 4, Shape::Paragraphs);
+    for shape in [Shape::CodeBlock, Shape::OneParagraph] {
+        let per_word = case(&rt, 4, shape);
+        println!(
+            "  {}: {:.2}x the paragraphs' cost per word",
+            shape.name(),
+            per_word / paragraphs
+        );
     }
+    case(&rt, 8, Shape::Paragraphs);
 }
