@@ -304,11 +304,8 @@ impl<'s> Writer<'s> {
                     .width
                     .saturating_sub(prefix.iter().map(|s| s.width()).sum());
                 for line in code.trim_end_matches('\n').split('\n') {
-                    for piece in hard_split(&line.replace('\t', "    "), width.max(1)) {
-                        let mut spans = prefix.clone();
-                        spans.push(Span::styled(piece, self.style.code_block));
-                        self.lines.push(Line::from(spans));
-                    }
+                    self.lines
+                        .extend(code_lines(line, &prefix, width, self.style.code_block));
                 }
                 self.need_gap = true;
             }
@@ -334,6 +331,23 @@ impl<'s> Writer<'s> {
 }
 
 /// Splits `s` into pieces at most `width` columns wide.
+/// One line of a code block: cut at `width` columns (after `prefix`), tabs
+/// as four spaces.
+fn code_lines(
+    line: &str,
+    prefix: &[Span<'static>],
+    width: usize,
+    style: Style,
+) -> impl Iterator<Item = Line<'static>> {
+    hard_split(&line.replace('\t', "    "), width.max(1))
+        .into_iter()
+        .map(move |piece| {
+            let mut spans = prefix.to_vec();
+            spans.push(Span::styled(piece, style));
+            Line::from(spans)
+        })
+}
+
 fn hard_split(s: &str, width: usize) -> Vec<String> {
     let mut out = vec![String::new()];
     let mut used = 0;
@@ -459,14 +473,254 @@ fn tokens(s: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Rendered lines of a growing markdown text, re-rendering only its tail.
+///
+/// Three parts: the stable prefix (blocks closed by a later block's start),
+/// the open block's lines that nothing appended can change (complete lines
+/// of a fenced code block; wrapped lines of a plain paragraph), and the
+/// rest of the open block, the only part rendered again on each update. So
+/// one endless code block or paragraph costs the same per word as many
+/// short ones.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct MarkdownCache {
     width: usize,
     /// Bytes of the source whose lines are final.
     stable_len: usize,
     stable: Vec<Line<'static>>,
+    /// A blank line between the stable lines and the open block.
+    gap: bool,
+    open: OpenBlock,
     tail_len: usize,
     tail: Vec<Line<'static>>,
+}
+
+/// The open block's final lines, and the bytes (after the stable prefix)
+/// they were rendered from.
+#[derive(Debug, Default, Clone)]
+struct OpenBlock {
+    kind: OpenKind,
+    lines: Vec<Line<'static>>,
+    covered: usize,
+    /// Of a code block: how many of `lines` its opener draws (its label).
+    header: usize,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+enum OpenKind {
+    /// Not known yet: the block's first line is still arriving.
+    #[default]
+    Unknown,
+    /// Rendered whole each time (lists, quotes, headings, tables, a closed
+    /// fence, a paragraph with markup).
+    Whole,
+    /// A fenced code block opened in column 0: `fence` is its opener's
+    /// length in bytes, `opener` the bytes of its first line.
+    Code { fence: usize, opener: usize },
+    /// A paragraph that begins with a letter.
+    Paragraph,
+}
+
+/// Characters that may change how earlier text of a paragraph renders
+/// (emphasis, code, links, escapes, entities, html).
+const INLINE_MARKUP: &[char] = &['\\', '`', '*', '_', '[', ']', '!', '<', '>', '&', '~', '|'];
+
+impl OpenBlock {
+    /// Freezes what `src` (the open block, as far as it has arrived) can no
+    /// longer change; returns the bytes still to render.
+    fn advance(&mut self, src: &str, width: usize, style: &MarkdownStyle) -> usize {
+        if self.kind == OpenKind::Unknown {
+            self.kind = Self::kind_of(src);
+        }
+        match self.kind {
+            OpenKind::Unknown | OpenKind::Whole => 0,
+            OpenKind::Code { fence, opener } => self.advance_code(src, fence, opener, width, style),
+            OpenKind::Paragraph => self.advance_paragraph(src, width, style),
+        }
+    }
+
+    fn kind_of(src: &str) -> OpenKind {
+        let Some(first_line) = src
+            .split_inclusive('\n')
+            .next()
+            .filter(|l| l.ends_with('\n'))
+        else {
+            // A paragraph is known by its first letter; a fence by its line.
+            return match src.chars().next() {
+                Some(c) if c.is_alphabetic() => OpenKind::Paragraph,
+                _ => OpenKind::Unknown,
+            };
+        };
+        let fence_char = first_line.chars().next().filter(|c| *c == '`' || *c == '~');
+        if let Some(f) = fence_char {
+            let fence = first_line.len() - first_line.trim_start_matches(f).len();
+            let info = &first_line[fence..];
+            if fence >= 3 && !(f == '`' && info.contains('`')) {
+                return OpenKind::Code {
+                    fence,
+                    opener: first_line.len(),
+                };
+            }
+        }
+        match src.chars().next() {
+            Some(c) if c.is_alphabetic() => OpenKind::Paragraph,
+            _ => OpenKind::Whole,
+        }
+    }
+
+    fn advance_code(
+        &mut self,
+        src: &str,
+        fence: usize,
+        opener: usize,
+        width: usize,
+        style: &MarkdownStyle,
+    ) -> usize {
+        if self.covered == 0 {
+            // The opener's own lines (the language's label), as the full
+            // render draws them before a first line of code.
+            let mut probe = render(&format!("{}x\n", &src[..opener]), width, style);
+            probe.pop();
+            self.header = probe.len();
+            self.lines = probe;
+            self.covered = opener;
+        }
+        // Lines before the last one with code on it are final (blank lines
+        // are not drawn until code follows them).
+        let mut last = None;
+        let mut at = self.covered;
+        for line in src[self.covered..].split_inclusive('\n') {
+            if at > self.covered && !line.trim().is_empty() {
+                last = Some(at);
+            }
+            at += line.len();
+        }
+        let Some(last) = last else {
+            return self.covered;
+        };
+        let chunk = &src[self.covered..last];
+        if chunk
+            .split_terminator('\n')
+            .any(|line| closes_fence(src, fence, line))
+        {
+            // The fence closed: render the block whole from now on.
+            *self = Self {
+                kind: OpenKind::Whole,
+                ..Self::default()
+            };
+            return 0;
+        }
+        for line in chunk.split_terminator('\n') {
+            self.lines
+                .extend(code_lines(line, &[], width.max(4), style.code_block));
+        }
+        self.covered = last;
+        self.covered
+    }
+
+    /// A code block's lines after its final ones, as the full render draws
+    /// them (trailing blank lines left out); None when the block is not
+    /// open code (or a line closes it: it is rendered whole from now on).
+    fn code_tail(
+        &mut self,
+        src: &str,
+        from: usize,
+        width: usize,
+        style: &MarkdownStyle,
+    ) -> Option<Vec<Line<'static>>> {
+        let OpenKind::Code { fence, opener } = self.kind else {
+            return None;
+        };
+        let rest = &src[from..];
+        if rest.split('\n').any(|line| closes_fence(src, fence, line)) {
+            *self = Self {
+                kind: OpenKind::Whole,
+                ..Self::default()
+            };
+            return None;
+        }
+        // After code, trailing blank lines wait for more code.
+        if from > opener && rest.trim_end_matches('\n').is_empty() {
+            return Some(Vec::new());
+        }
+        // The rest of the code as the parser reads it after the opener (so
+        // a last line still arriving is drawn as the full render draws it),
+        // the opener's own lines left out.
+        let lines = render(&format!("{}{rest}", &src[..opener]), width, style);
+        Some(lines.into_iter().skip(self.header).collect())
+    }
+
+    fn advance_paragraph(&mut self, src: &str, width: usize, style: &MarkdownStyle) -> usize {
+        let rest = &src[self.covered..];
+        // A line of `=` or `-` under a paragraph makes it a heading (or
+        // starts a list that may): rendered whole from now on.
+        let underline = |l: &str| {
+            let t = l.trim();
+            !t.is_empty() && (t.chars().all(|c| c == '=') || t.chars().all(|c| c == '-'))
+        };
+        if rest.split('\n').skip(1).any(underline) {
+            *self = Self {
+                kind: OpenKind::Whole,
+                ..Self::default()
+            };
+            return 0;
+        }
+        // Words up to the last space before any line break or markup: what
+        // follows them cannot change how they wrap.
+        let clean = rest
+            .find(|c| c == '\n' || INLINE_MARKUP.contains(&c))
+            .unwrap_or(rest.len());
+        let Some(space) = rest[..clean].rfind(' ') else {
+            return self.covered;
+        };
+        let chunk = &rest[..space];
+        let lines = render(chunk, width, style);
+        // Every line but the last is final; the rest renders again from the
+        // start of the last line that begins with a letter (so it cannot
+        // read as a list, a heading or a quote on its own).
+        let mut starts = Vec::with_capacity(lines.len());
+        let mut at = 0;
+        for line in &lines {
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            if !chunk[at..].starts_with(&text) {
+                // Not as expected: render the block whole from now on.
+                *self = Self {
+                    kind: OpenKind::Whole,
+                    ..Self::default()
+                };
+                return 0;
+            }
+            starts.push(at);
+            at += text.len();
+            at += chunk[at..].len() - chunk[at..].trim_start_matches(' ').len();
+        }
+        let keep = (1..lines.len())
+            .rev()
+            .find(|&i| chunk[starts[i]..].starts_with(char::is_alphabetic));
+        if let Some(keep) = keep {
+            self.lines.extend(lines.into_iter().take(keep));
+            self.covered += starts[keep];
+        }
+        self.covered
+    }
+}
+
+/// Whether a block that draws nothing yet (an empty quote, `> `) still
+/// puts a blank line after the one before it, as the full render does:
+/// found by rendering its first bytes after a paragraph.
+fn opens_with_a_gap(open: &str, width: usize, style: &MarkdownStyle) -> bool {
+    let mut end = open.len().min(16);
+    while !open.is_char_boundary(end) {
+        end -= 1;
+    }
+    render(&format!("x\n\n{}", &open[..end]), width, style).len() > 1
+}
+
+/// Whether `line` may close the fence `src` opens with (`fence` bytes of
+/// its first character); a line that merely might is taken as closing,
+/// which only costs a whole render.
+fn closes_fence(src: &str, fence: usize, line: &str) -> bool {
+    let fence_char = src.chars().next().unwrap_or('`');
+    let t = line.trim();
+    t.len() >= fence && t.chars().all(|c| c == fence_char)
 }
 
 impl MarkdownCache {
@@ -488,40 +742,51 @@ impl MarkdownCache {
             return;
         }
         if let Some(boundary) = stable_boundary(src, self.stable_len) {
+            // The open block closed: its lines are rendered once more, whole.
             let mut lines = render(&src[self.stable_len..boundary], width, style);
             if !self.stable.is_empty() && !lines.is_empty() {
                 self.stable.push(Line::default());
             }
             self.stable.append(&mut lines);
             self.stable_len = boundary;
+            self.open = OpenBlock::default();
         }
-        self.tail = render(&src[self.stable_len..], width, style);
-        if !self.stable.is_empty() && !self.tail.is_empty() {
-            self.tail.insert(0, Line::default());
-        }
+        let open = &src[self.stable_len..];
+        let rendered_from = self.open.advance(open, width, style);
+        self.tail = match self.open.code_tail(open, rendered_from, width, style) {
+            Some(lines) => lines,
+            // From where the final lines end (the start, when a closed
+            // fence made the block whole again).
+            None => render(&open[self.open.covered..], width, style),
+        };
+        self.gap = !self.stable.is_empty()
+            && (!self.open.lines.is_empty()
+                || !self.tail.is_empty()
+                || opens_with_a_gap(open, width, style));
         self.tail_len = src.len();
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.stable.len() + self.tail.len()
+        self.stable.len() + usize::from(self.gap) + self.open.lines.len() + self.tail.len()
     }
 
     /// Every line, borrowed.
     pub(crate) fn lines(&self) -> impl Iterator<Item = &Line<'static>> {
-        self.stable.iter().chain(&self.tail)
+        static BLANK: Line<'static> = Line {
+            style: Style::new(),
+            alignment: None,
+            spans: Vec::new(),
+        };
+        self.stable
+            .iter()
+            .chain(self.gap.then_some(&BLANK))
+            .chain(&self.open.lines)
+            .chain(&self.tail)
     }
 
     /// Lines `start..start + count`, cloned for drawing.
     pub(crate) fn slice(&self, start: usize, count: usize) -> Vec<Line<'static>> {
-        (start..(start + count).min(self.len()))
-            .map(|i| {
-                if i < self.stable.len() {
-                    self.stable[i].clone()
-                } else {
-                    self.tail[i - self.stable.len()].clone()
-                }
-            })
-            .collect()
+        self.lines().skip(start).take(count).cloned().collect()
     }
 }
 
@@ -540,12 +805,29 @@ fn stable_boundary(src: &str, from: usize) -> Option<usize> {
     best
 }
 
+/// Whether `line` begins a list item (`- `, `* `, `+ `, `1. `, `1) `), or,
+/// still arriving, may yet (`1`, `12.`, `-`).
+fn list_item(line: &str) -> bool {
+    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let arriving = !line.ends_with('\n');
+    if arriving && (1..=9).contains(&digits) && digits == line.len() {
+        return true;
+    }
+    let rest = match digits {
+        0 => line.strip_prefix(['-', '*', '+']),
+        1..=9 => line[digits..].strip_prefix(['.', ')']),
+        _ => None,
+    };
+    rest.is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t', '\n']))
+}
+
 /// Where new top-level blocks start, read line by line: after a blank
 /// line, at a line that begins in column 0, outside code fences. Text
 /// before such a line renders the same whatever follows it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BlockStarts {
-    in_fence: bool,
+    /// The open fence: its character and length.
+    fence: Option<(char, usize)>,
     previous_blank: bool,
 }
 
@@ -554,11 +836,37 @@ impl BlockStarts {
     /// block starts at it.
     pub(crate) fn line(&mut self, line: &str) -> bool {
         let trimmed = line.trim_start();
-        let is_fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
         let starts_col0 = line.chars().next().is_some_and(|c| !c.is_whitespace());
-        let starts = !self.in_fence && self.previous_blank && starts_col0;
-        if is_fence {
-            self.in_fence = !self.in_fence;
+        // A list item after a blank line may continue the list above it
+        // (its numbering, its spacing): never a start of its own.
+        let starts = self.fence.is_none() && self.previous_blank && starts_col0 && !list_item(line);
+        let run = |c: char| trimmed.len() - trimmed.trim_start_matches(c).len();
+        // Indented four columns or more, a line is code, not a fence.
+        let indent = line[..line.len() - trimmed.len()]
+            .chars()
+            .fold(
+                0,
+                |col, c| if c == '\t' { col / 4 * 4 + 4 } else { col + 1 },
+            );
+        match self.fence {
+            _ if indent >= 4 => {}
+            // Closed by a line of the same character, at least as long, and
+            // nothing else.
+            Some((c, n)) => {
+                let after = trimmed.trim_start_matches(c).trim_end_matches(['\n', '\r']);
+                if run(c) >= n && after.chars().all(|c| c == ' ') {
+                    self.fence = None;
+                }
+            }
+            None => {
+                for c in ['`', '~'] {
+                    // A backtick fence's info string has no backtick.
+                    let info = trimmed.trim_start_matches(c);
+                    if run(c) >= 3 && !(c == '`' && info.contains('`')) {
+                        self.fence = Some((c, run(c)));
+                    }
+                }
+            }
         }
         self.previous_blank = line.ends_with('\n') && line.trim().is_empty();
         starts
@@ -645,6 +953,100 @@ mod tests {
             text(&cache.slice(0, cache.len())),
             text(&render(md, 30, &style))
         );
+    }
+
+    /// The cache's lines, styles and all, against a full render of `md`'s
+    /// every prefix (as a stream delivers it, a few bytes at a time).
+    fn same_as_full_render(md: &str, width: usize, step: usize) {
+        let style = MarkdownStyle {
+            code_block: Style::default().add_modifier(Modifier::DIM),
+            heading: Style::default().add_modifier(Modifier::BOLD),
+            ..MarkdownStyle::default()
+        };
+        let mut cache = MarkdownCache::default();
+        let mut end = 0;
+        while end < md.len() {
+            end = (end + step).min(md.len());
+            while !md.is_char_boundary(end) {
+                end += 1;
+            }
+            cache.update(&md[..end], width, &style);
+            let (got, want) = (
+                cache.slice(0, cache.len()),
+                render(&md[..end], width, &style),
+            );
+            if got != want {
+                let at = got.iter().zip(&want).take_while(|(g, w)| g == w).count();
+                panic!(
+                    "at byte {end} (width {width}) of {md:?}: from line {at}, got {:?}, want {:?}",
+                    &got[at..],
+                    &want[at..]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_open_code_block_or_paragraph_grows_as_a_full_render() {
+        let code: String = (0..200)
+            .map(|i| match i % 7 {
+                3 => "\n".to_string(),
+                5 => "\tindented line with a tab\n".to_string(),
+                _ => format!("let x{i} = {i}; // a line long enough to be cut\n"),
+            })
+            .collect();
+        for md in [
+            format!("```rust\n{code}"),
+            format!("Before.\n\n~~~~\n{code}~~~~\nAfter the fence.\n\nMore."),
+            format!("```\n{code}```\n\n```\nagain\n``\n```"),
+            (0..400).map(|i| format!("word{i} ")).collect::<String>(),
+            format!(
+                "{}and then *emphasis* that closes late **bold {} done** [link](u) end",
+                "plain words flow on ".repeat(20),
+                "more words ".repeat(30)
+            ),
+            format!("{}\n=====\n\nAfter.", "A long title that wraps ".repeat(8)),
+            format!("{}\n- then a list\n- of two", "Lead words ".repeat(30)),
+            format!("{} 1. not a list\n", "Count to ten ".repeat(20)),
+            "Ünïcödé wörds and 漢字 that are wide ".repeat(20),
+            format!("{}\n```\nunclosed", "x".repeat(300)),
+        ] {
+            for (width, step) in [(20, 1), (33, 3), (80, 17)] {
+                same_as_full_render(&md, width, step);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_text_streams_as_its_full_render(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::Just("word "),
+                    proptest::prelude::Just("wide 漢字 "),
+                    proptest::prelude::Just("a-very-long-word-that-will-not-fit-anywhere "),
+                    proptest::prelude::Just("\n"),
+                    proptest::prelude::Just("\n\n"),
+                    proptest::prelude::Just("```"),
+                    proptest::prelude::Just("~~~"),
+                    proptest::prelude::Just("*"),
+                    proptest::prelude::Just("`"),
+                    proptest::prelude::Just("- "),
+                    proptest::prelude::Just("1. "),
+                    proptest::prelude::Just("# "),
+                    proptest::prelude::Just("> quoted "),
+                    proptest::prelude::Just("==="),
+                    proptest::prelude::Just("  "),
+                    proptest::prelude::Just("\t"),
+                ],
+                0..120,
+            ),
+            width in 8usize..50,
+            step in 1usize..9,
+        ) {
+            same_as_full_render(&parts.concat(), width, step);
+        }
     }
 
     #[test]
