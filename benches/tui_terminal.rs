@@ -108,7 +108,12 @@ fn case(rt: &tokio::runtime::Runtime, members: usize, shape: Shape, words_each: 
     let wall = wall.elapsed();
     let cpu = process_cpu(pid);
     {
+        // Twice: a first Ctrl-C that lands while the screen still folds the
+        // run's last events cancels rather than quits.
         let mut w = keys.lock().unwrap();
+        w.write_all(b"\x03").unwrap();
+        w.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
         w.write_all(b"\x03").unwrap();
         w.flush().unwrap();
     }

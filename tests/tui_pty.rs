@@ -603,3 +603,60 @@ async fn shift_tab_from_the_terminal_moves_the_focus_back() {
     assert_ne!(first, second, "Tab moves the focus");
     assert_eq!(back, first, "Shift+Tab moves it back");
 }
+
+/// The screen row where the judge's pane begins.
+fn judge_row(screen: &str) -> usize {
+    screen
+        .lines()
+        .position(|l| l.starts_with("╭ Judge ") || l.starts_with("┏ Judge "))
+        .expect("the judge's pane is on screen")
+}
+
+/// Space follows the work: once the members are done their panes shrink
+/// to what they hold; `L` arranges the screen another way, and the choice
+/// is remembered for the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn space_follows_the_work_and_l_is_remembered() {
+    let server = Server::start(handler).await;
+    let base_url = server.base_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let args = ["--base-url", base_url.as_str(), "--panel", "x/alpha,y/beta"];
+        let settle = || std::thread::sleep(Duration::from_millis(300));
+        let mut first = Term::spawn_with("layout", &args, &[], 40, 120);
+        first.wait_for("the prompt editor", "Ask the council a question");
+        first.type_keys(b"Why is the sea salty?\r");
+        first.wait_for("the run to finish", "Synthesis ✓ done");
+        settle();
+        // Two short answers: a pane of one line each (and its borders).
+        let follows = judge_row(&first.contents());
+        assert!(
+            follows <= 7,
+            "members shrink to their content: row {follows}"
+        );
+        // Esc alone (a key right after it would read as Alt+key), then L.
+        first.type_keys(b"\x1b");
+        settle();
+        first.type_keys(b"L");
+        first.wait_for(
+            "the arrangement remembered",
+            "layout: panel first (remembered)",
+        );
+        let panel_first = judge_row(&first.contents());
+        assert!(panel_first > 20, "the panel has 70%: row {panel_first}");
+        first.type_keys(b"\x03");
+        assert!(first.wait_exit().success());
+        let saved = std::fs::read_to_string(first.home.join("state/council/ui.toml")).unwrap();
+        assert!(saved.contains("layout = \"panel first\""), "{saved}");
+
+        let mut second = Term::spawn_at(first.home.clone(), &args, &[], 40, 120);
+        second.wait_for("the prompt editor", "Ask the council a question");
+        second.type_keys(b"Why is the sea salty?\r");
+        second.wait_for("the run to finish", "Synthesis ✓ done");
+        settle();
+        assert_eq!(judge_row(&second.contents()), panel_first, "remembered");
+        second.type_keys(b"\x03");
+        assert!(second.wait_exit().success());
+    })
+    .await
+    .unwrap();
+}

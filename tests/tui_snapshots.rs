@@ -409,6 +409,8 @@ fn rebound_keys_show_in_the_hints_and_the_help() {
     );
     insta::assert_snapshot!("rebound_hints_120x40", hints);
     s.action(Action::ToggleHelp);
+    // Down to where the pane commands and the help's own keys are listed.
+    s.action(Action::HelpScroll(8));
     let terminal = render(&mut s, (120, 40));
     let screen = format!("{}", terminal.backend());
     assert!(screen.contains("x  cancel the focused member"), "{screen}");
@@ -1221,4 +1223,45 @@ fn search_finds_words_across_the_panes() {
             .any(|c| c.modifier.contains(Modifier::UNDERLINED) && c.symbol() == "B"),
         "no marks left"
     );
+}
+
+/// `L` arranges the screen: the map first gives the judge the width, the
+/// answer first the synthesis; done members keep to what they hold.
+#[test]
+fn arrangements_share_the_screen_by_what_comes_first() {
+    let mut s = finished();
+    s.action(Action::FocusNext);
+    // Where the synthesis pane starts on the judge's row, and that row.
+    let split = |s: &mut Script| -> (usize, usize) {
+        let text = format!("{}", render(s, (120, 40)).backend());
+        // Past the stage bar, which names the judge too.
+        let (row, line) = text
+            .lines()
+            .enumerate()
+            .skip(1)
+            .find(|(_, l)| l.contains(" Judge "))
+            .expect("a judge pane");
+        let at = line.find(" Synthesis ").expect("the synthesis beside it");
+        (row, line[..at].chars().count())
+    };
+    let (follows_row, follows_split) = split(&mut s);
+    s.action(Action::NextLayout);
+    assert_eq!(s.state.view.arrangement.name(), "panel first");
+    let (panel_row, _) = split(&mut s);
+    assert!(panel_row > follows_row, "{panel_row} > {follows_row}");
+    s.action(Action::NextLayout);
+    let (_, map_split) = split(&mut s);
+    assert!(
+        map_split > follows_split + 10,
+        "the judge is wide: {map_split}"
+    );
+    s.action(Action::NextLayout);
+    let (_, answer_split) = split(&mut s);
+    assert!(
+        answer_split + 10 < follows_split,
+        "the synthesis is wide: {answer_split}"
+    );
+    snap("answer_first", &mut s);
+    s.action(Action::NextLayout);
+    assert_eq!(s.state.view.arrangement.name(), "follows the work");
 }

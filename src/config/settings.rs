@@ -114,6 +114,7 @@ pub(crate) const REBINDABLE: &[(&str, char)] = &[
     ("help", '?'),
     ("reasoning", 't'),
     ("theme", 'T'),
+    ("layout", 'L'),
     ("editor", 'i'),
     ("rerun", 'r'),
     ("rejudge", 'R'),

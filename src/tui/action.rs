@@ -56,6 +56,8 @@ pub enum Action {
     ToggleReasoning,
     /// Switch to the next theme (and remember it).
     NextTheme,
+    /// `L`: the next arrangement of the screen (remembered).
+    NextLayout,
     /// `r`: run the focused member again; the others keep their answers.
     RerunFocused,
     /// `R`: judge and synthesize again over the current answers.
@@ -187,5 +189,7 @@ pub enum Command {
     SavePreset(String, CouncilPlan),
     Copy(String),
     NextTheme,
+    /// Remember the arrangement switched to.
+    RememberLayout(crate::tui::arrangement::Arrangement),
     Quit,
 }

@@ -28,8 +28,9 @@ use crate::tui::history::HistoryBrowser;
 use crate::tui::keymap::{KeyNames, Keymap};
 use crate::tui::layer::Overlay;
 use crate::tui::panel_editor::PanelEditor;
+use crate::tui::remembered;
 use crate::tui::state::{Focus, Notice, State};
-use crate::tui::theme::{self, Theme};
+use crate::tui::theme::Theme;
 use crate::tui::ui::{self, Areas, Drawn, Env, RenderCaches};
 
 /// At most 60 frames a second.
@@ -193,11 +194,23 @@ impl App {
         if let Some(path) = self.themes.store.clone() {
             let name = theme.name.clone();
             self.effects.blocking(move |tx| {
-                let result = theme::remember(&path, &name).map_err(|e| e.to_string());
+                let result = remembered::set(&path, "theme", &name).map_err(|e| e.to_string());
                 let _ = tx.send(Done::ThemeRemembered(name, result));
             });
         }
         self.themes.current = theme;
+    }
+
+    /// Remembers the arrangement `L` switched to, where the theme is.
+    fn remember_layout(&mut self, arrangement: crate::tui::arrangement::Arrangement) {
+        let name = arrangement.name().to_string();
+        match self.themes.store.clone() {
+            Some(path) => self.effects.blocking(move |tx| {
+                let result = remembered::set(&path, "layout", &name).map_err(|e| e.to_string());
+                let _ = tx.send(Done::LayoutRemembered(name, result));
+            }),
+            None => self.notice(Notice::Info(format!("layout: {name}"))),
+        }
     }
 
     /// Puts a question in the editor and asks it, as if typed.
@@ -257,6 +270,7 @@ impl App {
                     self.notice(notice);
                 }
                 Command::NextTheme => self.next_theme(),
+                Command::RememberLayout(arrangement) => self.remember_layout(arrangement),
                 Command::NewConversation => self.new_conversation(),
                 Command::OpenHistory => self.open_history(),
                 Command::OpenSession(path) => self.effects.blocking(move |tx| {
@@ -538,6 +552,10 @@ impl App {
             Done::PresetSaved(name, result) => self.notice(match result {
                 Ok(path) => Notice::Info(format!("saved preset {name} in {}", path.display())),
                 Err(e) => Notice::Error(e),
+            }),
+            Done::LayoutRemembered(name, result) => self.notice(match result {
+                Ok(()) => Notice::Info(format!("layout: {name} (remembered)")),
+                Err(e) => Notice::Error(format!("layout {name}: cannot remember it: {e}")),
             }),
             Done::ThemeRemembered(name, result) => self.notice(match result {
                 Ok(()) => Notice::Info(format!("theme {name} (remembered)")),

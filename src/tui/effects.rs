@@ -32,6 +32,7 @@ pub(crate) enum Done {
     SessionDeleted(SessionSummary, Result<(), String>),
     PresetSaved(String, Result<PathBuf, String>),
     ThemeRemembered(String, Result<(), String>),
+    LayoutRemembered(String, Result<(), String>),
     /// The session being written can no longer be saved.
     SessionUnsaved(String),
     /// The paths that complete `@partial` in the editor.

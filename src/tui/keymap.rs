@@ -577,6 +577,11 @@ fn defaults() -> Vec<Binding> {
         ),
         named("theme", Action::NextTheme, "next colour theme (remembered)"),
         named(
+            "layout",
+            Action::NextLayout,
+            "arrange the screen: follows the work, panel, map or answer first (remembered)",
+        ),
+        named(
             "panel",
             Action::OpenPanelEditor,
             "edit the panel: members, judge, synthesizer, presets",

@@ -1056,3 +1056,25 @@ mod tests {
         assert_eq!(stable_boundary("- a\n\n    more\n", 0), None);
     }
 }
+#[cfg(test)]
+mod bench_shape_check {
+    use super::*;
+    #[test]
+    fn paragraphs_stream() {
+        let style = MarkdownStyle::default();
+        let mut cache = MarkdownCache::default();
+        let mut src = String::new();
+        for i in 0..3000 {
+            src.push_str(&if i % 40 == 39 {
+                format!("word{i}.\n\n")
+            } else {
+                format!("word{i} ")
+            });
+            if i % 7 == 0 {
+                cache.update(&src, 37, &style);
+            }
+        }
+        cache.update(&src, 37, &style);
+        assert_eq!(cache.slice(0, cache.len()), render(&src, 37, &style));
+    }
+}

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod ansi;
 pub(crate) mod app;
+pub mod arrangement;
 pub mod clipboard;
 pub(crate) mod effects;
 pub(crate) mod focus;
@@ -12,6 +13,7 @@ pub mod keymap;
 pub mod layer;
 pub(crate) mod markdown;
 pub mod panel_editor;
+pub(crate) mod remembered;
 pub mod search;
 pub mod state;
 pub mod theme;
@@ -89,6 +91,12 @@ pub async fn run(
             context: settings.context.into(),
             ..Default::default()
         });
+    if let Some(layout) = crate::paths::ui_state_file()
+        .and_then(|p| remembered::get(&p, "layout"))
+        .and_then(|name| arrangement::Arrangement::from_name(&name))
+    {
+        app.state.view.arrangement = layout;
+    }
     if let Some(e) = theme_error {
         app.state.view.notice = Some(state::Notice::Error(e));
     }
@@ -140,7 +148,7 @@ fn load_themes(
     if !colours {
         return (themes, theme::no_color(), error);
     }
-    let remembered = crate::paths::ui_state_file().and_then(|p| theme::remembered(&p));
+    let remembered = crate::paths::ui_state_file().and_then(|p| remembered::get(&p, "theme"));
     let wanted = remembered.or(preferred);
     let current = match &wanted {
         Some(name) => match themes.iter().find(|t| &t.name == name) {

@@ -16,6 +16,7 @@ use crate::engine::report::MemberReport;
 use crate::engine::{CouncilEvent, RunReport, RunScope, SeatInfo, SynthesisFeed};
 use crate::sanitize::sanitize;
 use crate::tui::action::{Action, Command};
+use crate::tui::arrangement::Arrangement;
 pub use crate::tui::focus::Focus;
 use crate::tui::history::HistoryOutcome;
 use crate::tui::keymap::KeyNames;
@@ -574,6 +575,8 @@ pub struct View {
     pub notice: Option<Notice>,
     /// Words looked for across the panes (`/`), while the search is open.
     pub(crate) search: Option<Search>,
+    /// How the panes share the screen (`L`).
+    pub arrangement: Arrangement,
     /// Set by a Ctrl-C that cancelled a run: the next one quits.
     interrupt_armed: bool,
 }
@@ -601,6 +604,7 @@ impl Default for View {
             history_pos: None,
             notice: None,
             search: None,
+            arrangement: Arrangement::default(),
             interrupt_armed: false,
         }
     }
@@ -972,6 +976,12 @@ impl State {
             A::OpenSearch | A::SearchKey(_) | A::SearchGo | A::SearchClose => self.search(action),
             A::Quit => return vec![Command::Quit],
             A::NextTheme => return vec![Command::NextTheme],
+            A::NextLayout => {
+                let next = self.view.arrangement.next();
+                self.view.arrangement = next;
+                self.view.notice = Some(Notice::Info(format!("layout: {}", next.name())));
+                return vec![Command::RememberLayout(next)];
+            }
             A::Copy => {
                 if let Some(text) = self.focused_text() {
                     self.view.notice = Some(Notice::Info(format!(

@@ -193,32 +193,6 @@ pub(crate) fn no_color() -> Theme {
     }
 }
 
-/// The theme remembered in `path` (a `ui.toml` with `theme = "name"`).
-pub(crate) fn remembered(path: &Path) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Ui {
-        theme: Option<String>,
-    }
-    let text = crate::files::read_text_capped(path, crate::files::CONFIG_BYTES).ok()?;
-    toml::from_str::<Ui>(&text).ok()?.theme
-}
-
-/// Remembers `name` as the theme, written to a temporary file and renamed
-/// into place so a crash never leaves half a file.
-pub(crate) fn remember(path: &Path, name: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("toml.tmp");
-    let text = toml::to_string(&toml::Table::from_iter([(
-        "theme".to_string(),
-        toml::Value::String(name.into()),
-    )]))
-    .map_err(std::io::Error::other)?;
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
-}
-
 impl Theme {
     /// The colour of member `i` (the palette repeats past its length).
     pub(crate) fn member(&self, i: usize) -> Color {
@@ -293,19 +267,6 @@ mod tests {
         assert!(e.contains("`members`: needs at least one colour"), "{e}");
         let e = err("ok = \"green\n");
         assert!(e.starts_with("t.toml:1:"), "{e}");
-    }
-
-    #[test]
-    fn the_choice_is_remembered_across_runs() {
-        let path = std::env::temp_dir()
-            .join(format!("council-ui-{}", std::process::id()))
-            .join("ui.toml");
-        assert_eq!(remembered(&path), None);
-        remember(&path, "light").unwrap();
-        assert_eq!(remembered(&path).as_deref(), Some("light"));
-        remember(&path, "high-contrast").unwrap();
-        assert_eq!(remembered(&path).as_deref(), Some("high-contrast"));
-        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]

@@ -61,6 +61,11 @@ impl PaneCache {
         }
     }
 
+    /// Whether the cache holds `round`, in the diff view or not.
+    pub(super) fn shows(&self, round: u32, diff: bool) -> bool {
+        self.shown == Some((round, diff))
+    }
+
     /// Makes the cache hold `round`, in the diff view or not. True when it
     /// held another before: the pane starts over from the top.
     pub(super) fn show(&mut self, round: u32, diff: bool) -> bool {

@@ -148,13 +148,27 @@ pub fn draw(
         } else if state.solo() {
             panels::draw(frame, panes, state, caches, env, &mut drawn);
         } else {
-            let [top, bottom] =
-                Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
-                    .areas(panes);
+            // Space follows the work (or the arrangement `L` chose): the
+            // members' share while they stream, what they hold after.
+            let streaming = state.run.members().any(|(m, _)| !m.status.is_settled());
+            let shares = state.view.arrangement.shares(streaming);
+            let rows = if shares.fit {
+                let cap = panes.height * shares.members / 100;
+                let fitted = panels::fitted_height(state, caches, env, panes, cap);
+                [Constraint::Length(fitted), Constraint::Min(1)]
+            } else {
+                [
+                    Constraint::Percentage(shares.members),
+                    Constraint::Percentage(100 - shares.members),
+                ]
+            };
+            let [top, bottom] = Layout::vertical(rows).areas(panes);
             panels::draw(frame, top, state, caches, env, &mut drawn);
-            let [left, right] =
-                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                    .areas(bottom);
+            let [left, right] = Layout::horizontal([
+                Constraint::Percentage(shares.judge),
+                Constraint::Percentage(100 - shares.judge),
+            ])
+            .areas(bottom);
             judge::draw(frame, left, state, env, &mut drawn);
             synthesis::draw(frame, right, state, caches, env, &mut drawn);
         }

@@ -80,6 +80,64 @@ pub(super) fn draw(
     }
 }
 
+/// The rows the member panes need to show all they hold in `area`, at
+/// most `cap` (at least a pane's least). A pane not drawn yet, or showing
+/// its reasoning or a diff, is taken to need the most.
+pub(super) fn fitted_height(
+    state: &State,
+    caches: &mut RenderCaches,
+    env: &Env<'_>,
+    area: Rect,
+    cap: u16,
+) -> u16 {
+    let n = state.run.len();
+    let (cols, rows, _) = grid(
+        n,
+        Rect {
+            height: cap,
+            ..area
+        },
+    );
+    let cells = Layout::horizontal(vec![Constraint::Ratio(1, cols as u32); cols])
+        .split(Rect { height: 1, ..area });
+    let shown = state.view.round.unwrap_or(state.run.report().round);
+    let md = env.theme.markdown();
+    let mut total = 0usize;
+    for row in 0..rows {
+        let mut tallest = 0;
+        for (c, cell) in cells.iter().enumerate() {
+            let i = row * cols + c;
+            let Some((report, stream)) = state
+                .run
+                .member_in_round(i, shown)
+                .or_else(|| state.run.member(i))
+            else {
+                continue;
+            };
+            let Some(pane) = state.view.member_pane_ref(&report.name) else {
+                return cap;
+            };
+            let cache = caches.member(&report.name, pane.id);
+            if pane.show_diff || pane.show_reasoning || !cache.shows(shown, false) {
+                return cap;
+            }
+            let width = cell.width.saturating_sub(2) as usize;
+            cache.text.update(&stream.text, width, &md);
+            // The lines above the answer: an error, the reasoning's line, a cut.
+            let error = report
+                .error
+                .as_ref()
+                .map_or(0, |e| e.chars().count() / width.max(1) + 2);
+            let head = error
+                + usize::from(!stream.reasoning.is_empty())
+                + usize::from(report.finish_reason.as_deref() == Some("length"));
+            tallest = tallest.max(cache.text.len() + head);
+        }
+        total += tallest + 2;
+    }
+    (total.min(cap as usize) as u16).max(MIN_PANE_HEIGHT.min(cap))
+}
+
 /// One member's pane: title with live figures, then error, reasoning and text.
 pub(super) fn draw_member(
     frame: &mut Frame<'_>,
@@ -292,8 +350,11 @@ pub(super) fn draw_member(
                 let quoted = report.text.get(span.0..span.1).unwrap_or_default();
                 if let Some((first, last)) = find_lines(&cache.text, quoted) {
                     let lines = (before + first, before + last);
-                    // Scrolled to once; after a resize only found again.
-                    if found_before.is_none() {
+                    // Scrolled to once; after a resize found again, and
+                    // scrolled to if the pane no longer shows it.
+                    let height = inner.height as usize;
+                    let hidden = lines.0 < scroll.offset || lines.1 >= scroll.offset + height;
+                    if found_before.is_none() || hidden {
                         scroll.offset = lines.0.saturating_sub(1);
                         scroll.follow = false;
                         scroll.touched = true;
