@@ -1054,3 +1054,56 @@ async fn slash_finds_words_across_the_panel() {
     assert!(text.contains("x/beta-word250"), "{text}");
     assert!(text.contains("┏ beta"), "{text}");
 }
+
+/// Enter on a claim of the traced synthesis scrolls the member's pane to
+/// the passage that supports it, deep in its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_on_a_claim_scrolls_to_its_passage() {
+    fn handler(r: &Recorded, _: usize) -> Reply {
+        if r.is_judge() {
+            return Reply::text(&[&judge_reply()]);
+        }
+        if r.is_synthesis() {
+            return Reply::text(&[
+                "Sentence 80 of alpha is about the topic numbered 80 [alpha]. ",
+                "Nobody wrote about the moon landing in 1969.",
+            ]);
+        }
+        let who = r.model().trim_start_matches("x/").to_string();
+        let text: String = (0..120)
+            .map(|i| format!("Sentence {i} of {who} is about the topic numbered {i}. "))
+            .collect();
+        Reply::text(&[&text])
+    }
+    let server = Server::start(handler).await;
+    let mut app = app_on(&server, &["x/alpha", "x/beta"]);
+    let mut terminal = terminal(120, 40);
+    let watch = std::sync::Arc::new(server);
+    drive(&mut app, &mut terminal, |keys| async move {
+        keys.type_line("Tell me about the topics");
+        syntheses(&watch, 1).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // alpha, beta, judge, synthesis; the first claim is selected.
+        for _ in 0..4 {
+            keys.press(KeyCode::Tab);
+        }
+        keys.press(KeyCode::Enter);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys.ctrl('c');
+    })
+    .await;
+    app.draw(&mut terminal).unwrap();
+    let text = screen(&terminal);
+    assert!(
+        text.contains("┏ alpha"),
+        "alpha's pane has the focus: {text}"
+    );
+    assert!(
+        text.contains("Sentence 80 of alpha"),
+        "scrolled to the passage: {text}"
+    );
+    assert!(!text.contains("Sentence 0 of alpha"), "{text}");
+    // beta wrote nearly the same sentence: its passage is the second.
+    assert!(text.contains("passage 1 of 2"), "{text}");
+    assert!(text.contains("unsourced"), "{text}");
+}

@@ -211,7 +211,8 @@ fn analysis() -> Analysis {
     }
 }
 
-fn finished() -> Script {
+/// The run up to its judgement.
+fn judged() -> Script {
     let mut s = mid_stream();
     stream(&mut s, 2, &GEMINI[90..]);
     finish(&mut s, 0, 143, 900, 7100, 0.0112);
@@ -243,6 +244,11 @@ fn finished() -> Script {
         elapsed_ms: 7600,
         consistency: None,
     });
+    s
+}
+
+fn finished() -> Script {
+    let mut s = judged();
     s.event(CouncilEvent::SynthesisStarted {
         model: "~anthropic/claude-opus-latest".into(),
         citable: Vec::new(),
@@ -259,6 +265,53 @@ fn finished() -> Script {
         ttft_ms: Some(800),
         elapsed_ms: 4100,
         provenance: None,
+    });
+    s.event(CouncilEvent::RunFinished {
+        outcome: RunOutcome::Synthesized,
+        usage: Usage {
+            prompt_tokens: 2460,
+            completion_tokens: 820,
+            cost: Some(0.1067),
+        },
+        elapsed_ms: 19100,
+        error: None,
+    });
+    s.at(19200);
+    s
+}
+
+/// A run whose synthesizer cited the members: right, wrong and missing
+/// citations, traced against the answers by the engine.
+fn traced() -> Script {
+    let mut s = judged();
+    let names: Vec<String> = ["claude-opus", "gpt", "gemini-pro"]
+        .map(String::from)
+        .to_vec();
+    s.event(CouncilEvent::SynthesisStarted {
+        model: "~anthropic/claude-opus-latest".into(),
+        citable: names.clone(),
+        with_analysis: true,
+    });
+    let raw = "# Why the sky is blue\n\nAir molecules are much smaller than the wavelength of visible light [gpt]. Shorter wavelengths scatter much more [claude-opus, gemini-pro]. The ozone layer's Chappuis absorption band removes orange light at twilight [gemini-pro]. The colour was first measured from a balloon in 1862.";
+    for piece in raw.split_inclusive(' ') {
+        s.event(CouncilEvent::SynthesisDelta { text: piece.into() });
+    }
+    let answers = [
+        ("claude-opus".to_string(), CLAUDE),
+        ("gpt".to_string(), GPT),
+        ("gemini-pro".to_string(), GEMINI),
+    ];
+    let provenance = council::engine::provenance::Provenance::trace(raw, &names, &answers);
+    s.event(CouncilEvent::SynthesisFinished {
+        finish_reason: Some("stop".into()),
+        usage: Usage {
+            prompt_tokens: 1500,
+            completion_tokens: 90,
+            cost: Some(0.04),
+        },
+        ttft_ms: Some(800),
+        elapsed_ms: 3900,
+        provenance: Some(Box::new(provenance)),
     });
     s.event(CouncilEvent::RunFinished {
         outcome: RunOutcome::Synthesized,
@@ -1264,4 +1317,80 @@ fn arrangements_share_the_screen_by_what_comes_first() {
     snap("answer_first", &mut s);
     s.action(Action::NextLayout);
     assert_eq!(s.state.view.arrangement.name(), "follows the work");
+}
+
+/// The traced synthesis: each claim with its members' badges, one nobody
+/// wrote marked; j/k select a claim, Enter goes to the passages that
+/// support it, n/N through them, Esc back to the claim.
+#[test]
+fn claims_carry_badges_and_lead_to_their_passages() {
+    let mut s = traced();
+    let provenance = s.state.run.report().synthesis.provenance.clone().unwrap();
+    let found: Vec<Vec<String>> = provenance
+        .claims
+        .iter()
+        .map(|c| c.found_in.clone())
+        .collect();
+    assert_eq!(provenance.claims.len(), 4, "{provenance:?}");
+    assert_eq!(found[0], ["gpt"], "{found:?}");
+    assert!(provenance.claims[3].unsourced, "nobody wrote of a balloon");
+    for _ in 0..5 {
+        s.action(Action::FocusNext);
+    }
+    assert_eq!(s.state.view.focus, Focus::Synthesis);
+    s.action(Action::Scroll(1));
+    assert_eq!(s.state.view.claim, 1);
+    snap("traced_synthesis", &mut s);
+    let terminal = render(&mut s, (200, 60));
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("claims 3/4 sourced"), "{text}");
+    assert!(text.contains("unsourced"), "{text}");
+    let reversed: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+        .map(|c| c.symbol())
+        .collect();
+    // (wrapped: the marked cells read without the space at the break)
+    assert!(
+        reversed
+            .replace(' ', "")
+            .contains("Shorterwavelengthsscattermuchmore."),
+        "the selected claim is marked: {reversed:?}"
+    );
+    assert!(!reversed.contains("Air molecules"), "{reversed:?}");
+
+    // Enter: claude-opus's passage, highlighted in its pane; n: the next
+    // supporting member's; Esc: back to the claim.
+    s.action(Action::Open);
+    let first = s.state.view.focus;
+    assert!(matches!(first, Focus::Member(_)), "{first:?}");
+    let terminal = render(&mut s, (120, 40));
+    let reversed: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        reversed.to_lowercase().contains("scatter much more"),
+        "{reversed:?}"
+    );
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("passage 1 of"), "{text}");
+    s.action(Action::NextQuote);
+    s.action(Action::Back);
+    assert_eq!(s.state.view.focus, Focus::Synthesis);
+    assert_eq!(s.state.view.claim, 1, "back at the claim");
+    // The unsourced claim leads nowhere, and says why.
+    s.action(Action::Scroll(1))
+        .action(Action::Scroll(1))
+        .action(Action::Open);
+    assert_eq!(s.state.view.focus, Focus::Synthesis);
+    let text = format!("{}", render(&mut s, (120, 40)).backend());
+    assert!(text.contains("no answer says this"), "{text}");
 }

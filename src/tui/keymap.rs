@@ -358,20 +358,20 @@ fn defaults() -> Vec<Binding> {
             PANES,
             Key::plain(K::Enter),
             Action::Open,
-            "on a judge item: its quote in the member's pane (Esc back); else zoom",
+            "on a judge item: its quote in the member's pane; on a claim: its passages (Esc back); else zoom",
         )
         .hint_in("quote", PaneKind::Judge),
         row(
             PANES,
             Key::ch('n'),
             Action::NextQuote,
-            "next / previous quote of the judge item gone to, or match found",
+            "next / previous quote or passage gone to, or match found",
         ),
         row(
             PANES,
             Key::ch('N'),
             Action::PrevQuote,
-            "next / previous quote of the judge item gone to, or match found",
+            "next / previous quote or passage gone to, or match found",
         ),
         named(
             "zoom",
@@ -384,27 +384,27 @@ fn defaults() -> Vec<Binding> {
             PANES,
             Key::ch('j'),
             Action::Scroll(1),
-            "scroll a line; on the judge's map, the next / previous item",
+            "scroll a line; on the judge's map or a traced synthesis, the next / previous item or claim",
         )
         .hint_or_on_judge("scroll", "items"),
         row(
             PANES,
             Key::ch('k'),
             Action::Scroll(-1),
-            "scroll a line; on the judge's map, the next / previous item",
+            "scroll a line; on the judge's map or a traced synthesis, the next / previous item or claim",
         )
         .hint_or_on_judge("scroll", "items"),
         row(
             PANES,
             Key::plain(K::Down),
             Action::Scroll(1),
-            "scroll a line; on the judge's map, the next / previous item",
+            "scroll a line; on the judge's map or a traced synthesis, the next / previous item or claim",
         ),
         row(
             PANES,
             Key::plain(K::Up),
             Action::Scroll(-1),
-            "scroll a line; on the judge's map, the next / previous item",
+            "scroll a line; on the judge's map or a traced synthesis, the next / previous item or claim",
         ),
         row(
             PANES,

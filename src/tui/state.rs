@@ -203,6 +203,9 @@ pub struct Jump {
     pub(crate) lines: HashMap<usize, (usize, usize, usize)>,
     /// The judge was zoomed when the quote was gone to: Esc zooms it again.
     pub(crate) zoomed: bool,
+    /// Gone to from this claim of the synthesis (its supporting passages),
+    /// not from a judge item: Esc goes back to it.
+    pub(crate) claim: Option<usize>,
 }
 
 /// A follow-up keeps the turns before it reachable: `{` and `}` show them
@@ -531,6 +534,8 @@ pub struct Placement {
     pub(crate) member_row: Option<usize>,
     /// The highlighted judge item was scrolled into view.
     pub(crate) judge_item_shown: bool,
+    /// The selected claim of the synthesis was scrolled into view.
+    pub(crate) claim_shown: bool,
     /// Per member: the body lines a judge quote was found on (first, last,
     /// at width).
     pub(crate) jump_lines: Vec<(usize, (usize, usize, usize))>,
@@ -562,6 +567,10 @@ pub struct View {
     pub(crate) judge_item_moved: bool,
     /// A judge quote gone to with Enter: shown in its member's pane.
     pub jump: Option<Jump>,
+    /// The selected claim of the synthesis (`j`/`k` on its pane).
+    pub claim: usize,
+    /// Set when the claim moved: the next frame scrolls it into view.
+    pub(crate) claim_moved: bool,
     /// The round the member panes show (`None`: the latest).
     pub round: Option<u32>,
     pub(crate) judge: PaneView,
@@ -594,6 +603,8 @@ impl Default for View {
             judge_item: 0,
             judge_item_moved: false,
             jump: None,
+            claim: 0,
+            claim_moved: false,
             round: None,
             judge: PaneView::default(),
             synthesis: PaneView::default(),
@@ -638,6 +649,9 @@ impl View {
         if placement.judge_item_shown {
             self.judge_item_moved = false;
         }
+        if placement.claim_shown {
+            self.claim_moved = false;
+        }
         if let Some(jump) = &mut self.jump {
             jump.lines.extend(placement.jump_lines);
         }
@@ -670,6 +684,7 @@ impl View {
         self.judge_tab = JudgeTab::default();
         self.judge_item = 0;
         self.jump = None;
+        self.claim = 0;
         self.round = None;
         self.member_row = 0;
         // The search stays open over the new panes; their matches count anew.
@@ -1077,7 +1092,23 @@ impl State {
             }
             Action::FocusPane(focus) => self.view.focus = focus,
             Action::Back => {
-                if let (Some(jump), Focus::Member(_)) = (&self.view.jump, self.view.focus) {
+                if let (
+                    Some(Jump {
+                        claim: Some(claim),
+                        zoomed,
+                        ..
+                    }),
+                    Focus::Member(_),
+                ) = (&self.view.jump, self.view.focus)
+                {
+                    // Back to the claim the passages came from, as it was.
+                    self.view.claim = *claim;
+                    self.view.claim_moved = true;
+                    self.view.zoomed = *zoomed;
+                    self.view.focus = Focus::Synthesis;
+                    self.view.jump = None;
+                    self.view.notice = None;
+                } else if let (Some(jump), Focus::Member(_)) = (&self.view.jump, self.view.focus) {
                     // Back to the judge item the quote came from, as it was
                     // (zoomed or not), in one step.
                     self.view.judge_tab = jump.tab;
@@ -1110,6 +1141,12 @@ impl State {
     /// judge's map, j/k move from item to item.
     fn scroll(&mut self, action: Action) {
         let scroll = match action {
+            Action::Scroll(n) if self.focused_claims().is_some_and(|c| !c.is_empty()) => {
+                let last = self.focused_claims().map_or(0, |c| c.len() - 1);
+                self.view.claim = self.view.claim.saturating_add_signed(n.signum()).min(last);
+                self.view.claim_moved = true;
+                return;
+            }
             Action::Scroll(n) if self.judge_item_count() > 0 => {
                 let last = self.judge_item_count() - 1;
                 let item = self.view.judge_item.saturating_add_signed(n.signum());
@@ -1163,6 +1200,9 @@ impl State {
                 self.view.judge_item = item.min(self.judge_item_count().saturating_sub(1));
                 self.view.judge_item_moved = true;
             }
+            Action::Open if self.focused_claims().is_some_and(|c| !c.is_empty()) => {
+                self.go_to_support(self.view.claim, 0);
+            }
             Action::Open => {
                 if self.judge_item_count() > 0 {
                     self.go_to_quote(self.view.judge_item, 0);
@@ -1171,6 +1211,19 @@ impl State {
                 }
             }
             Action::NextQuote | Action::PrevQuote => match self.view.jump.clone() {
+                Some(Jump {
+                    claim: Some(claim),
+                    quote,
+                    ..
+                }) => {
+                    let count = self.claims().map_or(0, |c| c[claim].support.len()).max(1);
+                    let step = if action == Action::NextQuote {
+                        1
+                    } else {
+                        count - 1
+                    };
+                    self.go_to_support(claim, (quote + step) % count);
+                }
                 Some(jump) => {
                     let count = self.verified_quotes(jump.tab, jump.item).len().max(1);
                     let step = if action == Action::NextQuote {
@@ -1662,12 +1715,80 @@ impl State {
             spans,
             lines: HashMap::new(),
             zoomed: self.view.zoomed,
+            claim: None,
         });
         self.view.focus = Focus::Member(member);
         self.view.notice = Some(Notice::Info(format!(
             "quote {} of {} · n/N next/previous · Esc back to the judge",
             quote + 1,
             quotes.len()
+        )));
+    }
+
+    /// The synthesis's claims, once it is done and traced.
+    pub(crate) fn claims(&self) -> Option<&[crate::engine::provenance::Claim]> {
+        let synthesis = &self.run.report().synthesis;
+        synthesis
+            .provenance
+            .as_ref()
+            .filter(|_| synthesis.status == crate::engine::Status::Done)
+            .map(|p| p.claims.as_slice())
+    }
+
+    /// The claims, while the synthesis pane has the keyboard.
+    fn focused_claims(&self) -> Option<&[crate::engine::provenance::Claim]> {
+        self.claims()
+            .filter(|_| self.view.focus == Focus::Synthesis)
+    }
+
+    /// Enter on a claim: the passages of the answers that support it, in
+    /// the members' panes, the `support`-th one focused (`n`/`N` step).
+    fn go_to_support(&mut self, claim: usize, support: usize) {
+        let Some(c) = self.claims().and_then(|c| c.get(claim)) else {
+            return;
+        };
+        let position = |name: &str| {
+            self.run
+                .report()
+                .members
+                .iter()
+                .position(|m| m.name == name)
+        };
+        let spans: Vec<(usize, (usize, usize))> = c
+            .support
+            .iter()
+            .filter_map(|s| Some((position(&s.member)?, s.span)))
+            .collect();
+        let count = spans.len();
+        let Some(&(member, _)) = spans.get(support) else {
+            self.view.notice = Some(Notice::Info(if c.members.is_empty() {
+                "no answer says this: the synthesizer's own sentence".into()
+            } else {
+                format!(
+                    "cited ({}), but no answer says it",
+                    sanitize(&c.members.join(", "))
+                )
+            }));
+            return;
+        };
+        // The passage gone to first, beside the other members' passages.
+        let mut ordered = vec![spans[support]];
+        ordered.extend(spans.iter().copied().filter(|(m, _)| *m != member));
+        self.view.jump = Some(Jump {
+            tab: self.view.judge_tab,
+            item: self.view.judge_item,
+            quote: support,
+            member,
+            spans: ordered,
+            lines: HashMap::new(),
+            zoomed: self.view.zoomed,
+            claim: Some(claim),
+        });
+        self.view.claim = claim;
+        self.view.focus = Focus::Member(member);
+        self.view.notice = Some(Notice::Info(format!(
+            "passage {} of {count} · n/N next/previous · Esc back to the claim",
+            support + 1
         )));
     }
 

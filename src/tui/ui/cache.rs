@@ -49,6 +49,9 @@ pub(super) struct PaneCache {
     pub(super) reasoning: MarkdownCache,
     /// The diff view's lines: (width, text length) they were made for.
     pub(super) diff: Option<((usize, usize), Vec<Line<'static>>)>,
+    /// The synthesis with its claims' badges: (width, text length, claims)
+    /// they were drawn for.
+    pub(super) claims: Option<((usize, usize, usize), super::claims::ClaimLines)>,
 }
 
 impl PaneCache {

@@ -6,6 +6,7 @@
 
 mod body;
 mod cache;
+mod claims;
 mod diff;
 mod found;
 mod help;

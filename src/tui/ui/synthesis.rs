@@ -6,7 +6,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::body::{self, Part};
-use super::found;
+use super::claims;
+use super::found::{self, Mark};
 use super::{Drawn, Env, RenderCaches, model_span, pane_block, stage_status_span};
 use crate::engine::Status;
 use crate::sanitize::sanitize;
@@ -85,12 +86,60 @@ pub(super) fn draw(
     let text = &state.run.synthesis().text;
     let pane = &state.view.synthesis;
     let cache = caches.synthesis(pane.id);
-    cache.text.update(text, width, &theme.markdown());
-    let parts = [Part::Lines(head), Part::Cached(&cache.text)];
     let mut scroll = pane.scroll;
     let height = inner.height as usize;
-    let (marks, count) =
+    let head_len = head.len();
+    // Once traced, the answer with each claim's badges; the selected claim
+    // (while the pane has the keyboard, or its passages are shown) marked.
+    let claims = state.claims().filter(|c| !c.is_empty());
+    let mut claim_marks = Vec::new();
+    let parts = match claims {
+        Some(list) => {
+            let key = (width, synth.text.len(), list.len());
+            if cache.claims.as_ref().is_none_or(|(k, _)| *k != key) {
+                let members: Vec<String> = state
+                    .run
+                    .report()
+                    .members
+                    .iter()
+                    .map(|m| m.name.clone())
+                    .collect();
+                let drawn_claims = claims::lines(&synth.text, list, &members, width, theme);
+                cache.claims = Some((key, drawn_claims));
+            }
+            let drawn_claims = &cache.claims.as_ref().expect("set above").1;
+            let selected = state.view.focus == Focus::Synthesis
+                || state.view.jump.as_ref().is_some_and(|j| j.claim.is_some());
+            if selected && let Some(pieces) = drawn_claims.pieces.get(state.view.claim) {
+                claim_marks = pieces
+                    .iter()
+                    .map(|&(line, s, e)| Mark {
+                        piece: (line + head_len, s, e),
+                        current: true,
+                    })
+                    .collect();
+                if state.view.claim_moved
+                    && let Some(&(line, _, _)) = pieces.first()
+                {
+                    let line = line + head_len;
+                    if line < scroll.offset || line >= scroll.offset + height {
+                        scroll.offset = line.saturating_sub(1);
+                    }
+                    scroll.follow = false;
+                    scroll.touched = true;
+                    drawn.placement.claim_shown = true;
+                }
+            }
+            [Part::Lines(head), Part::Lines(drawn_claims.lines.clone())]
+        }
+        None => {
+            cache.text.update(text, width, &theme.markdown());
+            [Part::Lines(head), Part::Cached(&cache.text)]
+        }
+    };
+    let (mut marks, count) =
         found::in_pane(state, Focus::Synthesis, &parts, &mut scroll, height, drawn);
+    marks.extend(claim_marks);
     let fitted = body::draw(frame, inner, &parts, &scroll, None, &marks);
     found::draw_count(frame, area, count, theme);
     drawn.placement.scrolls.push((Pane::Synthesis, fitted));
