@@ -2,6 +2,10 @@
 //! of a 3-member panel decoded in one batched context versus three engines
 //! with a context each (what members that do not share a model cost).
 //!
+//! Then a whole offline council through the binary: the members', the
+//! judge's and the synthesis's tokens per second against the model's solo
+//! speed, and the council's wall time.
+//!
 //! `cargo bench --bench local` prints one line per case, and the process's
 //! peak RSS.
 #![cfg_attr(not(feature = "local"), allow(unused))]
@@ -135,6 +139,69 @@ fn main() {
     if let Some(mb) = peak_rss_mb() {
         println!("peak RSS with four engines: {mb:.0} MB");
     }
+    drop(separate);
+    council(&dir, single);
+}
+
+/// A whole offline council through the binary (`ask --preset local`):
+/// each stage's tokens per second over its time (prefill included), as a
+/// ratio to the model's solo speed (`solo`, measured above), and the wall
+/// time end to end.
+#[cfg(feature = "local")]
+fn council(models: &std::path::Path, solo: f64) {
+    let home = std::env::temp_dir().join(format!("council-bench-local-{}", std::process::id()));
+    let started = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_council"))
+        .args(["ask", "--preset", "local", "--json", "--seed", "5"])
+        .arg("Is it better to rent or buy a home?")
+        .env_remove("OPENROUTER_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .env("COUNCIL_MODELS_DIR", models)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run council");
+    let wall = started.elapsed();
+    let _ = std::fs::remove_dir_all(&home);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let stage = |v: &serde_json::Value| {
+        let tokens = v["usage"]["completion_tokens"].as_f64().unwrap_or(0.0);
+        let seconds = v["elapsed_ms"].as_f64().unwrap_or(0.0) / 1000.0;
+        (tokens, seconds)
+    };
+    let members: Vec<(f64, f64)> = run["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(stage)
+        .collect();
+    let panel_tokens: f64 = members.iter().map(|(t, _)| t).sum();
+    let panel_seconds = members.iter().map(|(_, s)| *s).fold(0.0, f64::max);
+    let rate = |(t, s): (f64, f64)| if s > 0.0 { t / s } else { 0.0 };
+    let per_member = rate((panel_tokens, panel_seconds)) / members.len().max(1) as f64;
+    println!(
+        "council (local preset): members {panel_tokens:.0} tokens in {panel_seconds:.1}s = {per_member:.1} tok/s each ({:.2}x solo)",
+        per_member / solo
+    );
+    for name in ["judge", "synthesis"] {
+        let (tokens, seconds) = stage(&run[name]);
+        let r = rate((tokens, seconds));
+        println!(
+            "council (local preset): {name} {tokens:.0} tokens in {seconds:.1}s = {r:.1} tok/s ({:.2}x solo)",
+            r / solo
+        );
+    }
+    println!(
+        "council (local preset): {:.1}s end to end (the process, model load included)",
+        wall.as_secs_f64()
+    );
 }
 
 #[cfg(not(feature = "local"))]
