@@ -47,6 +47,7 @@ fn run(engines: &[engine::Engine], questions: &[&str]) -> (Vec<Outcome>, Duratio
             // Fixed length: the model may not stop early.
             max_tokens: Some(TOKENS),
             grammar: None,
+            grammar_first: false,
             seed: i as u32,
             events: tx,
             cancel: CancellationToken::new(),

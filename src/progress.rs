@@ -273,3 +273,69 @@ fn usage_suffix(usage: &Usage) -> String {
     }
     s
 }
+
+/// While the judge streams (its JSON is not printed), a line every
+/// [`JudgeRate::EVERY`] with the tokens so far and their rate, so a slow
+/// judge is seen working.
+#[derive(Debug, Default)]
+pub struct JudgeRate {
+    started: Option<std::time::Instant>,
+    tokens: u64,
+    last: Option<std::time::Instant>,
+}
+
+impl JudgeRate {
+    pub const EVERY: Duration = Duration::from_secs(5);
+
+    pub fn line(&mut self, event: &CouncilEvent, now: std::time::Instant) -> Option<String> {
+        match event {
+            CouncilEvent::JudgeStarted { .. } => {
+                *self = Self {
+                    started: Some(now),
+                    last: Some(now),
+                    tokens: 0,
+                };
+                None
+            }
+            CouncilEvent::JudgeDelta { .. } => {
+                self.tokens += 1;
+                let (started, last) = (self.started?, self.last?);
+                if now.saturating_duration_since(last) < Self::EVERY {
+                    return None;
+                }
+                self.last = Some(now);
+                let seconds = now.saturating_duration_since(started).as_secs_f64();
+                Some(format!(
+                    "judge: {} tokens so far, {:.1} tok/s",
+                    self.tokens,
+                    self.tokens as f64 / seconds.max(0.001)
+                ))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod judge_rate_tests {
+    use super::*;
+
+    #[test]
+    fn a_line_every_five_seconds_while_the_judge_streams() {
+        let t0 = std::time::Instant::now();
+        let mut rate = JudgeRate::default();
+        let delta = CouncilEvent::JudgeDelta { text: "{".into() };
+        assert_eq!(rate.line(&delta, t0), None, "not started");
+        let started = CouncilEvent::JudgeStarted {
+            model: "m".into(),
+            labels: crate::engine::judge::LabelMap::shuffled(&[(0, "a".into())], 1),
+        };
+        assert_eq!(rate.line(&started, t0), None);
+        for i in 1..50u64 {
+            assert_eq!(rate.line(&delta, t0 + Duration::from_millis(i * 100)), None);
+        }
+        let line = rate.line(&delta, t0 + Duration::from_secs(5)).unwrap();
+        assert_eq!(line, "judge: 50 tokens so far, 10.0 tok/s");
+        assert_eq!(rate.line(&delta, t0 + Duration::from_secs(6)), None);
+    }
+}

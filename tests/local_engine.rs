@@ -321,3 +321,141 @@ async fn the_grounded_grammar_makes_every_local_quote_verify() {
         assert!(!s.quotes.is_empty(), "{text}");
     }
 }
+
+/// The judge's grounded grammar, and its messages, for `answers`.
+fn grounded_judge(question: &str, answers: &[&str]) -> (Vec<Message>, String) {
+    let named: Vec<(usize, String)> = (0..answers.len()).map(|i| (i, format!("m{i}"))).collect();
+    let labels = LabelMap::shuffled(&named, 7);
+    let by_member: Vec<String> = answers.iter().map(|s| s.to_string()).collect();
+    let schema = judge::grounded_schema(&labels, &by_member);
+    let grammar = council::provider::local::engine::grammar_for(
+        &council::provider::local::bounded_schema(&schema.schema),
+    )
+    .unwrap();
+    (
+        judge::grounded_messages(None, question, &labels, &by_member),
+        grammar,
+    )
+}
+
+/// Decodes `messages` under `grammar` at temperature 0 on `engine`.
+fn greedy(
+    engine: &council::provider::local::engine::Engine,
+    messages: Vec<Message>,
+    grammar: String,
+    grammar_first: bool,
+) -> String {
+    use council::provider::local::{Job, JobEvent};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    engine.submit(Job {
+        messages,
+        temperature: Some(0.0),
+        max_tokens: Some(160),
+        grammar: Some(grammar),
+        grammar_first,
+        seed: 11,
+        events: tx,
+        cancel: CancellationToken::new(),
+    });
+    let mut text = String::new();
+    loop {
+        match rx.blocking_recv() {
+            Some(JobEvent::Text(t)) => text.push_str(&t),
+            Some(JobEvent::Finished { .. }) => return text,
+            Some(JobEvent::Failed(e)) => panic!("{e}"),
+            Some(JobEvent::Started { .. }) => {}
+            None => panic!("the engine stopped"),
+        }
+    }
+}
+
+const RENT_OR_BUY: [&str; 3] = [
+    "Renting keeps you flexible and free of repair bills. Buying builds equity over many years.",
+    "Buying is better if you stay put for five years or more; the monthly payment goes to an asset.",
+    "Renting is cheaper at first because there is no down payment. Prices can fall, too.",
+];
+
+/// Checking the sampled token against the grammar, instead of running the
+/// grammar over the whole vocabulary first, decodes the same tokens at
+/// temperature 0 (greedy: the model's best allowed token either way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grammar_checked_after_sampling_decodes_the_same_greedy_tokens() {
+    let path = council::models::resolve(&model_id(), Some(&models_dir()));
+    let engine = council::provider::local::engine::shared(&path).unwrap();
+    let (messages, grammar) = grounded_judge("Is it better to rent or buy a home?", &RENT_OR_BUY);
+    let (after, first) = tokio::task::spawn_blocking(move || {
+        let after = greedy(&engine, messages.clone(), grammar.clone(), false);
+        let first = greedy(&engine, messages, grammar, true);
+        (after, first)
+    })
+    .await
+    .unwrap();
+    assert!(after.starts_with('{'), "{after}");
+    assert_eq!(after, first);
+}
+
+/// The embedded judge is shown no example (a 135M model copies it): over
+/// questions far from the sky, no item speaks of the sky.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_judge_does_not_copy_an_example() {
+    let provider = provider();
+    let questions: [(&str, [&str; 3]); 2] = [
+        ("Is it better to rent or buy a home?", RENT_OR_BUY),
+        (
+            "How should a beginner learn to cook?",
+            [
+                "Start with eggs and rice; simple dishes teach heat control.",
+                "Follow recipes exactly at first, then change one thing at a time.",
+                "Cook with a friend who knows how, and taste as you go.",
+            ],
+        ),
+    ];
+    for (question, answers) in questions {
+        let (messages, _) = grounded_judge(question, &answers);
+        let named: Vec<(usize, String)> = (0..3).map(|i| (i, format!("m{i}"))).collect();
+        let labels = LabelMap::shuffled(&named, 7);
+        let by_member: Vec<String> = answers.iter().map(|s| s.to_string()).collect();
+        let request = ChatRequest {
+            model: model_id(),
+            messages,
+            temperature: Some(0.0),
+            max_tokens: Some(600),
+            json_schema: Some(judge::grounded_schema(&labels, &by_member)),
+            web_search: false,
+        };
+        let mut text = String::new();
+        let mut sink = |d: Delta| {
+            if let Delta::Text(t) = d {
+                text.push_str(&t);
+            }
+        };
+        provider
+            .stream_chat(&request, CancellationToken::new(), &mut sink)
+            .await
+            .unwrap();
+        let analysis =
+            judge::parse_analysis(&text, &labels).unwrap_or_else(|e| panic!("{e:?}: {text}"));
+        let mut said: Vec<String> = analysis
+            .consensus
+            .iter()
+            .chain(&analysis.blind_spots)
+            .chain(&analysis.unique_insights)
+            .chain(&analysis.partial_coverage)
+            .map(|f| f.point.to_lowercase())
+            .collect();
+        said.extend(
+            analysis
+                .contradictions
+                .iter()
+                .map(|c| c.topic.to_lowercase()),
+        );
+        for words in said {
+            for example in ["sky", "violet", "rayleigh", "ozone", "scatter"] {
+                assert!(
+                    !words.contains(example),
+                    "{question}: `{words}` copies the example"
+                );
+            }
+        }
+    }
+}

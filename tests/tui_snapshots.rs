@@ -1394,3 +1394,67 @@ fn claims_carry_badges_and_lead_to_their_passages() {
     let text = format!("{}", render(&mut s, (120, 40)).backend());
     assert!(text.contains("no answer says this"), "{text}");
 }
+
+/// On the offline preset the welcome says what the model is and how long a
+/// council takes here; while the judge streams its pane counts tokens.
+#[test]
+fn the_offline_council_says_what_it_is_and_the_judge_shows_its_rate() {
+    let mut s = Script::new();
+    let local = "local/SmolLM2-135M-Instruct.Q4_1";
+    s.plan = Some(council::config::CouncilPlan {
+        preset: Some("local".into()),
+        members: vec![spec("explainer", local), spec("skeptic", local)],
+        judge: spec("judge", local),
+        synthesizer: spec("synthesizer", local),
+        endpoints: Default::default(),
+        rounds: 1,
+        ranking: false,
+        limits: Default::default(),
+    });
+    let screen = format!("{}", render(&mut s, (120, 40)).backend());
+    assert!(
+        screen.contains("small demo model (135M parameters)"),
+        "{screen}"
+    );
+    assert!(screen.contains("one takes about"), "{screen}");
+    s.state.view.offline_seconds = Some(31);
+    let screen = format!("{}", render(&mut s, (120, 40)).backend());
+    assert!(
+        screen.contains("the last one took 31 s on this machine"),
+        "{screen}"
+    );
+
+    // The judge streaming: its tokens and their rate.
+    let mut s = judged_streaming();
+    let screen = format!("{}", render(&mut s, (120, 40)).backend());
+    assert!(
+        screen.contains("comparing 3 answers · 40 tok · 20.0 tok/s"),
+        "{screen}"
+    );
+}
+
+/// The panel done, the judge 2 s into its reply: 40 deltas so far.
+fn judged_streaming() -> Script {
+    let mut s = mid_stream();
+    stream(&mut s, 2, &GEMINI[90..]);
+    finish(&mut s, 0, 143, 900, 7100, 0.0112);
+    finish(&mut s, 2, 61, 2600, 7300, 0.0034);
+    s.at(7400);
+    let labels = LabelMap::shuffled(
+        &[
+            (0, "claude-opus".into()),
+            (1, "gpt".into()),
+            (2, "gemini-pro".into()),
+        ],
+        42,
+    );
+    s.event(CouncilEvent::JudgeStarted {
+        model: "~anthropic/claude-opus-latest".into(),
+        labels,
+    });
+    for _ in 0..40 {
+        s.event(CouncilEvent::JudgeDelta { text: "{".into() });
+    }
+    s.at(9400);
+    s
+}

@@ -270,6 +270,7 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings, colour: ColorWhe
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut answer_out = AnswerOut::new(colour);
     let mut synthesis = SynthesisFeed::default();
+    let mut judging = progress::JudgeRate::default();
     loop {
         tokio::select! {
             event = conversation.next() => {
@@ -282,7 +283,9 @@ pub(super) async fn ask(mut args: AskArgs, settings: &Settings, colour: ColorWhe
                 {
                     answer_out.write(new);
                 }
-                if let Some(line) = progress::line(&event, conversation.report()) {
+                let line = progress::line(&event, conversation.report())
+                    .or_else(|| judging.line(&event, std::time::Instant::now()));
+                if let Some(line) = line {
                     // The synthesis so far is written out first, so a status
                     // line never lands inside it on a shared terminal.
                     answer_out.finish();

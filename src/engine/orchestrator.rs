@@ -1226,10 +1226,19 @@ impl Orchestrator {
     /// One reading of the answers under `labels`, streamed as judge deltas.
     async fn judge_once(&self, labels: &LabelMap, by_member: &[String]) -> StageOutput {
         let seat = &self.council.judge;
+        // The embedded engine decodes under a grammar: there each quote can
+        // be made one of the clauses its label's answer has, and the prompt
+        // needs no example of the shape.
+        let grammar = seat.provider.capabilities().grammar;
         let request = ChatRequest {
             model: seat.spec.model.clone(),
             messages: {
-                let mut m = judge::messages(
+                let messages = if grammar {
+                    judge::grounded_messages
+                } else {
+                    judge::messages
+                };
+                let mut m = messages(
                     seat.spec.system_prompt.as_deref(),
                     &self.prompt,
                     labels,
@@ -1248,9 +1257,7 @@ impl Orchestrator {
             },
             temperature: Some(seat.spec.temperature.unwrap_or(0.0)),
             max_tokens: seat.spec.max_tokens,
-            // The embedded engine decodes under a grammar: there each quote
-            // can be made one of the clauses its label's answer has.
-            json_schema: Some(if seat.provider.capabilities().grammar {
+            json_schema: Some(if grammar {
                 judge::grounded_schema(labels, by_member)
             } else {
                 judge::schema(

@@ -671,8 +671,33 @@ impl App {
         let now = Instant::now();
         for event in batch.drain(..) {
             self.state.apply(&event, now);
+            if let CouncilEvent::RunFinished { elapsed_ms, .. } = event {
+                self.remember_offline_time(elapsed_ms);
+            }
         }
         self.screen.dirty = true;
+    }
+
+    /// A whole council of the embedded engine's seats: its time is what
+    /// the welcome screen quotes for the next one on this machine.
+    fn remember_offline_time(&mut self, elapsed_ms: u64) {
+        let report = self.state.run.report();
+        let local = |model: &str| model.starts_with("local/");
+        let offline = report.members.iter().all(|m| local(&m.model))
+            && local(&report.judge.model)
+            && local(&report.synthesis.model)
+            && report.synthesis.status == crate::engine::Status::Done;
+        if !offline {
+            return;
+        }
+        let seconds = elapsed_ms.div_ceil(1000);
+        self.state.view.offline_seconds = Some(seconds);
+        if let Some(path) = self.themes.store.clone() {
+            self.effects.blocking(move |_| {
+                // Only a hint for the welcome screen: a failed write is no loss.
+                let _ = remembered::set(&path, "offline_council_seconds", &seconds.to_string());
+            });
+        }
     }
 
     /// Shows a saved session's last turn and continues the session: the next

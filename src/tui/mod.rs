@@ -91,6 +91,9 @@ pub async fn run(
             context: settings.context.into(),
             ..Default::default()
         });
+    app.state.view.offline_seconds = crate::paths::ui_state_file()
+        .and_then(|p| remembered::get(&p, "offline_council_seconds"))
+        .and_then(|s| s.parse().ok());
     if let Some(layout) = crate::paths::ui_state_file()
         .and_then(|p| remembered::get(&p, "layout"))
         .and_then(|name| arrangement::Arrangement::from_name(&name))

@@ -586,6 +586,9 @@ pub struct View {
     pub(crate) search: Option<Search>,
     /// How the panes share the screen (`L`).
     pub arrangement: Arrangement,
+    /// How long the last council of the embedded engine took here, in
+    /// seconds (the welcome screen quotes it).
+    pub offline_seconds: Option<u64>,
     /// Set by a Ctrl-C that cancelled a run: the next one quits.
     interrupt_armed: bool,
 }
@@ -616,6 +619,7 @@ impl Default for View {
             notice: None,
             search: None,
             arrangement: Arrangement::default(),
+            offline_seconds: None,
             interrupt_armed: false,
         }
     }

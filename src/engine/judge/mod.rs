@@ -58,7 +58,10 @@ impl JudgeFailureKind {
     }
 }
 
-pub(crate) const DEFAULT_SYSTEM_PROMPT: &str = "\
+/// What every judge is told, before how to write its reply.
+macro_rules! instructions {
+    () => {
+        "\
 You are the judge of a council of AI models. Several models answered the same question; \
 their answers follow, each under an anonymous label (Response A, Response B, ...). \
 Do not answer the question yourself and do not merge the answers. Compare them and map their structure:
@@ -71,13 +74,31 @@ Do not answer the question yourself and do not merge the answers. Compare them a
 
 Every item names the labels it concerns (\"A\", \"B\", ...) and, for each, a short verbatim quote \
 (under 25 words) copied exactly from that response. Be specific and concise; prefer a few substantive \
-items over many trivial ones. Reply with one JSON object only, in this shape; here is 
+items over many trivial ones. "
+    };
+}
+
+pub(crate) const DEFAULT_SYSTEM_PROMPT: &str = concat!(
+    instructions!(),
+    "Reply with one JSON object only, in this shape; here is 
 an example, for a question about why the sky is blue (your items come from the responses you are given):
 {\"consensus\":[{\"point\":\"Rayleigh scattering makes the sky blue\",\"labels\":[\"A\",\"B\"],\"quotes\":[{\"label\":\"A\",\"quote\":\"air scatters blue light more than red\"}]}],
  \"contradictions\":[{\"topic\":\"Whether ozone matters\",\"stances\":[{\"labels\":[\"A\"],\"stance\":\"Scattering alone explains it\",\"quotes\":[{\"label\":\"A\",\"quote\":\"scattering is the whole story\"}]},{\"labels\":[\"B\"],\"stance\":\"Ozone absorption also shapes the colour\",\"quotes\":[{\"label\":\"B\",\"quote\":\"ozone absorbs orange light at dusk\"}]}]}],
  \"blind_spots\":[{\"point\":\"Why the sky is not violet\",\"labels\":[\"A\",\"B\"],\"quotes\":[]}],
  \"unique_insights\":[], \"partial_coverage\":[]}
-Use empty arrays for sections with nothing to report.";
+Use empty arrays for sections with nothing to report."
+);
+
+/// For a judge whose reply a grammar holds to the shape (the embedded
+/// engine): no example, which a small model copies into its items (a
+/// question about renting got "Why the sky is not violet"); each point is
+/// to be written about these responses, each quote is one of their clauses.
+pub(crate) const GROUNDED_SYSTEM_PROMPT: &str = concat!(
+    instructions!(),
+    "Reply with one JSON object only, with the five sections above as arrays \
+of items; use empty arrays for sections with nothing to report. Write each point in your own \
+words about what these responses say on this question."
+);
 
 /// The user message: the question and the labelled answers, in label order.
 /// Each answer is fenced (see [`crate::engine::fence`]): its text cannot
@@ -93,6 +114,22 @@ pub(crate) fn user_prompt(question: &str, labels: &LabelMap, answers: &[String])
         ));
     }
     out
+}
+
+/// The judge's messages for a reply a grammar holds to the shape (see
+/// [`GROUNDED_SYSTEM_PROMPT`]), unless the seat has a prompt of its own.
+pub fn grounded_messages(
+    system_prompt: Option<&str>,
+    question: &str,
+    labels: &LabelMap,
+    answers: &[String],
+) -> Vec<Message> {
+    messages(
+        Some(system_prompt.unwrap_or(GROUNDED_SYSTEM_PROMPT)),
+        question,
+        labels,
+        answers,
+    )
 }
 
 pub fn messages(

@@ -28,6 +28,10 @@ pub struct Job {
     pub max_tokens: Option<u32>,
     /// GBNF the output must follow (from the request's JSON schema).
     pub grammar: Option<String>,
+    /// Run the grammar over the whole vocabulary before sampling every
+    /// token, as the engine once did, instead of checking the sampled token
+    /// first: the same tokens, slower; for comparing the two.
+    pub grammar_first: bool,
     pub seed: u32,
     pub events: UnboundedSender<JobEvent>,
     pub cancel: CancellationToken,
@@ -171,6 +175,7 @@ async fn stream(
         temperature: request.temperature,
         max_tokens: request.max_tokens,
         grammar,
+        grammar_first: false,
         seed: rand::random(),
         events: tx,
         cancel: job_cancel,

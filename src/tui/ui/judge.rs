@@ -289,12 +289,22 @@ fn other_lines(state: &State, env: &Env<'_>, width: usize) -> Vec<Line<'static>>
                 .as_ref()
                 .map(|l| l.assignments.len())
                 .unwrap_or(0);
+            // Tokens and their rate while the reply streams (the JSON
+            // itself waits for the end, or tab 6).
+            let stream = state.run.judge();
+            let rate = stream
+                .started_at
+                .map(|s| env.now.saturating_duration_since(s).as_secs_f64())
+                .filter(|s| *s >= 0.5)
+                .map(|s| format!(" · {:.1} tok/s", stream.deltas as f64 / s))
+                .unwrap_or_default();
             vec![
                 Line::from(vec![
                     status_span(Status::Streaming, env.tick, theme),
                     Span::raw(format!(
-                        " comparing {answers} answers · {} received",
-                        bytes(state.run.judge().text.len())
+                        " comparing {answers} answers · {} tok{rate} · {} received",
+                        stream.deltas,
+                        bytes(stream.text.len())
                     )),
                 ]),
                 Line::from(Span::styled("6 shows the raw reply as it arrives", dim)),

@@ -37,6 +37,11 @@ use crate::tui::theme::Theme;
 
 pub use cache::RenderCaches;
 
+/// How long an offline council takes on a 2-core machine, as measured by
+/// `cargo bench --bench local` (the welcome screen says it until a council
+/// has run here).
+const OFFLINE_ESTIMATE: &str = "a minute";
+
 /// Below this size only a notice is drawn.
 pub(crate) const MIN_WIDTH: u16 = 40;
 pub(crate) const MIN_HEIGHT: u16 = 12;
@@ -145,7 +150,7 @@ pub fn draw(
         let [panes, prompt_area] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(prompt_height)]).areas(main);
         if state.run.is_empty() {
-            draw_welcome(frame, panes, env);
+            draw_welcome(frame, panes, env, state.view.offline_seconds);
         } else if state.solo() {
             panels::draw(frame, panes, state, caches, env, &mut drawn);
         } else {
@@ -191,7 +196,7 @@ pub fn draw(
 
 /// Before the first question: what council does, who sits on it, and how
 /// to ask.
-fn draw_welcome(frame: &mut Frame<'_>, area: Rect, env: &Env<'_>) {
+fn draw_welcome(frame: &mut Frame<'_>, area: Rect, env: &Env<'_>, offline_seconds: Option<u64>) {
     let theme = env.theme;
     let dim = Style::default().fg(theme.dim);
     let mut lines = vec![
@@ -250,6 +255,23 @@ fn draw_welcome(frame: &mut Frame<'_>, area: Rect, env: &Env<'_>) {
             ));
         }
         lines.push(Line::default());
+        // The embedded engine's council: what it is, and how long it takes.
+        if plan.seats().all(|s| s.model.starts_with("local/")) {
+            let time = match offline_seconds {
+                Some(s) => format!("the last one took {s} s on this machine"),
+                None => format!("one takes about {OFFLINE_ESTIMATE} on two cores"),
+            };
+            for text in [
+                "This council runs a small demo model (135M parameters) here, offline: it"
+                    .to_string(),
+                format!("shows how a council works, not what large models answer; {time}."),
+                "With an API key (OPENROUTER_API_KEY) the default is a council of large models."
+                    .to_string(),
+            ] {
+                lines.push(Line::from(Span::styled(text, dim)));
+            }
+            lines.push(Line::default());
+        }
     }
     use crate::tui::action::Action;
     let key = |action: Action| env.keymap.key_for(&action).unwrap_or_default();
