@@ -329,7 +329,7 @@ fn grounded_judge(question: &str, answers: &[&str]) -> (Vec<Message>, String) {
     let by_member: Vec<String> = answers.iter().map(|s| s.to_string()).collect();
     let schema = judge::grounded_schema(&labels, &by_member);
     let grammar = council::provider::local::engine::grammar_for(
-        &council::provider::local::bounded_schema(&schema.schema),
+        &council::provider::local::bounded_schema(schema.schema()),
     )
     .unwrap();
     (

@@ -99,6 +99,11 @@ impl JsonSchema {
         }
     }
 
+    /// The schema itself.
+    pub fn schema(&self) -> &serde_json::Value {
+        &self.schema
+    }
+
     pub fn any_object() -> Self {
         Self {
             name: "json_object".into(),
