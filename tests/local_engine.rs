@@ -381,7 +381,9 @@ const RENT_OR_BUY: [&str; 3] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_grammar_checked_after_sampling_decodes_the_same_greedy_tokens() {
     let path = council::models::resolve(&model_id(), Some(&models_dir()));
-    let engine = council::provider::local::engine::shared(&path).unwrap();
+    // An engine of its own: the other tests' jobs would share its batches,
+    // and a batch's make-up moves the logits enough to change a greedy pick.
+    let engine = council::provider::local::engine::start(&path).unwrap();
     let (messages, grammar) = grounded_judge("Is it better to rent or buy a home?", &RENT_OR_BUY);
     let (after, first) = tokio::task::spawn_blocking(move || {
         let after = greedy(&engine, messages.clone(), grammar.clone(), false);
