@@ -1049,32 +1049,41 @@ mod tests {
         }
     }
 
+    /// The three shapes `tui_terminal` streams, 3,000 words each, updated
+    /// every few words: the cache ends as the full render does.
+    #[test]
+    fn the_benchmarks_shapes_stream_as_their_full_render() {
+        let style = MarkdownStyle::default();
+        let shapes: [fn(usize) -> String; 3] = [
+            |i| match i % 40 {
+                39 => format!("word{i}.\n\n"),
+                _ => format!("word{i} "),
+            },
+            |i| match i {
+                0 => "```rust\nlet word0 ".to_string(),
+                _ if i % 5 == 4 => format!("word{i};\n"),
+                _ => format!("word{i} "),
+            },
+            |i| format!("word{i} "),
+        ];
+        for shape in shapes {
+            let mut cache = MarkdownCache::default();
+            let mut src = String::new();
+            for i in 0..3000 {
+                src.push_str(&shape(i));
+                if i % 7 == 0 {
+                    cache.update(&src, 37, &style);
+                }
+            }
+            cache.update(&src, 37, &style);
+            assert_eq!(cache.slice(0, cache.len()), render(&src, 37, &style));
+        }
+    }
+
     #[test]
     fn boundaries_skip_fences_and_indented_continuations() {
         assert_eq!(stable_boundary("a\n\nb", 0), Some(3));
         assert_eq!(stable_boundary("```\na\n\nb\n", 0), None);
         assert_eq!(stable_boundary("- a\n\n    more\n", 0), None);
-    }
-}
-#[cfg(test)]
-mod bench_shape_check {
-    use super::*;
-    #[test]
-    fn paragraphs_stream() {
-        let style = MarkdownStyle::default();
-        let mut cache = MarkdownCache::default();
-        let mut src = String::new();
-        for i in 0..3000 {
-            src.push_str(&if i % 40 == 39 {
-                format!("word{i}.\n\n")
-            } else {
-                format!("word{i} ")
-            });
-            if i % 7 == 0 {
-                cache.update(&src, 37, &style);
-            }
-        }
-        cache.update(&src, 37, &style);
-        assert_eq!(cache.slice(0, cache.len()), render(&src, 37, &style));
     }
 }
