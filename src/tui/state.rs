@@ -1220,7 +1220,11 @@ impl State {
                     quote,
                     ..
                 }) => {
-                    let count = self.claims().map_or(0, |c| c[claim].support.len()).max(1);
+                    let count = self
+                        .claims()
+                        .and_then(|c| c.get(claim))
+                        .map_or(0, |c| c.support.len())
+                        .max(1);
                     let step = if action == Action::NextQuote {
                         1
                     } else {
