@@ -258,7 +258,7 @@ async fn resume_after_a_kill_asks_no_finished_question_again() {
         .unwrap_or_default()
         .lines()
         .count()
-        < 2
+        < 3
     {
         assert!(
             waited.elapsed() < Duration::from_secs(20),
@@ -266,7 +266,7 @@ async fn resume_after_a_kill_asks_no_finished_question_again() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Killed while the third question is at work.
+    // The header and two results: killed while the third question is at work.
     tokio::time::sleep(Duration::from_millis(300)).await;
     child.kill().await.unwrap();
     // A result torn mid-write (a kill, a full disk): the next one must not
@@ -311,10 +311,70 @@ async fn resume_after_a_kill_asks_no_finished_question_again() {
     assert_eq!(json["summary"]["base/x"]["wins"], 3);
     assert_eq!(json["questions"].as_array().unwrap().len(), 3);
     let results = std::fs::read_to_string(&out).unwrap();
-    assert_eq!(results.lines().count(), 3, "{results}");
+    assert_eq!(
+        results.lines().count(),
+        4,
+        "the header and 3 results: {results}"
+    );
+    let header: Value = serde_json::from_str(results.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        header["evaluation"]["baselines"],
+        serde_json::json!(["base/x"])
+    );
+    assert_eq!(header["evaluation"]["grader"], "grader/council");
     for line in results.lines() {
         serde_json::from_str::<Value>(line).expect("every result reads back");
     }
+
+    // Resuming with another baseline is refused, naming it, unless forced.
+    let (code, _, stderr) = eval(
+        &server,
+        &dir,
+        &[
+            "--against",
+            "base/y",
+            "--grader",
+            "grader/council",
+            "--resume",
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("written for another evaluation (baselines: base/x there, base/y here)"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = eval(
+        &server,
+        &dir,
+        &[
+            "--against",
+            "base/x",
+            "--grader",
+            "grader/other",
+            "--resume",
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("grader: grader/council there, grader/other here"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = eval(
+        &server,
+        &dir,
+        &[
+            "--against",
+            "base/x",
+            "--grader",
+            "grader/other",
+            "--resume",
+            "--force",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "forced: {stderr}");
 
     // Without --resume an existing results file is never overwritten.
     let (code, _, stderr) = eval(&server, &dir, &["--against", "base/x"]).await;

@@ -52,6 +52,9 @@ pub(crate) struct EvalArgs {
     /// Continue an interrupted evaluation: questions already in the results file are not asked again.
     #[arg(long)]
     pub resume: bool,
+    /// With --resume: continue a results file written for another council, baselines or grader.
+    #[arg(long, requires = "resume")]
+    pub force: bool,
     /// Also write a Markdown report: the table and the questions the council lost.
     #[arg(long, value_name = "FILE.md")]
     pub report: Option<PathBuf>,
@@ -173,6 +176,22 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
                 ),
             );
         }
+        // Another evaluation's results are not mixed in unasked.
+        let text = council::files::read_text_capped(&out_path, council::files::SESSION_BYTES)
+            .unwrap_or_default();
+        if let Some(there) = eval::ResultsHeader::read(&text) {
+            let differs = there.differences(&eval::ResultsHeader::of(&ev));
+            if !differs.is_empty() && !args.force {
+                return fail(
+                    EXIT_USAGE,
+                    format!(
+                        "{} was written for another evaluation ({}): pass --force to resume it anyway, or --out to write elsewhere",
+                        out_path.display(),
+                        differs.join("; ")
+                    ),
+                );
+            }
+        }
         let wanted: HashSet<&str> = questions.iter().map(|q| q.id.as_str()).collect();
         done = finished(&out_path)
             .into_iter()
@@ -232,6 +251,7 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
     {
         return fail(EXIT_FAILED, format!("{}: {e}", out_path.display()));
     }
+    let fresh = std::fs::metadata(&out_path).map_or(true, |m| m.len() == 0);
     let mut out = match paths::private_file()
         .create(true)
         .append(true)
@@ -240,6 +260,10 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
         Ok(f) => f,
         Err(e) => return fail(EXIT_FAILED, format!("{}: {e}", out_path.display())),
     };
+    // A new results file says first what it is the results of.
+    if fresh && let Err(e) = writeln!(out, "{}", eval::ResultsHeader::of(&ev).line()) {
+        return fail(EXIT_FAILED, format!("{}: {e}", out_path.display()));
+    }
 
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(questions.len() as u64);

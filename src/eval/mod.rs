@@ -4,6 +4,7 @@
 //! positions swapped, and only a verdict both orders agree on counts.
 
 pub(crate) mod grade;
+pub mod header;
 pub mod questions;
 pub mod summary;
 
@@ -18,6 +19,7 @@ use crate::engine::{Council, RunOutcome, Seat};
 use crate::models::prices::Prices;
 use crate::provider::Usage;
 pub use grade::{Verdict, Winner};
+pub use header::ResultsHeader;
 pub use questions::{EvalQuestion, parse_questions};
 pub use summary::{BaselineSummary, summarize};
 
