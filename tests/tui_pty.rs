@@ -630,7 +630,7 @@ async fn space_follows_the_work_and_l_is_remembered() {
         // Two short answers: a pane of one line each (and its borders).
         let follows = judge_row(&first.contents());
         assert!(
-            follows <= 7,
+            (5..=8).contains(&follows),
             "members shrink to their content: row {follows}"
         );
         // Esc alone (a key right after it would read as Alt+key), then L.

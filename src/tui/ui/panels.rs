@@ -81,8 +81,8 @@ pub(super) fn draw(
 }
 
 /// The rows the member panes need to show all they hold in `area`, at
-/// most `cap` (at least a pane's least). A pane not drawn yet, or showing
-/// its reasoning or a diff, is taken to need the most.
+/// most `cap` (at least a pane's least). A pane showing its reasoning or a
+/// diff is taken to need the most.
 pub(super) fn fitted_height(
     state: &State,
     caches: &mut RenderCaches,
@@ -117,12 +117,22 @@ pub(super) fn fitted_height(
             let Some(pane) = state.view.member_pane_ref(&report.name) else {
                 return cap;
             };
-            let cache = caches.member(&report.name, pane.id);
-            if pane.show_diff || pane.show_reasoning || !cache.shows(shown, false) {
+            if pane.show_diff || pane.show_reasoning {
                 return cap;
             }
             let width = cell.width.saturating_sub(2) as usize;
-            cache.text.update(&stream.text, width, &md);
+            let cache = caches.member(&report.name, pane.id);
+            // A cache that holds another round (or was just made for a new
+            // pane) is left for the pane's own drawing to set: this frame
+            // counts the lines on a copy of its own.
+            let lines = if cache.shows(shown, false) {
+                cache.text.update(&stream.text, width, &md);
+                cache.text.len()
+            } else {
+                let mut fresh = MarkdownCache::default();
+                fresh.update(&stream.text, width, &md);
+                fresh.len()
+            };
             // The lines above the answer: an error, the reasoning's line, a cut.
             let error = report
                 .error
@@ -131,7 +141,7 @@ pub(super) fn fitted_height(
             let head = error
                 + usize::from(!stream.reasoning.is_empty())
                 + usize::from(report.finish_reason.as_deref() == Some("length"));
-            tallest = tallest.max(cache.text.len() + head);
+            tallest = tallest.max(lines + head);
         }
         total += tallest + 2;
     }
