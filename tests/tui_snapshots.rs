@@ -211,8 +211,8 @@ fn analysis() -> Analysis {
     }
 }
 
-/// The run up to its judgement.
-fn judged() -> Script {
+/// The panel done and the judge just started.
+fn judge_started() -> Script {
     let mut s = mid_stream();
     stream(&mut s, 2, &GEMINI[90..]);
     finish(&mut s, 0, 143, 900, 7100, 0.0112);
@@ -230,6 +230,12 @@ fn judged() -> Script {
         model: "~anthropic/claude-opus-latest".into(),
         labels,
     });
+    s
+}
+
+/// The run up to its judgement.
+fn judged() -> Script {
+    let mut s = judge_started();
     s.event(CouncilEvent::JudgeDelta {
         text: "{\"consensus\": [...]}".into(),
     });
@@ -1435,23 +1441,7 @@ fn the_offline_council_says_what_it_is_and_the_judge_shows_its_rate() {
 
 /// The panel done, the judge 2 s into its reply: 40 deltas so far.
 fn judged_streaming() -> Script {
-    let mut s = mid_stream();
-    stream(&mut s, 2, &GEMINI[90..]);
-    finish(&mut s, 0, 143, 900, 7100, 0.0112);
-    finish(&mut s, 2, 61, 2600, 7300, 0.0034);
-    s.at(7400);
-    let labels = LabelMap::shuffled(
-        &[
-            (0, "claude-opus".into()),
-            (1, "gpt".into()),
-            (2, "gemini-pro".into()),
-        ],
-        42,
-    );
-    s.event(CouncilEvent::JudgeStarted {
-        model: "~anthropic/claude-opus-latest".into(),
-        labels,
-    });
+    let mut s = judge_started();
     for _ in 0..40 {
         s.event(CouncilEvent::JudgeDelta { text: "{".into() });
     }

@@ -289,6 +289,11 @@ impl Run {
         self.members.is_empty()
     }
 
+    /// Where the member called `name` sits on the panel.
+    pub(crate) fn position(&self, name: &str) -> Option<usize> {
+        self.report.members.iter().position(|m| m.name == name)
+    }
+
     /// A member's report and display text.
     pub(crate) fn member(&self, i: usize) -> Option<(&MemberReport, &StreamText)> {
         Some((self.report.members.get(i)?, self.members.get(i)?))
@@ -1696,13 +1701,7 @@ impl State {
             ));
             return;
         };
-        let position = |name: &str| {
-            self.run
-                .report()
-                .members
-                .iter()
-                .position(|m| m.name == name)
-        };
+        let position = |name: &str| self.run.position(name);
         let (Some(span), Some(member)) = (q.span, position(&q.member)) else {
             return;
         };
@@ -1755,13 +1754,7 @@ impl State {
         let Some(c) = self.claims().and_then(|c| c.get(claim)) else {
             return;
         };
-        let position = |name: &str| {
-            self.run
-                .report()
-                .members
-                .iter()
-                .position(|m| m.name == name)
-        };
+        let position = |name: &str| self.run.position(name);
         let spans: Vec<(usize, (usize, usize))> = c
             .support
             .iter()

@@ -423,13 +423,7 @@ fn grounded_items(tab: JudgeTab, a: &Analysis) -> Option<(usize, usize)> {
 
 /// A member's badge style by name; names the judge made up get a plain one.
 fn badge(name: &str, state: &State, theme: &Theme) -> Span<'static> {
-    let style = match state
-        .run
-        .report()
-        .members
-        .iter()
-        .position(|m| m.name == name)
-    {
+    let style = match state.run.position(name) {
         Some(i) => theme.badge(i),
         None => Style::default().fg(theme.text).bg(theme.dim),
     };
