@@ -78,11 +78,10 @@ fn solo(request: &CouncilRequest, model: &str) -> Result<Seat, ConfigError> {
     Ok(request.alone(model).build()?.members.remove(0))
 }
 
-/// Results already in the file, for `--resume` (a torn last line is dropped).
-fn finished(path: &Path) -> Vec<QuestionResult> {
-    council::files::read_text_capped(path, council::files::SESSION_BYTES)
-        .unwrap_or_default()
-        .lines()
+/// Results already in a results file's text, for `--resume` (its header
+/// and a torn last line are not results).
+fn finished(text: &str) -> Vec<QuestionResult> {
+    text.lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
 }
@@ -176,7 +175,8 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
                 ),
             );
         }
-        // Another evaluation's results are not mixed in unasked.
+        // Read once: another evaluation's results are not mixed in unasked,
+        // and this one's are not asked again.
         let text = council::files::read_text_capped(&out_path, council::files::SESSION_BYTES)
             .unwrap_or_default();
         if let Some(there) = eval::ResultsHeader::read(&text) {
@@ -193,7 +193,7 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
             }
         }
         let wanted: HashSet<&str> = questions.iter().map(|q| q.id.as_str()).collect();
-        done = finished(&out_path)
+        done = finished(&text)
             .into_iter()
             .filter(|r| {
                 wanted.contains(r.id.as_str())
