@@ -289,16 +289,7 @@ async fn the_grounded_grammar_makes_every_local_quote_verify() {
         json_schema: Some(judge::grounded_schema(&labels, &by_member)),
         web_search: false,
     };
-    let mut text = String::new();
-    let mut sink = |d: Delta| {
-        if let Delta::Text(t) = d {
-            text.push_str(&t);
-        }
-    };
-    provider
-        .stream_chat(&request, CancellationToken::new(), &mut sink)
-        .await
-        .expect("the judge answers");
+    let text = answer_of(&provider, &request).await;
     let mut analysis = judge::parse_analysis(&text, &labels).expect("parses");
     let named_answers: Vec<(String, &str)> =
         (0..3).map(|i| (format!("m{i}"), answers[i])).collect();
@@ -322,8 +313,28 @@ async fn the_grounded_grammar_makes_every_local_quote_verify() {
     }
 }
 
-/// The judge's grounded grammar, and its messages, for `answers`.
-fn grounded_judge(question: &str, answers: &[&str]) -> (Vec<Message>, String) {
+/// The whole text the provider streams for `request`.
+async fn answer_of(provider: &LocalProvider, request: &ChatRequest) -> String {
+    let mut text = String::new();
+    let mut sink = |d: Delta| {
+        if let Delta::Text(t) = d {
+            text.push_str(&t);
+        }
+    };
+    provider
+        .stream_chat(request, CancellationToken::new(), &mut sink)
+        .await
+        .expect("the judge answers");
+    text
+}
+
+/// The embedded judge's request for `answers` as the engine runs it (its
+/// prompt and grounded schema, greedy), its labels, and the schema's grammar.
+fn grounded_judge(
+    question: &str,
+    answers: &[&str],
+    max_tokens: u32,
+) -> (ChatRequest, LabelMap, String) {
     let named: Vec<(usize, String)> = (0..answers.len()).map(|i| (i, format!("m{i}"))).collect();
     let labels = LabelMap::shuffled(&named, 7);
     let by_member: Vec<String> = answers.iter().map(|s| s.to_string()).collect();
@@ -332,10 +343,15 @@ fn grounded_judge(question: &str, answers: &[&str]) -> (Vec<Message>, String) {
         &council::provider::local::bounded_schema(schema.schema()),
     )
     .unwrap();
-    (
-        judge::grounded_messages(None, question, &labels, &by_member),
-        grammar,
-    )
+    let request = ChatRequest {
+        model: model_id(),
+        messages: judge::grounded_messages(None, question, &labels, &by_member),
+        temperature: Some(0.0),
+        max_tokens: Some(max_tokens),
+        json_schema: Some(schema),
+        web_search: false,
+    };
+    (request, labels, grammar)
 }
 
 /// Decodes `messages` under `grammar` at temperature 0 on `engine`.
@@ -384,7 +400,9 @@ async fn the_grammar_checked_after_sampling_decodes_the_same_greedy_tokens() {
     // An engine of its own: the other tests' jobs would share its batches,
     // and a batch's make-up moves the logits enough to change a greedy pick.
     let engine = council::provider::local::engine::start(&path).unwrap();
-    let (messages, grammar) = grounded_judge("Is it better to rent or buy a home?", &RENT_OR_BUY);
+    let (request, _, grammar) =
+        grounded_judge("Is it better to rent or buy a home?", &RENT_OR_BUY, 160);
+    let messages = request.messages;
     let (after, first) = tokio::task::spawn_blocking(move || {
         let after = greedy(&engine, messages.clone(), grammar.clone(), false);
         let first = greedy(&engine, messages, grammar, true);
@@ -413,28 +431,8 @@ async fn the_offline_judge_does_not_copy_an_example() {
         ),
     ];
     for (question, answers) in questions {
-        let (messages, _) = grounded_judge(question, &answers);
-        let named: Vec<(usize, String)> = (0..3).map(|i| (i, format!("m{i}"))).collect();
-        let labels = LabelMap::shuffled(&named, 7);
-        let by_member: Vec<String> = answers.iter().map(|s| s.to_string()).collect();
-        let request = ChatRequest {
-            model: model_id(),
-            messages,
-            temperature: Some(0.0),
-            max_tokens: Some(600),
-            json_schema: Some(judge::grounded_schema(&labels, &by_member)),
-            web_search: false,
-        };
-        let mut text = String::new();
-        let mut sink = |d: Delta| {
-            if let Delta::Text(t) = d {
-                text.push_str(&t);
-            }
-        };
-        provider
-            .stream_chat(&request, CancellationToken::new(), &mut sink)
-            .await
-            .unwrap();
+        let (request, labels, _) = grounded_judge(question, &answers, 600);
+        let text = answer_of(&provider, &request).await;
         let analysis =
             judge::parse_analysis(&text, &labels).unwrap_or_else(|e| panic!("{e:?}: {text}"));
         let mut said: Vec<String> = analysis
