@@ -360,13 +360,14 @@ fn greedy(
     messages: Vec<Message>,
     grammar: String,
     grammar_first: bool,
+    max_tokens: u32,
 ) -> String {
     use council::provider::local::{Job, JobEvent};
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     engine.submit(Job {
         messages,
         temperature: Some(0.0),
-        max_tokens: Some(160),
+        max_tokens: Some(max_tokens),
         grammar: Some(grammar),
         grammar_first,
         seed: 11,
@@ -404,8 +405,8 @@ async fn the_grammar_checked_after_sampling_decodes_the_same_greedy_tokens() {
         grounded_judge("Is it better to rent or buy a home?", &RENT_OR_BUY, 160);
     let messages = request.messages;
     let (after, first) = tokio::task::spawn_blocking(move || {
-        let after = greedy(&engine, messages.clone(), grammar.clone(), false);
-        let first = greedy(&engine, messages, grammar, true);
+        let after = greedy(&engine, messages.clone(), grammar.clone(), false, 160);
+        let first = greedy(&engine, messages, grammar, true, 160);
         (after, first)
     })
     .await
@@ -418,7 +419,11 @@ async fn the_grammar_checked_after_sampling_decodes_the_same_greedy_tokens() {
 /// questions far from the sky, no item speaks of the sky.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_offline_judge_does_not_copy_an_example() {
-    let provider = provider();
+    let path = council::models::resolve(&model_id(), Some(&models_dir()));
+    // An engine of its own, so the greedy text is the same on every run: on
+    // the shared one, other tests' jobs join its batches and move the logits
+    // (once enough to loop a number until the token limit cut the JSON).
+    let engine = council::provider::local::engine::start(&path).unwrap();
     let questions: [(&str, [&str; 3]); 2] = [
         ("Is it better to rent or buy a home?", RENT_OR_BUY),
         (
@@ -430,9 +435,18 @@ async fn the_offline_judge_does_not_copy_an_example() {
             ],
         ),
     ];
+    // The local preset's judge budget: the bounded schema's longest document
+    // fits in it, so a looping judge still closes its JSON.
+    let preset: toml::Value = toml::from_str(include_str!("../presets/local.toml")).unwrap();
+    let budget = preset["judge"]["max_tokens"].as_integer().unwrap() as u32;
     for (question, answers) in questions {
-        let (request, labels, _) = grounded_judge(question, &answers, 600);
-        let text = answer_of(&provider, &request).await;
+        let (request, labels, grammar) = grounded_judge(question, &answers, budget);
+        let engine = engine.clone();
+        let text = tokio::task::spawn_blocking(move || {
+            greedy(&engine, request.messages, grammar, false, budget)
+        })
+        .await
+        .unwrap();
         let analysis =
             judge::parse_analysis(&text, &labels).unwrap_or_else(|e| panic!("{e:?}: {text}"));
         let mut said: Vec<String> = analysis
