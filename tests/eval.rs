@@ -21,21 +21,26 @@ fn answer_a(prompt: &str) -> &str {
     a.split("# Answer B").next().unwrap_or_default()
 }
 
-/// `grader/council` prefers the council's answer wherever it stands;
-/// `grader/a` always says A; `404/` baselines fail; a question with
-/// `slow` in it takes 30 s while `slow` is set.
+/// Graders `grader/council*` prefer the council's answer wherever it
+/// stands, `grader/baseline` the baseline's, and `grader/half` the
+/// council's on questions marked `council-wins` only; `grader/a` always
+/// says A; `404/` baselines fail; a question with `slow` in it takes 30 s
+/// while `slow` is set.
 fn handler(slow: Arc<AtomicBool>) -> impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static {
     move |r: &Recorded, _| {
         let prompt = r.user_prompt().to_string();
         if r.model().starts_with("404/") {
             return Reply::status(404, r#"{"error":{"message":"No endpoints found"}}"#);
         }
-        if r.model() == "grader/council" {
-            let winner = if answer_a(&prompt).contains(SYNTHESIS) {
-                "A"
-            } else {
-                "B"
-            };
+        let prefers_council = match r.model() {
+            m if m.starts_with("grader/council") => Some(true),
+            "grader/baseline" => Some(false),
+            "grader/half" => Some(prompt.contains("council-wins")),
+            _ => None,
+        };
+        if let Some(council) = prefers_council {
+            let council_is_a = answer_a(&prompt).contains(SYNTHESIS);
+            let winner = if council_is_a == council { "A" } else { "B" };
             return Reply::text(
                 &[&json!({"winner": winner, "reason": "more careful"}).to_string()],
             );
@@ -66,10 +71,20 @@ fn scratch(name: &str) -> std::path::PathBuf {
 
 async fn eval(server: &Server, dir: &std::path::Path, extra: &[&str]) -> (i32, Value, String) {
     let file = dir.join("questions.txt");
+    eval_of(server, dir, &[file.to_str().unwrap()], extra).await
+}
+
+/// `council eval INPUT... --json` on the scratch council, results in `dir`.
+async fn eval_of(
+    server: &Server,
+    dir: &std::path::Path,
+    input: &[&str],
+    extra: &[&str],
+) -> (i32, Value, String) {
     let out = dir.join("results.jsonl");
-    let mut args = vec![
-        "eval",
-        file.to_str().unwrap(),
+    let mut args = vec!["eval"];
+    args.extend_from_slice(input);
+    args.extend_from_slice(&[
         "--base-url",
         &server.base_url,
         "--panel",
@@ -77,7 +92,7 @@ async fn eval(server: &Server, dir: &std::path::Path, extra: &[&str]) -> (i32, V
         "--out",
         out.to_str().unwrap(),
         "--json",
-    ];
+    ]);
     args.extend_from_slice(extra);
     let run = council(
         &args,
@@ -180,11 +195,17 @@ async fn pure_position_bias_is_all_ties_with_no_consistency() {
         (Some(0), Some(0), Some(2))
     );
     assert_eq!(s["consistency"], 0.0);
+    assert_eq!(s["position_bias"], 1.0);
+    assert_eq!(json["grader"]["position_bias"], 1.0, "{}", json["grader"]);
+    assert_eq!(json["grader"]["consistency"], 0.0);
+    assert_eq!(json["grader"]["pairs"], 2);
+    assert_eq!(json["grader"]["graders"]["grader/a"]["position_bias"], 1.0);
     let md = std::fs::read_to_string(report).unwrap();
     assert!(
-        md.contains("| `base/x` | 0 | 0 | 2 | 0 | 0% | 0% |"),
+        md.contains("| `base/x` | 0 | 0 | 2 | 0 | 0% | 0–66% | 0% | 100% |"),
         "{md}"
     );
+    assert!(md.contains("| `grader/a` | 2 | 0% | 100% | – |"), "{md}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -404,4 +425,311 @@ async fn an_evaluation_over_its_cap_is_refused_before_it_starts() {
         "{stderr}"
     );
     assert!(server.chats().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mt_bench_suite_runs_part_of_its_bundled_questions_with_their_categories() {
+    let server = Server::start(handler(Arc::default())).await;
+    let dir = scratch("suite");
+    let (code, json, stderr) = eval_of(
+        &server,
+        &dir,
+        &["--suite", "mt-bench", "--limit", "4"],
+        &["--against", "base/x", "--grader", "grader/council"],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let questions = json["questions"].as_array().unwrap();
+    let ids: Vec<&str> = questions
+        .iter()
+        .map(|q| q["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["81", "82", "83", "84"]);
+    assert!(questions.iter().all(|q| q["category"] == "writing"));
+    // The first turns, as bundled, went to the council and the baseline.
+    let asked = |model: &str, words: &str| {
+        server.chats().iter().any(|r| {
+            r.model() == model
+                && !r.is_judge()
+                && !r.is_synthesis()
+                && r.user_prompt().contains(words)
+        })
+    };
+    let travel = "Compose an engaging travel blog post about a recent trip to Hawaii";
+    assert!(asked("ok/a", travel) && asked("base/x", travel));
+    assert!(!asked("base/x", "Start every sentence with the letter A"));
+    let s = &json["summary"]["base/x"];
+    assert_eq!(s["categories"]["writing"]["wins"], 4, "{s}");
+    let meta = &json["metadata"];
+    assert_eq!(meta["input"], "suite mt-bench");
+    assert_eq!(meta["questions"], 4);
+    assert_eq!(meta["input_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(meta["version"], env!("CARGO_PKG_VERSION"));
+
+    // A category, with the reference answers MT-Bench has for it.
+    let dir = scratch("suite-math");
+    let (code, json, stderr) = eval_of(
+        &server,
+        &dir,
+        &["--suite", "mt-bench", "--category", "math", "--limit", "2"],
+        &["--against", "base/x", "--grader", "grader/council"],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let ids: Vec<&str> = json["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["111", "112"]);
+    assert!(json["questions"][0]["reference"].as_str().unwrap().len() > 20);
+    assert!(server.chats().iter().any(|r| {
+        r.model() == "grader/council"
+            && r.user_prompt().contains("# Reference answer")
+            && r.user_prompt().contains("vertices of a triangle")
+    }));
+
+    let dir = scratch("suite-unknown");
+    let (code, _, stderr) = eval_of(
+        &server,
+        &dir,
+        &["--suite", "mt-bench", "--category", "poetry"],
+        &["--against", "base/x"],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no category `poetry`; there are: coding, extraction, humanities, math"),
+        "{stderr}"
+    );
+    let listed = council(&["eval", "--suites"], None, &[]).await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(
+        listed
+            .stdout
+            .contains("mt-bench  80 questions, 39 with reference answers"),
+        "{}",
+        listed.stdout
+    );
+    assert!(listed.stdout.contains("writing 10"), "{}", listed.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mt_bench_lines_run_as_conversations_graded_on_the_last_turn() {
+    let server = Server::start(handler(Arc::default())).await;
+    let dir = scratch("turns");
+    write_questions(
+        &dir,
+        concat!(
+            r#"{"question_id": 81, "category": "writing", "turns": ["Write about Hawaii.", "Rewrite it in French."], "source": "mt-bench", "difficulty": 3}"#,
+            "\n",
+            r#"{"question_id": 101, "category": "math", "turns": ["What is 2+2?"], "reference": ["4"]}"#,
+            "\n"
+        ),
+    );
+    let (code, json, stderr) = eval(
+        &server,
+        &dir,
+        &["--against", "base/x", "--grader", "grader/council"],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let q = &json["questions"][0];
+    assert_eq!(q["id"], "81");
+    assert_eq!(q["category"], "writing");
+    assert_eq!(q["question"], "Rewrite it in French.");
+    assert_eq!(q["turns"][0], "Write about Hawaii.");
+    // Unknown fields pass through to the results as the file gave them.
+    assert_eq!(q["source"], "mt-bench");
+    assert_eq!(q["difficulty"], 3);
+    assert_eq!(q["council"]["earlier"][0], SYNTHESIS);
+    assert_eq!(
+        q["baselines"]["base/x"]["answer"]["earlier"][0],
+        "Answer from base/x"
+    );
+    assert_eq!(json["questions"][1]["reference"], "4");
+
+    let chats = server.chats();
+    // The baseline's second request carries the first turn and its own answer.
+    let second = chats
+        .iter()
+        .find(|r| r.model() == "base/x" && r.user_prompt() == "Rewrite it in French.")
+        .expect("the baseline was asked the second turn");
+    let messages = second.body["messages"].as_array().unwrap();
+    let said: Vec<(&str, &str)> = messages
+        .iter()
+        .map(|m| (m["role"].as_str().unwrap(), m["content"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        said[said.len() - 3..],
+        [
+            ("user", "Write about Hawaii."),
+            ("assistant", "Answer from base/x"),
+            ("user", "Rewrite it in French.")
+        ]
+    );
+    // So does each council member's: the earlier turn, the council's answer.
+    let member = chats
+        .iter()
+        .find(|r| {
+            r.model() == "ok/a"
+                && !r.is_judge()
+                && !r.is_synthesis()
+                && r.user_prompt().contains("Rewrite it in French.")
+        })
+        .expect("the council was asked the second turn");
+    let text = member.body["messages"].to_string();
+    assert!(
+        text.contains("Write about Hawaii.") && text.contains(SYNTHESIS),
+        "{text}"
+    );
+    // The grader read the earlier turn and graded the last.
+    let graded: Vec<&Recorded> = chats
+        .iter()
+        .filter(|r| {
+            r.model() == "grader/council" && r.user_prompt().contains("Rewrite it in French.")
+        })
+        .collect();
+    assert_eq!(graded.len(), 2);
+    assert!(graded.iter().all(|r| {
+        let p = r.user_prompt();
+        p.contains("## Turn 1\n\nWrite about Hawaii.")
+            && p.contains("# Question (turn 2, the one to grade)\n\nRewrite it in French.")
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_win_rate_carries_its_wilson_interval() {
+    let server = Server::start(handler(Arc::default())).await;
+    let dir = scratch("interval");
+    write_questions(&dir, "One?\nTwo?\nThree?\nFour?\n");
+    let (code, json, stderr) = eval(
+        &server,
+        &dir,
+        &["--against", "base/x", "--grader", "grader/council"],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let i = &json["summary"]["base/x"]["interval"];
+    assert_eq!(json["summary"]["base/x"]["wins"], 4);
+    assert!((i["low"].as_f64().unwrap() - 0.5101).abs() < 1e-3, "{i}");
+    assert_eq!(i["high"], 1.0);
+
+    let dir = scratch("interval-half");
+    write_questions(
+        &dir,
+        "One council-wins?\nTwo?\nThree council-wins?\nFour?\n",
+    );
+    let (code, json, stderr) = eval(
+        &server,
+        &dir,
+        &["--against", "base/x", "--grader", "grader/half"],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let s = &json["summary"]["base/x"];
+    assert_eq!(
+        (s["wins"].as_u64(), s["losses"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(s["win_rate"], 0.5);
+    let i = &s["interval"];
+    assert!((i["low"].as_f64().unwrap() - 0.1500).abs() < 1e-3, "{i}");
+    assert!((i["high"].as_f64().unwrap() - 0.8500).abs() < 1e-3, "{i}");
+    assert_eq!(s["position_bias"], 0.0);
+    // The printed summary says it too.
+    let out = dir.join("results.jsonl");
+    std::fs::remove_file(&out).unwrap();
+    let file = dir.join("questions.txt");
+    let run = council(
+        &[
+            "eval",
+            file.to_str().unwrap(),
+            "--base-url",
+            &server.base_url,
+            "--panel",
+            "ok/a,ok/b",
+            "--out",
+            out.to_str().unwrap(),
+            "--against",
+            "base/x",
+            "--grader",
+            "grader/half",
+        ],
+        None,
+        &[("XDG_CACHE_HOME", dir.join("cache").to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("win rate 50% (95% CI 15–85%, Wilson) · consistency 100% · position bias 0%"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_graders_take_the_majority_and_the_dissenter_s_agreement_shows() {
+    let server = Server::start(handler(Arc::default())).await;
+    let dir = scratch("panel");
+    write_questions(&dir, "One?\nTwo?\n");
+    let report = dir.join("report.md");
+    let (code, json, stderr) = eval(
+        &server,
+        &dir,
+        &[
+            "--against",
+            "base/x",
+            "--grader",
+            "grader/council1,grader/council2,grader/baseline",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let s = &json["summary"]["base/x"];
+    assert_eq!(s["wins"], 2, "two of three prefer the council: {s}");
+    let graders = &json["grader"]["graders"];
+    assert_eq!(graders["grader/council1"]["agreement"], 1.0);
+    assert_eq!(graders["grader/council2"]["agreement"], 1.0);
+    assert_eq!(graders["grader/baseline"]["agreement"], 0.0);
+    assert_eq!(graders["grader/baseline"]["consistency"], 1.0);
+    // Every grader read every pair in both orders.
+    for g in ["grader/council1", "grader/council2", "grader/baseline"] {
+        let reads = server.chats().iter().filter(|r| r.model() == g).count();
+        assert_eq!(reads, 4, "{g}");
+    }
+    let verdicts = json["questions"][0]["baselines"]["base/x"]["verdicts"]
+        .as_array()
+        .unwrap();
+    assert_eq!(verdicts.len(), 6);
+    assert_eq!(verdicts[4]["grader"], "grader/baseline");
+    let md = std::fs::read_to_string(report).unwrap();
+    assert!(
+        md.contains("| `grader/baseline` | 2 | 100% | 0% | 0% |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `grader/council1` | 2 | 100% | 0% | 100% |"),
+        "{md}"
+    );
+
+    // A grader of the synthesizer's family is flagged.
+    let dir = scratch("family");
+    write_questions(&dir, "One?\n");
+    let (code, json, stderr) = eval(
+        &server,
+        &dir,
+        &["--against", "base/x", "--grader", "ok/a-grader"],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        json["grader"]["self_preference_risk"], true,
+        "{}",
+        json["grader"]
+    );
 }

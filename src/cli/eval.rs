@@ -17,26 +17,44 @@ use council::sanitize::sanitize;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use indicatif::{ProgressBar, ProgressStyle};
+use sha2::Digest as _;
 use tokio_util::sync::CancellationToken;
 
 use super::{CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ask, fail, models};
 
 #[derive(Debug, Args)]
 pub(crate) struct EvalArgs {
-    /// Questions: one per line, or JSON lines with `question` (and `id`, `reference`).
-    pub file: PathBuf,
+    /// Questions: one per line, or JSON lines with `question` (and `id`,
+    /// `reference`, `category`), or MT-Bench's own lines (`question_id`,
+    /// `category`, `turns`, `reference`).
+    #[arg(required_unless_present_any = ["suite", "suites"], conflicts_with = "suite")]
+    pub file: Option<PathBuf>,
+    /// Run a built-in suite instead of a file (see --suites).
+    #[arg(long, value_name = "NAME")]
+    pub suite: Option<String>,
+    /// List the built-in suites and exit.
+    #[arg(long, exclusive = true)]
+    pub suites: bool,
+    /// Only the questions of this category.
+    #[arg(long, value_name = "C")]
+    pub category: Option<String>,
+    /// Only the first N questions (after --category).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: Option<u32>,
     /// Solo models to compare the council with, comma-separated (same
     /// provider rules as a panel member).
     #[arg(
         long,
         value_name = "MODEL,MODEL,...",
         value_delimiter = ',',
-        required = true
+        required_unless_present = "suites"
     )]
     pub against: Vec<String>,
-    /// The model that compares answers (default: the council's judge).
-    #[arg(long, value_name = "MODEL")]
-    pub grader: Option<String>,
+    /// The model that compares answers (default: the council's judge);
+    /// several, comma-separated, grade as a panel whose majority decides
+    /// each pair.
+    #[arg(long, value_name = "MODEL,MODEL,...", value_delimiter = ',')]
+    pub grader: Vec<String>,
     /// The council; `--max-cost` caps the whole evaluation here.
     #[command(flatten)]
     pub council: CouncilArgs,
@@ -63,14 +81,83 @@ pub(crate) struct EvalArgs {
     pub json: bool,
 }
 
-/// `~/.local/share/council/evals/<file stem>.jsonl`.
-fn default_out(file: &Path) -> Option<PathBuf> {
-    let stem = file.file_stem()?.to_string_lossy().into_owned();
+/// `~/.local/share/council/evals/<file stem or suite>.jsonl`.
+fn default_out(name: &Path) -> Option<PathBuf> {
+    let stem = name.file_stem()?.to_string_lossy().into_owned();
     Some(
         paths::data_dir()?
             .join("evals")
             .join(format!("{stem}.jsonl")),
     )
+}
+
+/// `council eval --suites`: what is built in.
+fn list_suites() -> ExitCode {
+    for suite in &eval::suites::SUITES {
+        let questions = suite.questions().unwrap_or_default();
+        let mut categories: Vec<(String, usize)> = Vec::new();
+        for q in &questions {
+            let c = q.category.clone().unwrap_or_default();
+            match categories.iter_mut().find(|(name, _)| *name == c) {
+                Some((_, n)) => *n += 1,
+                None => categories.push((c, 1)),
+            }
+        }
+        let with_reference = questions.iter().filter(|q| q.has_reference()).count();
+        println!(
+            "{}  {} questions, {with_reference} with reference answers",
+            suite.name,
+            questions.len()
+        );
+        println!("    {}", suite.about);
+        let categories: Vec<String> = categories.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        println!("    categories: {}", categories.join(", "));
+        println!("    source: {}", suite.source);
+    }
+    ExitCode::SUCCESS
+}
+
+/// The questions to ask, what they are called in the report, their hash,
+/// and the results file's default name.
+fn read_questions(args: &EvalArgs) -> Result<(Vec<EvalQuestion>, String, String, PathBuf), String> {
+    let (questions, input, text, name) = match (&args.suite, &args.file) {
+        (Some(name), _) => {
+            let Some(suite) = eval::suites::find(name) else {
+                let known: Vec<&str> = eval::suites::SUITES.iter().map(|s| s.name).collect();
+                return Err(format!(
+                    "no suite `{name}`; there are: {}",
+                    known.join(", ")
+                ));
+            };
+            let questions = suite.questions()?;
+            (
+                questions,
+                format!("suite {}", suite.name),
+                suite.text.to_string(),
+                PathBuf::from(suite.name),
+            )
+        }
+        (None, Some(file)) => {
+            let text = council::files::read_text_capped(file, council::files::CONFIG_BYTES)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let questions =
+                eval::parse_questions(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            (questions, file.display().to_string(), text, file.clone())
+        }
+        (None, None) => return Err("give a questions FILE or --suite NAME".into()),
+    };
+    let questions = eval::questions::select(
+        questions,
+        args.category.as_deref(),
+        args.limit.map(|n| n as usize),
+    )
+    .map_err(|e| format!("{input}: {e}"))?;
+    let hash = hex(&sha2::Sha256::digest(text.as_bytes()));
+    Ok((questions, input, hash, name))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A solo seat for `model`, connected as a `--panel` member of the same council.
@@ -91,28 +178,39 @@ fn finished(text: &str) -> Vec<QuestionResult> {
 fn estimate(ev: &Evaluation, prices: &Prices, questions: &[&EvalQuestion]) -> (f64, bool) {
     let (mut usd, mut complete) = (0.0, true);
     let plan = council::config::CouncilPlan::from(&ev.council);
+    let tokens = |text: &str| (text.chars().count() as f64 / 4.0).ceil();
+    let synth_out = f64::from(ev.council.synthesizer.spec.max_tokens.unwrap_or(1024));
     for q in questions {
-        let council = prices.estimate(&plan, &q.question);
-        usd += council.usd;
-        complete &= council.complete;
-        let tokens = |text: &str| (text.chars().count() as f64 / 4.0).ceil();
-        let synth_out = f64::from(ev.council.synthesizer.spec.max_tokens.unwrap_or(1024));
+        // Each turn is a run that reads the turns before it and their answers.
+        for (i, turn) in q.turns.iter().enumerate() {
+            let said: f64 = q.turns[..i].iter().map(|t| tokens(t) + synth_out).sum();
+            let council = prices.estimate(&plan, turn);
+            usd += council.usd;
+            complete &= council.complete;
+            for seat in &ev.baselines {
+                let out = f64::from(seat.spec.max_tokens.unwrap_or(1024));
+                match prices
+                    .of(&seat.spec)
+                    .and_then(|p| Some((p.prompt?, p.completion?)))
+                {
+                    Some((i, o)) => usd += (said + tokens(turn)) * i + out * o,
+                    None => complete = false,
+                }
+            }
+        }
+        let asked: f64 = q.turns.iter().map(|t| tokens(t)).sum();
+        let earlier = (q.turns.len() - 1) as f64 * synth_out;
         for seat in &ev.baselines {
             let out = f64::from(seat.spec.max_tokens.unwrap_or(1024));
-            match prices
-                .of(&seat.spec)
-                .and_then(|p| Some((p.prompt?, p.completion?)))
-            {
-                Some((i, o)) => usd += tokens(&q.question) * i + out * o,
-                None => complete = false,
-            }
-            let read = 300.0 + 2.0 * tokens(&q.question) + synth_out + out;
-            match prices
-                .of(&ev.grader.spec)
-                .and_then(|p| Some((p.prompt?, p.completion?)))
-            {
-                Some((i, o)) => usd += 2.0 * (read * i + 400.0 * o),
-                None => complete = false,
+            let read = 300.0 + asked + 2.0 * earlier + synth_out + out;
+            for grader in &ev.graders {
+                match prices
+                    .of(&grader.spec)
+                    .and_then(|p| Some((p.prompt?, p.completion?)))
+                {
+                    Some((i, o)) => usd += 2.0 * (read * i + 400.0 * o),
+                    None => complete = false,
+                }
             }
         }
     }
@@ -120,14 +218,23 @@ fn estimate(ev: &Evaluation, prices: &Prices, questions: &[&EvalQuestion]) -> (f
 }
 
 pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
-    let text = match council::files::read_text_capped(&args.file, council::files::CONFIG_BYTES) {
-        Ok(t) => t,
-        Err(e) => return fail(EXIT_USAGE, format!("{}: {e}", args.file.display())),
+    if args.suites {
+        return list_suites();
+    }
+    let (questions, input, input_sha256, name) = match read_questions(&args) {
+        Ok(read) => read,
+        Err(e) => return fail(EXIT_USAGE, e),
     };
-    let questions = match eval::parse_questions(&text) {
-        Ok(q) => q,
-        Err(e) => return fail(EXIT_USAGE, format!("{}: {e}", args.file.display())),
-    };
+    if args.grader.len() > eval::MAX_GRADERS {
+        return fail(
+            EXIT_USAGE,
+            format!(
+                "{} graders, over the limit of {}",
+                args.grader.len(),
+                eval::MAX_GRADERS
+            ),
+        );
+    }
     // The cap is the whole evaluation's, not each council's.
     let cap = args.council.max_cost.take();
     args.council.api_key_env = args.api_key_env.take();
@@ -145,14 +252,18 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
             .iter()
             .map(|m| solo(&request, m.trim()))
             .collect::<Result<Vec<_>, _>>()?;
-        let grader = match &args.grader {
-            Some(model) => solo(&request, model)?,
-            None => council.judge.clone(),
+        let graders = if args.grader.is_empty() {
+            vec![council.judge.clone()]
+        } else {
+            args.grader
+                .iter()
+                .map(|m| solo(&request, m.trim()))
+                .collect::<Result<Vec<_>, _>>()?
         };
         Ok(Evaluation {
             council,
             baselines,
-            grader,
+            graders,
         })
     })();
     let ev = match built {
@@ -161,7 +272,7 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
     };
     let baselines: Vec<String> = ev.baselines.iter().map(|s| s.spec.model.clone()).collect();
 
-    let Some(out_path) = args.out.clone().or_else(|| default_out(&args.file)) else {
+    let Some(out_path) = args.out.clone().or_else(|| default_out(&name)) else {
         return fail(EXIT_USAGE, "no data dir for the results: pass --out FILE");
     };
     let mut done: Vec<QuestionResult> = Vec::new();
@@ -335,15 +446,26 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
 
     // In the order of the file.
     done.sort_by_key(|r| questions.iter().position(|q| q.id == r.id));
-    let summary = eval::summarize(&done, &baselines);
+    let header = eval::ResultsHeader::of(&ev);
+    let summary = eval::summarize(&done, &header);
+    let metadata = eval::summary::Metadata {
+        date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        input,
+        input_sha256,
+        questions: questions.len(),
+        evaluation: header,
+    };
     if let Some(path) = &args.report
-        && let Err(e) = std::fs::write(path, eval::summary::markdown(&summary, &done))
+        && let Err(e) = std::fs::write(path, eval::summary::markdown(&summary, &metadata, &done))
     {
         return fail(EXIT_FAILED, format!("{}: {e}", path.display()));
     }
     if args.json {
         let doc = serde_json::json!({
-            "summary": summary,
+            "summary": summary.baselines,
+            "grader": summary.grader,
+            "metadata": metadata,
             "questions": done,
             "spent": spent,
             "results_file": out_path,
@@ -353,6 +475,13 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
         for line in eval::summary::lines(&summary) {
             println!("{}", sanitize(&line));
         }
+        println!(
+            "input: {} ({} questions, sha256 {}) · council {}",
+            sanitize(&metadata.input),
+            metadata.questions,
+            &metadata.input_sha256[..12],
+            metadata.version
+        );
         println!("results: {} · spent ${spent:.4}", out_path.display());
     }
     if stopped_at_cap {

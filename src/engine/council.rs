@@ -75,12 +75,6 @@ impl SeatSpec {
         }
     }
 
-    /// One question put to this seat alone: its system prompt, then the question.
-    pub(crate) fn ask(&self, question: &str) -> ChatRequest {
-        let system = self.system_prompt.iter().map(Message::system);
-        self.request(system.chain([Message::user(question)]).collect())
-    }
-
     /// Who sits here, as events and screens show it.
     pub fn info(&self) -> SeatInfo {
         SeatInfo {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::{EvalQuestion, Outcome};
+use super::{Answer, EvalQuestion, Outcome};
 use crate::engine::Seat;
 use crate::engine::judge::parse::extract_json;
 use crate::engine::orchestrator::ask_seat;
@@ -29,6 +29,9 @@ pub enum Winner {
 /// One reading of a pair.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
+    /// The grader's model.
+    #[serde(default)]
+    pub(crate) grader: String,
     /// `None` when the grader gave no readable verdict.
     pub(crate) winner: Option<Winner>,
     #[serde(default)]
@@ -55,13 +58,48 @@ fn schema() -> JsonSchema {
     }
 }
 
-/// The grader's prompt for answers `a` and `b`.
-pub(crate) fn prompt(q: &EvalQuestion, a: &str, b: &str) -> String {
-    let mut p = format!("# Question\n\n{}\n\n", q.question);
+/// The grader's prompt for answers `a` and `b`. For a conversation, the
+/// earlier turns come first, and each answer shows its own earlier replies
+/// (a later turn may ask to rework them); only the last reply is graded.
+pub(crate) fn prompt(q: &EvalQuestion, a: &Answer, b: &Answer) -> String {
+    let mut p = String::new();
+    let earlier = q.earlier();
+    if !earlier.is_empty() {
+        p.push_str("# Earlier turns\n\n");
+        for (i, turn) in earlier.iter().enumerate() {
+            p.push_str(&format!("## Turn {}\n\n{turn}\n\n", i + 1));
+        }
+        p.push_str(&format!(
+            "# Question (turn {}, the one to grade)\n\n{}\n\n",
+            q.turns.len(),
+            q.question()
+        ));
+    } else {
+        p.push_str(&format!("# Question\n\n{}\n\n", q.question()));
+    }
     if let Some(reference) = &q.reference {
         p.push_str(&format!("# Reference answer\n\n{reference}\n\n"));
     }
-    p.push_str(&format!("# Answer A\n\n{a}\n\n# Answer B\n\n{b}\n"));
+    for (heading, answer) in [("A", a), ("B", b)] {
+        p.push_str(&format!("# Answer {heading}\n\n"));
+        if earlier.is_empty() {
+            p.push_str(&format!("{}\n\n", answer.text));
+            continue;
+        }
+        for (i, said) in answer.earlier.iter().enumerate() {
+            p.push_str(&format!(
+                "## {heading}'s reply to turn {}\n\n{said}\n\n",
+                i + 1
+            ));
+        }
+        p.push_str(&format!(
+            "## {heading}'s reply to turn {} (graded)\n\n{}\n\n",
+            q.turns.len(),
+            answer.text
+        ));
+    }
+    p.truncate(p.trim_end().len());
+    p.push('\n');
     p
 }
 
@@ -90,10 +128,11 @@ pub(crate) fn parse(text: &str) -> Result<(Winner, String), String> {
 pub(crate) async fn grade(
     grader: &Seat,
     q: &EvalQuestion,
-    a: &str,
-    b: &str,
+    a: &Answer,
+    b: &Answer,
     cancel: CancellationToken,
 ) -> Verdict {
+    let model = grader.spec.model.clone();
     let request = ChatRequest {
         model: grader.spec.model.clone(),
         messages: vec![Message::system(SYSTEM), Message::user(prompt(q, a, b))],
@@ -106,18 +145,21 @@ pub(crate) async fn grade(
     let usage = out.result.as_ref().map(|c| c.usage).unwrap_or_default();
     match out.result {
         Err(e) => Verdict {
+            grader: model,
             error: Some(e.message),
             usage,
             ..Verdict::default()
         },
         Ok(_) => match parse(&out.text) {
             Ok((winner, reason)) => Verdict {
+                grader: model,
                 winner: Some(winner),
                 reason,
                 error: None,
                 usage,
             },
             Err(e) => Verdict {
+                grader: model,
                 error: Some(e),
                 usage,
                 ..Verdict::default()
@@ -134,6 +176,24 @@ pub(crate) fn combine(first: &Verdict, second: &Verdict) -> Outcome {
         (Some(Winner::B), Some(Winner::A)) => Outcome::Loss,
         _ => Outcome::Tie,
     }
+}
+
+/// The graders' outcomes for one pair: the one more than half of them
+/// reached, else a tie (no majority prefers either answer).
+pub(crate) fn majority(outcomes: &[Outcome]) -> Outcome {
+    [Outcome::Win, Outcome::Loss, Outcome::Tie]
+        .into_iter()
+        .find(|o| outcomes.iter().filter(|x| *x == o).count() * 2 > outcomes.len())
+        .unwrap_or(Outcome::Tie)
+}
+
+/// Whether both orders picked the same position (A/A or B/B): the verdict
+/// followed the position, not the answer.
+pub(crate) fn positional(first: &Verdict, second: &Verdict) -> bool {
+    matches!(
+        (first.winner, second.winner),
+        (Some(Winner::A), Some(Winner::A)) | (Some(Winner::B), Some(Winner::B))
+    )
 }
 
 /// Whether the two orders named the same answer (or both a tie).
@@ -167,6 +227,46 @@ mod tests {
         assert!(!consistent(&v(A), &v(A)));
         assert!(consistent(&v(Tie), &v(Tie)));
         assert_eq!(combine(&v(A), &Verdict::default()), Outcome::Tie);
+        assert!(positional(&v(A), &v(A)) && positional(&v(B), &v(B)));
+        assert!(!positional(&v(A), &v(B)) && !positional(&v(Tie), &v(Tie)));
+    }
+
+    #[test]
+    fn the_majority_of_graders_decides_and_a_split_is_a_tie() {
+        use Outcome::*;
+        assert_eq!(majority(&[Win, Win, Loss]), Win);
+        assert_eq!(majority(&[Loss, Tie, Loss]), Loss);
+        assert_eq!(majority(&[Win, Loss, Tie]), Tie);
+        assert_eq!(majority(&[Win, Loss]), Tie);
+        assert_eq!(majority(&[Loss]), Loss);
+    }
+
+    #[test]
+    fn a_conversation_shows_the_grader_each_side_s_earlier_replies() {
+        let q = crate::eval::parse_questions(r#"{"turns": ["Write a poem.", "Now in French."]}"#)
+            .unwrap()
+            .remove(0);
+        let answer = |earlier: &str, last: &str| Answer {
+            text: last.into(),
+            earlier: vec![earlier.into()],
+            ..Answer::default()
+        };
+        let p = prompt(
+            &q,
+            &answer("Roses", "Les roses"),
+            &answer("Violets", "Les violettes"),
+        );
+        let at = |s: &str| p.find(s).unwrap_or_else(|| panic!("{s} in {p}"));
+        assert!(
+            at("## Turn 1\n\nWrite a poem.")
+                < at("# Question (turn 2, the one to grade)\n\nNow in French.")
+        );
+        assert!(
+            at("## A's reply to turn 1\n\nRoses")
+                < at("## A's reply to turn 2 (graded)\n\nLes roses")
+        );
+        assert!(at("# Answer A") < at("# Answer B"));
+        assert!(at("# Answer B") < at("## B's reply to turn 1\n\nViolets"));
     }
 
     #[test]

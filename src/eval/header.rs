@@ -13,6 +13,7 @@ pub struct ResultsHeader {
     pub judge: String,
     pub synthesizer: String,
     pub baselines: Vec<String>,
+    /// The grader's model; several graders' models joined by `,`.
     pub grader: String,
 }
 
@@ -30,8 +31,13 @@ impl ResultsHeader {
             judge: model(&ev.council.judge),
             synthesizer: model(&ev.council.synthesizer),
             baselines: ev.baselines.iter().map(model).collect(),
-            grader: model(&ev.grader),
+            grader: ev.graders.iter().map(model).collect::<Vec<_>>().join(","),
         }
+    }
+
+    /// The graders' models.
+    pub fn graders(&self) -> Vec<String> {
+        self.grader.split(',').map(str::to_string).collect()
     }
 
     /// The header line, without its line break.
