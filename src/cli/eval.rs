@@ -184,7 +184,9 @@ fn estimate(ev: &Evaluation, prices: &Prices, questions: &[&EvalQuestion]) -> (f
         // Each turn is a run that reads the turns before it and their answers.
         for (i, turn) in q.turns.iter().enumerate() {
             let said: f64 = q.turns[..i].iter().map(|t| tokens(t) + synth_out).sum();
-            let council = prices.estimate(&plan, turn);
+            // The council reads the earlier turns too (their answers are
+            // counted for the baselines only: unknown before they are written).
+            let council = prices.estimate(&plan, &q.turns[..=i].join("\n\n"));
             usd += council.usd;
             complete &= council.complete;
             for seat in &ev.baselines {

@@ -44,13 +44,14 @@ impl EvalQuestion {
         &self.turns[..self.turns.len().saturating_sub(1)]
     }
 
-    /// The question cut to its first `n` turns (the reference, when given
-    /// per turn, follows).
+    /// The question cut to its first `n` turns, with the reference to the
+    /// last of them from `references` (one per turn), if any.
     pub(crate) fn first_turns(mut self, n: usize, references: &[String]) -> Self {
         self.turns.truncate(n.max(1));
-        if let Some(r) = references.get(self.turns.len() - 1) {
-            self.reference = Some(r.clone()).filter(|r| !r.trim().is_empty());
-        }
+        self.reference = references
+            .get(self.turns.len() - 1)
+            .filter(|r| !r.trim().is_empty())
+            .cloned();
         self
     }
 }

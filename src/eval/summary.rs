@@ -274,6 +274,11 @@ fn interval(i: Option<Interval>) -> String {
     )
 }
 
+/// `1 win`, `2 wins`.
+fn counted(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn usd(x: Option<f64>) -> String {
     x.map_or_else(|| "–".into(), |x| format!("${x:.4}"))
 }
@@ -285,17 +290,17 @@ pub fn lines(summary: &Summary) -> Vec<String> {
     for (model, s) in &summary.baselines {
         let t = &s.tally;
         out.push(format!(
-            "council vs {model}: {} wins, {} losses, {} ties{} · win rate {} (95% CI {}, Wilson) · consistency {} · position bias {} · cost {}, {} a win · latency {}",
-            t.wins,
-            t.losses,
-            t.ties,
-            if t.errors > 0 { format!(", {} errors", t.errors) } else { String::new() },
+            "council vs {model}: {}, {}, {}{} · win rate {} (95% CI {}, Wilson) · consistency {} · position bias {} · cost {}{} · latency {}",
+            counted(t.wins, "win", "wins"),
+            counted(t.losses, "loss", "losses"),
+            counted(t.ties, "tie", "ties"),
+            if t.errors > 0 { format!(", {}", counted(t.errors, "error", "errors")) } else { String::new() },
             percent(t.win_rate),
             interval(t.interval),
             percent(s.consistency),
             percent(s.position_bias),
             ratio(s.cost_ratio),
-            usd(s.cost_per_win),
+            s.cost_per_win.map(|c| format!(" ({} a win)", usd(Some(c)))).unwrap_or_default(),
             ratio(s.latency_ratio),
         ));
         if !s.categories.is_empty() {
@@ -425,7 +430,7 @@ pub fn markdown(summary: &Summary, meta: &Metadata, results: &[QuestionResult]) 
          readings agree. Consistency is the share of pairs read the same both times; position bias, the \
          share where both readings picked the same position (A/A or B/B), following the position rather \
          than the answer. The interval is the 95% Wilson score interval of the win rate over the graded \
-         questions (ties count against): a range wide enough to hold the true rate 19 times in 20.\n",
+         questions (ties count against): built this way, the range holds the true rate 19 times in 20.\n",
     );
     if g.self_preference.is_empty() {
         md.push_str("\nSelf-preference risk: none (no grader shares a model family with the synthesizer or a baseline).\n");
