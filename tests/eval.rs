@@ -668,6 +668,18 @@ async fn the_win_rate_carries_its_wilson_interval() {
         "{}",
         run.stdout
     );
+    assert!(
+        run.stdout.contains(
+            "council: members ok/a, ok/b · judge ok/a · synthesizer ok/a · graded by grader/half"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("(4 questions, sha256 "),
+        "{}",
+        run.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

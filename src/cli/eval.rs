@@ -477,12 +477,24 @@ pub(super) async fn eval(mut args: EvalArgs, settings: &Settings) -> ExitCode {
         for line in eval::summary::lines(&summary) {
             println!("{}", sanitize(&line));
         }
+        let e = &metadata.evaluation;
         println!(
-            "input: {} ({} questions, sha256 {}) · council {}",
+            "{}",
+            sanitize(&format!(
+                "council: members {} · judge {} · synthesizer {} · graded by {}",
+                e.members.join(", "),
+                e.judge,
+                e.synthesizer,
+                e.graders().join(", ")
+            ))
+        );
+        println!(
+            "input: {} ({} questions, sha256 {}) · council {} · {}",
             sanitize(&metadata.input),
             metadata.questions,
             &metadata.input_sha256[..12],
-            metadata.version
+            metadata.version,
+            metadata.date
         );
         println!("results: {} · spent ${spent:.4}", out_path.display());
     }
