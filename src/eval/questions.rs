@@ -9,9 +9,10 @@ use serde_json::{Map, Value};
 /// The most turns one question may have (each is a council run).
 pub const MAX_TURNS: usize = 8;
 
-/// Names a results line uses itself: an input field of one of these names
-/// would be overwritten, so it is refused rather than lost.
-const RESULT_FIELDS: [&str; 4] = ["council", "baselines", "earlier", "outcome"];
+/// Names a results line uses itself beside the question's own: an input
+/// field of one of these would be overwritten, so it is refused rather
+/// than lost.
+const RESULT_FIELDS: [&str; 2] = ["council", "baselines"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalQuestion {
