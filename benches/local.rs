@@ -37,6 +37,16 @@ struct Outcome {
 /// once; returns the tokens generated and the wall time.
 #[cfg(feature = "local")]
 fn run(engines: &[engine::Engine], questions: &[&str]) -> (Vec<Outcome>, Duration) {
+    run_for(engines, questions, TOKENS)
+}
+
+/// [`run`], `tokens` long each.
+#[cfg(feature = "local")]
+fn run_for(
+    engines: &[engine::Engine],
+    questions: &[&str],
+    tokens: u32,
+) -> (Vec<Outcome>, Duration) {
     let started = Instant::now();
     let mut receivers = Vec::new();
     for (i, q) in questions.iter().enumerate() {
@@ -45,7 +55,7 @@ fn run(engines: &[engine::Engine], questions: &[&str]) -> (Vec<Outcome>, Duratio
             messages: vec![Message::user(*q)],
             temperature: Some(0.8),
             // Fixed length: the model may not stop early.
-            max_tokens: Some(TOKENS),
+            max_tokens: Some(tokens),
             grammar: None,
             grammar_first: false,
             seed: i as u32,
@@ -122,6 +132,19 @@ fn main() {
     );
 
     let single = report("1 member", run(std::slice::from_ref(&one), &QUESTIONS[..1]));
+    // The same, after a prompt as long as the judge's (~1,100 tokens) and
+    // as long as its answer (~500 tokens): the model's own speed on the
+    // judge's work, prefill included.
+    let long = format!(
+        "{}\n\n{}",
+        "Three answers were given on renting and buying, weighing cost, risk and freedom. "
+            .repeat(70),
+        QUESTIONS[0]
+    );
+    let single_long = report(
+        "1 member, a judge-sized prompt",
+        run_for(std::slice::from_ref(&one), &[long.as_str()], 512),
+    );
     let batched = report(
         "3 members, one batched context",
         run(std::slice::from_ref(&one), &QUESTIONS),
@@ -141,15 +164,15 @@ fn main() {
         println!("peak RSS with four engines: {mb:.0} MB");
     }
     drop(separate);
-    council(&dir, single);
+    council(&dir, single, single_long);
 }
 
 /// A whole offline council through the binary (`ask --preset local`):
 /// each stage's tokens per second over its time (prefill included), as a
-/// ratio to the model's solo speed (`solo`, measured above), and the wall
-/// time end to end.
+/// ratio to the model's solo speed (`solo`, measured above; `solo_long`
+/// after a judge-sized prompt), and the wall time end to end.
 #[cfg(feature = "local")]
-fn council(models: &std::path::Path, solo: f64) {
+fn council(models: &std::path::Path, solo: f64, solo_long: f64) {
     let home = std::env::temp_dir().join(format!("council-bench-local-{}", std::process::id()));
     let started = Instant::now();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_council"))
@@ -194,9 +217,11 @@ fn council(models: &std::path::Path, solo: f64) {
     for name in ["judge", "synthesis"] {
         let (tokens, seconds) = stage(&run[name]);
         let r = rate((tokens, seconds));
+        let prompt = run[name]["usage"]["prompt_tokens"].as_u64().unwrap_or(0);
         println!(
-            "council (local preset): {name} {tokens:.0} tokens in {seconds:.1}s = {r:.1} tok/s ({:.2}x solo)",
-            r / solo
+            "council (local preset): {name} {tokens:.0} tokens (+{prompt} prompt) in {seconds:.1}s = {r:.1} tok/s ({:.2}x solo, {:.2}x solo after a judge-sized prompt)",
+            r / solo,
+            r / solo_long
         );
     }
     println!(

@@ -344,13 +344,7 @@ impl Scheduler<'_> {
             let Some(row) = seq.logits_at.take() else {
                 continue;
             };
-            let token = pick(
-                ctx,
-                row,
-                &mut seq.sampler,
-                seq.grammar.as_mut(),
-                seq.job.grammar_first,
-            );
+            let token = pick(ctx, row, &mut seq.sampler, seq.grammar.as_mut(), &seq.job);
             if vocab.is_eog(token) {
                 finished.push((k, "stop"));
                 continue;
@@ -429,32 +423,45 @@ fn prompt_text(model: &LlamaModel, messages: &[Message]) -> Result<String, Strin
     Ok(out)
 }
 
+/// Candidates a greedy pick the grammar rejected walks through, best
+/// first, before the grammar runs over the whole vocabulary.
+const GREEDY_WALK: usize = 64;
+
 /// A token for the logits at `row`: sampled by `chain`, then, with a
-/// grammar, checked against it alone; only a token it rejects makes the
-/// grammar run over the whole vocabulary before sampling again (as
-/// llama.cpp's own sampler does). Most tokens a model picks are allowed,
-/// so the grammar's cost is one token's, not the vocabulary's. Greedy
-/// decoding picks the same tokens either way. Both samplers accept it.
+/// grammar, checked against it alone. A token it rejects makes the grammar
+/// run over the whole vocabulary before sampling again (as llama.cpp's own
+/// sampler does), except when decoding greedily: the greedy pick under the
+/// grammar is the best-ranked token the grammar allows, so the ranked
+/// candidates are checked one by one first. Most tokens a model picks are
+/// allowed, so the grammar's cost is a few tokens', not the vocabulary's.
+/// Greedy decoding picks the same tokens either way. Both samplers accept it.
 fn pick(
     ctx: &LlamaContext<'_>,
     row: i32,
     chain: &mut LlamaSampler,
     grammar: Option<&mut LlamaSampler>,
-    grammar_first: bool,
+    job: &Job,
 ) -> LlamaToken {
     let Some(grammar) = grammar else {
         // `sample` also accepts the token into the chain's state.
         return chain.sample(ctx, row);
     };
     let mut token = LlamaToken(0);
-    let mut rejected = grammar_first;
-    if !grammar_first {
+    let mut rejected = job.grammar_first;
+    if !job.grammar_first {
         let mut all = ctx.token_data_array_ith(row);
+        // The chain leaves its penalties in the logits and, when greedy,
+        // does not reorder them.
         all.apply_sampler(chain);
         token = all.selected_token().unwrap_or(token);
-        let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
-        one.apply_sampler(grammar);
-        rejected = one.data[0].logit() == f32::NEG_INFINITY;
+        rejected = !allows(grammar, token);
+        if rejected
+            && greedy(job)
+            && let Some(best) = best_allowed(&all.data, grammar)
+        {
+            token = best;
+            rejected = false;
+        }
     }
     if rejected {
         let mut all = ctx.token_data_array_ith(row);
@@ -465,6 +472,37 @@ fn pick(
     grammar.accept(token);
     chain.accept(token);
     token
+}
+
+fn greedy(job: &Job) -> bool {
+    job.temperature.is_some_and(|t| t <= 0.0)
+}
+
+/// Whether the grammar allows `token` next.
+fn allows(grammar: &mut LlamaSampler, token: LlamaToken) -> bool {
+    let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
+    one.apply_sampler(grammar);
+    one.data[0].logit() != f32::NEG_INFINITY
+}
+
+/// The best of the [`GREEDY_WALK`] highest logits the grammar allows, in
+/// greedy's order (highest logit, then lowest token id, as llama.cpp's
+/// greedy sampler breaks ties); `None` when it allows none of them.
+fn best_allowed(data: &[LlamaTokenData], grammar: &mut LlamaSampler) -> Option<LlamaToken> {
+    let rank = |a: &LlamaTokenData, b: &LlamaTokenData| {
+        b.logit()
+            .total_cmp(&a.logit())
+            .then(a.id().0.cmp(&b.id().0))
+    };
+    let mut top: Vec<LlamaTokenData> = data.to_vec();
+    if top.len() > GREEDY_WALK {
+        top.select_nth_unstable_by(GREEDY_WALK - 1, rank);
+        top.truncate(GREEDY_WALK);
+    }
+    top.sort_unstable_by(rank);
+    top.into_iter()
+        .map(|d| d.id())
+        .find(|t| allows(grammar, *t))
 }
 
 /// Sampling as llama.cpp's server does it by default, and greedy decoding
