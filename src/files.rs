@@ -147,6 +147,17 @@ pub fn cut_torn_tail(path: &Path) -> std::io::Result<bool> {
     }
 }
 
+/// Bytes as lowercase hex (a digest as sha256sum prints it).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The SHA-256 of `data`, in hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex(&sha2::Sha256::digest(data))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,6 @@ pub use load::{
 };
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// One attached text: a file's path as given, or `stdin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,11 +35,10 @@ impl Attachment {
     }
 
     pub fn info(&self) -> AttachmentInfo {
-        let digest = Sha256::digest(self.text.as_bytes());
         AttachmentInfo {
             name: self.name.clone(),
             bytes: self.text.len() as u64,
-            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: crate::files::sha256_hex(self.text.as_bytes()),
         }
     }
 }

@@ -17,7 +17,6 @@ use council::sanitize::sanitize;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use indicatif::{ProgressBar, ProgressStyle};
-use sha2::Digest as _;
 use tokio_util::sync::CancellationToken;
 
 use super::{CouncilArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ask, fail, models};
@@ -152,12 +151,8 @@ fn read_questions(args: &EvalArgs) -> Result<(Vec<EvalQuestion>, String, String,
         args.limit.map(|n| n as usize),
     )
     .map_err(|e| format!("{input}: {e}"))?;
-    let hash = hex(&sha2::Sha256::digest(text.as_bytes()));
+    let hash = council::files::sha256_hex(text.as_bytes());
     Ok((questions, input, hash, name))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A solo seat for `model`, connected as a `--panel` member of the same council.

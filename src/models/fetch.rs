@@ -295,9 +295,5 @@ fn write_parts(
         }
     }
     out.sync_all().map_err(io)?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::files::hex(&hasher.finalize()))
 }
