@@ -29,7 +29,11 @@ pub(crate) struct EvalArgs {
     #[arg(required_unless_present_any = ["suite", "suites"], conflicts_with = "suite")]
     pub file: Option<PathBuf>,
     /// Run a built-in suite instead of a file (see --suites).
-    #[arg(long, value_name = "NAME")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_parser = clap::builder::PossibleValuesParser::new(eval::suites::SUITES.iter().map(|s| s.name))
+    )]
     pub suite: Option<String>,
     /// List the built-in suites and exit.
     #[arg(long, exclusive = true)]
