@@ -473,3 +473,78 @@ async fn the_offline_judge_does_not_copy_an_example() {
         }
     }
 }
+
+/// The longest reply `schema` allows: every array at its most items, the
+/// longest of alternatives, every string at its longest (enum values as they are; free text of `filler`
+/// characters, `maxLength` of them), a space wherever the grammar allows one.
+fn longest_reply(schema: &Value, filler: char) -> String {
+    if let Some(choices) = schema["anyOf"].as_array() {
+        return choices
+            .iter()
+            .map(|c| longest_reply(c, filler))
+            .max_by_key(String::len)
+            .unwrap();
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let fields: Vec<String> = schema["properties"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| format!("\"{k}\" : {}", longest_reply(v, filler)))
+                .collect();
+            format!("{{ {} }}", fields.join(" , "))
+        }
+        Some("array") => {
+            let n = schema["maxItems"].as_u64().unwrap() as usize;
+            let items = vec![longest_reply(&schema["items"], filler); n];
+            format!("[ {} ]", items.join(" , "))
+        }
+        Some("string") => match schema["enum"].as_array() {
+            Some(values) => values
+                .iter()
+                .map(|v| v.to_string())
+                .max_by_key(|v| v.len())
+                .unwrap(),
+            None => {
+                let n = schema["maxLength"].as_u64().unwrap() as usize;
+                format!("\"{}\"", std::iter::repeat_n(filler, n).collect::<String>())
+            }
+        },
+        other => panic!("a type the judge's schema does not use: {other:?}"),
+    }
+}
+
+/// The local preset's judge budget holds the longest reply the grounded
+/// grammar allows, counted by the model's own tokenizer, so a judge that
+/// loops still closes its JSON (a reply cut mid-document is no analysis).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_judge_budget_holds_the_grammars_longest_reply() {
+    let preset: toml::Value = toml::from_str(include_str!("../presets/local.toml")).unwrap();
+    let budget = preset["judge"]["max_tokens"].as_integer().unwrap() as u64;
+    // A clause longer than a quote may be: each quote is at its longest.
+    let long = "Renting keeps you flexible and free of repair bills while prices move in ways nobody can predict well.";
+    let (request, _, _) = grounded_judge(
+        "Is it better to rent or buy a home?",
+        &[long, long, long],
+        1,
+    );
+    let schema = council::provider::local::bounded_schema(request.json_schema.unwrap().schema());
+    let provider = provider();
+    // Digits are a token each in SmolLM2's vocabulary: the costliest text.
+    for filler in ['7', 'x'] {
+        let reply = longest_reply(&schema, filler);
+        let mut sink = |_: Delta| {};
+        let counted = provider
+            .stream_chat(&ask(&reply, 1), CancellationToken::new(), &mut sink)
+            .await
+            .expect("the model reads it");
+        // The chat template's few tokens are counted too: an overestimate.
+        let tokens = counted.usage.prompt_tokens;
+        assert!(
+            tokens < budget,
+            "{tokens} tokens ({} bytes) for the longest reply, over the judge's {budget}",
+            reply.len()
+        );
+    }
+}
