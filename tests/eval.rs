@@ -81,6 +81,19 @@ async fn eval_of(
     input: &[&str],
     extra: &[&str],
 ) -> (i32, Value, String) {
+    let extra = [extra, &["--json"]].concat();
+    let run = run_eval(server, dir, input, &extra).await;
+    let json = serde_json::from_str(&run.stdout).unwrap_or(Value::Null);
+    (run.code, json, run.stderr)
+}
+
+/// `council eval INPUT...` on the scratch council, results in `dir`.
+async fn run_eval(
+    server: &Server,
+    dir: &std::path::Path,
+    input: &[&str],
+    extra: &[&str],
+) -> support::cli::Run {
     let out = dir.join("results.jsonl");
     let mut args = vec!["eval"];
     args.extend_from_slice(input);
@@ -91,17 +104,14 @@ async fn eval_of(
         "ok/a,ok/b",
         "--out",
         out.to_str().unwrap(),
-        "--json",
     ]);
     args.extend_from_slice(extra);
-    let run = council(
+    council(
         &args,
         None,
         &[("XDG_CACHE_HOME", dir.join("cache").to_str().unwrap())],
     )
-    .await;
-    let json = serde_json::from_str(&run.stdout).unwrap_or(Value::Null);
-    (run.code, json, run.stderr)
+    .await
 }
 
 fn write_questions(dir: &std::path::Path, text: &str) {
@@ -642,23 +652,11 @@ async fn the_win_rate_carries_its_wilson_interval() {
     let out = dir.join("results.jsonl");
     std::fs::remove_file(&out).unwrap();
     let file = dir.join("questions.txt");
-    let run = council(
-        &[
-            "eval",
-            file.to_str().unwrap(),
-            "--base-url",
-            &server.base_url,
-            "--panel",
-            "ok/a,ok/b",
-            "--out",
-            out.to_str().unwrap(),
-            "--against",
-            "base/x",
-            "--grader",
-            "grader/half",
-        ],
-        None,
-        &[("XDG_CACHE_HOME", dir.join("cache").to_str().unwrap())],
+    let run = run_eval(
+        &server,
+        &dir,
+        &[file.to_str().unwrap()],
+        &["--against", "base/x", "--grader", "grader/half"],
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);

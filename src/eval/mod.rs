@@ -217,15 +217,20 @@ async fn ask_council(council: Council, turns: &[String], cancel: CancellationTok
                 .error
                 .clone()
                 .unwrap_or_else(|| "the council produced no synthesis".into());
-            out.error = Some(if turns.len() > 1 {
-                format!("turn {}: {why}", i + 1)
-            } else {
-                why
-            });
+            out.error = Some(at_turn(turns, i, why));
             return out;
         }
     }
     out
+}
+
+/// Why an answer failed, naming the turn (0-based `i`) when there are several.
+fn at_turn(turns: &[String], i: usize, why: String) -> String {
+    if turns.len() > 1 {
+        format!("turn {}: {why}", i + 1)
+    } else {
+        why
+    }
 }
 
 /// A baseline's answer to each turn in turn: every request carries the
@@ -260,11 +265,7 @@ async fn ask_baseline(seat: &Seat, turns: &[String], cancel: CancellationToken) 
             Err(e) => Some(e.message),
         };
         if let Some(why) = failed {
-            out.error = Some(if turns.len() > 1 {
-                format!("turn {}: {why}", i + 1)
-            } else {
-                why
-            });
+            out.error = Some(at_turn(turns, i, why));
             return out;
         }
     }

@@ -35,6 +35,20 @@ impl Tally {
         }
     }
 
+    /// Its Markdown table cells: wins, losses, ties, errors, win rate and
+    /// interval.
+    fn cells(&self) -> String {
+        format!(
+            "{} | {} | {} | {} | {} | {}",
+            self.wins,
+            self.losses,
+            self.ties,
+            self.errors,
+            percent(self.win_rate),
+            interval(self.interval)
+        )
+    }
+
     fn graded(&self) -> u32 {
         self.wins + self.losses + self.ties
     }
@@ -374,16 +388,10 @@ pub fn markdown(summary: &Summary, meta: &Metadata, results: &[QuestionResult]) 
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for (model, s) in &summary.baselines {
-        let t = &s.tally;
         let _ = writeln!(
             md,
-            "| `{model}` | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            t.wins,
-            t.losses,
-            t.ties,
-            t.errors,
-            percent(t.win_rate),
-            interval(t.interval),
+            "| `{model}` | {} | {} | {} | {} | {} | {} |",
+            s.tally.cells(),
             percent(s.consistency),
             percent(s.position_bias),
             ratio(s.cost_ratio),
@@ -398,16 +406,7 @@ pub fn markdown(summary: &Summary, meta: &Metadata, results: &[QuestionResult]) 
             md.push_str("| category | wins | losses | ties | errors | win rate | 95% interval |\n");
             md.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
             for (name, c) in &s.categories {
-                let _ = writeln!(
-                    md,
-                    "| {name} | {} | {} | {} | {} | {} | {} |",
-                    c.wins,
-                    c.losses,
-                    c.ties,
-                    c.errors,
-                    percent(c.win_rate),
-                    interval(c.interval)
-                );
+                let _ = writeln!(md, "| {name} | {} |", c.cells());
             }
         }
     }
