@@ -4,7 +4,10 @@
 //!
 //! Then a whole offline council through the binary: the members', the
 //! judge's and the synthesis's tokens per second against the model's solo
-//! speed, and the council's wall time.
+//! speed, and the council's wall time; then the model alone on each stage's
+//! own work (a prompt as long, as many tokens), to tell what the stage
+//! costs from what the model costs. A single job's line also splits its
+//! time between reading the prompt and decoding.
 //!
 //! `cargo bench --bench local` prints one line per case, and the process's
 //! peak RSS.
@@ -31,6 +34,8 @@ const QUESTIONS: [&str; 3] = [
 struct Outcome {
     tokens: u64,
     prompt_tokens: u64,
+    /// From submitting to the first text: queueing and the prompt's prefill.
+    first_text: Option<Duration>,
 }
 
 /// Runs one job per question on the given engines (round robin), all at
@@ -67,8 +72,12 @@ fn run_for(
     let outcomes = receivers
         .into_iter()
         .map(|mut rx| {
+            let mut first_text = None;
             loop {
                 match rx.blocking_recv() {
+                    Some(JobEvent::Text(_)) => {
+                        first_text.get_or_insert_with(|| started.elapsed());
+                    }
                     Some(JobEvent::Finished {
                         completion_tokens,
                         prompt_tokens,
@@ -77,6 +86,7 @@ fn run_for(
                         break Outcome {
                             tokens: completion_tokens,
                             prompt_tokens,
+                            first_text,
                         };
                     }
                     Some(JobEvent::Failed(e)) => panic!("{e}"),
@@ -94,8 +104,24 @@ fn report(label: &str, (outcomes, wall): (Vec<Outcome>, Duration)) -> f64 {
     let tokens: u64 = outcomes.iter().map(|o| o.tokens).sum();
     let prompt: u64 = outcomes.iter().map(|o| o.prompt_tokens).sum();
     let rate = tokens as f64 / wall.as_secs_f64();
+    // One job: where its time went, the prompt or the tokens.
+    let split = match outcomes.as_slice() {
+        [one] => one
+            .first_text
+            .map(|first| {
+                let decoding = (wall - first).as_secs_f64();
+                format!(
+                    " (prompt {:.0} tok/s over {:.2}s, then {:.1} tok/s decoding)",
+                    one.prompt_tokens as f64 / first.as_secs_f64(),
+                    first.as_secs_f64(),
+                    one.tokens.saturating_sub(1) as f64 / decoding
+                )
+            })
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
     println!(
-        "{label}: {tokens} tokens generated (+{prompt} prompt) in {:.2}s = {rate:.1} tok/s",
+        "{label}: {tokens} tokens generated (+{prompt} prompt) in {:.2}s = {rate:.1} tok/s{split}",
         wall.as_secs_f64()
     );
     rate
@@ -135,12 +161,8 @@ fn main() {
     // The same, after a prompt as long as the judge's (~1,100 tokens) and
     // as long as its answer (~500 tokens): the model's own speed on the
     // judge's work, prefill included.
-    let long = format!(
-        "{}\n\n{}",
-        "Three answers were given on renting and buying, weighing cost, risk and freedom. "
-            .repeat(70),
-        QUESTIONS[0]
-    );
+    let filler = Filler::measure(&one);
+    let long = filler.prompt(1_140);
     let single_long = report(
         "1 member, a judge-sized prompt",
         run_for(std::slice::from_ref(&one), &[long.as_str()], 512),
@@ -164,7 +186,45 @@ fn main() {
         println!("peak RSS with four engines: {mb:.0} MB");
     }
     drop(separate);
-    council(&dir, single, single_long);
+    council(&dir, &one, &filler, single, single_long);
+}
+
+/// Prompts of a given length in tokens, made of one sentence repeated
+/// after the question, for the model alone on a stage's work.
+#[cfg(feature = "local")]
+struct Filler {
+    /// Prompt tokens with no sentence (the template and the question).
+    base: u64,
+    /// Tokens each sentence adds.
+    per_sentence: f64,
+}
+
+#[cfg(feature = "local")]
+impl Filler {
+    const SENTENCE: &str =
+        "Three answers were given on renting and buying, weighing cost, risk and freedom. ";
+    const SAMPLE: usize = 70;
+
+    fn measure(engine: &engine::Engine) -> Self {
+        let tokens =
+            |text: &str| run_for(std::slice::from_ref(engine), &[text], 1).0[0].prompt_tokens;
+        let base = tokens(&Self::text(0));
+        let many = tokens(&Self::text(Self::SAMPLE));
+        Self {
+            base,
+            per_sentence: (many - base) as f64 / Self::SAMPLE as f64,
+        }
+    }
+
+    fn text(sentences: usize) -> String {
+        format!("{}\n\n{}", Self::SENTENCE.repeat(sentences), QUESTIONS[0])
+    }
+
+    /// A prompt of about `tokens` tokens (within a sentence's).
+    fn prompt(&self, tokens: u64) -> String {
+        let sentences = (tokens.saturating_sub(self.base) as f64 / self.per_sentence).round();
+        Self::text(sentences as usize)
+    }
 }
 
 /// A whole offline council through the binary (`ask --preset local`):
@@ -172,7 +232,13 @@ fn main() {
 /// ratio to the model's solo speed (`solo`, measured above; `solo_long`
 /// after a judge-sized prompt), and the wall time end to end.
 #[cfg(feature = "local")]
-fn council(models: &std::path::Path, solo: f64, solo_long: f64) {
+fn council(
+    models: &std::path::Path,
+    engine: &engine::Engine,
+    filler: &Filler,
+    solo: f64,
+    solo_long: f64,
+) {
     let home = std::env::temp_dir().join(format!("council-bench-local-{}", std::process::id()));
     let started = Instant::now();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_council"))
@@ -214,6 +280,7 @@ fn council(models: &std::path::Path, solo: f64, solo_long: f64) {
         "council (local preset): members {panel_tokens:.0} tokens in {panel_seconds:.1}s = {per_member:.1} tok/s each ({:.2}x solo)",
         per_member / solo
     );
+    let mut stages = Vec::new();
     for name in ["judge", "synthesis"] {
         let (tokens, seconds) = stage(&run[name]);
         let r = rate((tokens, seconds));
@@ -223,11 +290,29 @@ fn council(models: &std::path::Path, solo: f64, solo_long: f64) {
             r / solo,
             r / solo_long
         );
+        stages.push((name, tokens as u32, prompt, r));
     }
     println!(
         "council (local preset): {:.1}s end to end (the process, model load included)",
         wall.as_secs_f64()
     );
+    // The model alone on each stage's own work: a prompt as long, as many
+    // tokens, no grammar. What is left between the two is the stage's own
+    // cost (grammar, scheduling), not the model's.
+    for (name, tokens, prompt, r) in stages {
+        if tokens == 0 {
+            continue;
+        }
+        let text = filler.prompt(prompt);
+        let alone = report(
+            &format!("1 member, the {name}'s work"),
+            run_for(std::slice::from_ref(engine), &[text.as_str()], tokens),
+        );
+        println!(
+            "council (local preset): {name} at {:.2}x the model alone on the same work",
+            r / alone
+        );
+    }
 }
 
 #[cfg(not(feature = "local"))]
